@@ -1,0 +1,46 @@
+# The two commands: `make serve` and `make test`. Everything else is set-up they call.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 6543
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test lint migrate seed catalogs bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=24"
+
+$(STAMP): $(BIN)/python setup.py
+	$(BIN)/pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+catalogs: $(STAMP)
+	$(BIN)/python -c "from portal.i18n import compile_catalogs; compile_catalogs()"
+
+var:
+	mkdir -p var/media
+
+migrate: $(STAMP) var
+	$(BIN)/alembic -c development.ini upgrade head
+
+seed: migrate
+	$(BIN)/portal-seed-demo development.ini
+
+serve: seed catalogs
+	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
+	exec $(BIN)/pserve development.ini http_port=$(PORT)
+
+test: $(STAMP) catalogs
+	$(BIN)/ruff check portal tests migrations bench
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/notices_throughput.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

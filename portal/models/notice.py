@@ -1,0 +1,109 @@
+"""Public notices: missing persons first, and the other kinds the police publish."""
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .meta import Base, UTCDateTime, utcnow
+from .unit import Unit
+
+NOTICE_KINDS = ("missing_person", "wanted", "lost_found", "case_appeal", "vehicle", "reward_task")
+NOTICE_STATES = (
+    "draft",
+    "in_review",
+    "published",
+    "resolved",
+    "expired",
+    "retracted",
+)
+SEXES = ("female", "male", "unknown")
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+    __table_args__ = (
+        CheckConstraint(_in("kind", NOTICE_KINDS), name="kind"),
+        CheckConstraint(_in("state", NOTICE_STATES), name="state"),
+        # The public list walks published notices newest first by keyset.
+        Index("ix_notices_public_order", "state", "published_at", "id"),
+        Index("ix_notices_kind_public_order", "kind", "state", "published_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    slug: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic locking: a stale second save raises StaleDataError instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    missing_person: Mapped["MissingPersonDetails | None"] = relationship(
+        back_populates="notice", uselist=False, cascade="all, delete-orphan", lazy="selectin"
+    )
+    media: Mapped[list["Media"]] = relationship(  # noqa: F821
+        back_populates="notice", order_by="Media.position", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_public(self) -> bool:
+        return self.state == "published"
+
+
+class MissingPersonDetails(Base):
+    """Public description of a missing person; contacts of the family live with the request."""
+
+    __tablename__ = "missing_person_details"
+    __table_args__ = (
+        CheckConstraint(_in("sex", SEXES), name="sex"),
+        CheckConstraint("height_min_cm IS NULL OR height_min_cm BETWEEN 30 AND 260", name="height_min"),
+        CheckConstraint("height_max_cm IS NULL OR height_max_cm BETWEEN 30 AND 260", name="height_max"),
+        CheckConstraint("age IS NULL OR age BETWEEN 0 AND 130", name="age"),
+        CheckConstraint("last_seen_lat IS NULL OR last_seen_lat BETWEEN -90 AND 90", name="lat"),
+        CheckConstraint("last_seen_lon IS NULL OR last_seen_lon BETWEEN -180 AND 180", name="lon"),
+    )
+
+    notice_id: Mapped[int] = mapped_column(
+        ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True
+    )
+    full_name: Mapped[str] = mapped_column(String(120))
+    sex: Mapped[str] = mapped_column(String(8), default="unknown")
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    age: Mapped[int | None] = mapped_column(Integer)
+    height_min_cm: Mapped[int | None] = mapped_column(Integer)
+    height_max_cm: Mapped[int | None] = mapped_column(Integer)
+    build: Mapped[str] = mapped_column(String(120), default="")
+    hair: Mapped[str] = mapped_column(String(120), default="")
+    eyes: Mapped[str] = mapped_column(String(120), default="")
+    clothing: Mapped[str] = mapped_column(Text, default="")
+    distinguishing_marks: Mapped[str] = mapped_column(Text, default="")
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen_place: Mapped[str] = mapped_column(String(255), default="")
+    last_seen_lat: Mapped[float | None] = mapped_column(Float)
+    last_seen_lon: Mapped[float | None] = mapped_column(Float)
+    circumstances: Mapped[str] = mapped_column(Text, default="")
+
+    notice: Mapped[Notice] = relationship(back_populates="missing_person")

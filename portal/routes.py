@@ -1,0 +1,98 @@
+"""Every route with its context factory. Paths follow DESIGN.md section 5 (a stable contract)."""
+from pyramid.authorization import Allow, Authenticated
+from pyramid.httpexceptions import HTTPNotFound
+from sqlalchemy import select
+
+from .models import Notice, Officer, Unit
+from .security.permissions import ROLE_PERMISSIONS, Role, scoped_acl
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+
+
+class PublicRoot:
+    __acl__ = []
+
+    def __init__(self, request):
+        self.request = request
+
+
+class StaffRoot:
+    """Staff pages that are not about one object: their role decides, lists are unit-scoped in
+    the query."""
+
+    __acl__ = [(Allow, f"role:{role}", str(p)) for role, ps in ROLE_PERMISSIONS.items() for p in ps]
+    __acl__.append((Allow, Authenticated, "account"))
+
+    def __init__(self, request):
+        self.request = request
+
+
+def id_from_matchdict(request) -> int:
+    value = request.matchdict.get("id", "")
+    if not value.isdigit() or int(value) > MAX_ID:
+        raise HTTPNotFound()
+    return int(value)
+
+
+def _load(request, model, **options):
+    row = request.dbsession.execute(
+        select(model).where(model.id == id_from_matchdict(request)), **options
+    ).scalar_one_or_none()
+    if row is None:
+        raise HTTPNotFound()
+    return row
+
+
+class UnitContext:
+    """One unit: only admins of that unit or a unit above it may change it."""
+
+    def __init__(self, request):
+        self.unit = _load(request, Unit)
+        self.__acl__ = scoped_acl(self.unit.ancestor_codes, roles=[Role.ADMIN])
+
+
+class OfficerContext:
+    def __init__(self, request):
+        self.officer = _load(request, Officer)
+        self.__acl__ = scoped_acl(self.officer.unit.ancestor_codes, roles=[Role.ADMIN])
+
+
+class PublicNoticeContext:
+    """A notice as the public may see it: anything not published does not exist for them."""
+
+    __acl__ = []
+
+    def __init__(self, request):
+        notice = _load(request, Notice)
+        if not notice.is_public:
+            raise HTTPNotFound()
+        self.notice = notice
+
+
+def includeme(config):
+    config.add_static_view("static", "portal:static", cache_max_age=3600)
+
+    # Public
+    config.add_route("home", "/")
+    config.add_route("notices", "/notices")
+    config.add_route("notice", r"/notices/{id:\d+}", factory=PublicNoticeContext)
+    config.add_route("media", r"/media/{id:\d+}/{variant:public|thumb}")
+    config.add_route("healthz", "/healthz")
+    config.add_route("readyz", "/readyz")
+
+    # Staff sign-in
+    config.add_route("login", "/login")
+    config.add_route("login_totp", "/login/totp")
+    config.add_route("login_enrol", "/login/enrol")
+    config.add_route("logout", "/logout")
+
+    # Staff
+    config.add_route("staff", "/staff", factory=StaffRoot)
+    config.add_route("staff_account_totp", "/staff/account/totp", factory=StaffRoot)
+    config.add_route("staff_units", "/staff/units", factory=StaffRoot)
+    config.add_route("staff_unit_new", "/staff/units/new", factory=StaffRoot)
+    config.add_route("staff_unit", r"/staff/units/{id:\d+}", factory=UnitContext)
+    config.add_route("staff_officers", "/staff/officers", factory=StaffRoot)
+    config.add_route("staff_officer_new", "/staff/officers/new", factory=StaffRoot)
+    config.add_route("staff_officer", r"/staff/officers/{id:\d+}", factory=OfficerContext)
+    config.add_route("staff_audit", "/staff/audit", factory=StaffRoot)

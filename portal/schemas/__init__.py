@@ -1,0 +1,28 @@
+"""Colander schemas and Deform forms; Deform renders with our template overrides first."""
+import os
+
+import deform
+from pyramid.csrf import get_csrf_token
+from pyramid.i18n import get_localizer
+from pyramid.threadlocal import get_current_request
+
+TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "templates", "deform")
+
+
+def _translate(term):
+    request = get_current_request()
+    return get_localizer(request).translate(term) if request is not None else term
+
+
+def make_form(request, schema, *, buttons=("submit",), action="", **kw) -> deform.Form:
+    """A Deform form that carries the CSRF token and renders in the request's language."""
+    form = deform.Form(schema.bind(request=request), buttons=buttons, action=action, **kw)
+    form.csrf_token = get_csrf_token(request)
+    return form
+
+
+def includeme(config):
+    config.add_translation_dirs("colander:locale", "deform:locale")
+    deform.Form.set_zpt_renderer(
+        [os.path.abspath(TEMPLATE_DIR), deform.template.default_dir], translator=_translate
+    )

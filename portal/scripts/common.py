@@ -1,0 +1,26 @@
+"""Shared start-up for console scripts: load the app's settings and a database session."""
+import contextlib
+import os
+
+import transaction
+from pyramid.paster import get_appsettings, setup_logging
+
+from ..models import get_engine, get_session_factory, get_tm_session
+from ..settings import apply_environment
+
+
+def load_settings(config_uri: str) -> dict:
+    setup_logging(config_uri)
+    return apply_environment(get_appsettings(config_uri), os.environ)
+
+
+@contextlib.contextmanager
+def db_session(settings):
+    """A session whose work commits when the block ends without error."""
+    engine = get_engine(settings)
+    factory = get_session_factory(engine)
+    try:
+        with transaction.manager as tm:
+            yield get_tm_session(factory, tm)
+    finally:
+        engine.dispose()

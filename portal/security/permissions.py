@@ -1,0 +1,53 @@
+"""Every permission and which role holds it, declared once."""
+import enum
+
+
+class Permission(enum.StrEnum):
+    STAFF = "staff"  # any signed-in officer: dashboard, own account
+    MODERATE = "moderate"  # review public content in the unit's queues
+    HANDLE = "handle"  # work assigned tips, see protected reporter contact
+    DISPATCH = "dispatch"  # take alarms, verify missing-person requests
+    MANAGE_UNITS = "manage-units"
+    MANAGE_OFFICERS = "manage-officers"
+    VIEW_AUDIT = "view-audit"
+
+
+class Role(enum.StrEnum):
+    MODERATOR = "moderator"
+    HANDLER = "handler"
+    DISPATCHER = "dispatcher"
+    ADMIN = "admin"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.MODERATOR: frozenset({Permission.STAFF, Permission.MODERATE}),
+    Role.HANDLER: frozenset({Permission.STAFF, Permission.HANDLE}),
+    Role.DISPATCHER: frozenset({Permission.STAFF, Permission.DISPATCH}),
+    Role.ADMIN: frozenset(
+        {
+            Permission.STAFF,
+            Permission.MANAGE_UNITS,
+            Permission.MANAGE_OFFICERS,
+            Permission.VIEW_AUDIT,
+        }
+    ),
+}
+
+# Roles whose holders must sign in with a second factor.
+TOTP_REQUIRED_ROLES = frozenset({Role.ADMIN})
+
+
+def unit_principal(unit_code: str, role: str) -> str:
+    """The principal an officer holds for a role in their unit."""
+    return f"unit:{unit_code}:{role}"
+
+
+def scoped_acl(unit_ancestor_codes, roles=tuple(Role)):
+    """ACL for an object owned by a unit: officers of that unit or any unit above it get the
+    permissions of their roles. This is the whole of unit scope."""
+    acl = []
+    for code in unit_ancestor_codes:
+        for role in roles:
+            for permission in sorted(ROLE_PERMISSIONS[Role(role)]):
+                acl.append(("Allow", unit_principal(code, role), str(permission)))
+    return acl

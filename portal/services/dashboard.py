@@ -1,0 +1,36 @@
+"""Queue counts for the staff dashboard, within the officer's unit scope."""
+from sqlalchemy import func, select
+
+from ..i18n import _
+from ..models import Notice, Officer, Unit
+from ..models.meta import utcnow
+from ..security.policy import permissions_of
+from .scope import in_scope_clause
+
+
+def _count_notices(dbsession, officer, state):
+    return dbsession.execute(
+        select(func.count(Notice.id)).join(Unit, Notice.unit_id == Unit.id)
+        .where(Notice.state == state, in_scope_clause(officer))
+    ).scalar_one()
+
+
+def queue_counts(dbsession, officer) -> list[dict]:
+    """Each queue the officer works, with how many items wait in it."""
+    granted = permissions_of(officer.roles)
+    queues = []
+    if "moderate" in granted:
+        queues.append({"label": _("Notices waiting for review"),
+                       "count": _count_notices(dbsession, officer, "in_review")})
+    if granted & {"moderate", "dispatch", "handle"}:
+        queues.append({"label": _("Published notices of your units"),
+                       "count": _count_notices(dbsession, officer, "published")})
+    if "manage-officers" in granted:
+        queues.append({
+            "label": _("Locked officer accounts"),
+            "count": dbsession.execute(
+                select(func.count(Officer.id)).join(Unit, Officer.unit_id == Unit.id)
+                .where(Officer.locked_until > utcnow(), in_scope_clause(officer))
+            ).scalar_one(),
+        })
+    return queues

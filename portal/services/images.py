@@ -1,0 +1,27 @@
+"""Public copies of images: re-encoded (which drops EXIF and GPS), resized, with a thumbnail."""
+import io
+
+from PIL import Image, ImageOps
+
+PUBLIC_MAX = 1024
+THUMB_MAX = 320
+
+
+def _encode(image: Image.Image, max_side: int) -> tuple[bytes, int, int]:
+    copy = image.copy()
+    copy.thumbnail((max_side, max_side))
+    out = io.BytesIO()
+    # A fresh JPEG carries no metadata of the original: no EXIF, no GPS, no maker notes.
+    copy.convert("RGB").save(out, "JPEG", quality=82, optimize=True, progressive=True)
+    return out.getvalue(), copy.width, copy.height
+
+
+def derive_public_copies(store, original_key: str) -> dict:
+    """Read the stored original and write the public and thumbnail copies next to it."""
+    with Image.open(store.path(original_key)) as image:
+        image = ImageOps.exif_transpose(image)  # keep the orientation the camera meant
+        public, width, height = _encode(image, PUBLIC_MAX)
+        thumb, _, _ = _encode(image, THUMB_MAX)
+    public_key, _, _ = store.put_bytes(public, ".jpg")
+    thumb_key, _, _ = store.put_bytes(thumb, ".jpg")
+    return {"public_key": public_key, "thumb_key": thumb_key, "width": width, "height": height}

@@ -1,0 +1,63 @@
+"""Media storage behind an interface: local disk by default."""
+import hashlib
+import os
+import shutil
+import tempfile
+
+CHUNK = 64 * 1024
+
+
+class LocalMediaStore:
+    """Files under one directory, addressed by keys such as ``ab/cd/<sha256>.jpg``.
+
+    Writes go to a temporary file in the same directory and are renamed into place, so a
+    crash never leaves half a file under a real key."""
+
+    def __init__(self, root: str):
+        self.root = os.path.abspath(root)
+        os.makedirs(self.root, exist_ok=True)
+
+    def path(self, key: str) -> str:
+        path = os.path.abspath(os.path.join(self.root, key))
+        if not path.startswith(self.root + os.sep):
+            raise ValueError("media key escapes the store")
+        return path
+
+    def put_stream(self, stream, suffix: str) -> tuple[str, str, int]:
+        """Copy a file object in chunks; return (key, sha256, size)."""
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            sha = digest.hexdigest()
+            key = f"{sha[:2]}/{sha[2:4]}/{sha}{suffix}"
+            os.makedirs(os.path.dirname(self.path(key)), exist_ok=True)
+            os.replace(tmp, self.path(key))
+            return key, sha, size
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def put_bytes(self, data: bytes, suffix: str) -> tuple[str, str, int]:
+        import io
+
+        return self.put_stream(io.BytesIO(data), suffix)
+
+    def exists(self, key: str) -> bool:
+        return os.path.isfile(self.path(key))
+
+    def delete(self, key: str) -> None:
+        try:
+            os.unlink(self.path(key))
+        except FileNotFoundError:
+            pass
+
+    def copy_to(self, key: str, fileobj) -> None:
+        with open(self.path(key), "rb") as src:
+            shutil.copyfileobj(src, fileobj, CHUNK)

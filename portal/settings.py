@@ -1,0 +1,73 @@
+"""Settings: the .ini file, then environment variables (for secrets in production)."""
+from pyramid.settings import asbool
+
+# Environment variable -> setting. Production keeps every secret out of the .ini file.
+ENVIRONMENT = {
+    "PORTAL_DATABASE_URL": "sqlalchemy.url",
+    "PORTAL_SESSION_SECRET": "portal.session_secret",
+    "PORTAL_FIELD_KEYS": "portal.field_keys",
+    "PORTAL_FIELD_KEY_ID": "portal.field_key_id",
+    "PORTAL_RECEIPT_PEPPER": "portal.receipt_pepper",
+    "PORTAL_MEDIA_DIR": "portal.media_dir",
+}
+
+REQUIRED = (
+    "sqlalchemy.url",
+    "portal.session_secret",
+    "portal.field_keys",
+    "portal.field_key_id",
+    "portal.receipt_pepper",
+    "portal.media_dir",
+)
+
+DEFAULTS = {
+    "portal.fallback.police": "110",
+    "portal.fallback.traffic": "122",
+    "portal.fallback.sms": "12110",
+    "portal.default_locale": "zh_CN",
+    "portal.login.max_failures": "5",
+    "portal.login.lockout_minutes": "15",
+    "portal.login.rate_per_minute": "20",
+    "portal.receipt.rate_per_hour": "20",
+    "portal.embed_frame_ancestors": "'self'",
+    "portal.page_size": "20",
+    "jinja2.directories": "portal:../templates",
+    "jinja2.i18n.domain": "portal",
+    "jinja2.newstyle": "true",
+    "jinja2.autoescape": "true",
+    "jinja2.filters": "\n".join(
+        [
+            "route_url = pyramid_jinja2.filters:route_url_filter",
+            "static_url = pyramid_jinja2.filters:static_url_filter",
+        ]
+    ),
+}
+
+
+class SettingsError(Exception):
+    pass
+
+
+def apply_environment(settings: dict, environ) -> dict:
+    merged = dict(DEFAULTS)
+    merged.update(settings)
+    for variable, key in ENVIRONMENT.items():
+        if environ.get(variable):
+            merged[key] = environ[variable]
+    return merged
+
+
+def check_settings(settings: dict) -> None:
+    missing = [key for key in REQUIRED if not str(settings.get(key, "")).strip()]
+    if missing:
+        names = {v: k for k, v in ENVIRONMENT.items()}
+        raise SettingsError(
+            "missing settings: "
+            + ", ".join(f"{key} (or ${names[key]})" if key in names else key for key in missing)
+        )
+    if len(settings["portal.session_secret"]) < 32:
+        raise SettingsError("portal.session_secret must be at least 32 characters")
+    if asbool(settings.get("portal.production", False)) and "dev-only" in (
+        settings["portal.session_secret"] + settings["portal.receipt_pepper"]
+    ):
+        raise SettingsError("production refuses the development secrets; set them from the environment")

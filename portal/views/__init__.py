@@ -1,0 +1,1 @@
+"""Views: thin; they bind a schema, call a service, and render."""

@@ -1,0 +1,33 @@
+"""An officer's own account: turn on two-step sign-in."""
+import deform
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import remember
+from pyramid.view import view_config
+
+from ...i18n import _
+from ...security import totp
+from ...services import signin
+from .auth import _code_form, enrolment_page
+
+
+@view_config(route_name="staff_account_totp", renderer="auth/login.html", permission="account")
+def account_totp(request):
+    officer = request.identity
+    if officer.totp_enabled:
+        return {"heading": _("Two-step sign-in is on"), "form": "", "error": None,
+                "message": _("Ask an administrator to reset it if you lose your phone.")}
+    secret = request.session.get("enrol_secret")
+    if secret is None or request.method != "POST":
+        secret = request.session["enrol_secret"] = totp.new_secret()
+        return enrolment_page(request, officer, secret)
+    form = _code_form(request, _("Turn on two-step sign-in"))
+    try:
+        data = form.validate(request.POST.items())
+    except deform.ValidationFailure as failure:
+        return enrolment_page(request, officer, secret, status=400, form=failure.render())
+    if not signin.enrol_totp(request, officer, secret, data["code"]):
+        return enrolment_page(request, officer, secret, status=400,
+                              error=_("That code is not right. Check the time on your phone and try again."))
+    del request.session["enrol_secret"]
+    # The auth epoch changed with the second factor: sign this session in again under it.
+    return HTTPSeeOther(request.route_path("staff"), headers=remember(request, officer))

@@ -1,0 +1,55 @@
+from datetime import datetime, time, timezone
+
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.view import view_config
+from sqlalchemy import or_, select
+
+from ...i18n import _
+from ...models import AuditEvent, Officer, Unit
+from ...security.permissions import Permission
+
+PAGE = 50
+FILTERS = ("action", "actor", "object_type", "object_id", "since", "until")
+
+
+def _day(value, end=False):
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise HTTPBadRequest(_("Dates must look like 2026-11-24."))
+    return datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
+
+
+@view_config(route_name="staff_audit", renderer="staff/audit.html", permission=Permission.VIEW_AUDIT)
+def audit_list(request):
+    """Newest first, keyset by id. An admin below the top unit sees events of officers in scope
+    (public and system events belong to the top unit's admins)."""
+    officer = request.identity
+    params = {k: request.GET.get(k, "").strip()[:120] for k in FILTERS}
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(PAGE + 1)
+    if officer.unit.parent_id is not None:
+        query = query.join(Officer, AuditEvent.officer_id == Officer.id).join(Unit, Officer.unit_id == Unit.id)
+        query = query.where(Unit.path.startswith(officer.unit.path))
+    if params["action"]:
+        query = query.where(AuditEvent.action.startswith(params["action"]))
+    if params["actor"]:
+        query = query.where(or_(AuditEvent.actor == params["actor"],
+                                AuditEvent.actor == f"officer:{params['actor']}"))
+    if params["object_type"]:
+        query = query.where(AuditEvent.object_type == params["object_type"])
+    if params["object_id"]:
+        query = query.where(AuditEvent.object_id == params["object_id"])
+    if params["since"]:
+        query = query.where(AuditEvent.at >= _day(params["since"]))
+    if params["until"]:
+        query = query.where(AuditEvent.at <= _day(params["until"], end=True))
+    before = request.GET.get("before", "")
+    if before:
+        if not before.isdigit() or int(before) >= 2**31:
+            raise HTTPBadRequest(_("This page link is not valid. Start again from the first page."))
+        query = query.where(AuditEvent.id < int(before))
+    rows = request.dbsession.execute(query).scalars().all()
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    next_query = {**{k: v for k, v in params.items() if v}, "before": rows[-1].id} if more else None
+    return {"events": rows, "params": params, "next_query": next_query}

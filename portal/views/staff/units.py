@@ -1,0 +1,62 @@
+import deform
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from ...i18n import _
+from ...models import Unit
+from ...schemas import make_form
+from ...schemas.admin import NewUnitSchema, UnitSchema
+from ...security.permissions import Permission
+from ...services import units
+from ...services.scope import units_in_scope
+
+
+def _fields(data):
+    data = dict(data)
+    data["jurisdiction"] = units.parse_jurisdiction(data.get("jurisdiction"))
+    return {k: data[k] for k in units.UNIT_FIELDS if k in data}
+
+
+@view_config(route_name="staff_units", renderer="staff/units.html", permission=Permission.MANAGE_UNITS)
+def unit_list(request):
+    return {"units": units_in_scope(request.dbsession, request.identity)}
+
+
+@view_config(route_name="staff_unit_new", renderer="staff/form.html", permission=Permission.MANAGE_UNITS)
+def unit_new(request):
+    form = make_form(request, NewUnitSchema(), buttons=(deform.Button("save", _("Create unit")),))
+    heading = _("New unit")
+    if request.method != "POST":
+        return {"form": form.render({"phone_110": "110"}), "heading": heading}
+    try:
+        data = form.validate(request.POST.items())
+    except deform.ValidationFailure as failure:
+        request.response.status_int = 400
+        return {"form": failure.render(), "heading": heading}
+    if request.dbsession.execute(select(Unit.id).where(Unit.code == data["code"])).first():
+        request.response.status_int = 400
+        return {"form": form.render(data), "heading": heading,
+                "error": _("A unit with this code already exists.")}
+    parent = request.dbsession.get(Unit, int(data["parent_id"]))
+    unit = units.create(request, parent=parent, code=data["code"], **_fields(data))
+    request.session.flash(_("Unit created."))
+    return HTTPSeeOther(request.route_path("staff_unit", id=unit.id))
+
+
+@view_config(route_name="staff_unit", renderer="staff/form.html", permission=Permission.MANAGE_UNITS)
+def unit_edit(context, request):
+    unit = context.unit
+    form = make_form(request, UnitSchema(), buttons=(deform.Button("save", _("Save")),))
+    heading = _("Unit ${code}", mapping={"code": unit.code})
+    if request.method != "POST":
+        appstruct = {k: getattr(unit, k) for k in units.UNIT_FIELDS}
+        return {"form": form.render(appstruct), "heading": heading, "unit": unit}
+    try:
+        data = form.validate(request.POST.items())
+    except deform.ValidationFailure as failure:
+        request.response.status_int = 400
+        return {"form": failure.render(), "heading": heading, "unit": unit}
+    units.update(request, unit, **_fields(data))
+    request.session.flash(_("Saved."))
+    return HTTPSeeOther(request.route_path("staff_unit", id=unit.id))

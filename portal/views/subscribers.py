@@ -1,0 +1,60 @@
+"""Response headers and template globals shared by every page."""
+from pyramid.csrf import get_csrf_token
+from pyramid.events import BeforeRender, NewResponse
+
+from ..i18n import LANGUAGES
+from ..routes import StaffRoot
+from ..services.fallbacks import Fallbacks
+
+BASE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+)
+
+
+def security_headers(event):
+    request, response = event.request, event.response
+    embeddable = request.path.startswith("/embed/")
+    ancestors = request.registry.settings["portal.embed_frame_ancestors"] if embeddable else "'none'"
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", BASE_CSP.format(ancestors=ancestors))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=(self)")
+    if not embeddable:
+        headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith(("/staff", "/login")):
+        # Staff pages carry personal data: never cache them anywhere.
+        headers["Cache-Control"] = "no-store"
+    if request.registry.settings.get("portal.session_secure") in ("true", "True", True):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+
+
+def template_globals(event):
+    request = event.get("request")
+    if request is None:
+        return
+    locale = request.locale_name
+    event.setdefault("fallback", request.registry["fallbacks"])
+    event.setdefault("languages", LANGUAGES)
+    event.setdefault("locale", locale)
+    event.setdefault("lang", LANGUAGES.get(locale, LANGUAGES["zh_CN"]))
+    event.setdefault("officer", _safe_identity(request))
+    event.setdefault("get_csrf_token", lambda: get_csrf_token(request))
+    # Staff navigation asks about role permissions, whatever the page's own context is.
+    event.setdefault("can", lambda permission: request.has_permission(permission, StaffRoot(request)))
+
+
+def _safe_identity(request):
+    """Error pages render even when the database is down: treat that as signed out."""
+    try:
+        return request.identity
+    except Exception:
+        return None
+
+
+def includeme(config):
+    config.registry["fallbacks"] = Fallbacks.from_settings(config.get_settings())
+    config.add_subscriber(security_headers, NewResponse)
+    config.add_subscriber(template_globals, BeforeRender)
