@@ -1,0 +1,162 @@
+"""Test fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from PORTAL_TEST_DATABASE_URL (default: the local server's `test` database). When
+it does not answer, its tests skip with one line saying why, unless PORTAL_REQUIRE_POSTGRES=1 (CI),
+which turns that skip into a failure. Each test runs inside a transaction that is rolled back."""
+import os
+
+import pytest
+import transaction
+import webtest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+import portal
+from portal.models import get_engine, get_tm_session
+from portal.services.ratelimit import IRateLimiter, MemoryRateLimiter
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TEST_CLIENT_ADDR = "203.0.113.7"
+
+
+def postgres_url() -> str:
+    return os.environ.get("PORTAL_TEST_DATABASE_URL", DEFAULT_PG_URL)
+
+
+def postgres_unavailable_reason(url: str) -> str | None:
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure to connect means "not reachable"
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def skip_or_fail_without_postgres(url: str):
+    reason = postgres_unavailable_reason(url)
+    if reason is None:
+        return
+    message = f"PostgreSQL not reachable at {url.split('@')[-1]} ({reason})"
+    if os.environ.get("PORTAL_REQUIRE_POSTGRES") == "1":
+        pytest.fail(message + "; PORTAL_REQUIRE_POSTGRES=1 makes this a failure", pytrace=False)
+    pytest.skip(message + "; set PORTAL_TEST_DATABASE_URL to run these tests")
+
+
+def reset_postgres_schema(url: str):
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def alembic_config() -> Config:
+    config = Config(os.path.join(ROOT, "development.ini"))
+    config.set_main_option("script_location", os.path.join(ROOT, "migrations"))
+    config.attributes["skip_logging"] = True
+    return config
+
+
+def migrate(engine, revision="head", downgrade=False):
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if downgrade else command.upgrade)(config, revision)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    url = postgres_url()
+    skip_or_fail_without_postgres(url)
+    reset_postgres_schema(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url):
+    engine = get_engine({"sqlalchemy.url": db_url})
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app_settings(db_url, tmp_path_factory):
+    return {
+        "sqlalchemy.url": db_url,
+        "portal.session_secret": "test-session-secret-0123456789abcdef0123456789",
+        "portal.field_keys": "t1:dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtMDAwMDAwMDA t0:b2xkLXRlc3Qta2V5LTMyLWJ5dGVzLTAwMDAwMDAwMDA",
+        "portal.field_key_id": "t1",
+        "portal.receipt_pepper": "test-receipt-pepper-0123456789",
+        "portal.media_dir": str(tmp_path_factory.mktemp("media")),
+        "portal.session_secure": "false",
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_settings, engine):
+    return portal.main({}, **app_settings)
+
+
+@pytest.fixture
+def registry(app):
+    return app.registry
+
+
+@pytest.fixture
+def tm():
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
+    tm.doom()  # nothing a test does is ever committed
+    yield tm
+    tm.abort()
+
+
+@pytest.fixture
+def dbsession(engine, tm):
+    connection = engine.connect()
+    outer = connection.begin()
+    # Code under test may commit or roll back savepoints; the outer transaction always rolls back.
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    dbsession = get_tm_session(factory, tm)
+    yield dbsession
+    dbsession.close()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def testapp(app, tm, dbsession):
+    # A fresh rate limiter per test: limits are tested where they are meant, not by accident.
+    app.registry.registerUtility(MemoryRateLimiter(), IRateLimiter)
+    return webtest.TestApp(
+        app,
+        extra_environ={
+            "HTTP_HOST": "localhost",
+            "REMOTE_ADDR": TEST_CLIENT_ADDR,
+            "tm.active": True,
+            "tm.manager": tm,
+            "app.dbsession": dbsession,
+        },
+    )
+
+
+@pytest.fixture
+def dummy_request(app, tm, dbsession):
+    """A request for calling services directly, with the app's registry and the test session."""
+    from pyramid.scripting import prepare
+
+    env = prepare(registry=app.registry)
+    request = env["request"]
+    request.environ["app.dbsession"] = dbsession
+    request.environ["REMOTE_ADDR"] = TEST_CLIENT_ADDR
+    request.tm = tm
+    yield request
+    env["closer"]()

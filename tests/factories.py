@@ -1,0 +1,70 @@
+"""Factories for test data: small, explicit, one call per row."""
+import itertools
+from datetime import timedelta
+
+import pyotp
+
+from portal.models import MissingPersonDetails, Notice, Officer, Unit
+from portal.models.meta import utcnow
+from portal.security.passwords import hash_password
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+_HASH = None
+
+
+def _password_hash():
+    # argon2 is slow on purpose; one hash of the shared test password serves every factory call.
+    global _HASH
+    if _HASH is None:
+        _HASH = hash_password(PASSWORD)
+    return _HASH
+
+
+def make_unit(dbsession, code, parent=None, name=None, **kw) -> Unit:
+    level = "province" if parent is None else ("city" if parent.parent_id is None else "county")
+    unit = Unit(code=code, parent=parent, path=Unit.make_path(parent, code), level=level,
+                name_zh=name or f"单位{code}", name_en=name or f"Unit {code}", name_ug="",
+                phone_110="110", sms_suffix=code[-2:], is_command_center=parent is None or level == "city", **kw)
+    dbsession.add(unit)
+    dbsession.flush()
+    return unit
+
+
+def make_units(dbsession) -> dict[str, Unit]:
+    """A province with two cities, each with one county."""
+    province = make_unit(dbsession, "990000", name="Test Province")
+    city_a = make_unit(dbsession, "990100", province, name="City A")
+    city_b = make_unit(dbsession, "990200", province, name="City B")
+    county_a = make_unit(dbsession, "990101", city_a, name="County A1")
+    county_b = make_unit(dbsession, "990201", city_b, name="County B1")
+    return {"province": province, "city_a": city_a, "city_b": city_b,
+            "county_a": county_a, "county_b": county_b}
+
+
+def make_officer(dbsession, unit, roles=(), username=None, totp_secret=None, cipher=None, **kw) -> Officer:
+    officer = Officer(username=username or f"officer{next(_counter)}", display_name="Test Officer",
+                      password_hash=_password_hash(), unit=unit, active=True, **kw)
+    officer.set_roles(roles)
+    if totp_secret is not None:
+        officer.totp_secret = cipher.encrypt(totp_secret, "officer.totp")
+        officer.totp_enabled = True
+    dbsession.add(officer)
+    dbsession.flush()
+    return officer
+
+
+def make_notice(dbsession, unit, kind="wanted", state="published", title=None, minutes_ago=0, **kw) -> Notice:
+    n = next(_counter)
+    published = utcnow() - timedelta(minutes=minutes_ago) if state == "published" else None
+    notice = Notice(kind=kind, state=state, unit=unit, title=title or f"Notice {n}", body="Body text.",
+                    slug=f"notice-{n}", published_at=published, **kw)
+    if kind == "missing_person":
+        notice.missing_person = MissingPersonDetails(full_name=f"Person {n}", sex="female", age=30)
+    dbsession.add(notice)
+    dbsession.flush()
+    return notice
+
+
+def totp_now(secret: str) -> str:
+    return pyotp.TOTP(secret).now()

@@ -1,0 +1,17 @@
+"""Walking the sign-in forms the way an officer does."""
+from tests.factories import PASSWORD, totp_now
+
+
+def login(testapp, username, password=PASSWORD, totp_secret=None, status=303):
+    page = testapp.get("/login")
+    form = page.forms[0]
+    form["username"] = username
+    form["password"] = password
+    response = form.submit("submit", status="*")
+    if totp_secret is not None and response.status_int == 303 and "/login/totp" in response.location:
+        code_page = response.follow()
+        code_form = code_page.forms[0]
+        code_form["code"] = totp_now(totp_secret)
+        response = code_form.submit("submit", status="*")
+    assert response.status_int == status, response.text[:2000]
+    return response
