@@ -35,9 +35,10 @@ def negotiate_locale(request):
     chosen = _known(request.GET.get("lang")) or _known(request.cookies.get(COOKIE))
     if chosen:
         return chosen
-    offers = [tag.replace("-", "_") for tag in LANGUAGES] + ["zh", "zh-CN", "en-US", "en-GB"]
-    match = request.accept_language.best_match(offers) if request.accept_language else None
-    return _known(match) or request.registry.settings.get("portal.default_locale", "zh_CN")
+    default = request.registry.settings.get("portal.default_locale", "zh_CN")
+    # RFC 4647 lookup: "en-GB" falls back to "en", "zh-Hans-CN" to "zh".
+    match = request.accept_language.lookup(language_tags=["zh-CN", "zh", "en", "ug"], default=default)
+    return _known(match) or default
 
 
 def remember_language(event):

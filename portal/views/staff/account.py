@@ -10,7 +10,7 @@ from ...services import signin
 from .auth import _code_form, enrolment_page
 
 
-@view_config(route_name="staff_account_totp", renderer="auth/login.html", permission="account")
+@view_config(route_name="staff_account_totp", renderer="staff/totp.html", permission="account")
 def account_totp(request):
     officer = request.identity
     if officer.totp_enabled:

@@ -1,0 +1,106 @@
+"""Every staff route x every kind of visitor: the answer each one gets.
+
+Anonymous visitors are sent to sign in; officers get 200 only where their role and unit scope
+allow it, 403 everywhere else. An admin of an unrelated unit (city B) is refused objects of city A."""
+import pytest
+
+from tests.factories import make_officer, make_units
+from tests.functional.helpers import login
+
+ADMIN_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+CITY_B_ADMIN_SECRET = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
+
+ACTORS = ["anonymous", "moderator", "handler", "dispatcher", "admin", "unrelated_admin", "unrelated_moderator"]
+
+# route -> expected status per actor (303 = sent to the sign-in page)
+EVERY_OFFICER = {"anonymous": 303, "moderator": 200, "handler": 200, "dispatcher": 200, "admin": 200,
+                 "unrelated_admin": 200, "unrelated_moderator": 200}
+ADMINS_ONLY = {"anonymous": 303, "moderator": 403, "handler": 403, "dispatcher": 403, "admin": 200,
+               "unrelated_admin": 200, "unrelated_moderator": 403}
+ADMINS_OF_CITY_A = dict(ADMINS_ONLY, unrelated_admin=403)
+
+MATRIX = {
+    "/staff": EVERY_OFFICER,
+    "/staff/account/totp": EVERY_OFFICER,
+    "/staff/units": ADMINS_ONLY,
+    "/staff/units/new": ADMINS_ONLY,
+    "/staff/units/{city_a}": ADMINS_OF_CITY_A,
+    "/staff/units/{county_a}": ADMINS_OF_CITY_A,
+    "/staff/officers": ADMINS_ONLY,
+    "/staff/officers/new": ADMINS_ONLY,
+    "/staff/officers/{moderator}": ADMINS_OF_CITY_A,
+    "/staff/audit": ADMINS_ONLY,
+}
+
+
+@pytest.fixture
+def world(dbsession, registry):
+    units = make_units(dbsession)
+    cipher = registry["field_cipher"]
+    officers = {
+        "moderator": make_officer(dbsession, units["city_a"], ["moderator"], username="mod_a"),
+        "handler": make_officer(dbsession, units["city_a"], ["handler"], username="handler_a"),
+        "dispatcher": make_officer(dbsession, units["province"], ["dispatcher"], username="dispatch_p"),
+        "admin": make_officer(dbsession, units["province"], ["admin"], username="admin_p",
+                              totp_secret=ADMIN_SECRET, cipher=cipher),
+        "unrelated_admin": make_officer(dbsession, units["city_b"], ["admin"], username="admin_b",
+                                        totp_secret=CITY_B_ADMIN_SECRET, cipher=cipher),
+        "unrelated_moderator": make_officer(dbsession, units["county_b"], ["moderator"], username="mod_b"),
+    }
+    ids = {"city_a": units["city_a"].id, "county_a": units["county_a"].id,
+           "moderator": officers["moderator"].id}
+    return officers, ids
+
+
+def sign_in_as(testapp, officers, actor):
+    if actor == "anonymous":
+        return
+    secret = {"admin": ADMIN_SECRET, "unrelated_admin": CITY_B_ADMIN_SECRET}.get(actor)
+    login(testapp, officers[actor].username, totp_secret=secret)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_every_staff_route_answers_each_actor_as_declared(testapp, world, actor):
+    officers, ids = world
+    sign_in_as(testapp, officers, actor)
+    answers = {}
+    for pattern in MATRIX:
+        url = pattern.format(**ids)
+        answers[pattern] = testapp.get(url, status="*").status_int
+    expected = {pattern: statuses[actor] for pattern, statuses in MATRIX.items()}
+    assert answers == expected
+
+
+def test_anonymous_is_sent_to_sign_in_and_back(testapp, world):
+    response = testapp.get("/staff/audit", status=303)
+    assert "/login?next=%2Fstaff%2Faudit" in response.location
+
+
+def test_matrix_covers_every_staff_route(app):
+    """A new staff route must be added to the matrix above."""
+    from pyramid.interfaces import IRoutesMapper
+
+    mapper = app.registry.getUtility(IRoutesMapper)
+    staff_patterns = {
+        route.pattern.replace(r"{id:\d+}", "{id}") for route in mapper.get_routes() if route.pattern.startswith("/staff")
+    }
+    covered = {p.replace("{city_a}", "{id}").replace("{county_a}", "{id}").replace("{moderator}", "{id}") for p in MATRIX}
+    assert staff_patterns == covered
+
+
+@pytest.mark.parametrize("url", ["/staff/units/new", "/staff/officers/new", "/logout"])
+def test_post_without_csrf_token_is_refused_and_changes_nothing(testapp, world, dbsession, url):
+    from sqlalchemy import func, select
+
+    from portal.models import AuditEvent, Officer, Unit
+
+    officers, _ = world
+    login(testapp, officers["admin"].username, totp_secret=ADMIN_SECRET)
+    before = [dbsession.execute(select(func.count()).select_from(m)).scalar_one() for m in (Unit, Officer, AuditEvent)]
+    response = testapp.post(url, {"code": "990301", "username": "newbie", "name_zh": "x"}, status=400)
+    assert "This form has expired" in response.text or "表单已过期" in response.text
+    assert 'href="tel:110"' in response.text
+    after = [dbsession.execute(select(func.count()).select_from(m)).scalar_one() for m in (Unit, Officer, AuditEvent)]
+    assert after == before
+    # Still signed in: the refused POST did not sign the admin out.
+    assert testapp.get("/staff/audit").status_int == 200
