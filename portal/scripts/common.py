@@ -19,8 +19,13 @@ def db_session(settings):
     """A session whose work commits when the block ends without error."""
     engine = get_engine(settings)
     factory = get_session_factory(engine)
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
     try:
-        with transaction.manager as tm:
-            yield get_tm_session(factory, tm)
+        yield get_tm_session(factory, tm)
+        tm.commit()
+    except BaseException:
+        tm.abort()
+        raise
     finally:
         engine.dispose()

@@ -11,7 +11,7 @@ class OfficerError(ValueError):
 def check_password_strength(password: str, username: str) -> None:
     if len(password) < MIN_LENGTH:
         raise OfficerError(f"at least {MIN_LENGTH} characters")
-    if username.lower() in password.lower():
+    if username and username.lower() in password.lower():
         raise OfficerError("must not contain the username")
 
 

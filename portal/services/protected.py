@@ -14,19 +14,20 @@ def seal(request, plaintext: str | None, label: str) -> str | None:
     return request.registry["field_cipher"].encrypt(plaintext, label)
 
 
-def reveal(request, token: str | None, *, label: str, object_type: str, object_id, reason: str):
-    """Decrypt one protected field for the signed-in officer and write the audit event first.
+def reveal(request, token: str | None, *, officer, label: str, object_type: str, object_id, reason: str):
+    """Decrypt one protected field for this officer and write the audit event first.
 
     Authorization (is this officer the handler / dispatcher for the object?) is the caller's
     context ACL; this call makes sure no showing goes unrecorded."""
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON_LENGTH:
         raise RevealRefused("A reason of at least %d characters is required." % MIN_REASON_LENGTH)
-    if request.identity is None:
+    if officer is None:
         raise RevealRefused("Only a signed-in officer can see protected fields.")
     audit.record(
         request,
         "protected.reveal",
+        officer=officer,
         object_type=object_type,
         object_id=object_id,
         reason=f"{label}: {reason}",

@@ -52,3 +52,6 @@ class MemoryRateLimiter:
     def _prune(self, now, window):
         for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - window]:
             del self._hits[key]
+        # Still too many live keys (a flood from many addresses): forget the oldest ones first.
+        while len(self._hits) > self._max_keys:
+            del self._hits[next(iter(self._hits))]

@@ -1,3 +1,4 @@
+import colander
 import deform
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
@@ -50,7 +51,8 @@ def unit_edit(context, request):
     form = make_form(request, UnitSchema(), buttons=(deform.Button("save", _("Save")),))
     heading = _("Unit ${code}", mapping={"code": unit.code})
     if request.method != "POST":
-        appstruct = {k: getattr(unit, k) for k in units.UNIT_FIELDS}
+        # colander.null, not None: None would be rendered as the text "None".
+        appstruct = {k: colander.null if getattr(unit, k) is None else getattr(unit, k) for k in units.UNIT_FIELDS}
         return {"form": form.render(appstruct), "heading": heading, "unit": unit}
     try:
         data = form.validate(request.POST.items())
