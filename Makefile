@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 6543
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint migrate seed catalogs bench clean
+.PHONY: serve test lint migrate seed catalogs bench clean messages
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -44,3 +44,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
+
+# Re-extract translatable strings and merge them into every catalog (then translate the new ones).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -o portal/locale/portal.pot --no-location --sort-output --project "Safety Portal" .
+	$(BIN)/pybabel update -D portal -i portal/locale/portal.pot -d portal/locale --no-fuzzy-matching
