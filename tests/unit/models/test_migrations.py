@@ -1,0 +1,96 @@
+"""The schema comes only from Alembic: the models and the migrations must agree, and every
+revision must go down and up again with rows in the tables. Runs on SQLite and PostgreSQL."""
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from portal.models import get_engine
+from portal.models.meta import Base
+from tests.conftest import alembic_config, migrate, postgres_url, skip_or_fail_without_postgres
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_engine(request, tmp_path):
+    """A database of its own, so going down to base does not disturb the other tests."""
+    if request.param == "sqlite":
+        engine = get_engine({"sqlalchemy.url": f"sqlite:///{tmp_path}/migrations.sqlite"})
+        yield engine
+        engine.dispose()
+        return
+    skip_or_fail_without_postgres(postgres_url())
+    url = make_url(postgres_url())
+    name = f"{url.database}_migrations"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = get_engine({"sqlalchemy.url": url.set(database=name).render_as_string(hide_password=False)})
+    yield engine
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def revisions():
+    script = ScriptDirectory.from_config(alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def test_models_and_migrations_agree(empty_engine):
+    migrate(empty_engine)
+    with empty_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+
+
+def insert_rows(connection, revision):
+    """Rows for the tables that exist at a revision, written with plain SQL as old code would."""
+    connection.execute(text(
+        "INSERT INTO units (code, path, level, name_zh, name_en, name_ug, phone_110, sms_suffix, is_command_center) "
+        "VALUES ('990000', '/990000/', 'province', '省', 'Province', '', '110', '', true)"))
+    unit_id = connection.execute(text("SELECT id FROM units WHERE code = '990000'")).scalar_one()
+    connection.execute(text(
+        "INSERT INTO officers (username, display_name, password_hash, totp_enabled, unit_id, active, failed_logins,"
+        " created_at) VALUES ('o1', 'O', 'x', false, :u, true, 0, CURRENT_TIMESTAMP)"), {"u": unit_id})
+    connection.execute(text(
+        "INSERT INTO audit_events (at, actor, ip, action, object_type, object_id, from_state, to_state, reason,"
+        " prev_hash, hash) VALUES (CURRENT_TIMESTAMP, 'system', '', 'x', '', '', '', '', '', :p, :h)"),
+        {"p": "0" * 64, "h": "1" * 64})
+    if revision >= "0002":
+        connection.execute(text(
+            "INSERT INTO notices (kind, state, unit_id, title, body, slug, created_at, updated_at, published_at,"
+            " version) VALUES ('missing_person', 'published', :u, '寻人', '', 's', CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"), {"u": unit_id})
+        notice_id = connection.execute(text("SELECT id FROM notices")).scalar_one()
+        connection.execute(text(
+            "INSERT INTO missing_person_details (notice_id, full_name, sex, build, hair, eyes, clothing,"
+            " distinguishing_marks, last_seen_place, circumstances) VALUES (:n, '张三', 'male', '', '', '', '', '',"
+            " '', '')"), {"n": notice_id})
+
+
+def test_every_revision_goes_down_and_up_with_rows_present(empty_engine):
+    all_revisions = revisions()
+    assert all_revisions[0] == "0001"
+    for index, revision in enumerate(all_revisions):
+        migrate(empty_engine, revision)
+        with empty_engine.begin() as connection:
+            for table in ("missing_person_details", "media", "notices", "audit_events", "officer_roles",
+                          "officers", "units"):
+                if inspect(connection).has_table(table):
+                    connection.execute(text(f"DELETE FROM {table}"))
+            insert_rows(connection, revision)
+        below = all_revisions[index - 1] if index else "base"
+        migrate(empty_engine, below, downgrade=True)
+        migrate(empty_engine, revision)
+    migrate(empty_engine, "base", downgrade=True)
+    with empty_engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+    migrate(empty_engine)
+    with empty_engine.begin() as connection:
+        insert_rows(connection, all_revisions[-1])
+        assert connection.execute(text("SELECT count(*) FROM notices")).scalar_one() == 1
