@@ -20,9 +20,9 @@ ROLE_LABELS = {
 def unit_choices(node, kw):
     request = kw["request"]
     units = units_in_scope(request.dbsession, request.identity)
-    return deform.widget.SelectWidget(
-        values=[(str(u.id), f"{'— ' * (len(u.ancestor_codes) - 1)}{u.name(request.locale_name)} ({u.code})") for u in units]
-    )
+    # Indent by depth so the tree shows in a plain <select>.
+    labels = [f"{'— ' * (len(u.ancestor_codes) - 1)}{u.name(request.locale_name)} ({u.code})" for u in units]
+    return deform.widget.SelectWidget(values=[(str(u.id), label) for u, label in zip(units, labels, strict=True)])
 
 
 @colander.deferred
@@ -36,7 +36,7 @@ def _jurisdiction_validator(node, value):
     try:
         parse_jurisdiction(value)
     except JurisdictionError as exc:
-        raise colander.Invalid(node, _("Jurisdiction: ${problem}", mapping={"problem": str(exc)}))
+        raise colander.Invalid(node, _("Jurisdiction: ${problem}", mapping={"problem": str(exc)})) from None
 
 
 class UnitSchema(colander.MappingSchema):
@@ -76,7 +76,7 @@ def _password_validator(node, value):
     try:
         check_password_strength(value, "")
     except OfficerError as exc:
-        raise colander.Invalid(node, _("Password: ${problem}", mapping={"problem": str(exc)}))
+        raise colander.Invalid(node, _("Password: ${problem}", mapping={"problem": str(exc)})) from None
 
 
 def _password_not_username(form, value):

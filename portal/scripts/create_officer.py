@@ -46,7 +46,8 @@ def main(argv=None, stdin=sys.stdin) -> int:
         except officers.OfficerError as exc:
             print(f"Password refused: {exc}.", file=sys.stderr)
             return 2
-        print(f"Created officer {officer.username} in {unit.code} with roles {', '.join(sorted(officer.roles)) or '-'}.")
+        roles = ", ".join(sorted(officer.roles)) or "-"
+        print(f"Created officer {officer.username} in {unit.code} with roles {roles}.")
     return 0
 
 

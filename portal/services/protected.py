@@ -21,7 +21,7 @@ def reveal(request, token: str | None, *, officer, label: str, object_type: str,
     context ACL; this call makes sure no showing goes unrecorded."""
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON_LENGTH:
-        raise RevealRefused("A reason of at least %d characters is required." % MIN_REASON_LENGTH)
+        raise RevealRefused(f"A reason of at least {MIN_REASON_LENGTH} characters is required.")
     if officer is None:
         raise RevealRefused("Only a signed-in officer can see protected fields.")
     audit.record(

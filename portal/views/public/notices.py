@@ -29,7 +29,7 @@ def notice_list(request):
             size=int(request.registry.settings["portal.page_size"]),
         )
     except BadCursor:
-        raise HTTPBadRequest(_("This page link is not valid. Start again from the first page."))
+        raise HTTPBadRequest(_("This page link is not valid. Start again from the first page.")) from None
     return {"notices": rows, "next_cursor": next_cursor, "kind": kind, "kind_labels": KIND_LABELS}
 
 

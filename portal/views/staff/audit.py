@@ -1,4 +1,4 @@
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.view import view_config
@@ -16,8 +16,8 @@ def _day(value, end=False):
     try:
         day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
-        raise HTTPBadRequest(_("Dates must look like 2026-11-24."))
-    return datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
+        raise HTTPBadRequest(_("Dates must look like 2026-11-24.")) from None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
 
 
 @view_config(route_name="staff_audit", renderer="staff/audit.html", permission=Permission.VIEW_AUDIT)

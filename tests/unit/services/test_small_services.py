@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -21,7 +21,7 @@ def test_sms_link_carries_routing_suffix_and_a_body_for_both_phone_systems():
 
 
 def test_cursor_round_trip_and_tampering():
-    at = datetime(2026, 11, 24, 12, 0, 0, 123456, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 24, 12, 0, 0, 123456, tzinfo=UTC)
     assert decode_cursor(encode_cursor(at, 42)) == (at, 42)
     for bad in ["", "!!!", "bm90LWEtY3Vyc29y", encode_cursor(at, 42)[:-3]]:
         with pytest.raises(BadCursor):
