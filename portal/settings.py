@@ -31,6 +31,7 @@ DEFAULTS = {
     "portal.receipt.rate_per_hour": "20",
     "portal.embed_frame_ancestors": "'self'",
     "portal.page_size": "20",
+    "portal.max_form_bytes": str(256 * 1024),
     "jinja2.directories": "portal:../templates",
     "jinja2.i18n.domain": "portal",
     "jinja2.newstyle": "true",

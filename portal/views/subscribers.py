@@ -1,6 +1,7 @@
 """Response headers and template globals shared by every page."""
 from pyramid.csrf import get_csrf_token
-from pyramid.events import BeforeRender, NewResponse
+from pyramid.events import BeforeRender, NewRequest, NewResponse
+from pyramid.httpexceptions import HTTPRequestEntityTooLarge
 
 from ..i18n import LANGUAGES
 from ..routes import StaffRoot
@@ -31,6 +32,15 @@ def security_headers(event):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
 
 
+def limit_form_size(event):
+    """Ordinary forms are small: refuse a huge body before anything parses it. Upload routes,
+    which stream to disk, will declare their own limit."""
+    request = event.request
+    limit = int(request.registry.settings["portal.max_form_bytes"])
+    if request.content_length is not None and request.content_length > limit:
+        raise HTTPRequestEntityTooLarge()
+
+
 def template_globals(event):
     request = event.get("request")
     if request is None:
@@ -57,4 +67,5 @@ def _safe_identity(request):
 def includeme(config):
     config.registry["fallbacks"] = Fallbacks.from_settings(config.get_settings())
     config.add_subscriber(security_headers, NewResponse)
+    config.add_subscriber(limit_form_size, NewRequest)
     config.add_subscriber(template_globals, BeforeRender)

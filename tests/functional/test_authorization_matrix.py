@@ -104,3 +104,19 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(testapp, world, 
     assert after == before
     # Still signed in: the refused POST did not sign the admin out.
     assert testapp.get("/staff/audit").status_int == 200
+
+
+def test_every_staff_view_declares_a_permission(app):
+    """Secure by default: a staff view without a permission would be open to anyone."""
+    introspector = app.registry.introspector
+    staff_routes = {r["introspectable"]["name"] for r in introspector.get_category("routes")
+                    if r["introspectable"]["pattern"].startswith("/staff")}
+    seen = set()
+    for entry in introspector.get_category("views"):
+        view = entry["introspectable"]
+        if view["route_name"] not in staff_routes:
+            continue
+        seen.add(view["route_name"])
+        permissions = [r["value"] for r in entry["related"] if r.category_name == "permissions"]
+        assert permissions and all(permissions), f"{view['route_name']} has no permission"
+    assert seen == staff_routes

@@ -85,3 +85,9 @@ def test_embed_pages_may_be_framed_by_the_configured_sites(testapp):
 
 def test_staff_pages_are_never_cached(testapp):
     assert testapp.get("/login").headers["Cache-Control"] == "no-store"
+
+
+def test_an_oversized_form_body_gets_413_and_changes_nothing(testapp):
+    page = testapp.post("/login", {"username": "x", "password": "y" * 300_000}, status=413)
+    assert "larger than this service accepts" in page.text
+    assert_fallbacks(page)

@@ -1,0 +1,72 @@
+"""What a visitor's phone shows: fallback links, no script errors, no accessibility violations."""
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+AXE = Axe()
+
+
+def first_notice_path(page, live_server):
+    page.goto(f"{live_server}/notices?kind=missing_person")
+    return page.locator(".card a").first.get_attribute("href")
+
+
+def describe(violations):
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}" for v in violations
+    )
+
+
+def test_home_shows_the_fallback_links_without_console_errors(page, live_server):
+    page.goto(live_server + "/")
+    for name, href in [("110", "tel:110"), ("122", "tel:122")]:
+        link = page.locator(f'a[href="{href}"]')
+        assert link.is_visible(), name
+        box = link.bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44  # big enough to hit in a hurry
+    sms = page.locator('a.fallback.sms')
+    assert sms.get_attribute("href").startswith("sms:12110?&body=")
+    # The emergency links sit above the fold on a phone.
+    assert page.locator('a[href="tel:110"]').bounding_box()["y"] < 844
+    assert page.locator(".card").count() >= 6
+    assert page.console.errors == []
+
+
+def test_fallback_links_work_with_javascript_off(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + "/notices/abc")
+    assert page.locator('a[href="tel:110"]').is_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/notices", "NOTICE", "/login", "/login?lang=en", "/?lang=ug", "/no-such-page"])
+def test_no_axe_violations(page, live_server, path):
+    if path == "NOTICE":
+        path = first_notice_path(page, live_server)
+    page.goto(live_server + path)
+    results = AXE.run(page)
+    assert results.violations_count == 0, describe(results.response["violations"])
+    assert page.console.errors == []
+
+
+def test_notice_page_shows_photo_and_facts(page, live_server):
+    page.goto(live_server + first_notice_path(page, live_server))
+    image = page.locator(".photos img").first
+    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.locator("dl.facts").is_visible()
+
+
+def test_uyghur_pages_are_right_to_left(page, live_server):
+    page.goto(live_server + "/?lang=ug")
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    page.goto(live_server + "/notices")  # remembered by the cookie
+    assert page.locator("html").get_attribute("dir") == "rtl"
+
+
+def test_no_horizontal_scrolling_on_a_small_phone(browser, live_server):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    for path in ["/", "/notices", "/login"]:
+        page.goto(live_server + path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+    context.close()
