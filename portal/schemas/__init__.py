@@ -21,6 +21,16 @@ def make_form(request, schema, *, buttons=("submit",), action="", **kw) -> defor
     return form
 
 
+def submitted(request, form: deform.Form):
+    """(data, None) when the POST is valid; else (None, the form re-rendered with its messages
+    and what was typed), and the response becomes a 400."""
+    try:
+        return form.validate(request.POST.items()), None
+    except deform.ValidationFailure as failure:
+        request.response.status_int = 400
+        return None, failure.render()
+
+
 def includeme(config):
     config.add_translation_dirs("colander:locale", "deform:locale")
     deform.Form.set_zpt_renderer(

@@ -1,13 +1,11 @@
 """An officer's own account: turn on two-step sign-in."""
-import deform
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import remember
 from pyramid.view import view_config
 
 from ...i18n import _
 from ...security import totp
-from ...services import signin
-from .auth import _code_form, enrolment_page
+from .auth import enrolment_page, submit_enrolment
 
 
 @view_config(route_name="staff_account_totp", renderer="staff/totp.html", permission="account")
@@ -20,14 +18,9 @@ def account_totp(request):
     if secret is None or request.method != "POST":
         secret = request.session["enrol_secret"] = totp.new_secret()
         return enrolment_page(request, officer, secret)
-    form = _code_form(request, _("Turn on two-step sign-in"))
-    try:
-        data = form.validate(request.POST.items())
-    except deform.ValidationFailure as failure:
-        return enrolment_page(request, officer, secret, status=400, form=failure.render())
-    if not signin.enrol_totp(request, officer, secret, data["code"]):
-        return enrolment_page(request, officer, secret, status=400,
-                              error=_("That code is not right. Check the time on your phone and try again."))
+    page_again = submit_enrolment(request, officer, secret)
+    if page_again is not None:
+        return page_again
     del request.session["enrol_secret"]
     # The auth epoch changed with the second factor: sign this session in again under it.
     return HTTPSeeOther(request.route_path("staff"), headers=remember(request, officer))

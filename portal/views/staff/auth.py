@@ -140,15 +140,8 @@ def enrolment_page(request, officer, secret, *, status=200, error=None, form=Non
     )
 
 
-@view_config(route_name="login_enrol", renderer="auth/login.html")
-def login_enrol(request):
-    """Officers whose role requires a second factor set it up before their first sign-in ends."""
-    officer = _pending(request, "pending_enrol")
-    if officer is None:
-        return HTTPSeeOther(request.route_path("login"))
-    secret = request.session["pending_enrol"]["secret"]
-    if request.method != "POST":
-        return enrolment_page(request, officer, secret)
+def submit_enrolment(request, officer, secret):
+    """Check the posted code; return the page to show again, or None once the factor is on."""
     _rate_limit(request, "totp")
     form = _code_form(request, _("Turn on two-step sign-in"))
     try:
@@ -158,6 +151,21 @@ def login_enrol(request):
     if not signin.enrol_totp(request, officer, secret, data["code"]):
         return enrolment_page(request, officer, secret, status=400,
                               error=_("That code is not right. Check the time on your phone and try again."))
+    return None
+
+
+@view_config(route_name="login_enrol", renderer="auth/login.html")
+def login_enrol(request):
+    """Officers whose role requires a second factor set it up before their first sign-in ends."""
+    officer = _pending(request, "pending_enrol")
+    if officer is None:
+        return HTTPSeeOther(request.route_path("login"))
+    secret = request.session["pending_enrol"]["secret"]
+    if request.method != "POST":
+        return enrolment_page(request, officer, secret)
+    page_again = submit_enrolment(request, officer, secret)
+    if page_again is not None:
+        return page_again
     signin.complete(request, officer)
     return _finish(request, officer)
 

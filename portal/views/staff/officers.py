@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from ...i18n import _
 from ...models import Officer, Unit
-from ...schemas import make_form
+from ...schemas import make_form, submitted
 from ...schemas.admin import ROLE_LABELS, NewOfficerSchema, OfficerSchema
 from ...security.permissions import Permission
 from ...services import officers
@@ -27,11 +27,9 @@ def officer_new(request):
     heading = _("New officer")
     if request.method != "POST":
         return {"form": form.render(), "heading": heading}
-    try:
-        data = form.validate(request.POST.items())
-    except deform.ValidationFailure as failure:
-        request.response.status_int = 400
-        return {"form": failure.render(), "heading": heading}
+    data, invalid = submitted(request, form)
+    if invalid:
+        return {"form": invalid, "heading": heading}
     if officers.username_taken(request.dbsession, data["username"]):
         request.response.status_int = 400
         data.pop("password")
@@ -55,11 +53,9 @@ def officer_edit(context, request):
         appstruct = {"display_name": officer.display_name, "unit_id": str(officer.unit_id),
                      "roles": officer.roles, "active": officer.active}
         return {"form": form.render(appstruct), **page}
-    try:
-        data = form.validate(request.POST.items())
-    except deform.ValidationFailure as failure:
-        request.response.status_int = 400
-        return {"form": failure.render(), **page}
+    data, invalid = submitted(request, form)
+    if invalid:
+        return {"form": invalid, **page}
     officers.update(
         request, officer, display_name=data["display_name"],
         unit=request.dbsession.get(Unit, int(data["unit_id"])), roles=data["roles"],

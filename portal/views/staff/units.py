@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ...i18n import _
 from ...models import Unit
-from ...schemas import make_form
+from ...schemas import make_form, submitted
 from ...schemas.admin import NewUnitSchema, UnitSchema
 from ...security.permissions import Permission
 from ...services import units
@@ -30,11 +30,9 @@ def unit_new(request):
     heading = _("New unit")
     if request.method != "POST":
         return {"form": form.render({"phone_110": "110"}), "heading": heading}
-    try:
-        data = form.validate(request.POST.items())
-    except deform.ValidationFailure as failure:
-        request.response.status_int = 400
-        return {"form": failure.render(), "heading": heading}
+    data, invalid = submitted(request, form)
+    if invalid:
+        return {"form": invalid, "heading": heading}
     if request.dbsession.execute(select(Unit.id).where(Unit.code == data["code"])).first():
         request.response.status_int = 400
         return {"form": form.render(data), "heading": heading,
@@ -54,11 +52,9 @@ def unit_edit(context, request):
         # colander.null, not None: None would be rendered as the text "None".
         appstruct = {k: colander.null if getattr(unit, k) is None else getattr(unit, k) for k in units.UNIT_FIELDS}
         return {"form": form.render(appstruct), "heading": heading, "unit": unit}
-    try:
-        data = form.validate(request.POST.items())
-    except deform.ValidationFailure as failure:
-        request.response.status_int = 400
-        return {"form": failure.render(), "heading": heading, "unit": unit}
+    data, invalid = submitted(request, form)
+    if invalid:
+        return {"form": invalid, "heading": heading, "unit": unit}
     units.update(request, unit, **_fields(data))
     request.session.flash(_("Saved."))
     return HTTPSeeOther(request.route_path("staff_unit", id=unit.id))
