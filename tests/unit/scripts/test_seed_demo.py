@@ -1,0 +1,68 @@
+import io
+import json
+
+from PIL import Image
+from shapely.geometry import shape
+from sqlalchemy import func, select
+
+from portal.models import AuditEvent, Media, Notice, Officer, Unit
+from portal.models.notice import NOTICE_KINDS
+from portal.scripts import seed_demo
+from portal.security.permissions import Role
+
+
+def counts(dbsession):
+    return [dbsession.execute(select(func.count()).select_from(m)).scalar_one()
+            for m in (Unit, Officer, Notice, Media, AuditEvent)]
+
+
+def test_seed_builds_the_demo_province(dbsession, registry):
+    report = seed_demo.seed(dbsession, registry["media_store"])
+    assert report.created
+    units = {u.code: u for u in dbsession.execute(select(Unit)).scalars()}
+    levels = sorted(u.level for u in units.values())
+    assert levels.count("province") == 1 and levels.count("city") == 3 and levels.count("county") == 6
+    for unit in units.values():
+        polygon = shape(json.loads(unit.jurisdiction))
+        assert polygon.is_valid
+        if unit.parent is not None:
+            assert polygon.within(shape(json.loads(unit.parent.jurisdiction)))
+            assert unit.path == unit.parent.path + unit.code + "/"
+    roles = set().union(*(o.roles for o in dbsession.execute(select(Officer)).scalars()))
+    assert roles == {str(r) for r in Role}
+
+
+def test_seed_publishes_every_kind_with_pictures_and_hides_drafts(dbsession, registry):
+    store = registry["media_store"]
+    seed_demo.seed(dbsession, store)
+    published = dbsession.execute(select(Notice).where(Notice.state == "published")).scalars().all()
+    assert len(published) >= 40
+    for kind in NOTICE_KINDS:
+        assert sum(n.kind == kind for n in published) >= 7
+    assert dbsession.execute(select(func.count()).where(Notice.state != "published")).scalar_one() == 3
+    for notice in (n for n in published if n.kind == "missing_person"):
+        details = notice.missing_person
+        assert details.full_name and details.last_seen_at < notice.published_at
+        assert shape(json.loads(notice.unit.jurisdiction)).contains(
+            shape({"type": "Point", "coordinates": [details.last_seen_lon, details.last_seen_lat]}))
+        media = notice.media[0]
+        assert store.exists(media.original_key) and store.exists(media.thumb_key)
+        with Image.open(store.path(media.public_key)) as image:
+            assert not image.getexif() and "exif" not in image.info
+            assert (image.width, image.height) == (media.width, media.height)
+
+
+def test_seeding_twice_changes_nothing(dbsession, registry):
+    seed_demo.seed(dbsession, registry["media_store"])
+    before = counts(dbsession)
+    again = seed_demo.seed(dbsession, registry["media_store"])
+    assert not again.created and counts(dbsession) == before
+    assert [login[0] for login in again.logins][:4] == ["admin", "dispatcher", "moderator", "handler"]
+
+
+def test_report_names_the_logins():
+    out = io.StringIO()
+    seed_demo.print_report(seed_demo.SeedReport(created=False), out)
+    text = out.getvalue()
+    assert "already present; nothing changed" in text
+    assert "admin" in text and "demo-password-2026" in text and "two-step sign-in" in text
