@@ -75,8 +75,14 @@ class ConsoleWatcher:
 
     def __init__(self, page):
         self.errors = []
-        page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page = page
+        page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def _console(self, message):
+        # An error page's own status (404, 503) is reported as a failed load: that one is expected.
+        if message.type == "error" and message.location.get("url") != self.page.url:
+            self.errors.append(f"{message.text} ({message.location.get('url')})")
 
 
 @pytest.fixture
