@@ -94,7 +94,8 @@ def _notices(dbsession, media_store, rng, units, now) -> int:
 def _notice(rng, kind, n, unit, published_at) -> Notice:
     title, body, details = data.WRITERS[kind](rng, unit.name_zh, published_at or utcnow())
     notice = Notice(kind=kind, state="published", unit=unit, title=title, body=body, slug=f"{kind}-{n + 1}",
-                    published_at=published_at, created_at=published_at or utcnow())
+                    published_at=published_at, created_at=published_at or utcnow(),
+                    updated_at=published_at or utcnow())
     if details is not None:
         if published_at is not None:
             details["last_seen_at"] = min(details["last_seen_at"], published_at - timedelta(hours=2))

@@ -66,3 +66,9 @@ def test_report_names_the_logins():
     text = out.getvalue()
     assert "already present; nothing changed" in text
     assert "admin" in text and "demo-password-2026" in text and "two-step sign-in" in text
+
+
+def test_seeded_notices_were_not_updated_after_publication(dbsession, registry):
+    seed_demo.seed(dbsession, registry["media_store"])
+    published = dbsession.execute(select(Notice).where(Notice.state == "published")).scalars().all()
+    assert all(n.updated_at == n.published_at for n in published)
