@@ -33,7 +33,7 @@ serve: seed catalogs
 	exec $(BIN)/pserve development.ini http_port=$(PORT)
 
 test: $(STAMP) catalogs
-	$(BIN)/ruff check portal tests migrations bench
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -140,6 +140,8 @@ def testapp(app, tm, dbsession):
         app,
         extra_environ={
             "HTTP_HOST": "localhost",
+            # Assertions read the English source strings; Chinese is checked where it is the subject.
+            "HTTP_ACCEPT_LANGUAGE": "en",
             "REMOTE_ADDR": TEST_CLIENT_ADDR,
             "tm.active": True,
             "tm.manager": tm,

@@ -2,6 +2,7 @@
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, NewRequest, NewResponse
 from pyramid.httpexceptions import HTTPRequestEntityTooLarge
+from translationstring import TranslationString
 
 from ..i18n import LANGUAGES
 from ..routes import StaffRoot
@@ -41,10 +42,24 @@ def limit_form_size(event):
         raise HTTPRequestEntityTooLarge()
 
 
+def localize(value, localizer):
+    """Translate TranslationStrings inside what a view returns (headings, messages, labels)."""
+    if isinstance(value, TranslationString):
+        return localizer.translate(value)
+    if isinstance(value, dict):
+        return {k: localize(v, localizer) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(localize(v, localizer) for v in value)
+    return value
+
+
 def template_globals(event):
     request = event.get("request")
     if request is None:
         return
+    values = event.rendering_val
+    if isinstance(values, dict):  # what the view returned: translate its messages in place
+        values.update(localize(values, request.localizer))
     locale = request.locale_name
     event.setdefault("fallback", request.registry["fallbacks"])
     event.setdefault("languages", LANGUAGES)

@@ -48,7 +48,7 @@ def test_unexpected_failure_gets_500_page_without_traceback(testapp, monkeypatch
 @pytest.fixture
 def app_without_database(app_settings, tmp_path):
     settings = dict(app_settings, **{"sqlalchemy.url": f"sqlite:///{tmp_path}/missing/dir/db.sqlite"})
-    return webtest.TestApp(portal.main({}, **settings))
+    return webtest.TestApp(portal.main({}, **settings), extra_environ={"HTTP_ACCEPT_LANGUAGE": "en"})
 
 
 @pytest.mark.parametrize("url", ["/", "/notices", "/notices/1", "/notices?kind=wanted"])

@@ -94,4 +94,13 @@ def test_language_switch_is_remembered(testapp):
 def test_language_from_accept_language_then_chinese_by_default(testapp):
     assert '<html lang="en"' in testapp.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}).text
     assert '<html lang="zh-Hans"' in testapp.get("/", headers={"Accept-Language": "fr"}).text
-    assert '<html lang="zh-Hans"' in testapp.get("/").text
+    default = testapp.get("/", extra_environ={"HTTP_ACCEPT_LANGUAGE": ""})
+    assert '<html lang="zh-Hans"' in default.text
+
+
+def test_chinese_is_the_default_and_translated(testapp):
+    page = testapp.get("/notices/abc", status=404, extra_environ={"HTTP_ACCEPT_LANGUAGE": ""})
+    assert "页面不存在" in page.text and "拨打 110 报警" in page.text and "遇到危险？立即联系警方" in page.text
+    assert "%E6%88%91%E9%9C%80%E8%A6%81" in page.text  # the SMS body is prefilled in Chinese too
+    login = testapp.get("/login?lang=zh_CN")
+    assert "民警登录" in login.text and "用户名" in login.text

@@ -39,7 +39,7 @@ def officer_new(request):
         unit=request.dbsession.get(Unit, int(data["unit_id"])), roles=data["roles"],
         display_name=data["display_name"], request=request,
     )
-    request.session.flash(_("Officer created."))
+    request.session.flash(request.localizer.translate(_("Officer created.")))
     return HTTPSeeOther(request.route_path("staff_officer", id=officer.id))
 
 
@@ -62,5 +62,5 @@ def officer_edit(context, request):
         active=data["active"], new_password=data["new_password"],
         reset_totp=data["reset_totp"], unlock=data["unlock"],
     )
-    request.session.flash(_("Saved."))
+    request.session.flash(request.localizer.translate(_("Saved.")))
     return HTTPSeeOther(request.route_path("staff_officer", id=officer.id))

@@ -39,7 +39,7 @@ def unit_new(request):
                 "error": _("A unit with this code already exists.")}
     parent = request.dbsession.get(Unit, int(data["parent_id"]))
     unit = units.create(request, parent=parent, code=data["code"], **_fields(data))
-    request.session.flash(_("Unit created."))
+    request.session.flash(request.localizer.translate(_("Unit created.")))
     return HTTPSeeOther(request.route_path("staff_unit", id=unit.id))
 
 
@@ -56,5 +56,5 @@ def unit_edit(context, request):
     if invalid:
         return {"form": invalid, "heading": heading, "unit": unit}
     units.update(request, unit, **_fields(data))
-    request.session.flash(_("Saved."))
+    request.session.flash(request.localizer.translate(_("Saved.")))
     return HTTPSeeOther(request.route_path("staff_unit", id=unit.id))
