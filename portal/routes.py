@@ -2,6 +2,7 @@
 from pyramid.authorization import Allow, Authenticated
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .models import Notice, Officer, Unit
 from .security.permissions import ROLE_PERMISSIONS, Role, scoped_acl
@@ -34,9 +35,9 @@ def id_from_matchdict(request) -> int:
     return int(value)
 
 
-def _load(request, model, **options):
+def _load(request, model, options=()):
     row = request.dbsession.execute(
-        select(model).where(model.id == id_from_matchdict(request)), **options
+        select(model).where(model.id == id_from_matchdict(request)).options(*options)
     ).scalar_one_or_none()
     if row is None:
         raise HTTPNotFound()
@@ -63,7 +64,7 @@ class PublicNoticeContext:
     __acl__ = []
 
     def __init__(self, request):
-        notice = _load(request, Notice)
+        notice = _load(request, Notice, options=[selectinload(Notice.media), selectinload(Notice.missing_person)])
         if not notice.is_public:
             raise HTTPNotFound()
         self.notice = notice

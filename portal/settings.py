@@ -32,6 +32,7 @@ DEFAULTS = {
     "portal.embed_frame_ancestors": "'self'",
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),
+    "portal.page_cache_seconds": "5",
     "jinja2.directories": "portal:../templates",
     "jinja2.i18n.domain": "portal",
     "jinja2.newstyle": "true",

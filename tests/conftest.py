@@ -97,6 +97,7 @@ def app_settings(db_url, tmp_path_factory):
         "portal.receipt_pepper": "test-receipt-pepper-0123456789",
         "portal.media_dir": str(tmp_path_factory.mktemp("media")),
         "portal.session_secure": "false",
+        "portal.page_cache_seconds": "0",  # tests/functional/test_page_cache.py turns it on
     }
 
 

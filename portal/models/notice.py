@@ -58,12 +58,13 @@ class Notice(Base):
     # Optimistic locking: a stale second save raises StaleDataError instead of overwriting.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    # Loaded per query (see services/notices.py): the list needs photos, not personal details.
     unit: Mapped[Unit] = relationship(lazy="joined")
     missing_person: Mapped["MissingPersonDetails | None"] = relationship(
-        back_populates="notice", uselist=False, cascade="all, delete-orphan", lazy="selectin"
+        back_populates="notice", uselist=False, cascade="all, delete-orphan"
     )
     media: Mapped[list["Media"]] = relationship(  # noqa: F821
-        back_populates="notice", order_by="Media.position", lazy="selectin"
+        back_populates="notice", order_by="Media.position"
     )
 
     __mapper_args__ = {"version_id_col": version}

@@ -1,6 +1,9 @@
 """Shared services, created once at start-up and found through the registry."""
+from pyramid.tweens import INGRESS
+
 from .crypto import FieldCipher
 from .media import LocalMediaStore
+from .pagecache import PageCache
 from .ratelimit import IRateLimiter, MemoryRateLimiter
 from .receipts import ReceiptHasher
 
@@ -14,6 +17,11 @@ def includeme(config):
     registry["receipt_hasher"] = ReceiptHasher(settings["portal.receipt_pepper"].encode("utf-8"))
     registry["media_store"] = LocalMediaStore(settings["portal.media_dir"])
     registry.registerUtility(MemoryRateLimiter(), IRateLimiter)
+    seconds = float(settings["portal.page_cache_seconds"])
+    if seconds > 0:
+        registry["page_cache"] = PageCache(seconds)
+        # Outside the transaction and everything else: a hit costs a dictionary look-up.
+        config.add_tween("portal.services.pagecache.page_cache_tween_factory", under=INGRESS)
     config.add_request_method(
         lambda request: request.registry.getUtility(IRateLimiter), "rate_limiter", reify=True
     )

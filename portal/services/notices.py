@@ -1,5 +1,6 @@
 """Reading published notices for the public pages."""
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..models import Notice
 from ..models.notice import NOTICE_KINDS
@@ -8,7 +9,7 @@ from .pagination import decode_cursor, encode_cursor
 
 def published_page(dbsession, *, kind: str | None = None, cursor: str | None = None, size: int = 20):
     """One page of published notices, newest first; returns (notices, next cursor or None)."""
-    query = select(Notice).where(Notice.state == "published")
+    query = select(Notice).where(Notice.state == "published").options(selectinload(Notice.media))
     if kind:
         if kind not in NOTICE_KINDS:
             raise ValueError("unknown kind")

@@ -5,7 +5,7 @@ from shapely.geometry import shape
 from shapely.validation import explain_validity
 
 from ..models import Unit
-from . import audit
+from . import audit, pagecache
 
 
 class JurisdictionError(ValueError):
@@ -48,6 +48,7 @@ def create(request, *, parent: Unit, code: str, **fields) -> Unit:
     request.dbsession.add(unit)
     request.dbsession.flush()
     audit.record(request, "unit.created", object_type="unit", object_id=unit.id, reason=f"code {code}")
+    pagecache.invalidate(request)
     return unit
 
 
@@ -58,4 +59,5 @@ def update(request, unit: Unit, **fields) -> list[str]:
     if changed:
         audit.record(request, "unit.changed", object_type="unit", object_id=unit.id,
                      reason="changed: " + ", ".join(changed))
+        pagecache.invalidate(request)  # public pages show unit names and phone numbers
     return changed

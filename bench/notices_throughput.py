@@ -1,0 +1,140 @@
+"""Throughput of the public notice pages against a bare "hello" page on the same server stack.
+
+    python bench/notices_throughput.py [--notices 100000] [--db sqlite|postgresql] [--seconds 8]
+
+Fills a fresh database, starts the portal and a bare Pyramid "hello" app under identical waitress
+settings (separate processes), drives each with the same keep-alive load generator (another
+process), and prints requests per second, latency and the ratio to "hello"."""
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+from fill import fill, migrate  # noqa: E402
+from load import run_in_process  # noqa: E402
+
+from portal.models import get_engine  # noqa: E402
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_portal"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_database(kind: str, pg_url: str, workdir: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir}/bench.sqlite"
+    url = make_url(pg_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    return pg_url
+
+
+def start(kind: str, port: int, settings: dict) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, os.path.join(HERE, "serve.py"), kind, str(port), json.dumps(settings)])
+    deadline = time.time() + 30
+    path = "/hello" if kind == "hello" else "/healthz"
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1).read()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{kind} server did not start")
+
+
+def measure(port, paths, seconds, concurrency):
+    queue = multiprocessing.Queue()
+    client = multiprocessing.Process(target=run_in_process, args=(queue, port, paths, seconds, concurrency))
+    client.start()
+    result = queue.get()
+    client.join()
+    return result
+
+
+def deep_page(port: int, hops: int) -> str:
+    """Follow the "older notices" link a few times to reach a keyset page deep in the list."""
+    path = "/notices"
+    for _ in range(hops):
+        html = urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").read().decode()
+        path = re.search(r'rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    return path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--notices", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--page-cache-seconds", default="5", help="0 measures every request rendered afresh")
+    args = parser.parse_args(argv)
+
+    workdir = tempfile.mkdtemp(prefix="portal-bench-")
+    url = fresh_database(args.db, args.pg_url, workdir)
+    engine = get_engine({"sqlalchemy.url": url})
+    began = time.perf_counter()
+    migrate(engine)
+    fill(engine, args.notices)
+    engine.dispose()
+    print(f"filled {args.notices:,} notices into {args.db} in {time.perf_counter() - began:.1f} s")
+
+    settings = {
+        "sqlalchemy.url": url, "pyramid.reload_templates": "false",
+        "portal.session_secret": "bench-session-secret-0123456789abcdef0123",
+        "portal.field_keys": "b1:YmVuY2gtZmllbGQta2V5LTMyLWJ5dGVzLTAwMDAwMDA", "portal.field_key_id": "b1",
+        "portal.receipt_pepper": "bench-receipt-pepper-0123456789", "portal.media_dir": f"{workdir}/media",
+        "portal.page_cache_seconds": args.page_cache_seconds,
+    }
+    hello_port, portal_port = free_port(), free_port()
+    servers = [start("hello", hello_port, {}), start("portal", portal_port, settings)]
+    try:
+        rng = random.Random(1)
+        ids = [f"/notices/{rng.randint(1, args.notices)}" for _ in range(500)]
+        cases = [
+            ("hello (bare Pyramid)", hello_port, ["/hello"]),
+            ("/notices first page", portal_port, ["/notices"]),
+            ("/notices deep keyset page", portal_port, [deep_page(portal_port, 25)]),
+            ("/notices/{id} random", portal_port, ids),
+        ]
+        results = [(name, measure(port, paths, args.seconds, args.concurrency)) for name, port, paths in cases]
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+
+    hello_rps = results[0][1]["rps"]
+    print(f"\n{args.db}, {args.notices:,} notices, page cache {args.page_cache_seconds} s, {args.concurrency} client "
+          f"threads, {args.seconds:.0f} s each, {os.cpu_count()} CPUs shared by client and servers")
+    print(f"{'route':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'vs hello':>10}{'errors':>8}")
+    for name, r in results:
+        ratio = r["rps"] / hello_rps
+        print(f"{name:<28}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}{ratio:>10.0%}{r['errors']:>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

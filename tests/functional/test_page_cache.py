@@ -1,0 +1,60 @@
+"""The anonymous micro-cache: hits for identical public requests, never for personal ones."""
+import pytest
+import webtest
+
+import portal
+from portal.services.ratelimit import IRateLimiter, MemoryRateLimiter
+from tests.factories import make_notice, make_units
+
+
+@pytest.fixture
+def cached_app(app_settings, engine, tm, dbsession):
+    app = portal.main({}, **dict(app_settings, **{"portal.page_cache_seconds": "30"}))
+    app.registry.registerUtility(MemoryRateLimiter(), IRateLimiter)
+    testapp = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost", "HTTP_ACCEPT_LANGUAGE": "en",
+                                                  "tm.active": True, "tm.manager": tm, "app.dbsession": dbsession})
+    return app, testapp
+
+
+def test_second_anonymous_request_is_a_hit_until_invalidated(cached_app, dbsession):
+    app, testapp = cached_app
+    notice = make_notice(dbsession, make_units(dbsession)["city_a"], title="First title")
+    first = testapp.get("/notices")
+    assert "X-Page-Cache" not in first.headers
+    notice.title = "Changed title"
+    dbsession.flush()
+    hit = testapp.get("/notices")
+    assert hit.headers["X-Page-Cache"] == "hit" and "First title" in hit.text
+    assert hit.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    app.registry["page_cache"].clear()
+    assert "Changed title" in testapp.get("/notices").text
+
+
+def test_locales_are_cached_apart(cached_app, dbsession):
+    _, testapp = cached_app
+    testapp.get("/")
+    chinese = testapp.get("/", headers={"Accept-Language": "zh-CN"})
+    assert "X-Page-Cache" not in chinese.headers and '<html lang="zh-Hans"' in chinese.text
+
+
+def test_personal_and_failed_requests_are_never_cached(cached_app, dbsession):
+    _, testapp = cached_app
+    for _ in range(2):
+        assert "X-Page-Cache" not in testapp.get("/notices?lang=ug").headers  # sets a cookie
+        assert "X-Page-Cache" not in testapp.get("/notices/999", status=404).headers
+        assert "X-Page-Cache" not in testapp.get("/login").headers
+    testapp.get("/notices")
+    testapp.set_cookie("portal_session", "anything")
+    assert "X-Page-Cache" not in testapp.get("/notices").headers
+
+
+def test_unit_changes_clear_the_cache(cached_app, dbsession, dummy_request):
+    app, testapp = cached_app
+    units = make_units(dbsession)
+    testapp.get("/notices")
+    dummy_request.registry = app.registry
+    dummy_request.environ["app.dbsession"] = dbsession
+    from portal.services import units as unit_service
+
+    unit_service.update(dummy_request, units["city_a"], phone_110="0399-7110")
+    assert "X-Page-Cache" not in testapp.get("/notices").headers
