@@ -119,6 +119,7 @@ def main(argv=None) -> int:
             ("/notices first page", portal_port, ["/notices"]),
             ("/notices deep keyset page", portal_port, [deep_page(portal_port, 25)]),
             ("/notices/{id} random", portal_port, ids),
+            ("/notices/{id} one popular", portal_port, ids[:1]),
         ]
         results = [(name, measure(port, paths, args.seconds, args.concurrency)) for name, port, paths in cases]
     finally:
