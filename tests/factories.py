@@ -68,3 +68,13 @@ def make_notice(dbsession, unit, kind="wanted", state="published", title=None, m
 
 def totp_now(secret: str) -> str:
     return pyotp.TOTP(secret).now()
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self, now: float = 1000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now

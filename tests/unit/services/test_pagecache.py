@@ -1,15 +1,9 @@
 from portal.services.pagecache import PageCache
-
-
-class Clock:
-    now = 0.0
-
-    def __call__(self):
-        return self.now
+from tests.factories import FakeClock
 
 
 def test_entries_expire_and_the_oldest_go_first():
-    clock = Clock()
+    clock = FakeClock(0.0)
     cache = PageCache(5, max_entries=2, clock=clock)
     cache.put("a", 1)
     cache.put("b", 2)

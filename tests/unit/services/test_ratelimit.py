@@ -1,15 +1,9 @@
 from portal.services.ratelimit import MemoryRateLimiter
-
-
-class Clock:
-    now = 1000.0
-
-    def __call__(self):
-        return self.now
+from tests.factories import FakeClock
 
 
 def test_sliding_window_allows_the_limit_then_refuses_until_it_slides():
-    clock = Clock()
+    clock = FakeClock()
     limiter = MemoryRateLimiter(clock=clock)
     assert all(limiter.hit("ip", 3, 60) for _ in range(3))
     assert not limiter.hit("ip", 3, 60)
@@ -20,7 +14,7 @@ def test_sliding_window_allows_the_limit_then_refuses_until_it_slides():
 
 
 def test_reset_and_memory_bound():
-    clock = Clock()
+    clock = FakeClock()
     limiter = MemoryRateLimiter(clock=clock, max_keys=10)
     limiter.hit("a", 1, 60)
     limiter.reset("a")
