@@ -57,8 +57,9 @@ def make_officer(dbsession, unit, roles=(), username=None, totp_secret=None, cip
 def make_notice(dbsession, unit, kind="wanted", state="published", title=None, minutes_ago=0, **kw) -> Notice:
     n = next(_counter)
     published = utcnow() - timedelta(minutes=minutes_ago) if state == "published" else None
-    notice = Notice(kind=kind, state=state, unit=unit, title=title or f"Notice {n}", body="Body text.",
-                    slug=f"notice-{n}", published_at=published, **kw)
+    kw.setdefault("body", "Body text.")
+    notice = Notice(kind=kind, state=state, unit=unit, title=title or f"Notice {n}", slug=f"notice-{n}",
+                    published_at=published, **kw)
     if kind == "missing_person":
         notice.missing_person = MissingPersonDetails(full_name=f"Person {n}", sex="female", age=30)
     dbsession.add(notice)

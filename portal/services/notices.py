@@ -1,19 +1,55 @@
-"""Reading published notices for the public pages."""
+"""Reading published notices for the public pages and the API."""
+from datetime import UTC, datetime, time
+
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..models import Notice
-from ..models.notice import NOTICE_KINDS
+from ..models import MissingPersonDetails, Notice, Unit
 from .pagination import decode_cursor, encode_cursor
 
 
-def published_page(dbsession, *, kind: str | None = None, cursor: str | None = None, size: int = 20):
+class UnknownRegion(ValueError):
+    pass
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered(dbsession, query, filters: dict):
+    """Apply the public filters; region is a unit code and takes the units below it too."""
+    details = MissingPersonDetails
+    if filters.get("kind"):
+        query = query.where(Notice.kind == filters["kind"])
+    if filters.get("region"):
+        region = dbsession.execute(select(Unit.path).where(Unit.code == filters["region"])).scalar_one_or_none()
+        if region is None:
+            raise UnknownRegion(filters["region"])
+        query = query.join(Unit, Notice.unit_id == Unit.id).where(Unit.path.startswith(region))
+    person = any(filters.get(k) is not None for k in ("sex", "age_min", "age_max", "q"))
+    if person:
+        query = query.outerjoin(details, details.notice_id == Notice.id)
+    if filters.get("sex"):
+        query = query.where(details.sex == filters["sex"])
+    if filters.get("age_min") is not None:
+        query = query.where(details.age >= filters["age_min"])
+    if filters.get("age_max") is not None:
+        query = query.where(details.age <= filters["age_max"])
+    if filters.get("since"):
+        query = query.where(Notice.published_at >= datetime.combine(filters["since"], time.min, tzinfo=UTC))
+    if filters.get("q"):
+        # Substring match: finds two-character Chinese names and places on both databases.
+        pattern = _like(filters["q"])
+        query = query.where(or_(*(column.like(pattern, escape="\\") for column in (
+            Notice.title, Notice.body, details.full_name, details.last_seen_place))))
+    return query
+
+
+def published_page(dbsession, *, filters: dict | None = None, cursor: str | None = None, size: int = 20):
     """One page of published notices, newest first; returns (notices, next cursor or None)."""
     query = select(Notice).where(Notice.state == "published").options(selectinload(Notice.media))
-    if kind:
-        if kind not in NOTICE_KINDS:
-            raise ValueError("unknown kind")
-        query = query.where(Notice.kind == kind)
+    query = filtered(dbsession, query, filters or {})
     if cursor:
         at, last_id = decode_cursor(cursor)
         query = query.where(
@@ -28,5 +64,5 @@ def published_page(dbsession, *, kind: str | None = None, cursor: str | None = N
 
 
 def latest(dbsession, kind: str, limit: int = 6):
-    rows, _ = published_page(dbsession, kind=kind, size=limit)
+    rows, _ = published_page(dbsession, filters={"kind": kind}, size=limit)
     return rows

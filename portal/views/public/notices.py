@@ -1,8 +1,10 @@
-from pyramid.httpexceptions import HTTPBadRequest
+import colander
 from pyramid.view import view_config
+from sqlalchemy import select
 
 from ...i18n import _
-from ...models.notice import NOTICE_KINDS
+from ...models import Unit
+from ...schemas.notice_filters import FIELDS, canonical_query, parse_filters
 from ...services import notices
 from ...services.pagination import BadCursor
 
@@ -14,23 +16,34 @@ KIND_LABELS = {
     "vehicle": _("Wanted vehicles"),
     "reward_task": _("Reward tasks"),
 }
+SEX_LABELS = {"female": _("female"), "male": _("male"), "unknown": _("unknown")}
+
+
+def _regions(request):
+    return request.dbsession.execute(select(Unit.code, Unit).order_by(Unit.path)).all()
 
 
 @view_config(route_name="notices", renderer="notices/list.html")
 def notice_list(request):
-    kind = request.GET.get("kind") or None
-    if kind is not None and kind not in NOTICE_KINDS:
-        raise HTTPBadRequest(_("Unknown kind of notice."))
+    typed = {k: request.GET.get(k, "")[:60] for k in FIELDS}
+    page = {"typed": typed, "kind_labels": KIND_LABELS, "sex_labels": SEX_LABELS, "regions": _regions(request),
+            "notices": [], "next_cursor": None, "errors": {}, "query": {}}
     try:
+        filters = parse_filters(request.GET)
         rows, next_cursor = notices.published_page(
-            request.dbsession,
-            kind=kind,
-            cursor=request.GET.get("page") or None,
-            size=int(request.registry.settings["portal.page_size"]),
-        )
+            request.dbsession, filters=filters, cursor=request.GET.get("page") or None,
+            size=int(request.registry.settings["portal.page_size"]))
+    except colander.Invalid as invalid:
+        request.response.status_int = 400
+        messages = invalid.asdict(translate=request.localizer.translate)
+        return dict(page, errors={k.split(".")[-1]: v for k, v in messages.items()})
+    except notices.UnknownRegion:
+        request.response.status_int = 400
+        return dict(page, errors={"region": _("Choose a region from the list.")})
     except BadCursor:
-        raise HTTPBadRequest(_("This page link is not valid. Start again from the first page.")) from None
-    return {"notices": rows, "next_cursor": next_cursor, "kind": kind, "kind_labels": KIND_LABELS}
+        request.response.status_int = 400
+        return dict(page, errors={"page": _("This page link is not valid. Start again from the first page.")})
+    return dict(page, notices=rows, next_cursor=next_cursor, query=canonical_query(filters), kind=filters["kind"])
 
 
 @view_config(route_name="notice", renderer="notices/detail.html")
