@@ -77,6 +77,7 @@ def includeme(config):
     config.add_route("home", "/")
     config.add_route("notices", "/notices")
     config.add_route("notice", r"/notices/{id:\d+}", factory=PublicNoticeContext)
+    config.add_route("notice_poster", r"/notices/{id:\d+}/poster", factory=PublicNoticeContext)
     config.add_route("media", r"/media/{id:\d+}/{variant:public|thumb}")
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")

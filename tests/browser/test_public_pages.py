@@ -1,4 +1,6 @@
 """What a visitor's phone shows: fallback links, no script errors, no accessibility violations."""
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
@@ -70,3 +72,13 @@ def test_no_horizontal_scrolling_on_a_small_phone(browser, live_server):
         page.goto(live_server + path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
     context.close()
+
+
+def test_poster_prints_on_one_a4_page(page, live_server):
+    page.goto(live_server + first_notice_path(page, live_server) + "/poster")
+    assert page.locator(".poster-qr img").evaluate("img => img.complete && img.naturalWidth > 0")
+    pdf = page.pdf(format="A4", print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))  # page objects, not the /Pages tree
+    assert pages == 1, f"the poster printed on {pages} pages"
+    results = AXE.run(page)
+    assert results.violations_count == 0, describe(results.response["violations"])

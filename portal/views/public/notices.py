@@ -5,7 +5,7 @@ from sqlalchemy import select
 from ...i18n import _
 from ...models import Unit
 from ...schemas.notice_filters import FIELDS, canonical_query, parse_filters
-from ...services import notices
+from ...services import notices, posters
 from ...services.pagination import BadCursor
 
 KIND_LABELS = {
@@ -49,3 +49,9 @@ def notice_list(request):
 @view_config(route_name="notice", renderer="notices/detail.html")
 def notice_detail(context, request):
     return {"notice": context.notice, "kind_labels": KIND_LABELS}
+
+
+@view_config(route_name="notice_poster", renderer="notices/poster.html")
+def notice_poster(context, request):
+    url = request.route_url("notice", id=context.notice.id)
+    return {"notice": context.notice, "kind_labels": KIND_LABELS, "url": url, "qr": posters.qr_data_uri(url)}
