@@ -28,6 +28,7 @@ tests_require = [
     "WebTest>=3.0",
     "playwright>=1.45",
     "axe-playwright-python>=0.1.4",
+    "jsonschema>=4.21",
     "ruff>=0.5",
 ]
 

@@ -59,13 +59,16 @@ class OfficerContext:
 
 
 class PublicNoticeContext:
-    """A notice as the public may see it: anything not published does not exist for them."""
+    """A notice as the public may see it: anything not published does not exist for them, except
+    a closed missing-person appeal, which stays reachable as a neutral "closed" page (people
+    follow old links and posters) with nothing of the person on it."""
 
     __acl__ = []
 
     def __init__(self, request):
         notice = _load(request, Notice, options=[selectinload(Notice.media), selectinload(Notice.missing_person)])
-        if not notice.is_public:
+        self.closed = notice.kind == "missing_person" and notice.state == "resolved"
+        if not (notice.is_public or self.closed):
             raise HTTPNotFound()
         self.notice = notice
 
@@ -78,7 +81,13 @@ def includeme(config):
     config.add_route("notices", "/notices")
     config.add_route("notice", r"/notices/{id:\d+}", factory=PublicNoticeContext)
     config.add_route("notice_poster", r"/notices/{id:\d+}/poster", factory=PublicNoticeContext)
+    config.add_route("notice_cap", r"/notices/{id:\d+}.cap", factory=PublicNoticeContext)
+    config.add_route("feed_atom", "/feeds/notices.atom")
+    config.add_route("feed_cap", "/feeds/notices.cap.atom")
     config.add_route("media", r"/media/{id:\d+}/{variant:public|thumb}")
+    config.add_route("api_notices", "/api/v1/notices")
+    config.add_route("api_notice", r"/api/v1/notices/{id:\d+}", factory=PublicNoticeContext)
+    config.add_route("api_openapi", "/api/openapi.json")
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
 

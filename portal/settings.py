@@ -33,6 +33,7 @@ DEFAULTS = {
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),
     "portal.page_cache_seconds": "5",
+    "portal.cap_sender": "",  # CAP <sender>; empty: safety-portal@<the site's host name>
     "jinja2.directories": "portal:../templates",
     "jinja2.i18n.domain": "portal",
     "jinja2.newstyle": "true",

@@ -58,6 +58,7 @@ def make_notice(dbsession, unit, kind="wanted", state="published", title=None, m
     n = next(_counter)
     published = utcnow() - timedelta(minutes=minutes_ago) if state == "published" else None
     kw.setdefault("body", "Body text.")
+    kw.setdefault("updated_at", published or utcnow())
     notice = Notice(kind=kind, state=state, unit=unit, title=title or f"Notice {n}", slug=f"notice-{n}",
                     published_at=published, **kw)
     if kind == "missing_person":

@@ -13,7 +13,7 @@ from pyramid.response import Response
 
 from ..i18n import negotiate_locale
 
-CACHEABLE = re.compile(r"^/(notices(/\d+)?)?$")
+CACHEABLE = re.compile(r"^/((notices|api/v1/notices)(/\d+)?)?$")
 SESSION_COOKIE = "portal_session"
 KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
                 "Permissions-Policy", "X-Frame-Options", "Cache-Control", "Content-Language")

@@ -1,4 +1,5 @@
 import colander
+from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -48,10 +49,14 @@ def notice_list(request):
 
 @view_config(route_name="notice", renderer="notices/detail.html")
 def notice_detail(context, request):
+    if context.closed:
+        return render_to_response("notices/closed.html", {}, request=request)
     return {"notice": context.notice, "kind_labels": KIND_LABELS}
 
 
 @view_config(route_name="notice_poster", renderer="notices/poster.html")
 def notice_poster(context, request):
+    if context.closed:  # an old poster's QR code lands here: say it is over, show nothing of the person
+        return render_to_response("notices/closed.html", {}, request=request)
     url = request.route_url("notice", id=context.notice.id)
     return {"notice": context.notice, "kind_labels": KIND_LABELS, "url": url, "qr": posters.qr_data_uri(url)}

@@ -1,0 +1,121 @@
+"""The OpenAPI 3 description of the public API; tests check every real response against it."""
+
+STRING_OR_NULL = {"type": ["string", "null"]}
+TIME = {"type": "string", "format": "date-time"}
+TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+KINDS = ["missing_person", "wanted", "lost_found", "case_appeal", "vehicle", "reward_task"]
+
+UNIT = {
+    "type": "object", "additionalProperties": False, "required": ["code", "name", "phone"],
+    "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "phone": {"type": "string"}},
+}
+SUMMARY_PROPERTIES = {
+    "id": {"type": "integer"},
+    "kind": {"type": "string", "enum": KINDS},
+    "status": {"type": "string", "enum": ["published"]},
+    "title": {"type": "string"},
+    "unit": {"$ref": "#/components/schemas/Unit"},
+    "published_at": TIME,
+    "updated_at": TIME,
+    "url": {"type": "string", "format": "uri"},
+    "thumbnail_url": {"type": ["string", "null"], "format": "uri"},
+}
+PHOTO = {
+    "type": "object", "additionalProperties": False,
+    "required": ["url", "thumbnail_url", "width", "height", "alt"],
+    "properties": {"url": {"type": "string", "format": "uri"}, "thumbnail_url": {"type": "string", "format": "uri"},
+                   "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
+                   "alt": {"type": "string"}},
+}
+MISSING_PERSON = {
+    "type": ["object", "null"], "additionalProperties": False,
+    "required": ["name", "sex", "age", "height_min_cm", "height_max_cm", "build", "hair", "eyes", "clothing",
+                 "distinguishing_marks", "last_seen_at", "last_seen_place", "last_seen_point", "circumstances"],
+    "properties": {
+        "name": {"type": "string"}, "sex": {"type": "string", "enum": ["female", "male", "unknown"]},
+        "age": {"type": ["integer", "null"]}, "height_min_cm": {"type": ["integer", "null"]},
+        "height_max_cm": {"type": ["integer", "null"]}, "build": {"type": "string"}, "hair": {"type": "string"},
+        "eyes": {"type": "string"}, "clothing": {"type": "string"}, "distinguishing_marks": {"type": "string"},
+        "last_seen_at": TIME_OR_NULL, "last_seen_place": {"type": "string"},
+        "last_seen_point": {"type": ["object", "null"], "additionalProperties": False, "required": ["lat", "lon"],
+                            "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
+                                           "lon": {"type": "number", "minimum": -180, "maximum": 180}}},
+        "circumstances": {"type": "string"},
+    },
+}
+ERROR = {
+    "type": "object", "additionalProperties": False, "required": ["error"],
+    "properties": {"error": {"type": "object", "additionalProperties": False, "required": ["status", "message"],
+                             "properties": {"status": {"type": "integer"}, "message": {"type": "string"},
+                                            "fields": {"type": "object",
+                                                       "additionalProperties": {"type": "string"}}}}},
+}
+
+
+def _query(name, schema, description):
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+FILTERS = [
+    _query("kind", {"type": "string", "enum": KINDS}, "Kind of notice."),
+    _query("region", {"type": "string", "pattern": "^[0-9]{6,12}$"}, "Unit code; includes the units below it."),
+    _query("q", {"type": "string", "maxLength": 50}, "Words in the title, text, name or place."),
+    _query("sex", {"type": "string", "enum": ["female", "male", "unknown"]}, "Missing persons only."),
+    _query("age_min", {"type": "integer", "minimum": 0, "maximum": 130}, "Missing persons only."),
+    _query("age_max", {"type": "integer", "minimum": 0, "maximum": 130}, "Missing persons only."),
+    _query("since", {"type": "string", "format": "date"}, "Published on or after this day (UTC)."),
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
+    _query("cursor", {"type": "string"}, "Opaque keyset cursor from next_cursor."),
+]
+
+
+def _json(schema_ref, description):
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
+
+
+def document(server_url: str) -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Safety Portal public notices API", "version": "1.0.0",
+                 "description": "Notices verified and published by the police. Read-only, no authentication."},
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/api/v1/notices": {"get": {
+                "summary": "Published notices, newest first", "operationId": "listNotices", "parameters": FILTERS,
+                "responses": {"200": _json("#/components/schemas/NoticePage", "A page of notices."),
+                              "400": _json("#/components/schemas/Error", "A filter or the cursor is not valid.")}}},
+            "/api/v1/notices/{id}": {"get": {
+                "summary": "One notice", "operationId": "getNotice",
+                "parameters": [{"name": "id", "in": "path", "required": True,
+                                "schema": {"type": "integer", "minimum": 1}}],
+                "responses": {
+                    "200": {"description": "The notice, or only that a missing-person appeal was closed.",
+                            "content": {"application/json": {"schema": {"oneOf": [
+                                {"$ref": "#/components/schemas/Notice"},
+                                {"$ref": "#/components/schemas/ClosedNotice"}]}}}},
+                    "404": _json("#/components/schemas/Error", "No such published notice.")}}},
+        },
+        "components": {"schemas": {
+            "Unit": UNIT,
+            "NoticeSummary": {"type": "object", "additionalProperties": False, "required": list(SUMMARY_PROPERTIES),
+                              "properties": SUMMARY_PROPERTIES},
+            "Notice": {"type": "object", "additionalProperties": False,
+                       "required": [*SUMMARY_PROPERTIES, "text", "photos", "poster_url", "missing_person"],
+                       "properties": {**SUMMARY_PROPERTIES, "text": {"type": "string"},
+                                      "photos": {"type": "array", "items": {"$ref": "#/components/schemas/Photo"}},
+                                      "poster_url": {"type": "string", "format": "uri"},
+                                      "missing_person": {"$ref": "#/components/schemas/MissingPerson"}}},
+            "ClosedNotice": {"type": "object", "additionalProperties": False, "required": ["id", "kind", "status"],
+                             "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": KINDS},
+                                            "status": {"type": "string", "enum": ["closed"]}}},
+            "Photo": PHOTO,
+            "MissingPerson": MISSING_PERSON,
+            "NoticePage": {"type": "object", "additionalProperties": False,
+                           "required": ["items", "next_cursor", "next_url"],
+                           "properties": {"items": {"type": "array",
+                                                    "items": {"$ref": "#/components/schemas/NoticeSummary"}},
+                                          "next_cursor": STRING_OR_NULL,
+                                          "next_url": {"type": ["string", "null"], "format": "uri"}}},
+            "Error": ERROR,
+        }},
+    }
