@@ -18,6 +18,7 @@ def main(global_config, **settings):
         config.include(".i18n")
         config.include(".models")
         config.include(".services")
+        config.include(".workflow")
         config.include(".security")
         config.include(".schemas")
         config.include(".views.subscribers")

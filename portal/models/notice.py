@@ -40,6 +40,7 @@ class Notice(Base):
         # The public list walks published notices newest first by keyset.
         Index("ix_notices_public_order", "state", "published_at", "id"),
         Index("ix_notices_kind_public_order", "kind", "state", "published_at", "id"),
+        CheckConstraint("reward_amount IS NULL OR reward_amount > 0", name="reward_amount"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -57,9 +58,27 @@ class Notice(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Optimistic locking: a stale second save raises StaleDataError instead of overwriting.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    approver_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    # The reason given when a reviewer sent the draft back, shown to the author.
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    verified_by_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Kind-specific public fields (typed columns; empty for other kinds).
+    reward_amount: Mapped[int | None] = mapped_column(Integer)  # yuan
+    reward_conditions: Mapped[str] = mapped_column(Text, default="")
+    vehicle_plate: Mapped[str] = mapped_column(String(20), default="")
+    vehicle_make: Mapped[str] = mapped_column(String(60), default="")
+    vehicle_model: Mapped[str] = mapped_column(String(60), default="")
+    vehicle_colour: Mapped[str] = mapped_column(String(30), default="")
+    item_description: Mapped[str] = mapped_column(Text, default="")
+    found_place: Mapped[str] = mapped_column(String(255), default="")
+    suspect_description: Mapped[str] = mapped_column(Text, default="")
+    caution: Mapped[str] = mapped_column(Text, default="")
 
     # Loaded per query (see services/notices.py): the list needs photos, not personal details.
-    unit: Mapped[Unit] = relationship(lazy="joined")
+    unit: Mapped[Unit] = relationship(lazy="joined", foreign_keys=[unit_id])
+    verified_by_unit: Mapped["Unit | None"] = relationship(foreign_keys=[verified_by_unit_id])
     missing_person: Mapped["MissingPersonDetails | None"] = relationship(
         back_populates="notice", uselist=False, cascade="all, delete-orphan"
     )
@@ -71,7 +90,8 @@ class Notice(Base):
 
     @property
     def is_public(self) -> bool:
-        return self.state == "published"
+        # Past its expiry time a notice is gone even before the worker marks it expired.
+        return self.state == "published" and (self.expires_at is None or self.expires_at > utcnow())
 
 
 class MissingPersonDetails(Base):

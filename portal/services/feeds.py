@@ -5,6 +5,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..models import Notice
+from ..models.meta import utcnow
+from .notices import not_expired
 
 ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)
@@ -14,7 +16,7 @@ def feed_notices(dbsession, limit: int = 50):
     """Published notices and closed appeals, most recently changed first."""
     closed = and_(Notice.kind == "missing_person", Notice.state == "resolved")
     return dbsession.execute(
-        select(Notice).where(or_(Notice.state == "published", closed))
+        select(Notice).where(or_(and_(Notice.state == "published", not_expired(utcnow())), closed))
         .options(selectinload(Notice.media))
         .order_by(Notice.updated_at.desc(), Notice.id.desc()).limit(limit)
     ).scalars().all()

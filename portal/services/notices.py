@@ -5,11 +5,16 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..models import MissingPersonDetails, Notice, Unit
+from ..models.meta import utcnow
 from .pagination import decode_cursor, encode_cursor
 
 
 class UnknownRegion(ValueError):
     pass
+
+
+def not_expired(now):
+    return or_(Notice.expires_at.is_(None), Notice.expires_at > now)
 
 
 def _like(text: str) -> str:
@@ -48,7 +53,8 @@ def filtered(dbsession, query, filters: dict):
 
 def published_page(dbsession, *, filters: dict | None = None, cursor: str | None = None, size: int = 20):
     """One page of published notices, newest first; returns (notices, next cursor or None)."""
-    query = select(Notice).where(Notice.state == "published").options(selectinload(Notice.media))
+    query = (select(Notice).where(Notice.state == "published", not_expired(utcnow()))
+             .options(selectinload(Notice.media)))
     query = filtered(dbsession, query, filters or {})
     if cursor:
         at, last_id = decode_cursor(cursor)

@@ -1,0 +1,6 @@
+"""State machines. Importing a workflow module checks its declaration, so a broken one stops the
+application at start-up rather than at the first request that uses it."""
+
+
+def includeme(config):
+    from . import notices  # noqa: F401

@@ -61,11 +61,17 @@ def insert_rows(connection, revision):
         "INSERT INTO audit_events (at, actor, ip, action, object_type, object_id, from_state, to_state, reason,"
         " prev_hash, hash) VALUES (CURRENT_TIMESTAMP, 'system', '', 'x', '', '', '', '', '', :p, :h)"),
         {"p": "0" * 64, "h": "1" * 64})
-    if revision >= "0002":
-        connection.execute(text(
-            "INSERT INTO notices (kind, state, unit_id, title, body, slug, created_at, updated_at, published_at,"
-            " version) VALUES ('missing_person', 'published', :u, '寻人', '', 's', CURRENT_TIMESTAMP,"
-            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"), {"u": unit_id})
+    if revision >= "0002":  # notices exist from 0002 on
+        values = {"kind": "missing_person", "state": "published", "unit_id": unit_id, "title": "寻人", "body": "",
+                  "slug": "s", "version": 1}
+        # Text columns added by later revisions are NOT NULL without a default: give them ''.
+        for column in inspect(connection).get_columns("notices"):
+            if not column["nullable"] and column["name"] not in values and column["name"] != "id" \
+                    and not column["name"].endswith("_at"):
+                values[column["name"]] = ""
+        names = ", ".join(values) + ", created_at, updated_at, published_at"
+        params = ", ".join(f":{k}" for k in values) + ", CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP"
+        connection.execute(text(f"INSERT INTO notices ({names}) VALUES ({params})"), values)
         notice_id = connection.execute(text("SELECT id FROM notices")).scalar_one()
         connection.execute(text(
             "INSERT INTO missing_person_details (notice_id, full_name, sex, build, hair, eyes, clothing,"
