@@ -4,7 +4,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .models import Notice, Officer, Unit
+from .models import MissingPersonRequest, Notice, Officer, Sighting, Unit
 from .security.permissions import ROLE_PERMISSIONS, Role, scoped_acl
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
@@ -73,6 +73,30 @@ class PublicNoticeContext:
         self.notice = notice
 
 
+class StaffNoticeContext:
+    """A notice as staff see it: moderators of its unit or a unit above it may work on it."""
+
+    def __init__(self, request):
+        self.notice = _load(request, Notice, options=[selectinload(Notice.media)])
+        self.__acl__ = scoped_acl(self.notice.unit.ancestor_codes, roles=[Role.MODERATOR])
+
+
+class MissingRequestContext:
+    """A family's request: dispatchers of its command center (or a center above it) verify it."""
+
+    def __init__(self, request):
+        self.missing_request = _load(request, MissingPersonRequest)
+        self.__acl__ = scoped_acl(self.missing_request.command_unit.ancestor_codes, roles=[Role.DISPATCHER])
+
+
+class SightingContext:
+    """A sighting: moderators of the notice's unit (or above) review and forward it."""
+
+    def __init__(self, request):
+        self.sighting = _load(request, Sighting)
+        self.__acl__ = scoped_acl(self.sighting.unit.ancestor_codes, roles=[Role.MODERATOR])
+
+
 def includeme(config):
     config.add_static_view("static", "portal:static", cache_max_age=3600)
 
@@ -82,6 +106,9 @@ def includeme(config):
     config.add_route("notice", r"/notices/{id:\d+}", factory=PublicNoticeContext)
     config.add_route("notice_poster", r"/notices/{id:\d+}/poster", factory=PublicNoticeContext)
     config.add_route("notice_cap", r"/notices/{id:\d+}.cap", factory=PublicNoticeContext)
+    config.add_route("sighting_new", r"/notices/{id:\d+}/sightings/new", factory=PublicNoticeContext)
+    config.add_route("missing_new", "/missing/new")
+    config.add_route("status", "/status")
     config.add_route("feed_atom", "/feeds/notices.atom")
     config.add_route("feed_cap", "/feeds/notices.cap.atom")
     config.add_route("media", r"/media/{id:\d+}/{variant:public|thumb}")
@@ -107,3 +134,10 @@ def includeme(config):
     config.add_route("staff_officer_new", "/staff/officers/new", factory=StaffRoot)
     config.add_route("staff_officer", r"/staff/officers/{id:\d+}", factory=OfficerContext)
     config.add_route("staff_audit", "/staff/audit", factory=StaffRoot)
+    config.add_route("staff_notices", "/staff/notices", factory=StaffRoot)
+    config.add_route("staff_notice_new", "/staff/notices/new", factory=StaffRoot)
+    config.add_route("staff_notice", r"/staff/notices/{id:\d+}", factory=StaffNoticeContext)
+    config.add_route("staff_missing", "/staff/missing", factory=StaffRoot)
+    config.add_route("staff_missing_request", r"/staff/missing/{id:\d+}", factory=MissingRequestContext)
+    config.add_route("staff_sightings", "/staff/sightings", factory=StaffRoot)
+    config.add_route("staff_sighting", r"/staff/sightings/{id:\d+}", factory=SightingContext)

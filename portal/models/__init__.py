@@ -6,9 +6,11 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 from .audit import AuditEvent  # noqa: F401
 from .media import Media  # noqa: F401
 from .meta import Base  # noqa: F401
+from .missing import MissingPersonRequest  # noqa: F401
 from .notice import MissingPersonDetails, Notice  # noqa: F401
 from .officer import Officer, OfficerRole  # noqa: F401
 from .receipt import Receipt  # noqa: F401
+from .sighting import Sighting  # noqa: F401
 from .unit import Unit  # noqa: F401
 
 configure_mappers()

@@ -16,12 +16,12 @@ def _encode(image: Image.Image, max_side: int) -> tuple[bytes, int, int]:
     return out.getvalue(), copy.width, copy.height
 
 
-def derive_public_copies(store, original_key: str) -> dict:
+def derive_public_copies(store, original_key: str, new_keys: list | None = None) -> dict:
     """Read the stored original and write the public and thumbnail copies next to it."""
     with Image.open(store.path(original_key)) as image:
         image = ImageOps.exif_transpose(image)  # keep the orientation the camera meant
         public, width, height = _encode(image, PUBLIC_MAX)
         thumb, _, _ = _encode(image, THUMB_MAX)
-    public_key, _, _ = store.put_bytes(public, ".jpg")
-    thumb_key, _, _ = store.put_bytes(thumb, ".jpg")
+    public_key, _, _ = store.put_bytes(public, ".jpg", new_keys)
+    thumb_key, _, _ = store.put_bytes(thumb, ".jpg", new_keys)
     return {"public_key": public_key, "thumb_key": thumb_key, "width": width, "height": height}

@@ -1,5 +1,6 @@
 """Media storage behind an interface: local disk by default."""
 import hashlib
+import io
 import os
 import shutil
 import tempfile
@@ -23,8 +24,10 @@ class LocalMediaStore:
             raise ValueError("media key escapes the store")
         return path
 
-    def put_stream(self, stream, suffix: str) -> tuple[str, str, int]:
-        """Copy a file object in chunks; return (key, sha256, size)."""
+    def put_stream(self, stream, suffix: str, new_keys: list | None = None) -> tuple[str, str, int]:
+        """Copy a file object in chunks; return (key, sha256, size). Keys are content addresses, so
+        the same bytes may already be stored for another row: only keys this call created are
+        appended to `new_keys` (what a failed transaction may delete again)."""
         digest = hashlib.sha256()
         size = 0
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
@@ -37,6 +40,8 @@ class LocalMediaStore:
             sha = digest.hexdigest()
             key = f"{sha[:2]}/{sha[2:4]}/{sha}{suffix}"
             os.makedirs(os.path.dirname(self.path(key)), exist_ok=True)
+            if new_keys is not None and not self.exists(key):
+                new_keys.append(key)
             os.replace(tmp, self.path(key))
             return key, sha, size
         except BaseException:
@@ -44,10 +49,8 @@ class LocalMediaStore:
                 os.unlink(tmp)
             raise
 
-    def put_bytes(self, data: bytes, suffix: str) -> tuple[str, str, int]:
-        import io
-
-        return self.put_stream(io.BytesIO(data), suffix)
+    def put_bytes(self, data: bytes, suffix: str, new_keys: list | None = None) -> tuple[str, str, int]:
+        return self.put_stream(io.BytesIO(data), suffix, new_keys)
 
     def exists(self, key: str) -> bool:
         return os.path.isfile(self.path(key))

@@ -77,6 +77,17 @@ def insert_rows(connection, revision):
             "INSERT INTO missing_person_details (notice_id, full_name, sex, build, hair, eyes, clothing,"
             " distinguishing_marks, last_seen_place, circumstances) VALUES (:n, '张三', 'male', '', '', '', '', '',"
             " '', '')"), {"n": notice_id})
+    if revision >= "0004":  # missing-person requests and sightings
+        connection.execute(text(
+            "INSERT INTO missing_requests (state, notice_id, accepting_unit_id, accepting_unit_phone,"
+            " acceptance_receipt_no, command_unit_id, family_contact, family_confirmed, unit_confirmed,"
+            " verification_how, reason, created_at, updated_at, version) VALUES ('submitted', :n, :u, '110',"
+            " 'R-1', :u, 'sealed', false, false, '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"),
+            {"n": notice_id, "u": unit_id})
+        connection.execute(text(
+            "INSERT INTO sightings (notice_id, unit_id, state, place, lat, lon, text, reason, created_at, updated_at)"
+            " VALUES (:n, :u, 'received', '桥下', 39.9, 116.4, '看见了', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+            {"n": notice_id, "u": unit_id})
 
 
 def test_every_revision_goes_down_and_up_with_rows_present(empty_engine):
@@ -85,7 +96,7 @@ def test_every_revision_goes_down_and_up_with_rows_present(empty_engine):
     for index, revision in enumerate(all_revisions):
         migrate(empty_engine, revision)
         with empty_engine.begin() as connection:
-            for table in ("missing_person_details", "media", "notices", "audit_events", "officer_roles",
+            for table in ("sightings", "missing_requests", "missing_person_details", "media", "notices", "audit_events", "officer_roles",
                           "officers", "units"):
                 if inspect(connection).has_table(table):
                     connection.execute(text(f"DELETE FROM {table}"))
