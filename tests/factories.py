@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pyotp
 
-from portal.models import MissingPersonDetails, Notice, Officer, Unit
+from portal.models import MissingPersonDetails, MissingPersonRequest, Notice, Officer, Sighting, Unit
 from portal.models.meta import utcnow
 from portal.security.passwords import hash_password
 
@@ -66,6 +66,30 @@ def make_notice(dbsession, unit, kind="wanted", state="published", title=None, m
     dbsession.add(notice)
     dbsession.flush()
     return notice
+
+
+def make_missing_request(dbsession, cipher, accepting_unit, command_unit=None, state="submitted",
+                         contact='{"name": "Li Hua", "phone": "13800000000", "relationship": "mother"}',
+                         **kw) -> MissingPersonRequest:
+    """A family's request with its draft notice (the notice is published only with the request)."""
+    notice = make_notice(dbsession, accepting_unit, kind="missing_person",
+                         state="published" if state in ("published",) else "draft")
+    request = MissingPersonRequest(
+        state=state, notice=notice, accepting_unit=accepting_unit, command_unit=command_unit or accepting_unit,
+        accepting_unit_phone="0311-1234567", acceptance_receipt_no=f"JJ-{next(_counter)}",
+        family_contact=cipher.encrypt(contact, "missing.family_contact"), **kw)
+    dbsession.add(request)
+    dbsession.flush()
+    return request
+
+
+def make_sighting(dbsession, notice, cipher=None, contact=None, **kw) -> Sighting:
+    kw.setdefault("text", "I saw this person at the bus station.")
+    sighting = Sighting(notice=notice, unit=notice.unit, place=kw.pop("place", "Bus station"),
+                        contact=cipher.encrypt(contact, "sighting.contact") if contact else None, **kw)
+    dbsession.add(sighting)
+    dbsession.flush()
+    return sighting
 
 
 def totp_now(secret: str) -> str:

@@ -2,9 +2,11 @@
 
 Anonymous visitors are sent to sign in; officers get 200 only where their role and unit scope
 allow it, 403 everywhere else. An admin of an unrelated unit (city B) is refused objects of city A."""
+import re
+
 import pytest
 
-from tests.factories import make_officer, make_units
+from tests.factories import make_missing_request, make_notice, make_officer, make_sighting, make_units
 from tests.functional.helpers import login
 
 ADMIN_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -18,6 +20,10 @@ EVERY_OFFICER = {"anonymous": 303, "moderator": 200, "handler": 200, "dispatcher
 ADMINS_ONLY = {"anonymous": 303, "moderator": 403, "handler": 403, "dispatcher": 403, "admin": 200,
                "unrelated_admin": 200, "unrelated_moderator": 403}
 ADMINS_OF_CITY_A = dict(ADMINS_ONLY, unrelated_admin=403)
+NOBODY = {actor: 403 for actor in ACTORS} | {"anonymous": 303}
+MODERATORS = dict(NOBODY, moderator=200, unrelated_moderator=200)  # lists are scoped in the query
+MODERATORS_OF_CITY_A = dict(NOBODY, moderator=200)
+DISPATCHERS = dict(NOBODY, dispatcher=200)
 
 MATRIX = {
     "/staff": EVERY_OFFICER,
@@ -30,6 +36,13 @@ MATRIX = {
     "/staff/officers/new": ADMINS_ONLY,
     "/staff/officers/{moderator}": ADMINS_OF_CITY_A,
     "/staff/audit": ADMINS_ONLY,
+    "/staff/notices": MODERATORS,
+    "/staff/notices/new": MODERATORS,
+    "/staff/notices/{notice_a}": MODERATORS_OF_CITY_A,
+    "/staff/missing": DISPATCHERS,
+    "/staff/missing/{missing_a}": DISPATCHERS,  # the province's dispatcher is above city A's center
+    "/staff/sightings": MODERATORS,
+    "/staff/sightings/{sighting_a}": MODERATORS_OF_CITY_A,
 }
 
 
@@ -47,8 +60,12 @@ def world(dbsession, registry):
                                         totp_secret=CITY_B_ADMIN_SECRET, cipher=cipher),
         "unrelated_moderator": make_officer(dbsession, units["county_b"], ["moderator"], username="mod_b"),
     }
+    published = make_notice(dbsession, units["city_a"], kind="missing_person")
     ids = {"city_a": units["city_a"].id, "county_a": units["county_a"].id,
-           "moderator": officers["moderator"].id}
+           "moderator": officers["moderator"].id,
+           "notice_a": make_notice(dbsession, units["city_a"], state="draft").id,
+           "missing_a": make_missing_request(dbsession, cipher, units["county_a"], units["city_a"]).id,
+           "sighting_a": make_sighting(dbsession, published).id}
     return officers, ids
 
 
@@ -84,7 +101,7 @@ def test_matrix_covers_every_staff_route(app):
     staff_patterns = {
         route.pattern.replace(r"{id:\d+}", "{id}") for route in mapper.get_routes() if route.pattern.startswith("/staff")
     }
-    covered = {p.replace("{city_a}", "{id}").replace("{county_a}", "{id}").replace("{moderator}", "{id}") for p in MATRIX}
+    covered = {re.sub(r"\{\w+\}", "{id}", p) for p in MATRIX}
     assert staff_patterns == covered
 
 
