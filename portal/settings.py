@@ -32,7 +32,10 @@ DEFAULTS = {
     "portal.embed_frame_ancestors": "'self'",
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),
-    "portal.page_cache_seconds": "5",
+    # Rendered public pages live this long at most; changes reach every server within the check interval.
+    "portal.page_cache_seconds": "60",
+    "portal.page_cache_check_seconds": "1",
+    "portal.page_cache_entries": "5000",
     "portal.cap_sender": "",  # CAP <sender>; empty: safety-portal@<the site's host name>
     "jinja2.directories": "portal:../templates",
     "jinja2.i18n.domain": "portal",

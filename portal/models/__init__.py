@@ -11,6 +11,7 @@ from .notice import MissingPersonDetails, Notice  # noqa: F401
 from .officer import Officer, OfficerRole  # noqa: F401
 from .receipt import Receipt  # noqa: F401
 from .sighting import Sighting  # noqa: F401
+from .site import PublicGeneration  # noqa: F401
 from .unit import Unit  # noqa: F401
 
 configure_mappers()

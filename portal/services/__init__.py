@@ -3,7 +3,7 @@ from pyramid.tweens import INGRESS
 
 from .crypto import FieldCipher
 from .media import LocalMediaStore
-from .pagecache import PageCache
+from .pagecache import GenerationWatch, PageCache
 from .ratelimit import IRateLimiter, MemoryRateLimiter
 from .receipts import ReceiptHasher
 
@@ -19,7 +19,9 @@ def includeme(config):
     registry.registerUtility(MemoryRateLimiter(), IRateLimiter)
     seconds = float(settings["portal.page_cache_seconds"])
     if seconds > 0:
-        registry["page_cache"] = PageCache(seconds)
+        registry["page_cache"] = PageCache(seconds, max_entries=int(settings["portal.page_cache_entries"]))
+        registry["page_cache_watch"] = GenerationWatch(
+            registry["db_engine"], float(settings["portal.page_cache_check_seconds"]))
         # Outside the transaction and everything else: a hit costs a dictionary look-up.
         config.add_tween("portal.services.pagecache.page_cache_tween_factory", under=INGRESS)
     config.add_request_method(

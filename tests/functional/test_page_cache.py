@@ -58,3 +58,19 @@ def test_unit_changes_clear_the_cache(cached_app, dbsession, dummy_request):
 
     unit_service.update(dummy_request, units["city_a"], phone_110="0399-7110")
     assert "X-Page-Cache" not in testapp.get("/notices").headers
+
+
+def test_a_change_committed_by_another_server_drops_cached_pages_within_the_check_interval(cached_app, engine):
+    from sqlalchemy import update
+
+    from portal.models import PublicGeneration
+
+    app, testapp = cached_app
+    watch = app.registry["page_cache_watch"]
+    testapp.get("/notices")
+    assert testapp.get("/notices").headers["X-Page-Cache"] == "hit"
+    with engine.begin() as connection:  # another server publishes something
+        connection.execute(update(PublicGeneration).values(generation=PublicGeneration.generation + 1))
+    watch._next_check = 0.0  # the check interval has passed
+    assert "X-Page-Cache" not in testapp.get("/notices").headers
+    assert testapp.get("/notices").headers["X-Page-Cache"] == "hit"
