@@ -51,7 +51,7 @@ def notice_schema(kind: str, *, with_unit: bool) -> colander.SchemaNode:
         schema.add(node)
     schema.add(colander.SchemaNode(colander.DateTime(default_tzinfo=UTC), name="expires_at", missing=None,
                                    title=_("Expires (optional)"), validator=_future,
-                                   description=_("For example 2026-12-31 18:00, in UTC. Leave empty to keep it."),
+                                   description=_("For example 2026-12-31 18:00, in UTC. Leave empty for no expiry."),
                                    widget=deform.widget.TextInputWidget(
                                        attributes={"placeholder": "2026-12-31 18:00"})))
     schema.add(colander.SchemaNode(colander.Integer(), name="version", missing=None,

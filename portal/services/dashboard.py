@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from ..i18n import _
-from ..models import Notice, Officer, Unit
+from ..models import MissingPersonRequest, Notice, Officer, Sighting, Unit
 from ..models.meta import utcnow
 from ..security.policy import permissions_of
 from .scope import in_scope_clause
@@ -15,13 +15,27 @@ def _count_notices(dbsession, officer, state):
     ).scalar_one()
 
 
+def _count_in_scope(dbsession, officer, model, unit_column, condition):
+    return dbsession.execute(
+        select(func.count(model.id)).join(Unit, unit_column == Unit.id).where(condition, in_scope_clause(officer))
+    ).scalar_one()
+
+
 def queue_counts(dbsession, officer) -> list[dict]:
     """Each queue the officer works, with how many items wait in it."""
     granted = permissions_of(officer.roles)
     queues = []
     if "moderate" in granted:
-        queues.append({"label": _("Notices waiting for review"),
+        queues.append({"label": _("Notices waiting for review"), "url": "staff_notices",
                        "count": _count_notices(dbsession, officer, "in_review")})
+        queues.append({"label": _("Sightings received"), "url": "staff_sightings",
+                       "count": _count_in_scope(dbsession, officer, Sighting, Sighting.unit_id,
+                                                Sighting.state == "received")})
+    if "dispatch" in granted:
+        queues.append({"label": _("Missing-person requests waiting"), "url": "staff_missing",
+                       "count": _count_in_scope(dbsession, officer, MissingPersonRequest,
+                                                MissingPersonRequest.command_unit_id,
+                                                MissingPersonRequest.state.in_(("submitted", "verifying")))})
     if granted & {"moderate", "dispatch", "handle"}:
         queues.append({"label": _("Published notices of your units"),
                        "count": _count_notices(dbsession, officer, "published")})

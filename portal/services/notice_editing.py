@@ -1,7 +1,11 @@
 """Writing and reviewing notices: drafts, four-eyes approval, updates, closing. Every step is
-audited (through the workflow engine) and clears the public page cache when it changes a page."""
-from sqlalchemy import select
+audited (through the workflow engine) and clears the public page cache when it changes a page.
 
+Refusals carry translatable messages: the views show them to the officer as they are."""
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..i18n import _
 from ..models import Notice
 from ..models.meta import utcnow
 from ..workflow.engine import TransitionRefused
@@ -18,6 +22,8 @@ KIND_FIELDS = {
     "reward_task": ("reward_amount", "reward_conditions"),
 }
 STAFF_KINDS = tuple(KIND_FIELDS)  # missing persons come from families' requests, verified by dispatchers
+# What officers may do by hand; "expire" happens by itself at the expiry time.
+MANUAL_TRANSITIONS = ("submit", "request_changes", "approve", "resolve", "retract")
 
 
 class StaleEdit(Exception):
@@ -26,6 +32,16 @@ class StaleEdit(Exception):
 
 def fields_for(kind: str) -> tuple[str, ...]:
     return COMMON_FIELDS + KIND_FIELDS[kind]
+
+
+def is_staff_kind(notice: Notice) -> bool:
+    return notice.kind in KIND_FIELDS
+
+
+def _refuse_missing_person(notice: Notice) -> None:
+    if not is_staff_kind(notice):
+        raise TransitionRefused(_("Missing-person appeals are verified and closed in the missing-person "
+                                  "requests queue, not here."))
 
 
 def create_draft(request, *, kind: str, unit, values: dict) -> Notice:
@@ -40,18 +56,29 @@ def create_draft(request, *, kind: str, unit, values: dict) -> Notice:
     return notice
 
 
-def update(request, notice: Notice, values: dict, *, version: int) -> list[str]:
-    """Save an edit made on the form opened at `version`; refuse it if someone saved since."""
+def check_editable(notice: Notice) -> None:
+    _refuse_missing_person(notice)
     if notice.state not in EDITABLE_STATES:
-        raise TransitionRefused(f"a notice that is {notice.state} cannot be edited")
+        raise TransitionRefused(_("This notice is ${state}: it can no longer be edited.",
+                                  mapping={"state": notice.state}))
+
+
+def update(request, notice: Notice, values: dict, *, version: int | None) -> list[str]:
+    """Save an edit made on the form opened at `version`; refuse it if someone saved since."""
+    check_editable(notice)
     if version != notice.version:
         raise StaleEdit()
     changed = [k for k in fields_for(notice.kind) if k in values and getattr(notice, k) != values[k]]
-    for name in changed:
-        setattr(notice, name, values[name])
     if changed:
-        notice.updated_at = utcnow()
-        request.dbsession.flush()  # the version column moves on here (and guards a race)
+        try:
+            # A savepoint: when another save lands between our read and this write, the version
+            # check in the UPDATE fails, only this step is undone and the session stays usable.
+            with request.dbsession.begin_nested():
+                for name in changed:
+                    setattr(notice, name, values[name])
+                notice.updated_at = utcnow()
+        except StaleDataError:
+            raise StaleEdit() from None
         audit.record(request, "notice.edited", object_type="notice", object_id=notice.id,
                      from_state=notice.state, to_state=notice.state, reason="changed: " + ", ".join(changed))
         if notice.state == "published":
@@ -59,16 +86,32 @@ def update(request, notice: Notice, values: dict, *, version: int) -> list[str]:
     return changed
 
 
+def check_transition(officer, notice: Notice, name: str, reason: str = "") -> None:
+    """Raise TransitionRefused (with a message for the officer) unless `name` may happen now."""
+    _refuse_missing_person(notice)
+    if name not in MANUAL_TRANSITIONS:
+        raise TransitionRefused(_("Notices expire by themselves at their expiry time."))
+    step = NOTICE_WORKFLOW.transition(name)
+    if notice.state not in step.sources:
+        raise TransitionRefused(_("This notice is ${state}: that step is not possible now.",
+                                  mapping={"state": notice.state}))
+    if step.needs_reason and not (reason or "").strip():
+        raise TransitionRefused(_("Please give a reason for this step."))
+    if name == "approve" and notice.author_id == officer.id:
+        raise TransitionRefused(_("Four eyes: you wrote this notice, so you cannot approve it. "
+                                  "Another officer of this unit or a unit above it must approve it."))
+
+
 def transition(request, notice: Notice, name: str, reason: str = "") -> None:
     officer = request.identity
-    if name == "approve" and notice.author_id == officer.id:
-        raise TransitionRefused("four eyes: the author of a notice cannot approve it")
-    if name == "expire":
-        raise TransitionRefused("notices expire by themselves at their expiry time")
+    check_transition(officer, notice, name, reason)
     NOTICE_WORKFLOW.apply(request, notice, name, reason=reason)
     now = utcnow()
     if name == "request_changes":
         notice.review_note = reason.strip()
+        notice.updated_at = now
+    elif name == "submit":
+        notice.updated_at = now
     elif name == "approve":
         notice.review_note = ""
         notice.approver_id = officer.id
@@ -79,13 +122,15 @@ def transition(request, notice: Notice, name: str, reason: str = "") -> None:
 
 
 def expire_due(request, now=None) -> int:
-    """Move published notices past their expiry time to expired (run by the worker)."""
+    """Move published notices past their expiry time to expired (run by the worker). Missing-person
+    appeals follow their request's workflow; past expires_at they are already off public pages."""
     now = now or utcnow()
     due = request.dbsession.execute(
-        select(Notice).where(Notice.state == "published", Notice.expires_at.is_not(None), Notice.expires_at <= now)
+        select(Notice).where(Notice.state == "published", Notice.kind.in_(STAFF_KINDS),
+                             Notice.expires_at.is_not(None), Notice.expires_at <= now)
     ).scalars().all()
     for notice in due:
-        NOTICE_WORKFLOW.apply(request, notice, "expire", actor="system", officer=None,
+        NOTICE_WORKFLOW.apply(request, notice, "expire", actor="system",
                               reason=f"expiry time {notice.expires_at:%Y-%m-%d %H:%M} UTC passed")
         notice.updated_at = now
     if due:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from ...i18n import _
 from ...models import Unit
 from ...schemas.notice_filters import FIELDS, canonical_query, parse_filters
-from ...services import notices, posters
+from ...services import notice_page, notices, posters
 from ...services.pagination import BadCursor
 
 KIND_LABELS = {
@@ -51,7 +51,12 @@ def notice_list(request):
 def notice_detail(context, request):
     if context.closed:
         return render_to_response("notices/closed.html", {}, request=request)
-    return {"notice": context.notice, "kind_labels": KIND_LABELS}
+    notice = context.notice
+    url = request.route_url("notice", id=notice.id)
+    return {"notice": notice, "kind_labels": KIND_LABELS, "share": notice_page.share_links(notice, url),
+            "open_graph": notice_page.open_graph(request, notice, url),
+            "json_ld": notice_page.json_ld(request, notice, url),
+            "unavailable_after": notice_page.unavailable_after(notice)}
 
 
 @view_config(route_name="notice_poster", renderer="notices/poster.html")
