@@ -1,0 +1,42 @@
+"""Test images made in memory with Pillow: phone photos with GPS, broken and malicious files."""
+import io
+import struct
+import zlib
+
+from PIL import Image
+
+GPS_MARKER = b"SpyCam-4711"  # the camera make written into the EXIF block
+
+
+def jpeg_with_gps(size=(64, 48), colour=(20, 120, 200)) -> bytes:
+    """A real JPEG carrying EXIF with a camera make and a GPS position, as phones write them."""
+    exif = Image.Exif()
+    exif[0x010F] = GPS_MARKER.decode()
+    exif[0x8825] = {1: "N", 2: (39.0, 54.0, 0.0), 3: "E", 4: (116.0, 23.0, 0.0)}
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def png(size=(8, 8), colour=(10, 200, 10)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge size (an "image bomb"): its IHDR is rewritten, with
+    a correct checksum, so only the declared pixel count gives it away."""
+    data = bytearray(png((1, 1)))
+    # Signature (8) + IHDR length (4) + b"IHDR" (4): width and height follow.
+    data[16:24] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[12:29])) & 0xFFFFFFFF
+    data[29:33] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+def truncated_jpeg() -> bytes:
+    """A JPEG cut off in its picture data (a broken transfer): the header alone looks fine."""
+    out = io.BytesIO()
+    Image.effect_noise((400, 300), 64).convert("RGB").save(out, "JPEG", quality=90)
+    return out.getvalue()[: out.tell() * 3 // 5]
