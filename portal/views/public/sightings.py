@@ -1,0 +1,86 @@
+"""The public clue form on a published notice, and its thank-you page."""
+import colander
+import deform
+from pyramid.httpexceptions import HTTPSeeOther, HTTPTooManyRequests
+from pyramid.renderers import render_to_response
+from pyramid.view import view_config
+
+from ...i18n import _
+from ...schemas import make_form, submitted
+from ...schemas.sightings import sighting_schema
+from ...services import sightings
+from ...services.uploads import UploadRefused, chosen_files
+
+TEMPLATE = "sightings/new.html"
+
+
+def _form(request):
+    # No autofocus: people first read which notice this is about (and a phone would open its picker).
+    return make_form(request, sighting_schema(), buttons=(deform.Button("send", _("Send to the police")),),
+                     focus="off")
+
+
+def _closed(request):
+    """A closed appeal takes no more clues: the neutral page, as a 404, nothing of the person."""
+    response = render_to_response("notices/closed.html", {}, request=request)
+    response.status_int = 404
+    return response
+
+
+def _refused(request, form, message):
+    """Re-render a form whose fields were valid but whose photo was not: the message on the
+    photo field, what was typed kept, nothing stored (the transaction is doomed, so any file
+    already written is removed again)."""
+    request.tm.doom()
+    request.response.status_int = 400
+    error = colander.Invalid(form.schema)
+    error["photo"] = message
+    form.widget.handle_error(form, error)
+    return form.render()
+
+
+def _too_many(request, retry_after):
+    minutes = max(1, (retry_after + 59) // 60)
+    return HTTPTooManyRequests(
+        _("Many reports have been sent from this address. Please wait ${minutes} minutes and send it again. "
+          "If it is urgent, call ${police} now.",
+          mapping={"minutes": minutes, "police": request.registry["fallbacks"].police}),
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+@view_config(route_name="sighting_new", renderer=TEMPLATE)
+def sighting_new(context, request):
+    if context.closed:
+        return _closed(request)
+    notice = context.notice
+    form = _form(request)
+    page = {"notice": notice}
+    if request.method != "POST":
+        return dict(page, form=form.render())
+    try:
+        sightings.count_attempt(request)
+    except sightings.TooManySightings as exc:
+        raise _too_many(request, exc.retry_after) from None
+    data, invalid = submitted(request, form)
+    if invalid:
+        return dict(page, form=invalid)
+    if data["website"]:
+        # A bot filled the hidden field: answer as if all went well, keep nothing.
+        return HTTPSeeOther(request.route_path("sighting_thanks", id=notice.id))
+    where, contact = data["where"], data["contact"]
+    try:
+        sightings.submit(request, notice, seen_at=data["seen_at"], text=data["text"], place=where["place"],
+                         lat=where["lat"], lon=where["lon"], accuracy_m=where["accuracy_m"],
+                         contact_name=contact["name"], contact_phone=contact["phone"],
+                         photos=chosen_files(request, "photo"))
+    except UploadRefused as exc:
+        return dict(page, form=_refused(request, form, exc.message))
+    return HTTPSeeOther(request.route_path("sighting_thanks", id=notice.id))
+
+
+@view_config(route_name="sighting_thanks", renderer="sightings/thanks.html")
+def sighting_thanks(context, request):
+    if context.closed:
+        return _closed(request)
+    return {"notice": context.notice}
