@@ -4,7 +4,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .models import MissingPersonRequest, Notice, Officer, Sighting, Unit
+from .models import Media, MissingPersonRequest, Notice, Officer, Sighting, Unit
 from .security.permissions import ROLE_PERMISSIONS, Role, scoped_acl
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
@@ -89,6 +89,20 @@ class MissingRequestContext:
         self.__acl__ = scoped_acl(self.missing_request.command_unit.ancestor_codes, roles=[Role.DISPATCHER])
 
 
+class MissingPhotoContext:
+    """A photo of a family's request: its public copy is shown to the dispatchers who verify the
+    request, also before publication (the original stays evidence, never served)."""
+
+    def __init__(self, request):
+        self.media = _load(request, Media)
+        self.missing_request = request.dbsession.execute(
+            select(MissingPersonRequest).where(MissingPersonRequest.notice_id == self.media.notice_id)
+        ).scalar_one_or_none() if self.media.notice_id is not None else None
+        if self.missing_request is None:
+            raise HTTPNotFound()
+        self.__acl__ = scoped_acl(self.missing_request.command_unit.ancestor_codes, roles=[Role.DISPATCHER])
+
+
 class SightingContext:
     """A sighting: moderators of the notice's unit (or above) review and forward it."""
 
@@ -107,7 +121,9 @@ def includeme(config):
     config.add_route("notice_poster", r"/notices/{id:\d+}/poster", factory=PublicNoticeContext)
     config.add_route("notice_cap", r"/notices/{id:\d+}.cap", factory=PublicNoticeContext)
     config.add_route("sighting_new", r"/notices/{id:\d+}/sightings/new", factory=PublicNoticeContext)
+    config.add_route("sighting_thanks", r"/notices/{id:\d+}/sightings/thanks", factory=PublicNoticeContext)
     config.add_route("missing_new", "/missing/new")
+    config.add_route("units_geo", "/units.geojson")
     config.add_route("status", "/status")
     config.add_route("feed_atom", "/feeds/notices.atom")
     config.add_route("feed_cap", "/feeds/notices.cap.atom")
@@ -139,5 +155,7 @@ def includeme(config):
     config.add_route("staff_notice", r"/staff/notices/{id:\d+}", factory=StaffNoticeContext)
     config.add_route("staff_missing", "/staff/missing", factory=StaffRoot)
     config.add_route("staff_missing_request", r"/staff/missing/{id:\d+}", factory=MissingRequestContext)
+    config.add_route("staff_missing_photo", r"/staff/missing/photos/{id:\d+}", factory=MissingPhotoContext)
     config.add_route("staff_sightings", "/staff/sightings", factory=StaffRoot)
     config.add_route("staff_sighting", r"/staff/sightings/{id:\d+}", factory=SightingContext)
+    config.add_route("staff_sighting_photo", r"/staff/sightings/{id:\d+}/photo", factory=SightingContext)

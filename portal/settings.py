@@ -29,6 +29,8 @@ DEFAULTS = {
     "portal.login.lockout_minutes": "15",
     "portal.login.rate_per_minute": "20",
     "portal.receipt.rate_per_hour": "20",
+    "portal.sighting.rate_per_hour": "20",
+    "portal.missing.rate_per_hour": "10",
     "portal.embed_frame_ancestors": "'self'",
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),

@@ -1,10 +1,11 @@
 """Factories for test data: small, explicit, one call per row."""
+import io
 import itertools
 from datetime import timedelta
 
 import pyotp
 
-from portal.models import MissingPersonDetails, MissingPersonRequest, Notice, Officer, Sighting, Unit
+from portal.models import Media, MissingPersonDetails, MissingPersonRequest, Notice, Officer, Sighting, Unit
 from portal.models.meta import utcnow
 from portal.security.passwords import hash_password
 
@@ -90,6 +91,27 @@ def make_sighting(dbsession, notice, cipher=None, contact=None, **kw) -> Sightin
     dbsession.add(sighting)
     dbsession.flush()
     return sighting
+
+
+def jpeg_bytes(size=(40, 30), colour=(200, 30, 30), exif: bytes | None = None) -> bytes:
+    """A small real JPEG, optionally carrying EXIF (e.g. GPS) as a phone photo would."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG", **({"exif": exif} if exif else {}))
+    return out.getvalue()
+
+
+def make_photo(dbsession, store, notice=None) -> Media:
+    """A stored photo with its public copies, as services/uploads.py leaves it."""
+    from portal.services.images import derive_public_copies
+
+    key, sha, size = store.put_bytes(jpeg_bytes(), ".jpg")
+    media = Media(notice=notice, kind="image", sha256=sha, size=size, content_type="image/jpeg",
+                  original_key=key, **derive_public_copies(store, key))
+    dbsession.add(media)
+    dbsession.flush()
+    return media
 
 
 def totp_now(secret: str) -> str:

@@ -1,4 +1,6 @@
 """Response headers and template globals shared by every page."""
+import re
+
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, NewRequest, NewResponse
 from pyramid.httpexceptions import HTTPRequestEntityTooLarge
@@ -33,11 +35,19 @@ def security_headers(event):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
 
 
+# Forms that take files, with their own body limit: WebOb spools the files to disk, never to memory.
+UPLOAD_PATHS = (
+    (re.compile(r"/notices/\d+/sightings/new"), 16 * 1024 * 1024),  # one photo of up to 15 MB
+    (re.compile(r"/missing/new"), 122 * 1024 * 1024),  # eight photos of up to 15 MB each
+)
+
+
 def limit_form_size(event):
     """Ordinary forms are small: refuse a huge body before anything parses it. Upload routes,
-    which stream to disk, will declare their own limit."""
+    which stream to disk, declare their own limit in UPLOAD_PATHS."""
     request = event.request
     limit = int(request.registry.settings["portal.max_form_bytes"])
+    limit = next((size for path, size in UPLOAD_PATHS if path.fullmatch(request.path)), limit)
     if request.content_length is not None and request.content_length > limit:
         raise HTTPRequestEntityTooLarge()
 

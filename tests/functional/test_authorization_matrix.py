@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import make_missing_request, make_notice, make_officer, make_sighting, make_units
+from tests.factories import make_missing_request, make_notice, make_officer, make_photo, make_sighting, make_units
 from tests.functional.helpers import login
 
 ADMIN_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -41,8 +41,10 @@ MATRIX = {
     "/staff/notices/{notice_a}": MODERATORS_OF_CITY_A,
     "/staff/missing": DISPATCHERS,
     "/staff/missing/{missing_a}": DISPATCHERS,  # the province's dispatcher is above city A's center
+    "/staff/missing/photos/{missing_photo}": DISPATCHERS,
     "/staff/sightings": MODERATORS,
     "/staff/sightings/{sighting_a}": MODERATORS_OF_CITY_A,
+    "/staff/sightings/{sighting_a}/photo": MODERATORS_OF_CITY_A,
 }
 
 
@@ -61,11 +63,14 @@ def world(dbsession, registry):
         "unrelated_moderator": make_officer(dbsession, units["county_b"], ["moderator"], username="mod_b"),
     }
     published = make_notice(dbsession, units["city_a"], kind="missing_person")
+    missing_a = make_missing_request(dbsession, cipher, units["county_a"], units["city_a"])
     ids = {"city_a": units["city_a"].id, "county_a": units["county_a"].id,
            "moderator": officers["moderator"].id,
            "notice_a": make_notice(dbsession, units["city_a"], state="draft").id,
-           "missing_a": make_missing_request(dbsession, cipher, units["county_a"], units["city_a"]).id,
-           "sighting_a": make_sighting(dbsession, published).id}
+           "missing_a": missing_a.id,
+           "missing_photo": make_photo(dbsession, registry["media_store"], notice=missing_a.notice).id,
+           "sighting_a": make_sighting(dbsession, published,
+                                       media=make_photo(dbsession, registry["media_store"])).id}
     return officers, ids
 
 
