@@ -30,7 +30,9 @@ seed: migrate
 
 serve: seed catalogs
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
-	exec $(BIN)/pserve development.ini http_port=$(PORT)
+	@# The worker (expiry now; outbox and retention later) runs beside the server and stops with it.
+	$(BIN)/portal-worker development.ini & trap 'kill $$! 2>/dev/null' EXIT; \
+	$(BIN)/pserve development.ini http_port=$(PORT)
 
 test: $(STAMP) catalogs
 	$(BIN)/ruff check .

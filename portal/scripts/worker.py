@@ -1,0 +1,72 @@
+"""portal-worker INI: the background jobs that come with time rather than with a request.
+
+Each job runs in its own transaction, as the "system" actor; a job that fails is logged and the
+others still run. `--once` runs every job once and exits (for cron or a test); otherwise it repeats
+every `--interval` seconds until stopped (Ctrl-C or SIGTERM)."""
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+import transaction
+from pyramid.paster import bootstrap
+
+from ..services import notice_editing
+from .common import load_settings
+
+log = logging.getLogger("portal.worker")
+
+# name -> job(request) returning how many items it handled. Later jobs (outbox, retention) add here.
+JOBS = {
+    "expire-notices": notice_editing.expire_due,
+}
+
+
+def run_jobs(request) -> dict[str, int]:
+    """Run every job once, each in its own transaction."""
+    done = {}
+    for name, job in JOBS.items():
+        tm = request.tm
+        tm.begin()
+        try:
+            done[name] = job(request)
+            tm.commit()
+        except Exception:
+            tm.abort()
+            log.exception("job %s failed", name)
+            done[name] = -1
+        finally:
+            request.__dict__.pop("dbsession", None)  # a fresh session for the next transaction
+        if done[name]:
+            log.info("job %s handled %s", name, done[name])
+    return done
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("config_uri", help="the .ini file, e.g. development.ini")
+    parser.add_argument("--once", action="store_true", help="run every job once and exit")
+    parser.add_argument("--interval", type=float, default=30.0, help="seconds between rounds (default 30)")
+    args = parser.parse_args(argv)
+    load_settings(args.config_uri)  # logging
+    with bootstrap(args.config_uri) as env:
+        request = env["request"]
+        request.tm = transaction.TransactionManager(explicit=True)
+        if args.once:
+            return 1 if -1 in run_jobs(request).values() else 0
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        log.info("worker started: %s every %.0f s", ", ".join(JOBS), args.interval)
+        try:
+            while not stop.is_set():
+                run_jobs(request)
+                stop.wait(args.interval)
+        except KeyboardInterrupt:
+            pass
+        log.info("worker stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""portal-worker --once against a real (committed) SQLite database."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.models import AuditEvent, Notice, get_engine
+from portal.models.meta import utcnow
+from portal.scripts import worker
+from portal.scripts.common import db_session
+from tests.conftest import migrate
+from tests.factories import make_notice, make_units
+
+
+def write_ini(tmp_path, app_settings):
+    url = f"sqlite:///{tmp_path}/worker.sqlite"
+    migrate(get_engine({"sqlalchemy.url": url}))
+    settings = dict(app_settings, **{"sqlalchemy.url": url, "portal.media_dir": str(tmp_path / "media")})
+    lines = "\n".join(f"{key} = {value}" for key, value in settings.items())
+    path = tmp_path / "worker.ini"
+    path.write_text(f"[app:main]\nuse = egg:safety-portal\n{lines}\n")
+    return str(path), url
+
+
+def test_once_expires_notices_past_their_time_and_audits_it(tmp_path, app_settings):
+    path, url = write_ini(tmp_path, app_settings)
+    with db_session({"sqlalchemy.url": url}) as dbsession:
+        units = make_units(dbsession)
+        due = make_notice(dbsession, units["city_a"], kind="vehicle", title="Past due")
+        due.expires_at = utcnow() - timedelta(minutes=1)
+        later = make_notice(dbsession, units["city_a"], kind="vehicle", title="Still running")
+        later.expires_at = utcnow() + timedelta(days=1)
+        ids = due.id, later.id
+    assert worker.main([path, "--once"]) == 0
+    with db_session({"sqlalchemy.url": url}) as dbsession:
+        states = {n.id: n.state for n in dbsession.execute(select(Notice)).scalars()}
+        assert states[ids[0]] == "expired" and states[ids[1]] == "published"
+        event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "notice.expire")).scalar_one()
+        assert event.actor == "system" and event.object_id == str(ids[0])
+    assert worker.main([path, "--once"]) == 0  # nothing more to do, nothing changes
+    with db_session({"sqlalchemy.url": url}) as dbsession:
+        assert len(dbsession.execute(select(AuditEvent).where(AuditEvent.action == "notice.expire")).all()) == 1
+
+
+def test_a_failing_job_is_reported_and_the_others_still_run(tmp_path, app_settings, monkeypatch):
+    path, _ = write_ini(tmp_path, app_settings)
+    ran = []
+
+    def broken(request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(worker, "JOBS", {"broken": broken, "fine": lambda request: ran.append(1) or 1})
+    assert worker.main([path, "--once"]) == 1
+    assert ran == [1]
