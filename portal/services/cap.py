@@ -6,7 +6,6 @@ import json
 import xml.etree.ElementTree as ET
 
 CAP = "urn:oasis:names:tc:emergency:cap:1.2"
-ET.register_namespace("", CAP)
 
 CATEGORY = {"missing_person": "Rescue", "wanted": "Security", "lost_found": "Other",
             "case_appeal": "Security", "vehicle": "Security", "reward_task": "Security"}
@@ -94,4 +93,6 @@ def alert(notice, *, sender: str, web: str, closed: bool, unit_names: dict) -> b
         _sub(info, "contact", f"{unit_name} {notice.unit.phone_110} / 110")
         if not closed:
             _area(info, notice, unit_name)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    # Our namespace as the default, set per document: a process-wide register_namespace("") would
+    # be taken over by whichever of the feed modules registered last.
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=CAP)

@@ -9,7 +9,6 @@ from ..models.meta import utcnow
 from .notices import not_expired
 
 ATOM = "http://www.w3.org/2005/Atom"
-ET.register_namespace("", ATOM)
 
 
 def feed_notices(dbsession, limit: int = 50):
@@ -31,7 +30,7 @@ def atom_time(value) -> str:
 
 
 def _sub(parent, tag, text=None, **attrs):
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k.rstrip("_"): v for k, v in attrs.items()})
+    element = ET.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrs.items()})
     if text is not None:
         element.text = text
     return element
@@ -39,7 +38,9 @@ def _sub(parent, tag, text=None, **attrs):
 
 def atom_feed(*, feed_id, title, self_url, site_url, entries, updated) -> bytes:
     """entries: dicts with id, title, url, updated, published, summary, author, category, links."""
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    # Plain tag names under an xmlns attribute: the document's default namespace is Atom's, with no
+    # prefixes (ElementTree's default_namespace option refuses the plain attribute names Atom uses).
+    feed = ET.Element("feed", xmlns=ATOM)
     _sub(feed, "id", feed_id)
     _sub(feed, "title", title)
     _sub(feed, "updated", atom_time(updated))

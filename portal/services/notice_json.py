@@ -1,4 +1,5 @@
 """Notices as the API shows them: public fields only, never police-only or protected ones."""
+from .notice_editing import KIND_FIELDS
 
 
 def _time(value):
@@ -40,8 +41,18 @@ def detail(request, notice) -> dict:
         photos=[_photo(request, m) for m in notice.media],
         poster_url=request.route_url("notice_poster", id=notice.id),
         missing_person=_missing_person(notice.missing_person),
+        kind_details={name: getattr(notice, name) for name in KIND_FIELDS.get(notice.kind, ())},
+        verified=_verified(request, notice),
+        expires_at=_time(notice.expires_at),
     )
     return body
+
+
+def _verified(request, notice):
+    """Who verified a missing-person appeal with the family and the accepting unit, and when."""
+    if notice.verified_by_unit_id is None or notice.verified_at is None:
+        return None
+    return {"unit": _unit(request, notice.verified_by_unit), "at": _time(notice.verified_at)}
 
 
 def closed(notice) -> dict:

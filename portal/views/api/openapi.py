@@ -43,6 +43,20 @@ MISSING_PERSON = {
         "circumstances": {"type": "string"},
     },
 }
+_TEXT = {"type": "string"}
+# The fields of the notice's own kind only (e.g. a vehicle's plate); empty for missing persons and appeals.
+KIND_DETAILS = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"reward_amount": {"type": ["integer", "null"], "minimum": 1, "description": "yuan"},
+                   "reward_conditions": _TEXT, "vehicle_plate": _TEXT, "vehicle_make": _TEXT,
+                   "vehicle_model": _TEXT, "vehicle_colour": _TEXT, "item_description": _TEXT,
+                   "found_place": _TEXT, "suspect_description": _TEXT, "caution": _TEXT},
+}
+VERIFIED = {
+    "type": ["object", "null"], "additionalProperties": False, "required": ["unit", "at"],
+    "description": "The command center that verified a missing-person appeal with the family and the police.",
+    "properties": {"unit": {"$ref": "#/components/schemas/Unit"}, "at": TIME},
+}
 ERROR = {
     "type": "object", "additionalProperties": False, "required": ["error"],
     "properties": {"error": {"type": "object", "additionalProperties": False, "required": ["status", "message"],
@@ -100,11 +114,15 @@ def document(server_url: str) -> dict:
             "NoticeSummary": {"type": "object", "additionalProperties": False, "required": list(SUMMARY_PROPERTIES),
                               "properties": SUMMARY_PROPERTIES},
             "Notice": {"type": "object", "additionalProperties": False,
-                       "required": [*SUMMARY_PROPERTIES, "text", "photos", "poster_url", "missing_person"],
+                       "required": [*SUMMARY_PROPERTIES, "text", "photos", "poster_url", "missing_person",
+                                    "kind_details", "verified", "expires_at"],
                        "properties": {**SUMMARY_PROPERTIES, "text": {"type": "string"},
                                       "photos": {"type": "array", "items": {"$ref": "#/components/schemas/Photo"}},
                                       "poster_url": {"type": "string", "format": "uri"},
-                                      "missing_person": {"$ref": "#/components/schemas/MissingPerson"}}},
+                                      "missing_person": {"$ref": "#/components/schemas/MissingPerson"},
+                                      "kind_details": KIND_DETAILS,
+                                      "verified": VERIFIED,
+                                      "expires_at": TIME_OR_NULL}},
             "ClosedNotice": {"type": "object", "additionalProperties": False, "required": ["id", "kind", "status"],
                              "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": KINDS},
                                             "status": {"type": "string", "enum": ["closed"]}}},
