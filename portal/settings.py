@@ -47,6 +47,7 @@ DEFAULTS = {
         [
             "route_url = pyramid_jinja2.filters:route_url_filter",
             "static_url = pyramid_jinja2.filters:static_url_filter",
+            "local_time = portal.localtime:local_time",
         ]
     ),
 }

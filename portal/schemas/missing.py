@@ -10,10 +10,10 @@ import deform
 from sqlalchemy import select
 
 from ..i18n import _
+from ..localtime import LocalDateTime, local_today
 from ..models import Unit
 from ..models.meta import utcnow
 from ..models.notice import SEXES
-from ..services.missing import PUBLIC_TZ
 from ..services.uploads import UploadLimits, UploadRefused, check_photos, chosen_files
 from .location import location_node
 
@@ -60,7 +60,7 @@ def _unit_exists(node, kw):
 
 
 def _not_future_date(node, value):
-    today = utcnow().astimezone(PUBLIC_TZ).date()
+    today = local_today()
     if value > today:
         raise colander.Invalid(node, _("The date cannot be in the future."))
     if value < date(today.year - 130, 1, 1):
@@ -170,7 +170,7 @@ def missing_request_schema() -> colander.SchemaNode:
     person.add(_text("clothing", _("Clothing when last seen"), 2000, rows=2))
     person.add(_text("distinguishing_marks", _("Distinguishing marks"), 2000, rows=2))
     person.add(colander.SchemaNode(
-        colander.DateTime(default_tzinfo=PUBLIC_TZ), name="last_seen_at", title=_("Last seen (date and time)"),
+        LocalDateTime(), name="last_seen_at", title=_("Last seen (date and time)"),
         validator=_last_seen_plausible, description=_("Beijing time, for example 2026-11-24 18:30."),
         widget=deform.widget.TextInputWidget(attributes={"type": "datetime-local"})))
     person.add(location_node("last_seen", title=_("Where the person was last seen"), place_required=True))

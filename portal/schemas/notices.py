@@ -1,10 +1,10 @@
 """The staff notice form: common fields plus those of the notice's kind."""
-from datetime import UTC
 
 import colander
 import deform
 
 from ..i18n import _
+from ..localtime import LocalDateTime
 from ..models.meta import utcnow
 from ..services.notice_editing import KIND_FIELDS
 from .admin import unit_choices, unit_in_scope
@@ -49,9 +49,10 @@ def notice_schema(kind: str, *, with_unit: bool) -> colander.SchemaNode:
         node = KIND_NODES[name]()
         node.name = name
         schema.add(node)
-    schema.add(colander.SchemaNode(colander.DateTime(default_tzinfo=UTC), name="expires_at", missing=None,
+    schema.add(colander.SchemaNode(LocalDateTime(), name="expires_at", missing=None,
                                    title=_("Expires (optional)"), validator=_future,
-                                   description=_("For example 2026-12-31 18:00, in UTC. Leave empty for no expiry."),
+                                   description=_(
+                                       "For example 2026-12-31 18:00 (Beijing time). Leave empty for no expiry."),
                                    widget=deform.widget.TextInputWidget(
                                        attributes={"placeholder": "2026-12-31 18:00"})))
     schema.add(colander.SchemaNode(colander.Integer(), name="version", missing=None,

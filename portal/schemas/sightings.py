@@ -1,16 +1,15 @@
 """The public sighting form and the moderators' small forms (step with a reason, show contact)."""
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 import colander
 import deform
 
 from ..i18n import _
+from ..localtime import LocalDateTime
 from ..models.meta import utcnow
 from ..services import protected
 from .location import location_node
 
-# People type the time from their own clock: China Standard Time all year (no daylight saving).
-PUBLIC_TZ = timezone(timedelta(hours=8), "UTC+8")
 MAX_TEXT = 4000
 MAX_REASON = 2000
 CLOCK_SKEW = timedelta(minutes=10)  # a phone a few minutes fast is not "in the future"
@@ -69,7 +68,7 @@ class HoneypotWidget(deform.widget.TextInputWidget):
 def sighting_schema() -> colander.SchemaNode:
     schema = colander.SchemaNode(colander.Mapping())
     schema.add(colander.SchemaNode(
-        colander.DateTime(default_tzinfo=PUBLIC_TZ), name="seen_at", title=_("When did you see it?"),
+        LocalDateTime(), name="seen_at", title=_("When did you see it?"),
         validator=_seen_at_plausible, description=_("Date and time, for example 2026-11-24 18:30."),
         widget=deform.widget.TextInputWidget(attributes={"type": "datetime-local"})))
     where = location_node("where", title=_("Where?"))

@@ -7,12 +7,13 @@ audit event share the request's transaction; photo files of a transaction that d
 are removed again (services/uploads.py). Every step after that is a workflow transition (audited)
 and every change to what the public sees clears the page cache."""
 import json
-from datetime import UTC, timedelta, timezone
+from datetime import UTC
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..i18n import _
+from ..localtime import LOCAL_TZ, local_today
 from ..models import MissingPersonDetails, MissingPersonRequest, Notice, Unit
 from ..models.meta import utcnow
 from ..workflow.engine import TransitionRefused
@@ -28,8 +29,6 @@ PAGE_SIZE = 50
 PERSON_FIELDS = ("full_name", "sex", "birth_date", "age", "height_min_cm", "height_max_cm", "build", "hair", "eyes",
                  "clothing", "distinguishing_marks", "circumstances")
 OPEN_STATES = ("submitted", "verifying")
-# Families type times from their own clock: China Standard Time all year (no daylight saving).
-PUBLIC_TZ = timezone(timedelta(hours=8), "UTC+8")
 
 
 class RequestRefused(Exception):
@@ -81,7 +80,7 @@ def submit(request, data: dict) -> tuple[MissingPersonRequest, str]:
     for name in ("full_name", "build", "hair", "eyes", "clothing", "distinguishing_marks", "circumstances"):
         setattr(details, name, (getattr(details, name) or "").strip())
     if details.age is None and details.birth_date is not None:
-        details.age = _age_on(details.birth_date, utcnow().astimezone(PUBLIC_TZ).date())
+        details.age = _age_on(details.birth_date, local_today())
     last_seen = person["last_seen"]
     details.last_seen_at = person["last_seen_at"].astimezone(UTC)
     details.last_seen_place = last_seen["place"].strip()
@@ -123,7 +122,7 @@ def _title(name: str) -> str:
 
 def _summary(details: MissingPersonDetails) -> str:
     """One sentence for feeds and CAP (the page shows the full description from the details)."""
-    seen = details.last_seen_at.astimezone(PUBLIC_TZ)
+    seen = details.last_seen_at.astimezone(LOCAL_TZ)
     return f"{details.full_name}于{seen:%Y年%m月%d日 %H:%M}在{details.last_seen_place}走失。"[:2000]
 
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from axe_playwright_python.sync_playwright import Axe
 
-from portal.schemas.sightings import PUBLIC_TZ
+from portal.localtime import LOCAL_TZ
 from tests.browser.test_public_pages import describe, first_notice_path
 
 AXE = Axe()
@@ -23,7 +23,7 @@ def test_form_and_its_errors_have_no_axe_violations(page, live_server):
     # The browser's own checks stop an empty form; the server's answer is checked with a bad value.
     page.fill('textarea[name="text"]', "x")
     page.fill('input[name="place"]', "Bus stop")
-    page.fill('input[name="seen_at"]', (datetime.now(UTC) + timedelta(days=2)).astimezone(PUBLIC_TZ)
+    page.fill('input[name="seen_at"]', (datetime.now(UTC) + timedelta(days=2)).astimezone(LOCAL_TZ)
               .strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Send to the police").click()
     page.wait_for_selector(".invalid-feedback")
@@ -38,7 +38,7 @@ def test_sending_works_with_javascript_off(browser, live_server, page):
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844}, locale="en-US")
     nojs = context.new_page()
     nojs.goto(live_server + path + "?lang=en")
-    nojs.fill('input[name="seen_at"]', (datetime.now(UTC) - timedelta(hours=1)).astimezone(PUBLIC_TZ)
+    nojs.fill('input[name="seen_at"]', (datetime.now(UTC) - timedelta(hours=1)).astimezone(LOCAL_TZ)
               .strftime("%Y-%m-%dT%H:%M"))
     nojs.fill('input[name="place"]', "Near the east gate of the park")
     nojs.fill('textarea[name="text"]', "A girl in a red coat sat on the bench.")

@@ -13,11 +13,11 @@ from PIL import Image
 from sqlalchemy import func, select
 from webtest import Upload
 
+from portal.localtime import LOCAL_TZ
 from portal.models import AuditEvent, Media, MissingPersonRequest, Notice, Receipt
 from portal.models.meta import utcnow
 from portal.services.cap import CAP
 from portal.services.feeds import ATOM, atom_time
-from portal.services.missing import PUBLIC_TZ
 from tests.factories import make_officer, make_units
 from tests.functional.helpers import login
 from tests.images import GPS_MARKER, jpeg_with_gps, png, png_claiming
@@ -40,7 +40,7 @@ def world(dbsession):
 
 
 def local(moment) -> str:
-    return moment.astimezone(PUBLIC_TZ).strftime("%Y-%m-%dT%H:%M")
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
 
 
 def fill(form, units, **changes):

@@ -10,8 +10,8 @@ from PIL import Image
 from sqlalchemy import func, select
 from webtest import Upload
 
+from portal.localtime import LOCAL_TZ
 from portal.models import AuditEvent, Media, Sighting
-from portal.schemas.sightings import PUBLIC_TZ
 from tests.factories import jpeg_bytes, make_notice, make_officer, make_photo, make_sighting, make_units
 from tests.functional.helpers import login
 
@@ -39,7 +39,7 @@ def gps_jpeg() -> bytes:
 
 def local_input(moment: datetime) -> str:
     """What a datetime-local input sends, in the time people read on their clocks."""
-    return moment.astimezone(PUBLIC_TZ).strftime("%Y-%m-%dT%H:%M")
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
 
 
 def counts(dbsession, media_dir):

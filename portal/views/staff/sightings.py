@@ -9,7 +9,7 @@ from ...i18n import _
 from ...models import AuditEvent
 from ...models.sighting import SIGHTING_STATES
 from ...routes import MAX_ID
-from ...schemas.sightings import PUBLIC_TZ, reveal_schema, step_schema
+from ...schemas.sightings import reveal_schema, step_schema
 from ...security.permissions import Permission
 from ...services import sightings
 from ...services.pagination import BadCursor
@@ -22,10 +22,6 @@ STEP_LABELS = {"review": _("Mark as reviewed"), "forward": _("Forward"), "close"
 STEP_HINTS = {"review": _("What you checked and found"), "forward": _("To whom, and why"),
               "close": _("Why it is closed")}
 
-
-def local_time(moment):
-    """A stored UTC time as people near the notice read it (the time the form asked for)."""
-    return moment.astimezone(PUBLIC_TZ).strftime("%Y-%m-%d %H:%M") + " (UTC+8)" if moment else ""
 
 
 def _filters(request):
@@ -50,7 +46,7 @@ def sighting_queue(request):
     query = {k: v for k, v in (("state", filters["state"]), ("notice", filters["notice_id"])) if v}
     return {"sightings": rows, "next_query": dict(query, page=next_cursor) if next_cursor else None,
             "counts": sightings.counts(request.dbsession, officer, notice_id=filters["notice_id"]),
-            "filters": filters, "query": query, "state_labels": STATE_LABELS, "local_time": local_time}
+            "filters": filters, "query": query, "state_labels": STATE_LABELS}
 
 
 def _history(request, sighting):
@@ -64,7 +60,7 @@ def _page(context, request, **extra):
     sighting = context.sighting
     page = {"sighting": sighting, "steps": sightings.transitions_for(request, sighting, context),
             "state_labels": STATE_LABELS, "step_labels": STEP_LABELS, "step_hints": STEP_HINTS,
-            "local_time": local_time, "history": _history(request, sighting), "contact": None,
+            "history": _history(request, sighting), "contact": None,
             "errors": {}, "typed": {}}
     page.update(extra)
     return page

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from portal.localtime import LOCAL_TZ
 from portal.models import AuditEvent, Media, Sighting
-from portal.schemas.sightings import PUBLIC_TZ
 from portal.services import sightings
 from portal.services.pagination import BadCursor
 from portal.services.protected import RevealRefused
@@ -37,7 +37,7 @@ def count(dbsession, model):
 
 
 def submit(request, notice, **kw):
-    values = {"seen_at": datetime(2026, 11, 24, 18, 30, tzinfo=PUBLIC_TZ), "text": "  Saw her at the gate.  ",
+    values = {"seen_at": datetime(2026, 11, 24, 18, 30, tzinfo=LOCAL_TZ), "text": "  Saw her at the gate.  ",
               "place": " Gate 3 "}
     return sightings.submit(request, notice, **{**values, **kw})
 
