@@ -16,6 +16,7 @@ from ..models.meta import utcnow
 from ..models.notice import SEXES
 from ..services.uploads import UploadLimits, UploadRefused, check_photos, chosen_files
 from .location import location_node
+from .widgets import PhotoInputWidget, honeypot_node
 
 CLOCK_SKEW = timedelta(minutes=10)  # a phone a few minutes fast is not "in the future"
 MAX_PHOTOS = 8
@@ -101,19 +102,6 @@ class PhotoUploads(colander.SchemaType):
             raise colander.Invalid(node, refused.message) from None
 
 
-class PhotosWidget(deform.widget.Widget):
-    """A plain `<input type="file" multiple>` (camera on phones); the files are read by the type."""
-
-    template = readonly_template = "photos_input"
-    max_count = MAX_PHOTOS
-
-    def serialize(self, field, cstruct, **kw):
-        return field.renderer(self.template, **self.get_template_values(field, cstruct, kw))
-
-    def deserialize(self, field, pstruct):
-        return ()  # not null, so the type always runs (and counts zero files as zero)
-
-
 def _honeypot(node, value):
     if value:
         raise colander.Invalid(node, _("This form could not be accepted. Please leave the last field empty."))
@@ -183,11 +171,8 @@ def missing_request_schema() -> colander.SchemaNode:
         PhotoUploads(), name="photos", title=_("Photos of the person (optional)"),
         description=_("Up to ${n} recent photos, JPEG, PNG, WebP or GIF, up to 15 MB each. Location data in "
                       "them is not published.", mapping={"n": MAX_PHOTOS}),
-        widget=PhotosWidget()))
-    schema.add(colander.SchemaNode(
-        colander.String(), name="website", title=_("Leave this field empty"), missing="", validator=_honeypot,
-        widget=deform.widget.TextInputWidget(item_css_class="hp-field",
-                                             attributes={"tabindex": "-1", "autocomplete": "off"})))
+        widget=PhotoInputWidget(max_count=MAX_PHOTOS)))
+    schema.add(honeypot_node(validator=_honeypot))
     return schema
 
 

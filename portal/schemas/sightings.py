@@ -9,6 +9,7 @@ from ..localtime import LocalDateTime
 from ..models.meta import utcnow
 from ..services import protected
 from .location import location_node
+from .widgets import PhotoInputWidget, honeypot_node
 
 MAX_TEXT = 4000
 MAX_REASON = 2000
@@ -45,26 +46,6 @@ def _phone(node, value):
         raise colander.Invalid(node, _("Give a phone number with digits only (spaces, + and - are fine)."))
 
 
-class PhotoWidget(deform.widget.Widget):
-    """A plain file input (camera on phones). Deform only renders it: the file itself is read
-    from the request and checked by services/uploads.py, so deserializing yields nothing."""
-
-    template = readonly_template = "photo_input"
-
-    def serialize(self, field, cstruct, **kw):
-        return field.renderer(self.template, **self.get_template_values(field, cstruct, kw))
-
-    def deserialize(self, field, pstruct):
-        return colander.null
-
-
-class HoneypotWidget(deform.widget.TextInputWidget):
-    """A field people never see and bots fill in; it brings its own label, hidden with it."""
-
-    template = readonly_template = "honeypot"
-    category = "structural"
-
-
 def sighting_schema() -> colander.SchemaNode:
     schema = colander.SchemaNode(colander.Mapping())
     schema.add(colander.SchemaNode(
@@ -82,7 +63,7 @@ def sighting_schema() -> colander.SchemaNode:
     schema.add(colander.SchemaNode(
         colander.String(), name="photo", title=_("Photo (optional)"), missing=colander.null,
         description=_("One photo, JPEG, PNG, WebP or GIF, up to 15 MB. Location data in it is not published."),
-        widget=PhotoWidget()))
+        widget=PhotoInputWidget()))
     contact = colander.SchemaNode(
         colander.Mapping(), name="contact", title=_("Your contact (optional)"),
         widget=deform.widget.MappingWidget(
@@ -94,8 +75,7 @@ def sighting_schema() -> colander.SchemaNode:
                                     widget=deform.widget.TextInputWidget(attributes={"type": "tel",
                                                                                      "autocomplete": "tel"})))
     schema.add(contact)
-    schema.add(colander.SchemaNode(colander.String(), name="website", title=_("Leave this field empty"),
-                                   missing="", widget=HoneypotWidget()))
+    schema.add(honeypot_node())
     return schema
 
 
