@@ -9,18 +9,33 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 
 from ..demo import data, pictures
-from ..models import Media, MissingPersonDetails, Notice, Unit
+from ..models import Media, MissingPersonDetails, MissingPersonRequest, Notice, Officer, Receipt, Sighting, Unit
 from ..models.meta import utcnow
 from ..models.notice import NOTICE_KINDS
 from ..services import audit, officers
+from ..services.crypto import FieldCipher
 from ..services.images import derive_public_copies
 from ..services.media import LocalMediaStore
+from ..services.missing import CONTACT_LABEL, SUBJECT_TYPE, command_unit_for
+from ..services.receipts import ReceiptHasher, format_code
+from ..services.sightings import CONTACT_LABEL as SIGHTING_CONTACT
 from .common import db_session, load_settings
 
 NOTICES_PER_KIND = 8
 PICTURED_KINDS = {"missing_person", "wanted", "lost_found", "vehicle"}
+
+
+# The families' requests waiting for the command center: (state, accepting unit); the receipt codes
+# are drawn from a fixed seed so the demo can print them every time for trying /status.
+WAITING_REQUESTS = [("submitted", "139911"), ("submitted", "139912"), ("verifying", "139921")]
+SIGHTINGS = [
+    ("received", "公交总站候车亭", "看见一个很像的人坐在候车亭，穿着和照片上差不多。", True),
+    ("received", "河口区菜市场北门", "早上七点左右在菜市场门口见过，往东走了。", False),
+    ("reviewed", "青山县汽车站", "售票窗口附近有一位老人一直在问路。", True),
+]
 
 
 @dataclass
@@ -29,9 +44,15 @@ class SeedReport:
     logins: list = field(default_factory=lambda: [
         (username, data.DEMO_PASSWORD, roles, unit) for username, _name, unit, roles in data.OFFICERS
     ])
+    receipts: list = field(default_factory=lambda: demo_receipt_codes())
 
 
-def seed(dbsession, media_store, now=None) -> SeedReport:
+def demo_receipt_codes() -> list[str]:
+    rng = random.Random("receipts-2026")
+    return ["".join(rng.choice("0123456789") for _ in range(16)) for _request in WAITING_REQUESTS]
+
+
+def seed(dbsession, media_store, cipher: FieldCipher, hasher: ReceiptHasher, now=None) -> SeedReport:
     if dbsession.execute(select(Unit.id).where(Unit.code == data.PROVINCE[0])).first():
         return SeedReport(created=False)
     now = now or utcnow()
@@ -41,6 +62,10 @@ def seed(dbsession, media_store, now=None) -> SeedReport:
         officers.create(dbsession, username=username, password=data.DEMO_PASSWORD, unit=units[unit_code],
                         roles=roles, display_name=display_name)
     count = _notices(dbsession, media_store, rng, list(units.values()), now)
+    dispatcher = dbsession.execute(select(Officer).where(Officer.username == "dispatcher")).scalar_one()
+    _published_requests(dbsession, rng, cipher, dispatcher)
+    _waiting_requests(dbsession, media_store, rng, cipher, hasher, units, now)
+    _sightings(dbsession, rng, cipher, units, now)
     audit.append(dbsession, "demo.seeded", actor="system", reason=f"{len(units)} units, {count} notices")
     return SeedReport(created=True)
 
@@ -91,6 +116,79 @@ def _notices(dbsession, media_store, rng, units, now) -> int:
     return count
 
 
+def _family_contact(rng, cipher) -> str:
+    contact = {"name": data.person_name(rng), "phone": f"139{rng.randrange(10**8):08d}",
+               "relationship": rng.choice(["母亲", "父亲", "女儿", "儿子", "妻子"])}
+    return cipher.encrypt(json.dumps(contact, ensure_ascii=False), CONTACT_LABEL)
+
+
+def _request(rng, cipher, notice, state) -> MissingPersonRequest:
+    return MissingPersonRequest(
+        state=state, notice=notice, accepting_unit=notice.unit, command_unit=command_unit_for(notice.unit),
+        accepting_unit_phone=notice.unit.phone_110,
+        acceptance_receipt_no=f"J{notice.unit.code}2026{rng.randrange(10**5):05d}",
+        family_contact=_family_contact(rng, cipher), created_at=notice.created_at, updated_at=notice.created_at)
+
+
+def _published_requests(dbsession, rng, cipher, dispatcher) -> None:
+    """Every published appeal came from a family's request that the command center verified."""
+    appeals = dbsession.execute(select(Notice).where(Notice.kind == "missing_person",
+                                                     Notice.state == "published")).scalars().all()
+    for notice in appeals:
+        verified_at = notice.published_at - timedelta(minutes=rng.randint(20, 90))
+        request = _request(rng, cipher, notice, "published")
+        request.family_confirmed = request.unit_confirmed = True
+        request.verification_how = "电话联系家属核实身份；致电受理单位值班室核对受理回执。"
+        request.verified_by, request.verified_at = dispatcher, verified_at
+        request.created_at = verified_at - timedelta(hours=rng.randint(1, 6))
+        notice.verified_by_unit, notice.verified_at = dispatcher.unit, verified_at
+        # Verification came before publication, so it is no update: keep updated_at (flag_modified, as
+        # an unchanged value would otherwise let the column's onupdate stamp the seeding time).
+        flag_modified(notice, "updated_at")
+        dbsession.add(request)
+
+
+def _waiting_requests(dbsession, media_store, rng, cipher, hasher, units, now) -> None:
+    """Requests in the dispatchers' queue, each with a known receipt code for /status."""
+    for index, (code, (state, unit_code)) in enumerate(zip(demo_receipt_codes(), WAITING_REQUESTS, strict=True)):
+        notice = _notice(rng, "missing_person", 200 + index, units[unit_code], None)
+        notice.state, notice.published_at = "draft", None
+        notice.created_at = notice.updated_at = now - timedelta(hours=rng.randint(1, 20))
+        notice.missing_person.last_seen_at = notice.created_at - timedelta(hours=rng.randint(3, 30))
+        dbsession.add(notice)
+        dbsession.flush()
+        notice.slug = f"missing-{notice.id}"
+        _picture(dbsession, media_store, rng, notice)
+        request = _request(rng, cipher, notice, state)
+        if state == "verifying":
+            request.family_confirmed = True
+            request.verification_how = "已电话联系家属；受理单位待回电。"
+        dbsession.add(request)
+        dbsession.flush()
+        dbsession.add(Receipt(code_hash=hasher.hash(code), subject_type=SUBJECT_TYPE, subject_id=request.id))
+
+
+def _sightings(dbsession, rng, cipher, units, now) -> None:
+    """Clues from the public on published appeals of Dongchuan city, for its moderators' queue."""
+    dongchuan = units["139910"]
+    appeals = dbsession.execute(
+        select(Notice).join(Unit, Notice.unit_id == Unit.id)
+        .where(Notice.kind == "missing_person", Notice.state == "published", Unit.path.startswith(dongchuan.path))
+        .order_by(Notice.id)).scalars().all()
+    for index, (state, place, text, with_contact) in enumerate(SIGHTINGS):
+        notice = appeals[index % len(appeals)]
+        lon, lat = _point_inside(rng, notice.unit)
+        contact = json.dumps({"name": data.person_name(rng), "phone": f"138{rng.randrange(10**8):08d}"},
+                             ensure_ascii=False) if with_contact else None
+        created = now - timedelta(hours=index * 5 + 1)
+        dbsession.add(Sighting(
+            notice=notice, unit=notice.unit, state=state, seen_at=created - timedelta(hours=2), place=place,
+            lat=lat, lon=lon, accuracy_m=float(rng.choice([15, 40, 120])), text=text,
+            contact=cipher.encrypt(contact, SIGHTING_CONTACT) if contact else None,
+            reason="已电话核实地点，转交属地派出所。" if state == "reviewed" else "", created_at=created,
+            updated_at=created))
+
+
 def _notice(rng, kind, n, unit, published_at) -> Notice:
     title, body, details = data.WRITERS[kind](rng, unit.name_zh, published_at or utcnow())
     notice = Notice(kind=kind, state="published", unit=unit, title=title, body=body, slug=f"{kind}-{n + 1}",
@@ -125,7 +223,11 @@ def print_report(report: SeedReport, out=sys.stdout) -> None:
     print(f"  {'username':<18} {'password':<20} {'unit':<8} roles", file=out)
     for username, password, roles, unit in report.logins:
         print(f"  {username:<18} {password:<20} {unit:<8} {', '.join(roles)}", file=out)
-    print("\nThe admin sets up two-step sign-in (an authenticator app) at the first sign-in.\n", file=out)
+    print("\nThe admin sets up two-step sign-in (an authenticator app) at the first sign-in.", file=out)
+    print("Demo receipt codes of families' requests, to try /status:", file=out)
+    for code, state in zip(report.receipts, [state for state, _unit in WAITING_REQUESTS], strict=True):
+        print(f"  {format_code(code)}  ({state})", file=out)
+    print(file=out)
 
 
 def main(argv=None) -> int:
@@ -134,7 +236,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(args.config_uri)
     with db_session(settings) as dbsession:
-        report = seed(dbsession, LocalMediaStore(settings["portal.media_dir"]))
+        report = seed(dbsession, LocalMediaStore(settings["portal.media_dir"]),
+                      FieldCipher.from_setting(settings["portal.field_keys"], settings["portal.field_key_id"]),
+                      ReceiptHasher(settings["portal.receipt_pepper"].encode("utf-8")))
     print_report(report)
     return 0
 

@@ -11,7 +11,9 @@ import portal
 from portal.models import get_engine
 from portal.scripts.common import db_session
 from portal.scripts.seed_demo import seed
+from portal.services.crypto import FieldCipher
 from portal.services.media import LocalMediaStore
+from portal.services.receipts import ReceiptHasher
 from tests.conftest import migrate
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
@@ -33,7 +35,9 @@ def live_server(tmp_path_factory, app_settings_sqlite):
     settings = dict(app_settings_sqlite)
     migrate(get_engine({"sqlalchemy.url": settings["sqlalchemy.url"]}))
     with db_session(settings) as dbsession:
-        seed(dbsession, LocalMediaStore(settings["portal.media_dir"]))
+        seed(dbsession, LocalMediaStore(settings["portal.media_dir"]),
+             FieldCipher.from_setting(settings["portal.field_keys"], settings["portal.field_key_id"]),
+             ReceiptHasher(settings["portal.receipt_pepper"].encode("utf-8")))
     server = waitress.create_server(portal.main({}, **settings), host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -17,7 +17,7 @@ def counts(dbsession):
 
 
 def test_seed_builds_the_demo_province(dbsession, registry):
-    report = seed_demo.seed(dbsession, registry["media_store"])
+    report = seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"], registry["receipt_hasher"])
     assert report.created
     units = {u.code: u for u in dbsession.execute(select(Unit)).scalars()}
     levels = sorted(u.level for u in units.values())
@@ -34,12 +34,14 @@ def test_seed_builds_the_demo_province(dbsession, registry):
 
 def test_seed_publishes_every_kind_with_pictures_and_hides_drafts(dbsession, registry):
     store = registry["media_store"]
-    seed_demo.seed(dbsession, store)
+    seed_demo.seed(dbsession, store, registry["field_cipher"], registry["receipt_hasher"])
     published = dbsession.execute(select(Notice).where(Notice.state == "published")).scalars().all()
     assert len(published) >= 40
     for kind in NOTICE_KINDS:
         assert sum(n.kind == kind for n in published) >= 7
-    assert dbsession.execute(select(func.count()).where(Notice.state != "published")).scalar_one() == 3
+    # Three staff drafts and the families' requests waiting for verification.
+    unpublished = 3 + len(seed_demo.WAITING_REQUESTS)
+    assert dbsession.execute(select(func.count()).where(Notice.state != "published")).scalar_one() == unpublished
     for notice in (n for n in published if n.kind == "missing_person"):
         details = notice.missing_person
         assert details.full_name and details.last_seen_at < notice.published_at
@@ -53,9 +55,9 @@ def test_seed_publishes_every_kind_with_pictures_and_hides_drafts(dbsession, reg
 
 
 def test_seeding_twice_changes_nothing(dbsession, registry):
-    seed_demo.seed(dbsession, registry["media_store"])
+    seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"], registry["receipt_hasher"])
     before = counts(dbsession)
-    again = seed_demo.seed(dbsession, registry["media_store"])
+    again = seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"], registry["receipt_hasher"])
     assert not again.created and counts(dbsession) == before
     assert [login[0] for login in again.logins][:4] == ["admin", "dispatcher", "moderator", "handler"]
 
@@ -69,6 +71,29 @@ def test_report_names_the_logins():
 
 
 def test_seeded_notices_were_not_updated_after_publication(dbsession, registry):
-    seed_demo.seed(dbsession, registry["media_store"])
+    seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"], registry["receipt_hasher"])
     published = dbsession.execute(select(Notice).where(Notice.state == "published")).scalars().all()
     assert all(n.updated_at == n.published_at for n in published)
+
+
+def test_seed_fills_the_dispatchers_and_moderators_queues(dbsession, registry):
+    from portal.models import MissingPersonRequest, Sighting
+    from portal.services import receipts
+
+    seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"], registry["receipt_hasher"])
+    requests = dbsession.execute(select(MissingPersonRequest)).scalars().all()
+    published = [r for r in requests if r.state == "published"]
+    assert published and all(r.checklist_complete and r.notice.state == "published" for r in published)
+    assert all(r.notice.verified_by_unit is not None for r in published)
+    waiting = [r for r in requests if r.state in ("submitted", "verifying")]
+    assert len(waiting) == len(seed_demo.WAITING_REQUESTS)
+    assert all(r.notice.state == "draft" and r.notice.media for r in waiting)
+    # The printed demo receipt codes open the waiting requests on /status.
+    found = {receipts.lookup(dbsession, registry["receipt_hasher"], code).subject_id
+             for code in seed_demo.demo_receipt_codes()}
+    assert found == {r.id for r in waiting}
+    contact = registry["field_cipher"].decrypt(waiting[0].family_contact, "missing.family_contact")
+    assert '"phone": "139' in contact
+    sightings = dbsession.execute(select(Sighting)).scalars().all()
+    assert len(sightings) == len(seed_demo.SIGHTINGS)
+    assert all(s.notice.state == "published" and s.unit.path.startswith("/139900/139910/") for s in sightings)
