@@ -41,10 +41,11 @@ def test_fallback_links_work_with_javascript_off(browser, live_server):
     context.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/notices", "NOTICE", "/login", "/login?lang=en", "/?lang=ug", "/no-such-page"])
+@pytest.mark.parametrize("path", ["/", "/notices", "NOTICE", "/login", "/login?lang=en", "/?lang=ug", "/no-such-page",
+                                  "/missing/new", "/missing/new?lang=ug", "/status", "NOTICE/sightings/new"])
 def test_no_axe_violations(page, live_server, path):
-    if path == "NOTICE":
-        path = first_notice_path(page, live_server)
+    if path.startswith("NOTICE"):
+        path = path.replace("NOTICE", first_notice_path(page, live_server))
     page.goto(live_server + path)
     results = AXE.run(page)
     assert results.violations_count == 0, describe(results.response["violations"])
@@ -68,7 +69,7 @@ def test_uyghur_pages_are_right_to_left(page, live_server):
 def test_no_horizontal_scrolling_on_a_small_phone(browser, live_server):
     context = browser.new_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
-    for path in ["/", "/notices", "/login"]:
+    for path in ["/", "/notices", "/login", "/missing/new", "/status"]:
         page.goto(live_server + path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
     context.close()
