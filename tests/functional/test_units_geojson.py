@@ -105,6 +105,7 @@ def test_picker_markup_carries_the_script_its_words_and_plain_fields(dummy_reque
 @pytest.mark.parametrize("lat, lon, message", [("95", "116", "Latitude is between -90 and 90."),
                                                 ("38.5", "", "Give both latitude and longitude, or neither.")])
 def test_a_wrong_coordinate_comes_back_with_the_coordinates_open(dummy_request, lat, lon, message):
+    dummy_request.locale_name = "en"
     form = location_form(dummy_request)
     controls = [("__start__", "where:mapping"), ("place", "park"), ("lat", lat), ("lon", lon),
                 ("accuracy_m", ""), ("__end__", "where:mapping")]
@@ -134,6 +135,7 @@ def render_point_map(request, *args):
 
 
 def test_the_read_only_point_map_snippet_for_staff_pages(dummy_request):
+    dummy_request.locale_name = "en"
     html = render_point_map(dummy_request, 38.123456, 114.5, 35.4)
     assert 'data-point-map data-lat="38.123456" data-lon="114.5"' in html
     assert 'data-accuracy="35.4"' in html and 'data-units-url="/units.geojson"' in html
