@@ -43,6 +43,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/notices_throughput.py
+	$(BIN)/python bench/search_latency.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -8,7 +8,7 @@ import time
 def run(port: int, paths: list[str], seconds: float, concurrency: int, warmup: float = 1.0) -> dict:
     """Requests per second and latency percentiles for cycling through `paths`."""
     latencies: list[float] = []
-    errors = [0]
+    errors, hits = [0], [0]
     lock = threading.Lock()
     start = time.perf_counter()
     measure_from = start + warmup
@@ -16,7 +16,7 @@ def run(port: int, paths: list[str], seconds: float, concurrency: int, warmup: f
 
     def worker(offset):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine, bad, i = [], 0, offset
+        mine, bad, cached, i = [], 0, 0, offset
         while True:
             begun = time.perf_counter()
             if begun >= stop_at:
@@ -29,14 +29,17 @@ def run(port: int, paths: list[str], seconds: float, concurrency: int, warmup: f
             if begun >= measure_from:
                 if response.status == 200:
                     mine.append(ended - begun)
+                    cached += response.getheader("X-Page-Cache") == "hit"
                 else:
                     bad += 1
         connection.close()
         with lock:
             latencies.extend(mine)
             errors[0] += bad
+            hits[0] += cached
 
-    threads = [threading.Thread(target=worker, args=(n * 7,)) for n in range(concurrency)]
+    # Each thread starts at its own share of the paths: none repeats another's requests just after it.
+    threads = [threading.Thread(target=worker, args=(n * len(paths) // concurrency,)) for n in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -47,7 +50,7 @@ def run(port: int, paths: list[str], seconds: float, concurrency: int, warmup: f
         return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000 if latencies else float("nan")
 
     return {"rps": len(latencies) / seconds, "p50": pct(0.50), "p95": pct(0.95), "errors": errors[0],
-            "count": len(latencies)}
+            "count": len(latencies), "hits": hits[0] / len(latencies) if latencies else 0.0}
 
 
 def run_in_process(queue, *args):

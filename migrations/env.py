@@ -7,6 +7,7 @@ from pyramid.paster import get_appsettings, setup_logging
 
 from portal.models import get_engine
 from portal.models.meta import Base
+from portal.models.search import include_name
 from portal.settings import apply_environment
 
 config = context.config
@@ -50,6 +51,7 @@ def _run(connection):
         target_metadata=Base.metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,  # the search index's FTS5 tables and GIN index are not models
     )
     with context.begin_transaction():
         context.run_migrations()

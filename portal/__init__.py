@@ -3,6 +3,7 @@ import os
 
 from pyramid.config import Configurator
 
+from .services import pagecache
 from .settings import apply_environment, check_settings
 
 
@@ -24,4 +25,4 @@ def main(global_config, **settings):
         config.include(".views.subscribers")
         config.include(".routes")
         config.scan(".views")
-    return config.make_wsgi_app()
+    return pagecache.wrap(config.make_wsgi_app())

@@ -1,6 +1,4 @@
 """Shared services, created once at start-up and found through the registry."""
-from pyramid.tweens import INGRESS
-
 from .crypto import FieldCipher
 from .media import LocalMediaStore
 from .pagecache import GenerationWatch, PageCache
@@ -22,8 +20,7 @@ def includeme(config):
         registry["page_cache"] = PageCache(seconds, max_entries=int(settings["portal.page_cache_entries"]))
         registry["page_cache_watch"] = GenerationWatch(
             registry["db_engine"], float(settings["portal.page_cache_check_seconds"]))
-        # Outside the transaction and everything else: a hit costs a dictionary look-up.
-        config.add_tween("portal.services.pagecache.page_cache_tween_factory", under=INGRESS)
+        # Served in front of the whole stack: portal.main wraps the WSGI application (pagecache.wrap).
     config.add_request_method(
         lambda request: request.registry.getUtility(IRateLimiter), "rate_limiter", reify=True
     )

@@ -13,17 +13,17 @@ import threading
 import time
 from collections import OrderedDict
 
-from pyramid.response import Response
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
+from webob import BaseRequest
 
 from ..i18n import negotiate_locale
 from ..models import PublicGeneration
 
 CACHEABLE = re.compile(r"^/((notices|api/v1/notices)(/\d+)?)?$")
 SESSION_COOKIE = "portal_session"
-KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
-                "Permissions-Policy", "X-Frame-Options", "Cache-Control", "Content-Language")
+# A hit carries every header the application gave the page (security headers included), but its length.
+DROPPED_HEADERS = ("content-length",)
 
 
 class PageCache:
@@ -103,37 +103,69 @@ def invalidate(request) -> None:
         tm.get().addAfterCommitHook(lambda committed: cache.clear())
 
 
-def _cache_key(request):
-    if request.method != "GET" or SESSION_COOKIE in request.cookies or "lang" in request.GET:
+class _LocaleQuestion:
+    """What negotiate_locale reads, taken from a bare WebOb request (no Pyramid request is made)."""
+
+    def __init__(self, environ, registry):
+        request = BaseRequest(environ)
+        self.GET, self.cookies, self.accept_language = request.GET, request.cookies, request.accept_language
+        self.registry = registry
+
+
+def _cache_key(environ, registry):
+    if environ["REQUEST_METHOD"] != "GET" or not CACHEABLE.match(environ.get("PATH_INFO", "")):
         return None
-    if not CACHEABLE.match(request.path):
+    question = _LocaleQuestion(environ, registry)
+    if SESSION_COOKIE in question.cookies or "lang" in question.GET:
         return None
-    return negotiate_locale(request), request.path_qs
+    query = environ.get("QUERY_STRING")
+    return negotiate_locale(question), environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
 
 
-def page_cache_tween_factory(handler, registry):
-    cache = registry.get("page_cache")
-    if cache is None:
-        return handler
-    watch = registry.get("page_cache_watch")
+class PageCacheMiddleware:
+    """In front of the whole Pyramid stack (no request object, no transaction, no subscribers): a hit
+    costs a dictionary look-up. A miss goes through the application and, if it is a plain 200 page
+    without cookies, is kept with the headers the application and its subscribers gave it."""
 
-    def page_cache_tween(request):
-        key = _cache_key(request)
+    def __init__(self, app):
+        self.app = app
+        self.registry = app.registry
+        self.cache = app.registry["page_cache"]
+        self.watch = app.registry.get("page_cache_watch")
+
+    def __getattr__(self, name):  # the router's other attributes, for callers of the WSGI app
+        return getattr(self.app, name)
+
+    def __call__(self, environ, start_response):
+        key = _cache_key(environ, self.registry)
         if key is None:
-            return handler(request)
-        if watch is not None and watch.moved():
-            cache.clear()
-        hit = cache.get(key)
+            return self.app(environ, start_response)
+        if self.watch is not None and self.watch.moved():
+            self.cache.clear()
+        hit = self.cache.get(key)
         if hit is not None:
             status, headers, body = hit
-            response = Response(body=body, status=status)
-            response.headers.update(headers)
-            response.headers["X-Page-Cache"] = "hit"
-            return response
-        response = handler(request)
-        if response.status_int == 200 and "Set-Cookie" not in response.headers:
-            kept = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
-            cache.put(key, (response.status, kept, response.body))
-        return response
+            start_response(status, headers + [("Content-Length", str(len(body))), ("X-Page-Cache", "hit")])
+            return [body]
+        seen = {}
 
-    return page_cache_tween
+        def remember(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        chunks = self.app(environ, remember)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        headers = seen.get("headers", [])
+        if seen.get("status", "").startswith("200") and not any(h.lower() == "set-cookie" for h, _ in headers):
+            kept = [(h, v) for h, v in headers if h.lower() not in DROPPED_HEADERS]
+            self.cache.put(key, (seen["status"], kept, body))
+        return [body]
+
+
+def wrap(app):
+    """The WSGI application with the page cache in front, when the settings turn the cache on."""
+    return PageCacheMiddleware(app) if "page_cache" in app.registry else app

@@ -74,3 +74,15 @@ def test_a_change_committed_by_another_server_drops_cached_pages_within_the_chec
     watch._next_check = 0.0  # the check interval has passed
     assert "X-Page-Cache" not in testapp.get("/notices").headers
     assert testapp.get("/notices").headers["X-Page-Cache"] == "hit"
+
+
+def test_a_hit_carries_every_header_of_the_page_it_repeats(app_settings, engine, tm, dbsession):
+    # Served in front of Pyramid, a hit runs no subscriber: the cached page keeps their headers (HSTS too).
+    app = portal.main({}, **dict(app_settings, **{"portal.page_cache_seconds": "30", "portal.session_secure": "true"}))
+    testapp = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost", "HTTP_ACCEPT_LANGUAGE": "en",
+                                                  "tm.active": True, "tm.manager": tm, "app.dbsession": dbsession})
+    make_notice(dbsession, make_units(dbsession)["city_a"], title="Headers")
+    first, hit = testapp.get("/notices"), testapp.get("/notices")
+    assert hit.headers["X-Page-Cache"] == "hit" and hit.body == first.body
+    assert "Strict-Transport-Security" in hit.headers
+    assert {k: v for k, v in hit.headers.items() if k != "X-Page-Cache"} == dict(first.headers.items())

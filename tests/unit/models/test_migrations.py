@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 
 from portal.models import get_engine
 from portal.models.meta import Base
+from portal.models.search import include_name
 from tests.conftest import alembic_config, migrate, postgres_url, skip_or_fail_without_postgres
 
 
@@ -43,7 +44,7 @@ def revisions():
 def test_models_and_migrations_agree(empty_engine):
     migrate(empty_engine)
     with empty_engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
@@ -96,7 +97,7 @@ def test_every_revision_goes_down_and_up_with_rows_present(empty_engine):
     for index, revision in enumerate(all_revisions):
         migrate(empty_engine, revision)
         with empty_engine.begin() as connection:
-            for table in ("sightings", "missing_requests", "missing_person_details", "media", "notices", "audit_events", "officer_roles",
+            for table in ("notice_search", "sightings", "missing_requests", "missing_person_details", "media", "notices", "audit_events", "officer_roles",
                           "officers", "units"):
                 if inspect(connection).has_table(table):
                     connection.execute(text(f"DELETE FROM {table}"))
