@@ -2,10 +2,11 @@
 from pyramid.authorization import Allow, Authenticated
 from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from .models import Media, MissingPersonRequest, Notice, Officer, Sighting, Unit
+from .models import Alarm, Media, MissingPersonRequest, Notice, Officer, Sighting, Trip, TripGuardian, Unit
 from .security.permissions import ROLE_PERMISSIONS, Role, scoped_acl
+from .services.links import TOKEN_PATTERN, token_hash
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
@@ -66,7 +67,8 @@ class PublicNoticeContext:
     __acl__ = []
 
     def __init__(self, request):
-        notice = _load(request, Notice, options=[selectinload(Notice.media), selectinload(Notice.missing_person)])
+        # One query for the notice, its unit and its person; a second for its photos.
+        notice = _load(request, Notice, options=[selectinload(Notice.media), joinedload(Notice.missing_person)])
         self.closed = notice.kind == "missing_person" and notice.state == "resolved"
         if not (notice.is_public or self.closed):
             raise HTTPNotFound()
@@ -111,6 +113,66 @@ class SightingContext:
         self.__acl__ = scoped_acl(self.sighting.unit.ancestor_codes, roles=[Role.MODERATOR])
 
 
+def _by_token(request, model):
+    """The row whose secret link this is; 404 for unknown links (no hint whether one ever existed)."""
+    row = request.dbsession.execute(
+        select(model).where(model.token_hash == token_hash(request.matchdict["token"]))
+    ).scalar_one_or_none()
+    if row is None:
+        raise HTTPNotFound()
+    return row
+
+
+class AlarmSenderContext:
+    """The sender's own alarm, opened with its secret link; no officer permission is involved."""
+
+    __acl__ = []
+
+    def __init__(self, request):
+        self.alarm = _by_token(request, Alarm)
+
+
+class TripContext:
+    """The traveller's own trip, opened with its secret link."""
+
+    __acl__ = []
+
+    def __init__(self, request):
+        self.trip = _by_token(request, Trip)
+
+
+class GuardianContext:
+    """One guardian's view of a trip, opened with that guardian's secret link."""
+
+    __acl__ = []
+
+    def __init__(self, request):
+        self.guardian = _by_token(request, TripGuardian)
+        self.trip = self.guardian.trip
+
+
+class StaffAlarmContext:
+    """An alarm: dispatchers of the command center it was routed to, or of a center above it."""
+
+    def __init__(self, request):
+        self.alarm = _load(request, Alarm)
+        self.__acl__ = scoped_acl(self.alarm.unit.ancestor_codes, roles=[Role.DISPATCHER])
+
+
+class StaffAlarmPhotoContext:
+    """A photo sent with an alarm (in its thread, or from the trip it was raised for): the
+    dispatchers of that alarm see its re-encoded copy; the original stays evidence."""
+
+    def __init__(self, request):
+        from .services.alarm_dispatch import alarm_of_photo
+
+        self.media = _load(request, Media)
+        self.alarm = alarm_of_photo(request.dbsession, self.media.id)
+        if self.alarm is None:
+            raise HTTPNotFound()
+        self.__acl__ = scoped_acl(self.alarm.unit.ancestor_codes, roles=[Role.DISPATCHER])
+
+
 def includeme(config):
     config.add_static_view("static", "portal:static", cache_max_age=3600)
 
@@ -131,6 +193,25 @@ def includeme(config):
     config.add_route("api_notices", "/api/v1/notices")
     config.add_route("api_notice", r"/api/v1/notices/{id:\d+}", factory=PublicNoticeContext)
     config.add_route("api_openapi", "/api/openapi.json")
+    # Alarms and trips: the secret-link pages and their small JSON endpoints (views/public/alarm*.py, trips.py).
+    token = "{token:" + TOKEN_PATTERN + "}"
+    config.add_route("alarm", "/alarm")
+    config.add_route("embed_alarm", "/embed/alarm")
+    config.add_route("alarm_route", "/alarm/route")
+    config.add_route("alarm_sender", f"/alarm/{token}", factory=AlarmSenderContext)
+    config.add_route("alarm_sender_action", f"/alarm/{token}/{{action:updates|messages|location|photos|cancel}}",
+                     factory=AlarmSenderContext)
+    config.add_route("service_worker", "/sw.js")
+    config.add_route("trip_new", "/trips/new")
+    config.add_route("trip", f"/trips/{token}", factory=TripContext)
+    config.add_route("trip_action", f"/trips/{token}/{{action:updates|location|photos|arrived|alarm}}",
+                     factory=TripContext)
+    config.add_route("guard", f"/guard/{token}", factory=GuardianContext)
+    config.add_route("guard_action", f"/guard/{token}/{{action:updates|answer|alarm}}", factory=GuardianContext)
+    # A trip's photos, served only to holders of one of its links (views/public/trips.py).
+    config.add_route("trip_photo", rf"/trips/{token}/photos/{{id:\d+}}/{{variant:public|thumb}}", factory=TripContext)
+    config.add_route("guard_photo", rf"/guard/{token}/photos/{{id:\d+}}/{{variant:public|thumb}}",
+                     factory=GuardianContext)
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
 
@@ -159,3 +240,8 @@ def includeme(config):
     config.add_route("staff_sightings", "/staff/sightings", factory=StaffRoot)
     config.add_route("staff_sighting", r"/staff/sightings/{id:\d+}", factory=SightingContext)
     config.add_route("staff_sighting_photo", r"/staff/sightings/{id:\d+}/photo", factory=SightingContext)
+    config.add_route("staff_alarms", "/staff/alarms", factory=StaffRoot)
+    config.add_route("staff_alarms_feed", "/staff/alarms/feed", factory=StaffRoot)
+    config.add_route("staff_alarm", r"/staff/alarms/{id:\d+}", factory=StaffAlarmContext)
+    config.add_route("staff_alarm_updates", r"/staff/alarms/{id:\d+}/updates", factory=StaffAlarmContext)
+    config.add_route("staff_alarm_photo", r"/staff/alarms/photos/{id:\d+}", factory=StaffAlarmPhotoContext)

@@ -5,7 +5,18 @@ from datetime import timedelta
 
 import pyotp
 
-from portal.models import Media, MissingPersonDetails, MissingPersonRequest, Notice, Officer, Sighting, Unit
+from portal.models import (
+    Alarm,
+    Media,
+    MissingPersonDetails,
+    MissingPersonRequest,
+    Notice,
+    Officer,
+    Sighting,
+    Trip,
+    TripGuardian,
+    Unit,
+)
 from portal.models.meta import utcnow
 from portal.security.passwords import hash_password
 
@@ -112,6 +123,40 @@ def make_photo(dbsession, store, notice=None) -> Media:
     dbsession.add(media)
     dbsession.flush()
     return media
+
+
+def make_alarm(dbsession, unit, **kw) -> tuple[Alarm, str]:
+    """An alarm routed to `unit`, and the token of the sender's link."""
+    from portal.services.links import new_token
+
+    token, hashed = new_token()
+    kw.setdefault("kind", "silent")
+    kw.setdefault("lat", 38.2)
+    kw.setdefault("lon", 115.3)
+    kw.setdefault("accuracy_m", 25.0)
+    kw.setdefault("located_at", utcnow())
+    alarm = Alarm(token_hash=hashed, unit=unit, **kw)
+    dbsession.add(alarm)
+    dbsession.flush()
+    return alarm, token
+
+
+def make_trip(dbsession, guardians=("Mum",), **kw) -> tuple[Trip, str, list[str]]:
+    """An active trip, the traveller's token and one token per guardian."""
+    from portal.services.links import new_token
+
+    token, hashed = new_token()
+    kw.setdefault("destination", "Railway station")
+    kw.setdefault("expected_arrival_at", utcnow() + timedelta(hours=1))
+    trip = Trip(token_hash=hashed, **kw)
+    guardian_tokens = []
+    for label in guardians:
+        guardian_token, guardian_hash = new_token()
+        trip.guardians.append(TripGuardian(token_hash=guardian_hash, label=label))
+        guardian_tokens.append(guardian_token)
+    dbsession.add(trip)
+    dbsession.flush()
+    return trip, token, guardian_tokens
 
 
 def totp_now(secret: str) -> str:

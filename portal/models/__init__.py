@@ -3,15 +3,19 @@ import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
+from .alarm import Alarm, AlarmLocation, AlarmMessage  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
 from .media import Media  # noqa: F401
 from .meta import Base  # noqa: F401
 from .missing import MissingPersonRequest  # noqa: F401
 from .notice import MissingPersonDetails, Notice  # noqa: F401
 from .officer import Officer, OfficerRole  # noqa: F401
+from .outbox import OutboxMessage  # noqa: F401
 from .receipt import Receipt  # noqa: F401
+from .search import NoticeSearch  # noqa: F401  (also keeps the search index in step)
 from .sighting import Sighting  # noqa: F401
 from .site import PublicGeneration  # noqa: F401
+from .trip import Trip, TripGuardian, TripPhoto, TripPoint  # noqa: F401
 from .unit import Unit  # noqa: F401
 
 configure_mappers()

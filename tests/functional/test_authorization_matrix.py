@@ -6,7 +6,16 @@ import re
 
 import pytest
 
-from tests.factories import make_missing_request, make_notice, make_officer, make_photo, make_sighting, make_units
+from portal.models import AlarmMessage
+from tests.factories import (
+    make_alarm,
+    make_missing_request,
+    make_notice,
+    make_officer,
+    make_photo,
+    make_sighting,
+    make_units,
+)
 from tests.functional.helpers import login
 
 ADMIN_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -44,6 +53,11 @@ MATRIX = {
     "/staff/missing/photos/{missing_photo}": DISPATCHERS,
     "/staff/sightings": MODERATORS,
     "/staff/sightings/{sighting_a}": MODERATORS_OF_CITY_A,
+    "/staff/alarms": DISPATCHERS,
+    "/staff/alarms/feed": DISPATCHERS,
+    "/staff/alarms/{alarm_a}": DISPATCHERS,  # routed to city A's center; the province's dispatcher is above
+    "/staff/alarms/{alarm_a}/updates": DISPATCHERS,
+    "/staff/alarms/photos/{alarm_photo}": DISPATCHERS,  # a photo sent in alarm_a's thread
     "/staff/sightings/{sighting_a}/photo": MODERATORS_OF_CITY_A,
 }
 
@@ -69,8 +83,12 @@ def world(dbsession, registry):
            "notice_a": make_notice(dbsession, units["city_a"], state="draft").id,
            "missing_a": missing_a.id,
            "missing_photo": make_photo(dbsession, registry["media_store"], notice=missing_a.notice).id,
+           "alarm_a": make_alarm(dbsession, units["city_a"])[0].id,
            "sighting_a": make_sighting(dbsession, published,
                                        media=make_photo(dbsession, registry["media_store"])).id}
+    ids["alarm_photo"] = make_photo(dbsession, registry["media_store"]).id
+    dbsession.add(AlarmMessage(alarm_id=ids["alarm_a"], sender="public", media_id=ids["alarm_photo"]))
+    dbsession.flush()
     return officers, ids
 
 
