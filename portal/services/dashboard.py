@@ -5,6 +5,7 @@ from ..i18n import _
 from ..models import MissingPersonRequest, Notice, Officer, Sighting, Unit
 from ..models.meta import utcnow
 from ..security.policy import permissions_of
+from . import alarm_dispatch
 from .scope import in_scope_clause
 
 
@@ -32,6 +33,8 @@ def queue_counts(dbsession, officer) -> list[dict]:
                        "count": _count_in_scope(dbsession, officer, Sighting, Sighting.unit_id,
                                                 Sighting.state == "received")})
     if "dispatch" in granted:
+        queues.append({"label": _("Open alarms"), "url": "staff_alarms",
+                       "count": alarm_dispatch.open_count(dbsession, officer)})
         queues.append({"label": _("Missing-person requests waiting"), "url": "staff_missing",
                        "count": _count_in_scope(dbsession, officer, MissingPersonRequest,
                                                 MissingPersonRequest.command_unit_id,

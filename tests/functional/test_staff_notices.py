@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Notice
 from portal.models.meta import utcnow
-from tests.factories import make_missing_request, make_notice, make_officer, make_sighting, make_units
+from tests.factories import make_alarm, make_missing_request, make_notice, make_officer, make_sighting, make_units
 from tests.functional.helpers import login
 
 
@@ -322,15 +322,18 @@ def test_staff_nav_and_dashboard_counts(testapp, dbsession, registry, units):
     make_missing_request(dbsession, cipher, units["county_a"], units["city_a"], state="rejected", reason="no")
     make_missing_request(dbsession, cipher, units["county_b"], units["city_b"])
     make_notice(dbsession, units["city_a"], state="in_review")
+    make_alarm(dbsession, units["county_a"])
+    make_alarm(dbsession, units["city_a"], state="closed")
+    make_alarm(dbsession, units["city_b"])  # outside the scope
     login(testapp, "both")
     page = testapp.get("/staff")
     counts = {li.select_one("a").text.strip(): li.select_one(".count").text for li in page.html.select(".queues li")
               if li.select_one("a")}
     assert counts == {"Notices waiting for review": "1", "Sightings received": "1",
-                      "Missing-person requests waiting": "2"}
+                      "Missing-person requests waiting": "2", "Open alarms": "1"}
     nav = {a.text: a["href"] for a in page.html.select(".staff-nav a")}
     assert nav["Notices"] == "/staff/notices" and nav["Missing-person requests"] == "/staff/missing"
-    assert nav["Sightings"] == "/staff/sightings"
+    assert nav["Sightings"] == "/staff/sightings" and nav["Alarms"] == "/staff/alarms"
 
 
 def test_nav_shows_only_what_the_role_may_open(testapp, dbsession, units):
@@ -338,3 +341,4 @@ def test_nav_shows_only_what_the_role_may_open(testapp, dbsession, units):
     login(testapp, "only_handler")
     nav = [a.text for a in testapp.get("/staff").html.select(".staff-nav a")]
     assert "Notices" not in nav and "Sightings" not in nav and "Missing-person requests" not in nav
+    assert "Alarms" not in nav
