@@ -12,14 +12,21 @@ import threading
 import transaction
 from pyramid.paster import bootstrap
 
-from ..services import notice_editing
+from ..services import notice_editing, outbox, trips
 from .common import load_settings
 
 log = logging.getLogger("portal.worker")
 
-# name -> job(request) returning how many items it handled. Later jobs (outbox, retention) add here.
+# name -> job(request) returning how many items it handled.
 JOBS = {
     "expire-notices": notice_editing.expire_due,
+    # Trips: missed arrivals, unanswered ones, abandoned ones, then retention (services/trips.py).
+    "trips-overdue": trips.mark_overdue,
+    "trips-escalate": trips.escalate_unanswered,
+    "trips-expire": trips.expire_abandoned,
+    "trips-purge": trips.purge_ended,
+    # Last, so notices queued by the jobs above leave in the same round.
+    "send-outbox": outbox.send_due,
 }
 
 
