@@ -31,6 +31,10 @@ DEFAULTS = {
     "portal.receipt.rate_per_hour": "20",
     "portal.sighting.rate_per_hour": "20",
     "portal.missing.rate_per_hour": "10",
+    # Alarms are never refused: past this many per hour from one address they are flagged as a flood.
+    "portal.alarm.flood_per_hour": "10",
+    # Where the alarm page's one-tap "leave" goes: somewhere harmless that says nothing about the police.
+    "portal.alarm.leave_url": "https://www.baidu.com/",
     "portal.embed_frame_ancestors": "'self'",
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),
@@ -38,6 +42,12 @@ DEFAULTS = {
     "portal.page_cache_seconds": "60",
     "portal.page_cache_check_seconds": "1",
     "portal.page_cache_entries": "5000",
+    "portal.outbox.sender": "log",  # or the dotted path of an SMS/e-mail gateway class (services/outbox.py)
+    "portal.outbox.max_attempts": "8",
+    "portal.trip.rate_per_hour": "10",  # trips one address may start per hour
+    "portal.trip.escalate_minutes": "15",  # an overdue trip nobody answered raises an alarm after this
+    "portal.trip.retention_days": "7",  # track points and photos of ended trips are deleted after this
+    "portal.trip.expire_hours": "24",  # an active trip silent this long past its arrival time expires
     "portal.cap_sender": "",  # CAP <sender>; empty: safety-portal@<the site's host name>
     "jinja2.directories": "portal:../templates",
     "jinja2.i18n.domain": "portal",

@@ -39,6 +39,8 @@ def security_headers(event):
 UPLOAD_PATHS = (
     (re.compile(r"/notices/\d+/sightings/new"), 16 * 1024 * 1024),  # one photo of up to 15 MB
     (re.compile(r"/missing/new"), 122 * 1024 * 1024),  # eight photos of up to 15 MB each
+    (re.compile(r"/trips/(new|[A-Za-z0-9_-]{43}/photos)"), 61 * 1024 * 1024),  # four photos of up to 15 MB each
+    (re.compile(r"/alarm/[A-Za-z0-9_-]{43}/photos"), 16 * 1024 * 1024),  # one photo of up to 15 MB
 )
 
 

@@ -56,6 +56,8 @@ def app_settings_sqlite(tmp_path_factory):
         "portal.receipt_pepper": "browser-receipt-pepper-0123456789",
         "portal.media_dir": str(base / "media"),
         "pyramid.reload_templates": "false",
+        # The alarm widget test frames /embed/alarm from a page on another localhost port.
+        "portal.embed_frame_ancestors": "'self' http://localhost:*",
     }
 
 
