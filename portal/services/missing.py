@@ -20,6 +20,7 @@ from ..workflow.engine import TransitionRefused
 from ..workflow.missing import MISSING_REQUEST_WORKFLOW
 from . import audit, pagecache, protected, receipts
 from .pagination import decode_cursor, encode_cursor
+from .ratelimit import count_per_hour
 from .scope import in_scope_clause
 from .uploads import UploadRefused, store_photos
 
@@ -39,19 +40,9 @@ class RequestRefused(Exception):
         self.message = message
 
 
-class TooManyRequests(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__("too many missing-person requests from one address")
-        self.retry_after = retry_after
-
-
 def count_attempt(request) -> None:
-    """Count one sending of the form against the visitor's address, valid or not (a flood of bad
-    uploads costs as much as good ones); raise TooManyRequests over the hourly limit."""
-    per_hour = int(request.registry.settings["portal.missing.rate_per_hour"])
-    key = f"missing:{request.client_addr}"
-    if not request.rate_limiter.hit(key, per_hour, 3600):
-        raise TooManyRequests(request.rate_limiter.retry_after(key, 3600))
+    """Count one sending of the form; ratelimit.RateLimited over the hourly limit."""
+    count_per_hour(request, "missing", "portal.missing.rate_per_hour")
 
 
 def command_unit_for(unit: Unit) -> Unit:

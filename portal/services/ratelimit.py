@@ -55,3 +55,20 @@ class MemoryRateLimiter:
         # Still too many live keys (a flood from many addresses): forget the oldest ones first.
         while len(self._hits) > self._max_keys:
             del self._hits[next(iter(self._hits))]
+
+
+class RateLimited(Exception):
+    """Over a public form's limit; retry_after is in seconds (for the Retry-After header)."""
+
+    def __init__(self, retry_after: int):
+        super().__init__("rate limited")
+        self.retry_after = retry_after
+
+
+def count_per_hour(request, name: str, setting: str) -> None:
+    """Count one attempt from the visitor's address against the hourly limit named by `setting`,
+    valid or not (a flood of bad submissions costs as much as good ones); raise RateLimited over it."""
+    per_hour = int(request.registry.settings[setting])
+    key = f"{name}:{request.client_addr}"
+    if not request.rate_limiter.hit(key, per_hour, 3600):
+        raise RateLimited(request.rate_limiter.retry_after(key, 3600))

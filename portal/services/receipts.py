@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..models import Receipt
 from ..models.meta import utcnow
+from .ratelimit import count_per_hour
 
 CODE_DIGITS = 16
 
@@ -71,17 +72,8 @@ def lookup(dbsession, hasher: ReceiptHasher, code: str) -> Receipt | None:
     return receipt
 
 
-class TooManyAttempts(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__("too many receipt look-ups")
-        self.retry_after = retry_after
-
-
 def lookup_for_request(request, code: str) -> Receipt | None:
     """Look a code up for a visitor, counting every attempt against their address first, so
     guessing codes is slow whether or not a guess is right."""
-    per_hour = int(request.registry.settings["portal.receipt.rate_per_hour"])
-    key = f"receipt:{request.client_addr}"
-    if not request.rate_limiter.hit(key, per_hour, 3600):
-        raise TooManyAttempts(request.rate_limiter.retry_after(key, 3600))
+    count_per_hour(request, "receipt", "portal.receipt.rate_per_hour")
     return lookup(request.dbsession, request.registry["receipt_hasher"], code)

@@ -15,6 +15,7 @@ from ..models.sighting import SIGHTING_STATES
 from ..workflow.sightings import SIGHTING_WORKFLOW
 from . import audit, protected
 from .pagination import decode_cursor, encode_cursor
+from .ratelimit import count_per_hour
 from .scope import in_scope_clause
 from .uploads import UploadLimits, check_photos, store_photos
 
@@ -23,19 +24,9 @@ PHOTO_LIMITS = UploadLimits(max_count=1)
 PAGE_SIZE = 50
 
 
-class TooManySightings(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__("too many sightings from one address")
-        self.retry_after = retry_after
-
-
 def count_attempt(request) -> None:
-    """Count one sending of the form against the visitor's address (valid or not: a flood of bad
-    uploads costs as much as good ones); raise TooManySightings over the hourly limit."""
-    per_hour = int(request.registry.settings["portal.sighting.rate_per_hour"])
-    key = f"sighting:{request.client_addr}"
-    if not request.rate_limiter.hit(key, per_hour, 3600):
-        raise TooManySightings(request.rate_limiter.retry_after(key, 3600))
+    """Count one sending of the form; ratelimit.RateLimited over the hourly limit."""
+    count_per_hour(request, "sighting", "portal.sighting.rate_per_hour")
 
 
 def submit(request, notice: Notice, *, seen_at, text: str, place: str = "", lat=None, lon=None,

@@ -19,6 +19,7 @@ from ..models.meta import utcnow
 from ..workflow.trips import TRIP_WORKFLOW
 from . import alarms, audit, outbox, protected
 from .links import new_token
+from .ratelimit import RateLimited, count_per_hour
 from .uploads import UploadLimits, store_photos
 
 OWNER_CONTACT_LABEL = "trip.owner_contact"
@@ -61,12 +62,12 @@ class Started:
 def count_attempt(request) -> None:
     """Count one sending of the form against the visitor's address; TripRefused (429) over the
     hourly limit. (Alarms are never limited; starting trips is.)"""
-    per_hour = int(request.registry.settings["portal.trip.rate_per_hour"])
-    key = f"trip:{request.client_addr}"
-    if not request.rate_limiter.hit(key, per_hour, 3600):
+    try:
+        count_per_hour(request, "trip", "portal.trip.rate_per_hour")
+    except RateLimited:
         raise TripRefused(_("Many trips have been started from this address. Please wait and try again later. "
                             "If you are in danger, call ${police} now.",
-                            mapping={"police": request.registry["fallbacks"].police}), 429)
+                            mapping={"police": request.registry["fallbacks"].police}), 429) from None
 
 
 def check_arrival(expected: datetime, now=None) -> None:

@@ -8,6 +8,7 @@ from ...i18n import _
 from ...schemas import make_form, submitted
 from ...schemas.missing import MAX_PHOTOS, missing_request_schema
 from ...services import missing
+from ...services.ratelimit import RateLimited
 from ...services.receipts import format_code
 from ...services.uploads import MAX_PHOTO_BYTES, UploadRefused
 from .status import status_renderer
@@ -39,7 +40,7 @@ def missing_new(request):
         return _page(form.render())
     try:
         missing.count_attempt(request)
-    except missing.TooManyRequests as exc:
+    except RateLimited as exc:
         request.response.status_int = 429
         request.response.headers["Retry-After"] = str(exc.retry_after)
         return _page(_refill(request, form), failed=True, error=_(

@@ -9,6 +9,7 @@ from ...i18n import _
 from ...schemas import make_form, submitted
 from ...schemas.sightings import sighting_schema
 from ...services import sightings
+from ...services.ratelimit import RateLimited
 from ...services.uploads import UploadRefused, chosen_files
 
 TEMPLATE = "sightings/new.html"
@@ -60,7 +61,7 @@ def sighting_new(context, request):
         return dict(page, form=form.render())
     try:
         sightings.count_attempt(request)
-    except sightings.TooManySightings as exc:
+    except RateLimited as exc:
         raise _too_many(request, exc.retry_after) from None
     data, invalid = submitted(request, form)
     if invalid:

@@ -11,6 +11,7 @@ from ...i18n import _
 from ...schemas import make_form, submitted
 from ...schemas.missing import StatusLookupSchema
 from ...services import receipts
+from ...services.ratelimit import RateLimited
 
 STATUS_RENDERERS: dict = {}
 NOT_FOUND = _("No submission was found for this code. Check the code and try again; it has 16 digits.")
@@ -38,7 +39,7 @@ def status(request):
         return {"form": invalid}
     try:
         receipt = receipts.lookup_for_request(request, data["code"])
-    except receipts.TooManyAttempts as exc:
+    except RateLimited as exc:
         request.response.status_int = 429
         request.response.headers["Retry-After"] = str(exc.retry_after)
         return {"form": form.render(data), "error": _(

@@ -9,7 +9,6 @@ import deform
 import peppercorn
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
-from pyramid.response import FileResponse
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -22,6 +21,7 @@ from ...schemas.trips import trip_schema
 from ...services import trips
 from ...services.uploads import UploadRefused, check_photos, chosen_files
 from ...workflow.engine import TransitionRefused
+from ..photos import copy_response
 
 ALARM_STATE_LABELS = {
     "new": _("sent: waiting for a dispatcher"),
@@ -292,14 +292,6 @@ def _photo(request, trip):
     photo = request.dbsession.execute(
         select(TripPhoto).where(TripPhoto.id == id_from_matchdict(request), TripPhoto.trip_id == trip.id)
     ).scalar_one_or_none()
-    media = photo.media if photo is not None else None
-    key = None
-    if media is not None:
-        key = media.thumb_key if request.matchdict["variant"] == "thumb" else media.public_key
-    store = request.registry["media_store"]
-    if key is None or not store.exists(key):
-        raise HTTPNotFound()
-    response = FileResponse(store.path(key), request=request, content_type="image/jpeg")
-    response.cache_control = "private, no-store"
-    return response
+    return copy_response(request, photo.media if photo is not None else None,
+                         thumb=request.matchdict["variant"] == "thumb")
 

@@ -3,8 +3,7 @@ and steps, the sender's contact on request, and the photos sent with it (staff c
 import json
 
 import colander
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from pyramid.response import FileResponse
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from ...i18n import _
@@ -15,6 +14,7 @@ from ...security.permissions import Permission
 from ...services import alarm_dispatch as dispatch
 from ...services.protected import RevealRefused
 from ...workflow.engine import TransitionRefused
+from ..photos import copy_response
 
 POLL_MS = 1500  # the console and the alarm page ask for changes this often
 STEP_LABELS = {"acknowledge": _("Acknowledge"), "dispatch": _("Dispatch help"), "close": _("Close")}
@@ -183,11 +183,4 @@ def alarm_updates(context, request):
 @view_config(route_name="staff_alarm_photo", permission=Permission.DISPATCH)
 def alarm_photo(context, request):
     """The re-encoded copy (or ?size=thumb) of a photo sent with an alarm; never the original."""
-    media = context.media
-    key = media.thumb_key if request.GET.get("size") == "thumb" else media.public_key
-    store = request.registry["media_store"]
-    if key is None or not store.exists(key):
-        raise HTTPNotFound()
-    response = FileResponse(store.path(key), request=request, content_type="image/jpeg")
-    response.cache_control = "private, no-store"
-    return response
+    return copy_response(request, context.media, thumb=request.GET.get("size") == "thumb")

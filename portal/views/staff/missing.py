@@ -2,8 +2,7 @@
 its checklist and steps, the family contact shown on demand (with a reason, audited), and the
 photos' public copies before publication."""
 import colander
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from pyramid.response import FileResponse
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from ...i18n import _
@@ -12,6 +11,7 @@ from ...schemas.missing import SEX_LABELS, ChecklistSchema, ReasonSchema
 from ...security.permissions import Permission
 from ...services import missing
 from ...services.pagination import BadCursor
+from ..photos import copy_response
 
 STATE_LABELS = {
     "submitted": _("Submitted"),
@@ -99,11 +99,4 @@ def missing_request_page(context, request):
 @view_config(route_name="staff_missing_photo", permission=Permission.DISPATCH)
 def missing_photo(context, request):
     """The public copy (or thumbnail) of a request's photo; the original is never served."""
-    media = context.media
-    key = media.thumb_key if request.GET.get("size") == "thumb" else media.public_key
-    store = request.registry["media_store"]
-    if key is None or not store.exists(key):
-        raise HTTPNotFound()
-    response = FileResponse(store.path(key), request=request, content_type="image/jpeg")
-    response.cache_control = "private, no-store"
-    return response
+    return copy_response(request, context.media, thumb=request.GET.get("size") == "thumb")

@@ -1,7 +1,6 @@
 """The moderators' sighting queue and one sighting: steps with a reason, the contact on request."""
 import colander
-from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
-from pyramid.response import FileResponse
+from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -15,6 +14,7 @@ from ...services import sightings
 from ...services.pagination import BadCursor
 from ...services.protected import RevealRefused
 from ...workflow.engine import TransitionRefused
+from ..photos import copy_response
 
 STATE_LABELS = {"received": _("received"), "reviewed": _("reviewed"), "forwarded": _("forwarded"),
                 "closed": _("closed")}
@@ -119,10 +119,4 @@ def _reveal(context, request):
 @view_config(route_name="staff_sighting_photo", permission=Permission.MODERATE)
 def sighting_photo(context, request):
     """The photo's re-encoded copy, for staff in scope only (the original stays as evidence)."""
-    media = context.sighting.media
-    store = request.registry["media_store"]
-    if media is None or not media.public_key or not store.exists(media.public_key):
-        raise HTTPNotFound()
-    response = FileResponse(store.path(media.public_key), request=request, content_type="image/jpeg")
-    response.cache_control = "private, no-store"
-    return response
+    return copy_response(request, context.sighting.media)

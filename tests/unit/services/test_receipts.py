@@ -2,6 +2,7 @@ import pytest
 
 from portal.models import Receipt
 from portal.services import receipts
+from portal.services.ratelimit import RateLimited
 from portal.services.receipts import ReceiptHasher
 
 HASHER = ReceiptHasher(b"unit-test-pepper-0123456789", time_cost=1, memory_cost=8192)
@@ -53,7 +54,7 @@ def test_lookups_for_a_visitor_are_rate_limited_right_or_wrong(dummy_request, db
         assert receipts.lookup_for_request(dummy_request, "0" * 16) is None
         assert receipts.lookup_for_request(dummy_request, code).subject_id == 9
         assert receipts.lookup_for_request(dummy_request, "1" * 16) is None
-        with pytest.raises(receipts.TooManyAttempts) as refused:
+        with pytest.raises(RateLimited) as refused:
             receipts.lookup_for_request(dummy_request, code)  # even the right code, once over the limit
         assert refused.value.retry_after > 3000
     finally:

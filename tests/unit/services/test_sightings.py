@@ -12,7 +12,7 @@ from portal.models import AuditEvent, Media, Sighting
 from portal.services import sightings
 from portal.services.pagination import BadCursor
 from portal.services.protected import RevealRefused
-from portal.services.ratelimit import IRateLimiter, MemoryRateLimiter
+from portal.services.ratelimit import IRateLimiter, MemoryRateLimiter, RateLimited
 from portal.services.uploads import UploadRefused
 from portal.workflow.engine import TransitionRefused
 from tests.factories import jpeg_bytes, make_notice, make_officer, make_sighting, make_units
@@ -153,6 +153,6 @@ def test_count_attempt_limits_each_address(dummy_request, registry):
     limit = int(registry.settings["portal.sighting.rate_per_hour"])
     for _ in range(limit):
         sightings.count_attempt(dummy_request)
-    with pytest.raises(sightings.TooManySightings) as refused:
+    with pytest.raises(RateLimited) as refused:
         sightings.count_attempt(dummy_request)
     assert 0 < refused.value.retry_after <= 3600
