@@ -31,7 +31,7 @@ seed: migrate
 serve: seed catalogs
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
 	@# The worker (expiry now; outbox and retention later) runs beside the server and stops with it.
-	$(BIN)/portal-worker development.ini & trap 'kill $$! 2>/dev/null' EXIT; \
+	$(BIN)/portal-worker development.ini & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/pserve development.ini http_port=$(PORT)
 
 test: $(STAMP) catalogs
