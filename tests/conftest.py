@@ -163,3 +163,11 @@ def dummy_request(app, tm, dbsession):
     request.tm = tm
     yield request
     env["closer"]()
+
+
+@pytest.fixture
+def units(dbsession):
+    """A province with two cities, each with one county (tests.factories.make_units)."""
+    from tests.factories import make_units
+
+    return make_units(dbsession)

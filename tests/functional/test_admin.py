@@ -6,16 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Officer, Unit
-from tests.factories import make_officer, make_units
+from tests.factories import make_officer
 from tests.functional.helpers import login
 
 SQUARE = json.dumps({"type": "Polygon", "coordinates": [[[115, 38], [115.1, 38], [115.1, 38.1], [115, 38.1], [115, 38]]]})
 BOWTIE = json.dumps({"type": "Polygon", "coordinates": [[[115, 38], [115.1, 38.1], [115.1, 38], [115, 38.1], [115, 38]]]})
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
 
 
 @pytest.fixture

@@ -10,16 +10,11 @@ from sqlalchemy import select
 from portal.models import AlarmLocation, AlarmMessage, AuditEvent
 from portal.models.meta import utcnow
 from portal.services.alarm_dispatch import CONTACT_LABEL
-from tests.factories import make_alarm, make_officer, make_photo, make_units
+from tests.factories import make_alarm, make_officer, make_photo
 from tests.functional.helpers import login
 
 PHONE = "13912345678"
 CONTACT = json.dumps({"name": "Zhang San", "phone": PHONE})
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
 
 
 @pytest.fixture

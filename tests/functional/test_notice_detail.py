@@ -8,12 +8,7 @@ import pytest
 
 from portal.models import Media
 from portal.models.meta import utcnow
-from tests.factories import make_notice, make_units
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
+from tests.factories import make_notice
 
 
 def add_photo(dbsession, registry, notice):

@@ -2,12 +2,7 @@
 import pytest
 
 from portal.models import Media
-from tests.factories import make_notice, make_units
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
+from tests.factories import make_notice
 
 
 def test_list_shows_published_newest_first_and_hides_the_rest(testapp, dbsession, units):

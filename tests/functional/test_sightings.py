@@ -12,17 +12,12 @@ from webtest import Upload
 
 from portal.localtime import LOCAL_TZ
 from portal.models import AuditEvent, Media, Sighting
-from tests.factories import jpeg_bytes, make_notice, make_officer, make_photo, make_sighting, make_units
+from tests.factories import jpeg_bytes, make_notice, make_officer, make_photo, make_sighting
 from tests.functional.helpers import login
 
 PHONE = "13912345678"
 CONTACT_NAME = "Wang Xiaoming"
 TEXT = "A girl in a red coat waited at the number 5 bus stop, then walked north."
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
 
 
 @pytest.fixture

@@ -2,18 +2,12 @@
 from datetime import timedelta
 
 import pyotp
-import pytest
 from sqlalchemy import select
 
 from portal.models import AuditEvent
 from portal.models.meta import utcnow
-from tests.factories import make_officer, make_units, totp_now
+from tests.factories import make_officer, totp_now
 from tests.functional.helpers import login
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
 
 
 def actions(dbsession):

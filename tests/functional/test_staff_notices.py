@@ -7,13 +7,8 @@ from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Notice
 from portal.models.meta import utcnow
-from tests.factories import make_alarm, make_missing_request, make_notice, make_officer, make_sighting, make_units
+from tests.factories import make_alarm, make_missing_request, make_notice, make_officer, make_sighting
 from tests.functional.helpers import login
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
 
 
 @pytest.fixture

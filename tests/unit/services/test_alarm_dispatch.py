@@ -10,12 +10,7 @@ from portal.models.meta import utcnow
 from portal.services import alarm_dispatch as dispatch
 from portal.services.protected import RevealRefused, seal
 from portal.workflow.engine import TransitionRefused
-from tests.factories import make_alarm, make_officer, make_photo, make_trip, make_units
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
+from tests.factories import make_alarm, make_officer, make_photo, make_trip
 
 
 @pytest.fixture

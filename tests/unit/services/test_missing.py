@@ -7,12 +7,7 @@ from portal.models import AuditEvent
 from portal.security.policy import SESSION_KEY, auth_epoch
 from portal.services import missing
 from portal.workflow.missing import MISSING_REQUEST_WORKFLOW
-from tests.factories import make_missing_request, make_officer, make_unit, make_units
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
+from tests.factories import make_missing_request, make_officer, make_unit
 
 
 def test_the_command_center_is_the_nearest_one_at_or_above_the_unit(dbsession, units):

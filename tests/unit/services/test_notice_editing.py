@@ -9,12 +9,7 @@ from portal.models.meta import utcnow
 from portal.security.policy import SESSION_KEY, auth_epoch
 from portal.services import notice_editing, pagecache
 from portal.workflow.engine import TransitionRefused
-from tests.factories import make_notice, make_officer, make_units
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
+from tests.factories import make_notice, make_officer
 
 
 @pytest.fixture

@@ -15,12 +15,7 @@ from portal.services.protected import RevealRefused
 from portal.services.ratelimit import IRateLimiter, MemoryRateLimiter, RateLimited
 from portal.services.uploads import UploadRefused
 from portal.workflow.engine import TransitionRefused
-from tests.factories import jpeg_bytes, make_notice, make_officer, make_sighting, make_units
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
+from tests.factories import jpeg_bytes, make_notice, make_officer, make_sighting
 
 
 @pytest.fixture

@@ -8,12 +8,7 @@ from sqlalchemy import func, select
 from portal.models import Alarm, AuditEvent, OutboxMessage, TripPoint
 from portal.models.meta import utcnow
 from portal.services import trips
-from tests.factories import make_trip, make_units
-
-
-@pytest.fixture
-def units(dbsession):
-    return make_units(dbsession)
+from tests.factories import make_trip
 
 
 def test_start_stores_guardians_and_returns_one_token_each(dummy_request, dbsession, registry, units):
