@@ -175,6 +175,8 @@ def _sightings(dbsession, rng, cipher, units, now) -> None:
         select(Notice).join(Unit, Notice.unit_id == Unit.id)
         .where(Notice.kind == "missing_person", Notice.state == "published", Unit.path.startswith(dongchuan.path))
         .order_by(Notice.id)).scalars().all()
+    if not appeals:
+        return
     for index, (state, place, text, with_contact) in enumerate(SIGHTINGS):
         notice = appeals[index % len(appeals)]
         lon, lat = _point_inside(rng, notice.unit)

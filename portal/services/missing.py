@@ -173,7 +173,8 @@ def record_checklist(request, missing_request: MissingPersonRequest, *, family_c
     done = [name for name, value in (("family", family_confirmed), ("accepting unit", unit_confirmed)) if value]
     audit.record(request, "missing_request.checklist", object_type=SUBJECT_TYPE, object_id=missing_request.id,
                  from_state=missing_request.state, to_state=missing_request.state,
-                 reason="confirmed: " + (", ".join(done) or "nothing") + f"; how: {how}")
+                 # "How" stays on the request: it may name the family or a phone number.
+                 reason="confirmed: " + (", ".join(done) or "nothing") + "; how recorded on the request")
 
 
 def transition(request, missing_request: MissingPersonRequest, name: str, reason: str = "") -> None:

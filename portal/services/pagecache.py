@@ -119,7 +119,10 @@ def _cache_key(environ, registry):
     if SESSION_COOKIE in question.cookies or "lang" in question.GET:
         return None
     query = environ.get("QUERY_STRING")
-    return negotiate_locale(question), environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+    # Pages hold absolute links (Open Graph, share links, JSON-LD) built from the request's host: a page
+    # rendered for one host name must never be served for another (a forged Host would poison it).
+    origin = (environ.get("wsgi.url_scheme", ""), environ.get("HTTP_HOST", ""))
+    return negotiate_locale(question), origin, environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
 
 
 class PageCacheMiddleware:

@@ -1,5 +1,6 @@
 """Reading notices for the staff pages: the unit-scoped list, the review queue, a notice's history."""
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import contains_eager
 
 from ..models import AuditEvent, Notice, Unit
 from .pagination import decode_cursor, encode_cursor
@@ -7,7 +8,9 @@ from .scope import in_scope_clause
 
 
 def _scoped(officer):
-    return select(Notice).join(Unit, Notice.unit_id == Unit.id).where(in_scope_clause(officer))
+    # The unit comes from the join the scope needs anyway, not from a second one.
+    return (select(Notice).join(Unit, Notice.unit_id == Unit.id).options(contains_eager(Notice.unit))
+            .where(in_scope_clause(officer)))
 
 
 def staff_page(dbsession, officer, *, state=None, kind=None, cursor=None, size=30):

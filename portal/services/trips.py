@@ -427,15 +427,19 @@ def mark_overdue(request, now=None) -> int:
     return len(due)
 
 
+def _answered():
+    """Some guardian said "I am on it" for the trip."""
+    return exists(select(TripGuardian.id).where(TripGuardian.trip_id == Trip.id,
+                                                 TripGuardian.answered_at.is_not(None)))
+
+
 def escalate_unanswered(request, now=None) -> int:
     """Overdue trips that no guardian answered in time raise an alarm themselves."""
     now = now or utcnow()
     minutes = _setting(request, "portal.trip.escalate_minutes")
-    answered = exists(select(TripGuardian.id).where(TripGuardian.trip_id == Trip.id,
-                                                     TripGuardian.answered_at.is_not(None)))
     due = request.dbsession.execute(
         select(Trip).where(Trip.state == "active", Trip.overdue_at.is_not(None),
-                           Trip.overdue_at <= now - timedelta(minutes=minutes), ~answered)
+                           Trip.overdue_at <= now - timedelta(minutes=minutes), ~_answered())
     ).scalars().all()
     for trip in due:
         escalate(request, trip, minutes, now)
@@ -443,13 +447,13 @@ def escalate_unanswered(request, now=None) -> int:
 
 
 def expire_abandoned(request, now=None) -> int:
-    """Active trips long past their arrival time with no recent position end as expired (a guardian
-    answered, and the traveller never said they arrived)."""
+    """Active trips long past their arrival time with no recent position end as expired: only those a
+    guardian answered. An unanswered one must escalate to an alarm, however late the worker runs."""
     now = now or utcnow()
     since = now - timedelta(hours=_setting(request, "portal.trip.expire_hours"))
     recent = exists(select(TripPoint.id).where(TripPoint.trip_id == Trip.id, TripPoint.received_at > since))
     due = request.dbsession.execute(
-        select(Trip).where(Trip.state == "active", Trip.expected_arrival_at <= since, ~recent)
+        select(Trip).where(Trip.state == "active", Trip.expected_arrival_at <= since, ~recent, _answered())
     ).scalars().all()
     for trip in due:
         TRIP_WORKFLOW.apply(request, trip, "expire", officer=None, actor="system",

@@ -86,3 +86,13 @@ def test_a_hit_carries_every_header_of_the_page_it_repeats(app_settings, engine,
     assert hit.headers["X-Page-Cache"] == "hit" and hit.body == first.body
     assert "Strict-Transport-Security" in hit.headers
     assert {k: v for k, v in hit.headers.items() if k != "X-Page-Cache"} == dict(first.headers.items())
+
+
+def test_a_page_rendered_for_one_host_name_is_never_served_for_another(cached_app, dbsession, units):
+    _, testapp = cached_app
+    notice = make_notice(dbsession, units["city_a"])
+    testapp.get(f"/notices/{notice.id}")
+    assert testapp.get(f"/notices/{notice.id}").headers["X-Page-Cache"] == "hit"
+    forged = testapp.get(f"/notices/{notice.id}", extra_environ={"HTTP_HOST": "evil.example"})
+    assert "X-Page-Cache" not in forged.headers
+    assert "evil.example" not in testapp.get(f"/notices/{notice.id}").text

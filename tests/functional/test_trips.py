@@ -487,13 +487,17 @@ def test_a_guardian_who_answers_holds_back_the_automatic_alarm(testapp, dbsessio
 def test_abandoned_trips_expire(testapp, dbsession, dummy_request, units):
     now = utcnow()
     silent, _t, (guard,) = make_trip(dbsession)
-    silent.expected_arrival_at = now - timedelta(hours=25)
     recent, recent_token, _g = make_trip(dbsession)
-    recent.expected_arrival_at = now - timedelta(hours=25)
+    unanswered, _u, _ug = make_trip(dbsession)
+    for trip in (silent, recent, unanswered):
+        trip.expected_arrival_at, trip.overdue_at = now - timedelta(hours=25), now - timedelta(hours=24)
+    for trip in (silent, recent):
+        trip.guardians[0].answered_at = now - timedelta(hours=24)  # "I am on it"
     dbsession.add(TripPoint(trip=recent, lat=38.5, lon=115.5, located_at=now, received_at=now - timedelta(hours=1)))
     dbsession.flush()
     assert trips.expire_abandoned(dummy_request, now) == 1
-    assert (silent.state, recent.state) == ("expired", "active")
+    # Nobody answered the third: it is never quietly expired, it must escalate to an alarm.
+    assert (silent.state, recent.state, unanswered.state) == ("expired", "active", "active")
     assert silent.ended_at == now
     assert "ended without an arrival message" in testapp.get(f"/guard/{guard}").text
 
