@@ -21,19 +21,19 @@ from ..models.alarm import ALARM_STATES
 from ..models.meta import utcnow
 from ..workflow.alarms import ALARM_WORKFLOW
 from . import audit, protected
-from .alarms import message_text  # noqa: F401 - the console's views read it from here too
+
+# One thread query and one text rule for sender and console; OVERLAP: the feed resends what changed
+# this recently (late commits). CONTACT_LABEL and MAX_MESSAGE: the alarm's own, so they cannot drift.
+from .alarms import CONTACT_LABEL, MAX_MESSAGE, OVERLAP, message_text, messages  # noqa: F401
 from .scope import in_scope_clause
 
-CONTACT_LABEL = "alarm.sender_contact"  # the label services/alarms.py seals it with
 OPEN_STATES = ("new", "acknowledged", "dispatched")
 ENDED_STATES = ("closed", "cancelled")
 RECENT = timedelta(hours=12)  # ended alarms the console still lists
 LOOKBACK = timedelta(days=7)  # how far back the feed looks for alarms that ended (keeps it on the index)
-OVERLAP = timedelta(seconds=10)  # the feed resends what changed this recently (late commits)
 ENDED_LIMIT = 50
 CATCH_UP = 1000  # rows a new console looks back over for its first cursor
 FEED_ROWS = 5000  # thread lines or positions read per poll (a console back from sleep catches up in steps)
-MAX_MESSAGE = 2000
 PREVIEW = 160
 TRACK_LIMIT = 500  # positions drawn and listed; the newest are kept
 
@@ -272,17 +272,6 @@ def point_json(point) -> dict:
 
     return {"id": point.id, "lat": point.lat, "lon": point.lon, "accuracy_m": point.accuracy_m,
             "at": _iso(point.located_at), "local": local_time(point.located_at, "%H:%M:%S")}
-
-
-def messages(dbsession, alarm: Alarm, after_id: int = 0, *, now=None) -> list[AlarmMessage]:
-    """Thread lines after `after_id`, and those of the last OVERLAP again (a line that committed
-    late has a smaller id than one already shown: the page skips ids it has)."""
-    horizon = (now or utcnow()) - OVERLAP
-    return dbsession.execute(
-        select(AlarmMessage).where(AlarmMessage.alarm_id == alarm.id,
-                                   (AlarmMessage.id > after_id) | (AlarmMessage.created_at > horizon))
-        .order_by(AlarmMessage.id)
-    ).scalars().all()
 
 
 def locations(dbsession, alarm: Alarm, after_id: int = 0, *, now=None) -> list[AlarmLocation]:

@@ -16,6 +16,7 @@ from ..models.meta import utcnow
 from ..workflow.alarms import ALARM_WORKFLOW
 from . import audit, protected, routing
 from .links import new_token
+from .ratelimit import RateLimited, count_per_hour
 from .uploads import UploadLimits, UploadRefused, check_photos, store_photos
 
 CONTACT_LABEL = "alarm.sender_contact"
@@ -24,7 +25,6 @@ MAX_PLACE = 255
 MAX_ACCURACY_M = 50_000  # beyond this a "position" says nothing useful about where someone is
 MAX_AGE = timedelta(minutes=10)  # a fix older than this is stale
 MAX_FUTURE = timedelta(minutes=2)  # device clocks drift a little; not hours
-DEFAULT_FLOOD_PER_HOUR = 10
 
 
 class PositionRefused(ValueError):
@@ -51,8 +51,11 @@ def _number(value, name):
     return number
 
 
-def check_position(lat, lon, accuracy_m=None, located_at=None, *, now=None) -> Position | None:
-    """A usable position, None when none was given, or PositionRefused saying what is wrong."""
+def check_position(lat, lon, accuracy_m=None, located_at=None, *, now=None, strict_time=True) -> Position | None:
+    """A usable position, None when none was given, or PositionRefused saying what is wrong.
+
+    strict_time=False (the alarm itself) keeps an old fix, which still says where to send help better
+    than nothing, and takes a fix from a phone whose clock runs ahead as taken now."""
     lat, lon, accuracy = _number(lat, "latitude"), _number(lon, "longitude"), _number(accuracy_m, "accuracy")
     if lat is None and lon is None:
         return None
@@ -66,6 +69,8 @@ def check_position(lat, lon, accuracy_m=None, located_at=None, *, now=None) -> P
         raise PositionRefused(f"accuracy must lie between 0 and {MAX_ACCURACY_M} metres")
     now = now or utcnow()
     located_at = parse_time(located_at) if located_at is not None else now
+    if not strict_time:
+        return Position(lat, lon, accuracy, min(located_at, now))
     if located_at < now - MAX_AGE:
         raise PositionRefused("the position is stale (older than 10 minutes)")
     if located_at > now + MAX_FUTURE:
@@ -87,15 +92,16 @@ def parse_time(value) -> datetime:
 
 
 def _flood_reason(request) -> str:
-    """'' normally; a reason when this address raised more alarms than the hourly allowance."""
-    address = getattr(request, "client_addr", None)
-    limiter = getattr(request, "rate_limiter", None)
-    if not address or limiter is None:
+    """'' normally; a reason when this address raised more alarms than the hourly allowance. The
+    alarm is stored all the same: only the dispatcher is told."""
+    if not getattr(request, "client_addr", None):
         return ""  # the worker (an overdue trip) has no address and is never a flood
-    per_hour = int(request.registry.settings.get("portal.alarm.flood_per_hour", DEFAULT_FLOOD_PER_HOUR))
-    if limiter.hit(f"alarm:{address}", per_hour, 3600):
-        return ""
-    return f"flood: more than {per_hour} alarms from one address within an hour"
+    try:
+        count_per_hour(request, "alarm", "portal.alarm.flood_per_hour")
+    except RateLimited:
+        per_hour = request.registry.settings["portal.alarm.flood_per_hour"]
+        return f"flood: more than {per_hour} alarms from one address within an hour"
+    return ""
 
 
 def seal_contact(request, contact) -> str | None:
@@ -119,9 +125,11 @@ def raise_alarm(request, *, kind="silent", lat=None, lon=None, accuracy_m=None, 
     dbsession = request.dbsession
     note = ""
     try:
-        position = check_position(lat, lon, accuracy_m, located_at)
-    except PositionRefused as exc:
-        position, note = None, f"The position sent was not usable: {exc}."
+        position = check_position(lat, lon, accuracy_m, located_at, strict_time=False)
+    except PositionRefused:
+        position, note = None, str(_("The position sent was not usable; ask the sender where they are."))
+    if position is not None and position.located_at < utcnow() - MAX_AGE:
+        note = str(_("The position is more than 10 minutes old: the sender may have moved."))
     unit = routing.command_center_for_point(dbsession, *(position.lat, position.lon) if position else (None, None))
     if unit is None:
         raise LookupError("no unit exists to receive alarms")
@@ -285,10 +293,17 @@ def cancel(request, alarm: Alarm) -> None:
     request.dbsession.flush()
 
 
-def messages_after(dbsession, alarm: Alarm, after_id: int = 0, limit: int = 200) -> list[AlarmMessage]:
+OVERLAP = timedelta(seconds=10)  # polls resend what changed this recently (rows that committed late)
+
+
+def messages(dbsession, alarm: Alarm, after_id: int = 0, *, now=None) -> list[AlarmMessage]:
+    """Thread lines after `after_id`, and those of the last OVERLAP again: a line that committed late
+    has a smaller id than one already shown, and must not be lost (pages skip ids they have)."""
+    horizon = (now or utcnow()) - OVERLAP
     return dbsession.execute(
-        select(AlarmMessage).where(AlarmMessage.alarm_id == alarm.id, AlarmMessage.id > after_id)
-        .order_by(AlarmMessage.id).limit(limit)
+        select(AlarmMessage).where(AlarmMessage.alarm_id == alarm.id,
+                                   (AlarmMessage.id > after_id) | (AlarmMessage.created_at > horizon))
+        .order_by(AlarmMessage.id)
     ).scalars().all()
 
 

@@ -354,15 +354,14 @@ def _hand_to_police(request, trip: Trip, cause, *, actor: str, now=None) -> Alar
     dbsession = request.dbsession
     last = last_point(dbsession, trip)
     # Routed by the last point however old it is (a dead phone stops sending, and that is when it
-    # matters); alarms.raise_alarm refuses stale fixes, so the fix's own time is set afterwards.
+    # matters); raise_alarm keeps an old fix and tells the dispatcher its age.
     alarm, _token = alarms.raise_alarm(
         request, kind="silent", lat=last.lat if last else None, lon=last.lon if last else None,
-        accuracy_m=last.accuracy_m if last else None, located_at=None, trip=trip, actor=actor,
+        accuracy_m=last.accuracy_m if last else None, located_at=last.located_at if last else None,
+        trip=trip, actor=actor,
         place="" if last else request.localizer.translate(
             _("No position was received. On the way to: ${destination}", mapping={"destination": trip.destination})),
         contact=_owner_contact(request, trip))
-    if last is not None:
-        alarm.located_at = last.located_at
     translate = request.localizer.translate
     dbsession.add(AlarmMessage(alarm=alarm, sender="system", text=translate(
         _summary(dbsession, trip, translate(cause), last))))

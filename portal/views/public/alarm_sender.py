@@ -39,7 +39,7 @@ def message_json(request, message) -> dict:
 
 
 def updates_json(request, alarm, after_id: int = 0) -> dict:
-    messages = alarms.messages_after(request.dbsession, alarm, after_id)
+    messages = alarms.messages(request.dbsession, alarm, after_id)
     return {"state": alarm.state, "state_label": state_label(request, alarm), "open": alarms.is_open(alarm),
             "messages": [message_json(request, m) for m in messages]}
 

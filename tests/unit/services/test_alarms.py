@@ -57,13 +57,22 @@ def test_without_a_position_or_text_it_goes_to_the_root_center(dummy_request, db
 @pytest.mark.parametrize("position", [
     {"lat": 91, "lon": 111.5}, {"lat": 36.5, "lon": 181}, {"lat": 36.5, "lon": None},
     {"lat": 36.5, "lon": 111.5, "accuracy_m": 1e9}, {"lat": "abc", "lon": 1},
-    {"lat": 36.5, "lon": 111.5, "located_at": utcnow() - timedelta(hours=1)},
 ])
 def test_an_unusable_position_is_left_out_but_the_alarm_gets_through(dummy_request, dbsession, units, position):
     alarm, _ = alarms.raise_alarm(dummy_request, text="help", **position)
     assert alarm.id and alarm.lat is None and alarm.unit is units["province"]
     assert [m.sender for m in alarm.messages] == ["public", "system"]
     assert "not usable" in alarm.messages[1].text
+
+
+def test_an_old_fix_still_routes_the_alarm_and_a_fast_clock_is_taken_as_now(dummy_request, dbsession, units):
+    """A phone retrying while offline sends its last fix, maybe an hour old: it still says where help
+    should go better than nothing, so it routes the alarm, and the dispatcher is told its age."""
+    old, _ = alarms.raise_alarm(dummy_request, lat=36.5, lon=111.5, located_at=utcnow() - timedelta(hours=1))
+    assert old.unit is units["city_a"] and old.lat == 36.5
+    assert "more than 10 minutes old" in old.messages[-1].text
+    ahead, _ = alarms.raise_alarm(dummy_request, lat=36.5, lon=111.5, located_at=utcnow() + timedelta(hours=1))
+    assert ahead.unit is units["city_a"] and ahead.located_at <= utcnow() and ahead.messages == []
 
 
 def test_a_flood_from_one_address_is_flagged_never_refused(dummy_request, dbsession, units, monkeypatch):
