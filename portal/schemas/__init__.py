@@ -2,6 +2,7 @@
 import os
 
 import deform
+import peppercorn
 from pyramid.csrf import get_csrf_token
 from pyramid.i18n import get_localizer
 from pyramid.threadlocal import get_current_request
@@ -29,6 +30,13 @@ def submitted(request, form: deform.Form):
     except deform.ValidationFailure as failure:
         request.response.status_int = 400
         return None, failure.render()
+
+
+def refilled(request, form: deform.Form) -> str:
+    """The form with what was sent, for answers given before or after validation (a rate limit, a
+    refused file): the person never types it all again."""
+    form.set_pstruct(peppercorn.parse(request.POST.items()))
+    return form.render()
 
 
 def includeme(config):

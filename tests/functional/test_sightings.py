@@ -219,6 +219,7 @@ def test_many_sightings_from_one_address_get_429(testapp, dbsession, registry, n
     page = form.submit("send", status=429)
     assert "Many reports have been sent from this address" in page.text
     assert int(page.headers["Retry-After"]) > 0
+    assert page.forms["deform"]["text"].value == form["text"].value  # what was typed is kept
     assert 'href="tel:110"' in page.text and 'href="tel:122"' in page.text
     assert counts(dbsession, registry.settings["portal.media_dir"]) == before
     # Another address is not affected.

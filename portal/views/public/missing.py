@@ -1,11 +1,10 @@
 """/missing/new: a family asks for a missing-person appeal; its status renderer for /status."""
 import deform
-import peppercorn
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from ...i18n import _
-from ...schemas import make_form, submitted
+from ...schemas import make_form, refilled, submitted
 from ...schemas.missing import MAX_PHOTOS, missing_request_schema
 from ...services import missing
 from ...services.ratelimit import RateLimited
@@ -27,12 +26,6 @@ def _page(form_html, **values):
     return dict({"form": form_html, "max_photos": MAX_PHOTOS, "max_mb": MAX_PHOTO_BYTES // (1024 * 1024)}, **values)
 
 
-def _refill(request, form) -> str:
-    """The form with what was sent, for answers that come before or after validation."""
-    form.set_pstruct(peppercorn.parse(request.POST.items()))
-    return form.render()
-
-
 @view_config(route_name="missing_new", renderer="missing/new.html", request_method=("GET", "POST"))
 def missing_new(request):
     form = make_form(request, missing_request_schema(), buttons=(deform.Button("send", _("Send the request")),))
@@ -43,7 +36,7 @@ def missing_new(request):
     except RateLimited as exc:
         request.response.status_int = 429
         request.response.headers["Retry-After"] = str(exc.retry_after)
-        return _page(_refill(request, form), failed=True, error=_(
+        return _page(refilled(request, form), failed=True, error=_(
             "Too many requests were sent from your connection. Nothing was saved. Please wait ${minutes} minutes "
             "and send it again, or call the police.", mapping={"minutes": max(1, exc.retry_after // 60)}))
     data, invalid = submitted(request, form)
@@ -53,7 +46,7 @@ def missing_new(request):
         missing_request, code = missing.submit(request, data)
     except UploadRefused as refused:
         request.response.status_int = 400
-        return _page(_refill(request, form), failed=True, error=refused.message)
+        return _page(refilled(request, form), failed=True, error=refused.message)
     request.response.cache_control = "no-store"  # the receipt code is shown once, to this visitor
     return render_to_response("missing/submitted.html", {"code": format_code(code), "missing_request": missing_request},
                               request=request, response=request.response)

@@ -1,12 +1,12 @@
 """The public clue form on a published notice, and its thank-you page."""
 import colander
 import deform
-from pyramid.httpexceptions import HTTPSeeOther, HTTPTooManyRequests
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from ...i18n import _
-from ...schemas import make_form, submitted
+from ...schemas import make_form, refilled, submitted
 from ...schemas.sightings import sighting_schema
 from ...services import sightings
 from ...services.ratelimit import RateLimited
@@ -40,14 +40,14 @@ def _refused(request, form, message):
     return form.render()
 
 
-def _too_many(request, retry_after):
-    minutes = max(1, (retry_after + 59) // 60)
-    return HTTPTooManyRequests(
-        _("Many reports have been sent from this address. Please wait ${minutes} minutes and send it again. "
-          "If it is urgent, call ${police} now.",
-          mapping={"minutes": minutes, "police": request.registry["fallbacks"].police}),
-        headers={"Retry-After": str(retry_after)},
-    )
+def _too_many(request, form, retry_after):
+    """429 with what was typed kept, so it can be sent later without typing it again."""
+    request.response.status_int = 429
+    request.response.headers["Retry-After"] = str(retry_after)
+    return refilled(request, form), _(
+        "Many reports have been sent from this address. Please wait ${minutes} minutes and send it again. "
+        "If it is urgent, call ${police} now.",
+        mapping={"minutes": max(1, (retry_after + 59) // 60), "police": request.registry["fallbacks"].police})
 
 
 @view_config(route_name="sighting_new", renderer=TEMPLATE)
@@ -62,7 +62,8 @@ def sighting_new(context, request):
     try:
         sightings.count_attempt(request)
     except RateLimited as exc:
-        raise _too_many(request, exc.retry_after) from None
+        rendered, error = _too_many(request, form, exc.retry_after)
+        return dict(page, form=rendered, error=error)
     data, invalid = submitted(request, form)
     if invalid:
         return dict(page, form=invalid)

@@ -6,7 +6,6 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import deform
-import peppercorn
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
@@ -16,7 +15,7 @@ from ...i18n import _
 from ...localtime import local_time
 from ...models import TripPhoto
 from ...routes import id_from_matchdict
-from ...schemas import make_form, submitted
+from ...schemas import make_form, refilled, submitted
 from ...schemas.trips import trip_schema
 from ...services import trips
 from ...services.uploads import UploadRefused, check_photos, chosen_files
@@ -65,11 +64,6 @@ def _form(request):
     return make_form(request, trip_schema(), buttons=(deform.Button("start", _("Start the trip")),), focus="off")
 
 
-def _refill(request, form) -> str:
-    form.set_pstruct(peppercorn.parse(request.POST.items()))
-    return form.render()
-
-
 @view_config(route_name="trip_new", renderer="trips/new.html", request_method=("GET", "POST"))
 def trip_new(request):
     _private(request)
@@ -81,7 +75,7 @@ def trip_new(request):
     except trips.TripRefused as refused:
         request.response.status_int = refused.status
         request.response.headers["Retry-After"] = "3600"
-        return {"form": _refill(request, form), "error": refused.message}
+        return {"form": refilled(request, form), "error": refused.message}
     data, invalid = submitted(request, form)
     if invalid:
         return {"form": invalid, "failed": True}
@@ -95,7 +89,7 @@ def trip_new(request):
     except (trips.TripRefused, UploadRefused) as refused:
         request.tm.doom()  # files already written for it go again
         request.response.status_int = getattr(refused, "status", 400)
-        return {"form": _refill(request, form), "failed": True, "error": refused.message}
+        return {"form": refilled(request, form), "failed": True, "error": refused.message}
     links = [_share(request, started.trip, guardian.label, request.route_url("guard", token=token))
              for guardian, token in started.guardians]
     # The links are shown once, to this visitor: the database keeps only their hashes.
