@@ -214,6 +214,13 @@ def post_message(request, alarm: Alarm, text: str) -> AlarmMessage:
     return message
 
 
+def latest_location(dbsession, alarm: Alarm) -> AlarmLocation | None:
+    """The newest later position, read alone (the track can be long)."""
+    return dbsession.execute(
+        select(AlarmLocation).where(AlarmLocation.alarm_id == alarm.id).order_by(AlarmLocation.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
 def add_location(request, alarm: Alarm, lat, lon, accuracy_m=None, located_at=None) -> tuple[AlarmLocation, bool]:
     """Record where the sender is now; returns (row, merged).
 
@@ -226,9 +233,7 @@ def add_location(request, alarm: Alarm, lat, lon, accuracy_m=None, located_at=No
     if position is None:
         raise PositionRefused("latitude and longitude are required")
     flooding = not _count(request, "location", alarm, LOCATION_FLOOD)
-    newest = request.dbsession.execute(
-        select(AlarmLocation).where(AlarmLocation.alarm_id == alarm.id).order_by(AlarmLocation.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    newest = latest_location(request.dbsession, alarm)
     now = utcnow()
     if newest is not None and newest.located_at > position.located_at:
         # An older fix arriving late (a retried request): the newer one already stands.

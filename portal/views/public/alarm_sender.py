@@ -46,7 +46,7 @@ def updates_json(request, alarm, after_id: int = 0) -> dict:
 
 def _sms(request, alarm):
     fallback = request.registry["fallbacks"]
-    latest = alarm.locations[-1] if alarm.locations else alarm
+    latest = alarms.latest_location(request.dbsession, alarm) or alarm
     body = alarms.sms_body(request.localizer.translate(_("I need the police.")), lat=latest.lat, lon=latest.lon,
                            accuracy_m=latest.accuracy_m, located_at=latest.located_at, place=alarm.place)
     return fallback.sms_href(body, alarm.unit), fallback.sms_number(alarm.unit), body
