@@ -1,7 +1,7 @@
 """The public notice page: kind-specific fields, verification badge, share links, Open Graph,
 schema.org JSON-LD, the sighting and poster links, and robots hints."""
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
@@ -95,10 +95,11 @@ def test_verified_badge(testapp, dbsession, units):
     notice = make_notice(dbsession, units["county_a"], kind="missing_person")
     assert testapp.get(f"/notices/{notice.id}").html.select_one(".badge-verified") is None
     notice.verified_by_unit_id = units["city_a"].id
-    notice.verified_at = utcnow().replace(year=2026, month=3, day=14)
+    # 18:00 UTC is 02:00 the next day in Beijing: the badge shows the date people there lived it.
+    notice.verified_at = datetime(2026, 3, 14, 18, 0, tzinfo=UTC)
     dbsession.flush()
     badge = testapp.get(f"/notices/{notice.id}").html.select_one(".badge-verified")
-    assert badge.text.strip() == "Verified by City A on 2026-03-14"
+    assert badge.text.strip() == "Verified by City A on 2026-03-15"
 
 
 def test_missing_person_pages_carry_unavailable_after(testapp, dbsession, units):
