@@ -21,6 +21,8 @@ requires = [
     "Babel>=2.14",
     "Pillow>=10.3",
     "shapely>=2.0",
+    "multipart>=1.2,<3",  # streaming multipart parser: uploads go to disk part by part, refused mid-stream
+    "redis>=5.0",  # the shared rate-limit backend when several servers run (portal.ratelimit.backend = redis)
 ]
 
 tests_require = [

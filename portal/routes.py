@@ -4,7 +4,20 @@ from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .models import Alarm, Media, MissingPersonRequest, Notice, Officer, Sighting, Trip, TripGuardian, Unit
+from .models import (
+    Alarm,
+    Media,
+    MissingPersonRequest,
+    Notice,
+    Officer,
+    Sighting,
+    Tip,
+    TipAttachment,
+    TipCategory,
+    Trip,
+    TripGuardian,
+    Unit,
+)
 from .security.permissions import ROLE_PERMISSIONS, Role, scoped_acl
 from .services.links import TOKEN_PATTERN, token_hash
 
@@ -173,6 +186,37 @@ class StaffAlarmPhotoContext:
         self.__acl__ = scoped_acl(self.alarm.unit.ancestor_codes, roles=[Role.DISPATCHER])
 
 
+class TipContext:
+    """A tip: moderators and handlers of its receiving unit or a unit above it. Only the assigned
+    handler works it and sees the reporter's contact (services/tip_handling.py checks that)."""
+
+    def __init__(self, request):
+        self.tip = _load(request, Tip, options=[joinedload(Tip.unit), joinedload(Tip.category)])
+        self.__acl__ = scoped_acl(self.tip.unit.ancestor_codes, roles=[Role.MODERATOR, Role.HANDLER])
+
+
+class TipMediaContext:
+    """A file sent with a tip: the officers who may open the tip see its re-encoded copy."""
+
+    def __init__(self, request):
+        self.media = _load(request, Media)
+        self.attachment = request.dbsession.execute(
+            select(TipAttachment).where(TipAttachment.media_id == self.media.id).options(joinedload(TipAttachment.tip))
+        ).scalar_one_or_none()
+        if self.attachment is None:
+            raise HTTPNotFound()
+        self.tip = self.attachment.tip
+        self.__acl__ = scoped_acl(self.tip.unit.ancestor_codes, roles=[Role.MODERATOR, Role.HANDLER])
+
+
+class TipCategoryContext(StaffRoot):
+    """One tip category: categories are the same province-wide, so any administrator edits them."""
+
+    def __init__(self, request):
+        super().__init__(request)
+        self.category = _load(request, TipCategory, options=[selectinload(TipCategory.questions)])
+
+
 def includeme(config):
     config.add_static_view("static", "portal:static", cache_max_age=3600)
 
@@ -187,6 +231,8 @@ def includeme(config):
     config.add_route("missing_new", "/missing/new")
     config.add_route("units_geo", "/units.geojson")
     config.add_route("status", "/status")
+    config.add_route("status_reply", "/status/reply")  # a tip's reporter answers (code in the POST body)
+    config.add_route("tips_new", "/tips/new")
     config.add_route("feed_atom", "/feeds/notices.atom")
     config.add_route("feed_cap", "/feeds/notices.cap.atom")
     config.add_route("media", r"/media/{id:\d+}/{variant:public|thumb}")
@@ -245,3 +291,11 @@ def includeme(config):
     config.add_route("staff_alarm", r"/staff/alarms/{id:\d+}", factory=StaffAlarmContext)
     config.add_route("staff_alarm_updates", r"/staff/alarms/{id:\d+}/updates", factory=StaffAlarmContext)
     config.add_route("staff_alarm_photo", r"/staff/alarms/photos/{id:\d+}", factory=StaffAlarmPhotoContext)
+    config.add_route("staff_tips", "/staff/tips", factory=StaffRoot)
+    config.add_route("staff_tip", r"/staff/tips/{id:\d+}", factory=TipContext)
+    config.add_route("staff_tip_media", r"/staff/tips/media/{id:\d+}", factory=TipMediaContext)
+    config.add_route("staff_categories", "/staff/categories", factory=StaffRoot)
+    config.add_route("staff_category_new", "/staff/categories/new", factory=StaffRoot)
+    config.add_route("staff_category", r"/staff/categories/{id:\d+}", factory=TipCategoryContext)
+    config.add_route("staff_stats", "/staff/stats", factory=StaffRoot)
+    config.add_route("staff_stats_csv", "/staff/stats.csv", factory=StaffRoot)

@@ -48,6 +48,22 @@ DEFAULTS = {
     "portal.trip.escalate_minutes": "15",  # an overdue trip nobody answered raises an alarm after this
     "portal.trip.retention_days": "7",  # track points and photos of ended trips are deleted after this
     "portal.trip.expire_hours": "24",  # an active trip silent this long past its arrival time expires
+    # Tips (issue 4): limits stated on the form, enforced while the upload streams in.
+    "portal.tip.rate_per_hour": "10",  # tips one address may send per hour (with proof of work)
+    "portal.tip.nojs_rate_per_hour": "3",  # ... and without it (a browser without JavaScript)
+    "portal.tip.reply_rate_per_hour": "30",  # /status replies per address and per receipt
+    "portal.tip.max_files": "10",
+    "portal.tip.max_photo_mb": "15",
+    "portal.tip.max_video_mb": "250",
+    "portal.tip.max_audio_mb": "50",
+    "portal.tip.max_total_mb": "300",  # the whole request body
+    "portal.tip.old_capture_hours": "24",  # a photo shot longer before its upload is flagged
+    # Proof of work instead of a CAPTCHA: leading zero bits a browser must find; without JavaScript
+    # the form must have been open this long instead (and the stricter no-JS limit applies).
+    "portal.pow.bits": "16",
+    "portal.pow.min_fill_seconds": "3",
+    "portal.ratelimit.backend": "memory",  # or "redis" for several servers
+    "portal.ratelimit.redis_url": "redis://127.0.0.1:6379/0",
     "portal.cap_sender": "",  # CAP <sender>; empty: safety-portal@<the site's host name>
     "jinja2.directories": "portal:../templates",
     "jinja2.i18n.domain": "portal",

@@ -13,6 +13,9 @@ from portal.models import (
     Notice,
     Officer,
     Sighting,
+    Tip,
+    TipCategory,
+    TipQuestion,
     Trip,
     TripGuardian,
     Unit,
@@ -171,3 +174,29 @@ class FakeClock:
 
     def __call__(self):
         return self.now
+
+
+def make_category(dbsession, slug=None, questions=(), danger=False, **kw) -> TipCategory:
+    """A tip category; questions are dicts of TipQuestion fields (key, kind, required, labels, choices...)."""
+    slug = slug or f"cat-{next(_counter)}"
+    names = kw.pop("names", {"zh_CN": f"类别{slug}", "en": f"Category {slug}", "ug": f"Category {slug}"})
+    category = TipCategory(slug=slug, names=names, descriptions=kw.pop("descriptions", {}), danger=danger, **kw)
+    for position, fields in enumerate(questions):
+        fields = dict(fields)
+        fields.setdefault("labels", {"zh_CN": fields["key"], "en": fields["key"]})
+        category.questions.append(TipQuestion(position=position, **fields))
+    dbsession.add(category)
+    dbsession.flush()
+    return category
+
+
+def make_tip(dbsession, unit, category=None, cipher=None, contact=None, minutes_ago=0, **kw) -> Tip:
+    """A tip as the public form leaves it (state received unless given); contact is sealed like the service does."""
+    category = category or make_category(dbsession)
+    created = utcnow() - timedelta(minutes=minutes_ago)
+    kw.setdefault("description", "Someone sells fake medicine behind the market every evening.")
+    tip = Tip(category=category, unit=unit, created_at=created, updated_at=created,
+              contact=cipher.encrypt(contact, "tip.contact") if contact else None, **kw)
+    dbsession.add(tip)
+    dbsession.flush()
+    return tip

@@ -15,6 +15,16 @@ from .receipt import Receipt  # noqa: F401
 from .search import NoticeSearch  # noqa: F401  (also keeps the search index in step)
 from .sighting import Sighting  # noqa: F401
 from .site import PublicGeneration  # noqa: F401
+from .tip import (  # noqa: F401
+    Tip,
+    TipAnswer,
+    TipAttachment,
+    TipCategory,
+    TipLink,
+    TipMessage,
+    TipQuestion,
+    TipReward,
+)
 from .trip import Trip, TripGuardian, TripPhoto, TripPoint  # noqa: F401
 from .unit import Unit  # noqa: F401
 

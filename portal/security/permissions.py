@@ -10,6 +10,8 @@ class Permission(enum.StrEnum):
     MANAGE_UNITS = "manage-units"
     MANAGE_OFFICERS = "manage-officers"
     VIEW_AUDIT = "view-audit"
+    MANAGE_CATEGORIES = "manage-categories"  # tip categories and their questions
+    VIEW_STATS = "view-stats"  # tip statistics of the officer's unit and the units below it
 
 
 class Role(enum.StrEnum):
@@ -20,8 +22,8 @@ class Role(enum.StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.MODERATOR: frozenset({Permission.STAFF, Permission.MODERATE}),
-    Role.HANDLER: frozenset({Permission.STAFF, Permission.HANDLE}),
+    Role.MODERATOR: frozenset({Permission.STAFF, Permission.MODERATE, Permission.VIEW_STATS}),
+    Role.HANDLER: frozenset({Permission.STAFF, Permission.HANDLE, Permission.VIEW_STATS}),
     Role.DISPATCHER: frozenset({Permission.STAFF, Permission.DISPATCH}),
     Role.ADMIN: frozenset(
         {
@@ -29,6 +31,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_UNITS,
             Permission.MANAGE_OFFICERS,
             Permission.VIEW_AUDIT,
+            Permission.MANAGE_CATEGORIES,
+            Permission.VIEW_STATS,
         }
     ),
 }

@@ -3,4 +3,4 @@ application at start-up rather than at the first request that uses it."""
 
 
 def includeme(config):
-    from . import alarms, missing, notices, sightings, trips  # noqa: F401
+    from . import alarms, missing, notices, sightings, tips, trips  # noqa: F401

@@ -89,6 +89,32 @@ def insert_rows(connection, revision):
             "INSERT INTO sightings (notice_id, unit_id, state, place, lat, lon, text, reason, created_at, updated_at)"
             " VALUES (:n, :u, 'received', '桥下', 39.9, 116.4, '看见了', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
             {"n": notice_id, "u": unit_id})
+    if revision >= "0008":  # tips with an answer, a message and a reward
+        connection.execute(text(
+            "INSERT INTO tip_categories (slug, position, names, descriptions, danger, retired, created_at, updated_at)"
+            " VALUES ('migration-test', 99, '{\"zh_CN\": \"测试\"}', '{}', false, false, CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP)"))
+        category_id = connection.execute(
+            text("SELECT id FROM tip_categories WHERE slug = 'migration-test'")).scalar_one()
+        connection.execute(text(
+            "INSERT INTO tip_questions (category_id, key, position, kind, required, labels, choices, danger_values,"
+            " retired) VALUES (:c, 'q', 0, 'text', false, '{}', '[]', '[]', false)"), {"c": category_id})
+        connection.execute(text(
+            "INSERT INTO tips (category_id, unit_id, state, description, place, danger, flagged, reason, created_at,"
+            " updated_at, version) VALUES (:c, :u, 'received', '有人卖枪', '', false, false, '', CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP, 1)"), {"c": category_id, "u": unit_id})
+        tip_id = connection.execute(text("SELECT id FROM tips")).scalar_one()
+        connection.execute(text(
+            "INSERT INTO tip_answers (tip_id, question_id, value) SELECT :t, id, 'x' FROM tip_questions"
+            " WHERE category_id = :c"), {"t": tip_id, "c": category_id})
+        connection.execute(text(
+            "INSERT INTO tip_messages (tip_id, author, internal, body, created_at) VALUES (:t, 'reporter', false,"
+            " '补充', CURRENT_TIMESTAMP)"), {"t": tip_id})
+        officer_id = connection.execute(text("SELECT id FROM officers")).scalar_one()
+        connection.execute(text(
+            "INSERT INTO tip_rewards (tip_id, state, amount, reason, decision_reason, proposed_by_id, proposed_at,"
+            " version) VALUES (:t, 'proposed', 500, 'useful', '', :o, CURRENT_TIMESTAMP, 1)"),
+            {"t": tip_id, "o": officer_id})
 
 
 def test_every_revision_goes_down_and_up_with_rows_present(empty_engine):
@@ -97,9 +123,11 @@ def test_every_revision_goes_down_and_up_with_rows_present(empty_engine):
     for index, revision in enumerate(all_revisions):
         migrate(empty_engine, revision)
         with empty_engine.begin() as connection:
-            for table in ("notice_search", "sightings", "missing_requests", "missing_person_details", "media", "notices", "audit_events", "officer_roles",
-                          "officers", "units"):
-                if inspect(connection).has_table(table):
+            for table in ("tip_rewards", "tip_messages", "tip_answers", "tips", "tip_questions",
+                          "tip_categories WHERE slug = 'migration-test'", "notice_search", "sightings",
+                          "missing_requests", "missing_person_details", "media", "notices", "audit_events",
+                          "officer_roles", "officers", "units"):
+                if inspect(connection).has_table(table.split()[0]):
                     connection.execute(text(f"DELETE FROM {table}"))
             insert_rows(connection, revision)
         below = all_revisions[index - 1] if index else "base"
