@@ -6,6 +6,7 @@ class Permission(enum.StrEnum):
     STAFF = "staff"  # any signed-in officer: dashboard, own account
     MODERATE = "moderate"  # review public content in the unit's queues
     HANDLE = "handle"  # work assigned tips, see protected reporter contact
+    WORK_TIPS = "work-tips"  # open the unit's tip queue and its tips (moderators and handlers)
     DISPATCH = "dispatch"  # take alarms, verify missing-person requests
     MANAGE_UNITS = "manage-units"
     MANAGE_OFFICERS = "manage-officers"
@@ -22,8 +23,8 @@ class Role(enum.StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.MODERATOR: frozenset({Permission.STAFF, Permission.MODERATE, Permission.VIEW_STATS}),
-    Role.HANDLER: frozenset({Permission.STAFF, Permission.HANDLE, Permission.VIEW_STATS}),
+    Role.MODERATOR: frozenset({Permission.STAFF, Permission.MODERATE, Permission.WORK_TIPS, Permission.VIEW_STATS}),
+    Role.HANDLER: frozenset({Permission.STAFF, Permission.HANDLE, Permission.WORK_TIPS, Permission.VIEW_STATS}),
     Role.DISPATCHER: frozenset({Permission.STAFF, Permission.DISPATCH}),
     Role.ADMIN: frozenset(
         {

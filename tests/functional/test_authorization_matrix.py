@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from portal.models import AlarmMessage
+from portal.models import AlarmMessage, TipAttachment
 from tests.factories import (
     make_alarm,
     make_missing_request,
@@ -14,6 +14,7 @@ from tests.factories import (
     make_officer,
     make_photo,
     make_sighting,
+    make_tip,
     make_units,
 )
 from tests.functional.helpers import login
@@ -33,6 +34,9 @@ NOBODY = {actor: 403 for actor in ACTORS} | {"anonymous": 303}
 MODERATORS = dict(NOBODY, moderator=200, unrelated_moderator=200)  # lists are scoped in the query
 MODERATORS_OF_CITY_A = dict(NOBODY, moderator=200)
 DISPATCHERS = dict(NOBODY, dispatcher=200)
+TIP_WORKERS = dict(NOBODY, moderator=200, handler=200, unrelated_moderator=200)  # the queue is scoped in the query
+TIP_WORKERS_OF_CITY_A = dict(NOBODY, moderator=200, handler=200)
+STATS_READERS = dict(EVERY_OFFICER, dispatcher=403)  # each sees their own unit's figures
 
 MATRIX = {
     "/staff": EVERY_OFFICER,
@@ -59,6 +63,14 @@ MATRIX = {
     "/staff/alarms/{alarm_a}/updates": DISPATCHERS,
     "/staff/alarms/photos/{alarm_photo}": DISPATCHERS,  # a photo sent in alarm_a's thread
     "/staff/sightings/{sighting_a}/photo": MODERATORS_OF_CITY_A,
+    "/staff/tips": TIP_WORKERS,
+    "/staff/tips/{tip_a}": TIP_WORKERS_OF_CITY_A,
+    "/staff/tips/media/{tip_photo}": TIP_WORKERS_OF_CITY_A,
+    "/staff/categories": ADMINS_ONLY,
+    "/staff/categories/new": ADMINS_ONLY,
+    "/staff/categories/{category}": ADMINS_ONLY,  # categories are the same province-wide
+    "/staff/stats": STATS_READERS,
+    "/staff/stats.csv": STATS_READERS,
 }
 
 
@@ -87,6 +99,10 @@ def world(dbsession, registry):
            "sighting_a": make_sighting(dbsession, published,
                                        media=make_photo(dbsession, registry["media_store"])).id}
     ids["alarm_photo"] = make_photo(dbsession, registry["media_store"]).id
+    tip_a = make_tip(dbsession, units["city_a"])
+    ids["tip_a"], ids["category"] = tip_a.id, tip_a.category_id
+    ids["tip_photo"] = make_photo(dbsession, registry["media_store"]).id
+    dbsession.add(TipAttachment(tip_id=tip_a.id, media_id=ids["tip_photo"]))
     dbsession.add(AlarmMessage(alarm_id=ids["alarm_a"], sender="public", media_id=ids["alarm_photo"]))
     dbsession.flush()
     return officers, ids
