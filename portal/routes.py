@@ -233,6 +233,7 @@ def includeme(config):
     config.add_route("status", "/status")
     config.add_route("status_reply", "/status/reply")  # a tip's reporter answers (code in the POST body)
     config.add_route("tips_new", "/tips/new")
+    config.add_route("tip_route", "/tips/route")  # which unit a point goes to, for the tip form's script
     config.add_route("feed_atom", "/feeds/notices.atom")
     config.add_route("feed_cap", "/feeds/notices.cap.atom")
     config.add_route("media", r"/media/{id:\d+}/{variant:public|thumb}")

@@ -200,3 +200,11 @@ def make_tip(dbsession, unit, category=None, cipher=None, contact=None, minutes_
     dbsession.add(tip)
     dbsession.flush()
     return tip
+
+
+def solve_pow(challenge_value: str) -> str:
+    """The nonce for a proof-of-work challenge, as static/js/pow.js finds it. In a WebTest form:
+    ``form["pow_nonce"] = solve_pow(form["pow_challenge"].value)`` (tests use 4 bits: instant)."""
+    from portal.services.pow import solve
+
+    return solve(challenge_value)

@@ -100,6 +100,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tip_answers')),
     sa.UniqueConstraint('tip_id', 'question_id', name='uq_tip_answers_tip_question')
     )
+    with op.batch_alter_table('tip_answers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tip_answers_question_id'), ['question_id'], unique=False)
+
     op.create_table('tip_links',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tip_id', sa.Integer(), nullable=False),
@@ -200,6 +203,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_tip_links_linked_tip_id'))
 
     op.drop_table('tip_links')
+    with op.batch_alter_table('tip_answers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tip_answers_question_id'))
+
     op.drop_table('tip_answers')
     with op.batch_alter_table('tips', schema=None) as batch_op:
         batch_op.drop_index('ix_tips_state_queue')

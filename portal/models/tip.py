@@ -148,7 +148,8 @@ class TipAnswer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"))
-    question_id: Mapped[int] = mapped_column(ForeignKey("tip_questions.id"))
+    # Indexed: a category's page asks whether tips answered a question (its key is then fixed).
+    question_id: Mapped[int] = mapped_column(ForeignKey("tip_questions.id"), index=True)
     value: Mapped[str] = mapped_column(Text)
 
     tip: Mapped[Tip] = relationship(back_populates="answers")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..demo import data, pictures
+from ..demo import tips as demo_tips
 from ..models import Media, MissingPersonDetails, MissingPersonRequest, Notice, Officer, Receipt, Sighting, Unit
 from ..models.meta import utcnow
 from ..models.notice import NOTICE_KINDS
@@ -45,6 +46,8 @@ class SeedReport:
         (username, data.DEMO_PASSWORD, roles, unit) for username, _name, unit, roles in data.OFFICERS
     ])
     receipts: list = field(default_factory=lambda: demo_receipt_codes())
+    tip_receipts: list = field(default_factory=lambda: demo_tips.receipt_codes())
+    tips_added: int = 0
 
 
 def demo_receipt_codes() -> list[str]:
@@ -53,9 +56,11 @@ def demo_receipt_codes() -> list[str]:
 
 
 def seed(dbsession, media_store, cipher: FieldCipher, hasher: ReceiptHasher, now=None) -> SeedReport:
-    if dbsession.execute(select(Unit.id).where(Unit.code == data.PROVINCE[0])).first():
-        return SeedReport(created=False)
     now = now or utcnow()
+    if dbsession.execute(select(Unit.id).where(Unit.code == data.PROVINCE[0])).first():
+        # A demo database made before tips existed gets its demo tips once, later.
+        added = 0 if demo_tips.seeded(dbsession) else _tips(dbsession, media_store, cipher, hasher, now)
+        return SeedReport(created=False, tips_added=added)
     rng = random.Random(2026)  # the same demo every time
     units = _units(dbsession)
     for username, display_name, unit_code, roles in data.OFFICERS:
@@ -67,7 +72,12 @@ def seed(dbsession, media_store, cipher: FieldCipher, hasher: ReceiptHasher, now
     _waiting_requests(dbsession, media_store, rng, cipher, hasher, units, now)
     _sightings(dbsession, rng, cipher, units, now)
     audit.append(dbsession, "demo.seeded", actor="system", reason=f"{len(units)} units, {count} notices")
-    return SeedReport(created=True)
+    return SeedReport(created=True, tips_added=_tips(dbsession, media_store, cipher, hasher, now))
+
+
+def _tips(dbsession, media_store, cipher, hasher, now) -> int:
+    units = {u.code: u for u in dbsession.execute(select(Unit)).scalars()}
+    return demo_tips.seed_tips(dbsession, media_store, cipher, hasher, units, now)
 
 
 def _units(dbsession) -> dict[str, Unit]:
@@ -229,6 +239,11 @@ def print_report(report: SeedReport, out=sys.stdout) -> None:
     print("Demo receipt codes of families' requests, to try /status:", file=out)
     for code, state in zip(report.receipts, [state for state, _unit in WAITING_REQUESTS], strict=True):
         print(f"  {format_code(code)}  ({state})", file=out)
+    if report.tips_added and not report.created:
+        print(f"\n{report.tips_added} demo tips added.", file=out)
+    print("Demo receipt codes of tips, to try /status:", file=out)
+    for code in report.tip_receipts:
+        print(f"  {format_code(code)}", file=out)
     print(file=out)
 
 

@@ -1,6 +1,7 @@
 """Pyramid 2 security policy: the session names the officer, the officer's roles in their unit
 become principals, and context ACLs decide."""
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.request import RequestLocalCache
 from sqlalchemy import select
 
 from ..models import Officer
@@ -12,8 +13,20 @@ SESSION_KEY = "officer_id"
 class PortalSecurityPolicy:
     def __init__(self):
         self.helper = ACLHelper()
+        # Pyramid asks for the identity at every permission check (a staff page makes a dozen: the
+        # navigation alone); it is read once per request and session state (sign-in, sign-out,
+        # a changed second factor) and kept for the rest of the request.
+        self._identities = RequestLocalCache()
 
     def identity(self, request):
+        key = (request.session.get(SESSION_KEY), request.session.get("auth_epoch"))
+        cached = self._identities.get(request)
+        if cached is self._identities.NO_VALUE or cached[0] != key:
+            cached = (key, self._load_identity(request))
+            self._identities.set(request, cached)
+        return cached[1]
+
+    def _load_identity(self, request):
         officer_id = request.session.get(SESSION_KEY)
         if officer_id is None:
             return None

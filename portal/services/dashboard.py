@@ -5,7 +5,7 @@ from ..i18n import _
 from ..models import MissingPersonRequest, Notice, Officer, Sighting, Unit
 from ..models.meta import utcnow
 from ..security.policy import permissions_of
-from . import alarm_dispatch
+from . import alarm_dispatch, tip_queue
 from .scope import in_scope_clause
 
 
@@ -32,6 +32,12 @@ def queue_counts(dbsession, officer) -> list[dict]:
         queues.append({"label": _("Sightings received"), "url": "staff_sightings",
                        "count": _count_in_scope(dbsession, officer, Sighting, Sighting.unit_id,
                                                 Sighting.state == "received")})
+    if "moderate" in granted:
+        queues.append({"label": _("Tips waiting for triage"), "url": "staff_tips", "query": {"state": "received"},
+                       "count": tip_queue.waiting_count(dbsession, officer)})
+    if "handle" in granted:
+        queues.append({"label": _("Tips assigned to you"), "url": "staff_tips", "query": {"mine": "1"},
+                       "count": tip_queue.assigned_count(dbsession, officer)})
     if "dispatch" in granted:
         queues.append({"label": _("Open alarms"), "url": "staff_alarms",
                        "count": alarm_dispatch.open_count(dbsession, officer)})

@@ -49,6 +49,17 @@ class LocalMediaStore:
                 os.unlink(tmp)
             raise
 
+    def put_file(self, path: str, sha: str, suffix: str, new_keys: list | None = None) -> tuple[str, str, int]:
+        """Move a file already under this directory (a streamed upload, hashed as it arrived: see
+        services/upload_stream.py) into place instead of copying it; same result as put_stream."""
+        key = f"{sha[:2]}/{sha[2:4]}/{sha}{suffix}"
+        size = os.path.getsize(path)
+        os.makedirs(os.path.dirname(self.path(key)), exist_ok=True)
+        if new_keys is not None and not self.exists(key):
+            new_keys.append(key)
+        os.replace(path, self.path(key))
+        return key, sha, size
+
     def put_bytes(self, data: bytes, suffix: str, new_keys: list | None = None) -> tuple[str, str, int]:
         return self.put_stream(io.BytesIO(data), suffix, new_keys)
 

@@ -1,4 +1,8 @@
 """Rate limits for public forms, receipt look-ups and sign-in."""
+import hashlib
+import hmac
+import logging
+import secrets
 import threading
 import time
 from collections import deque
@@ -55,6 +59,100 @@ class MemoryRateLimiter:
         # Still too many live keys (a flood from many addresses): forget the oldest ones first.
         while len(self._hits) > self._max_keys:
             del self._hits[next(iter(self._hits))]
+
+
+# One round trip, atomic: drop what left the window, count this attempt (refused ones count too, like
+# the memory limiter), keep only the newest limit+1 (enough to decide, bounded under a flood), and
+# let the key expire with its window. ARGV[1] < 0: use the Redis server's clock, the same for all
+# application servers.
+_HIT_SCRIPT = """
+local now = tonumber(ARGV[1])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local window, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(limit + 2))
+redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+return redis.call('ZCARD', KEYS[1])
+"""
+_RETRY_SCRIPT = """
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #oldest == 0 then return '' end
+local now = tonumber(ARGV[1])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+return tostring(tonumber(oldest[2]) - now)
+"""
+log = logging.getLogger(__name__)
+
+
+@implementer(IRateLimiter)
+class RedisRateLimiter:
+    """The same sliding window in Redis (a sorted set of attempt times per key), shared by several
+    application servers. Key names are keyed hashes: a limit keyed by an address or a receipt never
+    puts it into Redis in clear. When Redis does not answer, attempts are let through and the failure
+    is logged: an outage of the limiter must not stop people from reporting. After a failure Redis is
+    left alone for `pause` seconds, so requests do not each wait for a dead server."""
+
+    def __init__(self, client, key_secret: bytes, clock=None, prefix: str = "portal:rl:", pause: float = 5.0):
+        self._client = client
+        self._key_secret = key_secret
+        self._clock = clock  # None: the Redis server's clock
+        self._prefix = prefix
+        self._pause = pause
+        self._down_until = 0.0
+        self._hit = client.register_script(_HIT_SCRIPT)
+        self._oldest_age = client.register_script(_RETRY_SCRIPT)
+
+    @classmethod
+    def from_settings(cls, settings) -> "RedisRateLimiter":
+        import redis  # only needed by deployments that choose this backend
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        client = redis.Redis.from_url(settings["portal.ratelimit.redis_url"], socket_timeout=1,
+                                      socket_connect_timeout=1, health_check_interval=30,
+                                      retry=Retry(NoBackoff(), 1))  # one quick retry, not seconds of backoff
+        key_secret = hmac.new(settings["portal.session_secret"].encode("utf-8"),
+                              b"portal.ratelimit.redis-key-names.v1", hashlib.sha256).digest()
+        return cls(client, key_secret)
+
+    def redis_key(self, key: str) -> str:
+        return self._prefix + hmac.new(self._key_secret, key.encode("utf-8"), hashlib.sha256).hexdigest()[:40]
+
+    def _now(self) -> float:
+        return -1.0 if self._clock is None else float(self._clock())
+
+    def _call(self, function, *args, **kw):
+        """function's answer, or None when Redis is down (logged once per outage)."""
+        if time.monotonic() < self._down_until:
+            return None
+        try:
+            return function(*args, **kw)
+        except Exception as exc:  # redis.RedisError and socket errors alike
+            self._down_until = time.monotonic() + self._pause
+            log.error("rate limiter: Redis did not answer (%s); attempts are let through for %s s",
+                      type(exc).__name__, self._pause)
+            return None
+
+    def hit(self, key: str, limit: int, window: float) -> bool:
+        count = self._call(self._hit, keys=[self.redis_key(key)],
+                           args=[repr(self._now()), repr(float(window)), int(limit), secrets.token_hex(8)])
+        return count is None or int(count) <= limit
+
+    def retry_after(self, key: str, window: float) -> int:
+        age = self._call(self._oldest_age, keys=[self.redis_key(key)], args=[repr(self._now())])
+        if age in (b"", "", None):
+            return 0
+        return max(1, int(float(age) + window) + 1)
+
+    def reset(self, key: str) -> None:
+        self._call(self._client.delete, self.redis_key(key))
 
 
 class RateLimited(Exception):

@@ -5,15 +5,17 @@ from pyramid.response import FileResponse
 PRIVATE = "private, no-store"
 
 
-def copy_response(request, media, *, thumb: bool = False, cache_control: str = PRIVATE) -> FileResponse:
+def copy_response(request, media, *, thumb: bool = False, cache_control: str = PRIVATE,
+                  content_type: str = "image/jpeg") -> FileResponse:
     """The re-encoded public copy (or its thumbnail) of `media`; 404 when there is none. Callers have
-    already decided who may see it; the default keeps it out of every shared cache."""
+    already decided who may see it; the default keeps it out of every shared cache. A cleaned video
+    copy (tips) passes its own content type."""
     key = None
     if media is not None:
         key = media.thumb_key if thumb else media.public_key
     store = request.registry["media_store"]
     if key is None or not store.exists(key):
         raise HTTPNotFound()
-    response = FileResponse(store.path(key), request=request, content_type="image/jpeg")
+    response = FileResponse(store.path(key), request=request, content_type=content_type)
     response.cache_control = cache_control
     return response

@@ -41,6 +41,8 @@ UPLOAD_PATHS = (
     (re.compile(r"/missing/new"), 122 * 1024 * 1024),  # eight photos of up to 15 MB each
     (re.compile(r"/trips/(new|[A-Za-z0-9_-]{43}/photos)"), 61 * 1024 * 1024),  # four photos of up to 15 MB each
     (re.compile(r"/alarm/[A-Za-z0-9_-]{43}/photos"), 16 * 1024 * 1024),  # one photo of up to 15 MB
+    # Tip files stream to disk as they arrive (services/upload_stream.py): sized from the settings.
+    (re.compile(r"/tips/new|/status/reply"), "portal.tip.max_total_mb"),
 )
 
 
@@ -50,6 +52,8 @@ def limit_form_size(event):
     request = event.request
     limit = int(request.registry.settings["portal.max_form_bytes"])
     limit = next((size for path, size in UPLOAD_PATHS if path.fullmatch(request.path)), limit)
+    if isinstance(limit, str):  # a setting in MB (upload_stream keeps such forms without files small)
+        limit = int(float(request.registry.settings[limit]) * 1024 * 1024)
     if request.content_length is not None and request.content_length > limit:
         raise HTTPRequestEntityTooLarge()
 

@@ -325,7 +325,7 @@ def test_staff_nav_and_dashboard_counts(testapp, dbsession, registry, units):
     counts = {li.select_one("a").text.strip(): li.select_one(".count").text for li in page.html.select(".queues li")
               if li.select_one("a")}
     assert counts == {"Notices waiting for review": "1", "Sightings received": "1",
-                      "Missing-person requests waiting": "2", "Open alarms": "1"}
+                      "Missing-person requests waiting": "2", "Open alarms": "1", "Tips waiting for triage": "0"}
     nav = {a.text: a["href"] for a in page.html.select(".staff-nav a")}
     assert nav["Notices"] == "/staff/notices" and nav["Missing-person requests"] == "/staff/missing"
     assert nav["Sightings"] == "/staff/sightings" and nav["Alarms"] == "/staff/alarms"

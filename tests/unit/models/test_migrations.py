@@ -140,3 +140,30 @@ def test_every_revision_goes_down_and_up_with_rows_present(empty_engine):
     with empty_engine.begin() as connection:
         insert_rows(connection, all_revisions[-1])
         assert connection.execute(text("SELECT count(*) FROM notices")).scalar_one() == 1
+
+
+def test_default_tip_categories_go_down_only_while_no_tip_uses_them(empty_engine):
+    """0009 writes the ten default categories; its downgrade leaves a default that a tip uses (the tip
+    keeps its category and answers), and upgrading again leaves that row as it is."""
+    migrate(empty_engine, "0009")
+    with empty_engine.begin() as connection:
+        slugs = connection.execute(text("SELECT slug FROM tip_categories ORDER BY position")).scalars().all()
+        assert len(slugs) == 10 and slugs[0] == "organized-crime" and slugs[-1] == "other"
+        insert_rows(connection, "0008")  # a unit, an officer and a tip in category 'migration-test'
+        connection.execute(text("UPDATE tips SET category_id = (SELECT id FROM tip_categories WHERE slug = 'drugs')"))
+        connection.execute(text("UPDATE tip_categories SET names = '{\"zh_CN\": \"改过的名字\"}' WHERE slug = 'drugs'"))
+    migrate(empty_engine, "0008", downgrade=True)
+    with empty_engine.connect() as connection:
+        left = connection.execute(text("SELECT slug FROM tip_categories ORDER BY slug")).scalars().all()
+        assert left == ["drugs", "migration-test"]
+        assert connection.execute(text(
+            "SELECT count(*) FROM tip_questions q JOIN tip_categories c ON c.id = q.category_id"
+            " WHERE c.slug = 'drugs'")).scalar_one() == 2
+    migrate(empty_engine, "0009")
+    with empty_engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT c.slug, c.names, (SELECT count(*) FROM tip_questions q WHERE q.category_id = c.id)"
+            " FROM tip_categories c")).all()
+        assert len(rows) == 11
+        drugs = next(r for r in rows if r[0] == "drugs")
+        assert "改过的名字" in str(drugs[1]) and drugs[2] == 2  # as the administrators left it, not doubled

@@ -97,3 +97,42 @@ def test_seed_fills_the_dispatchers_and_moderators_queues(dbsession, registry):
     sightings = dbsession.execute(select(Sighting)).scalars().all()
     assert len(sightings) == len(seed_demo.SIGHTINGS)
     assert all(s.notice.state == "published" and s.unit.path.startswith("/139900/139910/") for s in sightings)
+
+
+def test_seed_fills_the_tip_queue_and_statistics_once(dbsession, registry):
+    from portal.demo import tips as demo_tips
+    from portal.models import Receipt, Tip, TipAnswer, TipMessage, TipReward
+    from portal.services import receipts
+
+    report = seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"], registry["receipt_hasher"])
+    tips = dbsession.execute(select(Tip)).scalars().all()
+    assert report.tips_added == len(tips) == len(demo_tips.TIPS)
+    assert {t.category.slug for t in tips} >= {"drugs", "fraud", "guns", "other"}
+    assert {t.state for t in tips} == {"received", "triaged", "assigned", "in_progress", "closed"}
+    assert len({t.unit.code for t in tips}) >= 6
+    assert all(t.triaged_at for t in tips if t.state != "received")
+    assert all(t.closed_at and t.outcome for t in tips if t.state == "closed")
+    assert all(t.danger for t in tips if t.category.slug in ("guns", "explosives"))
+    assert dbsession.execute(select(func.count()).select_from(TipAnswer)).scalar_one() > 40
+    messages = dbsession.execute(select(TipMessage)).scalars().all()
+    assert any(m.internal for m in messages) and any(m.author == "reporter" for m in messages)
+    assert [t for t in tips if t.flagged][0].attachments[0].flags == "old-capture"
+    assert {r.state for r in dbsession.execute(select(TipReward)).scalars()} == {"approved", "proposed"}
+    # Contacts are sealed; the printed receipt codes open demo tips on /status.
+    sealed = [t for t in tips if t.contact]
+    assert sealed and all('"phone"' not in t.contact for t in sealed)
+    assert '"phone": "13' in registry["field_cipher"].decrypt(sealed[0].contact, "tip.contact")
+    found = {receipts.lookup(dbsession, registry["receipt_hasher"], code).subject_id
+             for code in demo_tips.receipt_codes()}
+    assert found <= {t.id for t in tips} and len(found) == demo_tips.RECEIPT_TIPS
+    assert dbsession.execute(select(func.count()).where(Receipt.subject_type == "tip")).scalar_one() == 3
+    out = io.StringIO()
+    seed_demo.print_report(report, out)
+    printed = out.getvalue()
+    assert "Demo receipt codes of tips" in printed
+    assert not any(registry["field_cipher"].decrypt(t.contact, "tip.contact").split('"phone": "')[1][:11] in printed
+                   for t in sealed)
+    # Seeding again adds nothing; a demo database from before tips gets them once.
+    assert seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"],
+                          registry["receipt_hasher"]).tips_added == 0
+    assert dbsession.execute(select(func.count()).select_from(Tip)).scalar_one() == len(tips)

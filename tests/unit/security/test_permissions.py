@@ -41,6 +41,6 @@ def test_every_role_has_staff_and_only_admins_manage():
     for role, granted in ROLE_PERMISSIONS.items():
         assert Permission.STAFF in granted
         assert (Permission.MANAGE_OFFICERS in granted) == (role is Role.ADMIN)
-    assert permissions_of(["moderator", "handler"]) == {"staff", "moderate", "handle"}
+    assert permissions_of(["moderator", "handler"]) == {"staff", "moderate", "handle", "work-tips", "view-stats"}
     assert requires_totp(["admin"]) and not requires_totp(["moderator", "dispatcher"])
     assert unit_principal("990100", "admin") in effective_principals(FakeOfficer(["admin"]))

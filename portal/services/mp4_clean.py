@@ -1,0 +1,244 @@
+"""ISO base media files (MP4, MOV, 3GP, M4A): walking their boxes without reading the media data,
+and a staff copy whose metadata boxes are blanked.
+
+A box is a 32-bit size, a 4-byte type and a payload (a 64-bit size follows the type when the
+32-bit one is 1; 0 means "to the end of the file"). Phones put the place of capture (©xyz, loci,
+com.apple.quicktime.location.ISO6709), the device and its owner's name into `udta` and `meta` boxes
+inside `moov` and its tracks, and XMP into `uuid` boxes. Removing a box would shift the media data
+and break the chunk offset tables (stco/co64), so the copy keeps every box where it is and turns the
+metadata ones into `free` boxes of the same size with a zeroed payload: players skip `free` boxes."""
+import bisect
+import struct
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+# Boxes whose children are boxes (descended to find metadata at any depth).
+CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"mvex", b"moof",
+                        b"traf", b"mfra", b"tref"})
+# Blanked wherever they are: metadata (udta, meta, XMP in uuid boxes) and leftovers in padding.
+METADATA = frozenset({b"udta", b"meta", b"uuid", b"free", b"skip", b"XMP_"})
+# Tracks of timed metadata rather than picture or sound: Apple's mebx, GoPro's GPS (gpmd), Google's
+# camera motion (camm), drones' subtitle tracks with the position of each frame. Their whole trak
+# becomes `free` and their samples in mdat are zeroed (found through the track's sample tables).
+METADATA_HANDLERS = frozenset({b"meta", b"mdta", b"text", b"sbtl", b"subt", b"camm"})
+MAX_SAMPLES = 1_000_000  # per metadata track: the tables are read into memory (4-8 bytes an entry)
+MAX_BOXES = 100_000  # a real file has dozens (a fragmented one thousands): beyond this we stop walking
+MAX_DEPTH = 8
+MP4_EPOCH = datetime(1904, 1, 1, tzinfo=UTC)
+
+
+class BrokenBoxes(ValueError):
+    """The box structure does not fit the file: truncated or corrupt."""
+
+
+@dataclass(frozen=True)
+class Box:
+    type: bytes
+    offset: int
+    header: int  # 8, or 16 with a 64-bit size
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.size
+
+    @property
+    def payload(self) -> int:
+        return self.offset + self.header
+
+
+def _readable_type(kind: bytes) -> bool:
+    # Box types are four letters, digits, spaces or Apple's "©" (0xA9): anything else is not a box.
+    return all(c == 0x20 or c == 0xA9 or 0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A
+               or c == 0x5F for c in kind)
+
+
+def walk(f, start: int, end: int, budget: list | None = None):
+    """The boxes between `start` and `end`, in order; BrokenBoxes if one does not fit."""
+    budget = budget if budget is not None else [MAX_BOXES]
+    pos = start
+    while pos < end:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise BrokenBoxes("too many boxes")
+        if end - pos < 8:
+            raise BrokenBoxes("a box header is cut off")
+        f.seek(pos)
+        header = f.read(8)
+        if len(header) < 8:
+            raise BrokenBoxes("a box header is cut off")
+        size, kind = struct.unpack(">I4s", header)
+        length = 8
+        if size == 1:
+            large = f.read(8)
+            if len(large) < 8:
+                raise BrokenBoxes("a box header is cut off")
+            (size,) = struct.unpack(">Q", large)
+            length = 16
+        elif size == 0:
+            size = end - pos
+        if size < length or pos + size > end or not _readable_type(kind):
+            raise BrokenBoxes("a box does not fit")
+        yield Box(kind, pos, length, size)
+        pos += size
+
+
+def top_level(f, file_size: int) -> list[Box]:
+    """Every top-level box; BrokenBoxes unless they fill the file exactly and `moov` is there (a
+    recording cut off while being written or sent fails one of the two)."""
+    boxes = list(walk(f, 0, file_size))
+    if not any(box.type == b"moov" for box in boxes):
+        raise BrokenBoxes("no moov box")
+    return boxes
+
+
+def _child(f, parent: Box, *path: bytes) -> Box | None:
+    for kind in path:
+        parent = next((box for box in walk(f, parent.payload, parent.end) if box.type == kind), None)
+        if parent is None:
+            return None
+    return parent
+
+
+def handler(f, trak: Box) -> bytes | None:
+    """The handler type of a track (vide, soun, meta, text...)."""
+    hdlr = _child(f, trak, b"mdia", b"hdlr")
+    if hdlr is None or hdlr.size < hdlr.header + 12:
+        return None
+    f.seek(hdlr.payload + 8)  # version and flags, pre_defined
+    return f.read(4)
+
+
+def tracks(f, boxes: list[Box]) -> list[Box]:
+    moov = next((box for box in boxes if box.type == b"moov"), None)
+    return [box for box in walk(f, moov.payload, moov.end) if box.type == b"trak"] if moov else []
+
+
+def _table(f, box: Box, skip: int, entry: str) -> list:
+    """The entries of a sample table box (after version/flags and `skip` more bytes, a count)."""
+    f.seek(box.payload + 4 + skip)
+    (count,) = struct.unpack(">I", f.read(4))
+    width = struct.calcsize(">" + entry)
+    if count > MAX_SAMPLES or box.payload + 8 + skip + count * width > box.end:
+        raise BrokenBoxes("a sample table does not fit")
+    data = f.read(count * width)
+    return list(struct.iter_unpack(">" + entry, data))
+
+
+def sample_ranges(f, trak: Box) -> list[tuple[int, int]]:
+    """Where a track's samples are in the file: (start, end) per chunk, from stsz, stsc and stco/co64."""
+    stbl = _child(f, trak, b"mdia", b"minf", b"stbl")
+    if stbl is None:
+        return []
+    children = {box.type: box for box in walk(f, stbl.payload, stbl.end)}
+    if b"stsz" not in children or b"stsc" not in children:
+        return []
+    f.seek(children[b"stsz"].payload + 4)
+    uniform, count = struct.unpack(">II", f.read(8))
+    sizes = [uniform] * count if uniform else [s for (s,) in _table(f, children[b"stsz"], 4, "I")]
+    if len(sizes) > MAX_SAMPLES:
+        raise BrokenBoxes("too many samples")
+    if b"co64" in children:
+        offsets = [o for (o,) in _table(f, children[b"co64"], 0, "Q")]
+    elif b"stco" in children:
+        offsets = [o for (o,) in _table(f, children[b"stco"], 0, "I")]
+    else:
+        return []
+    runs = _table(f, children[b"stsc"], 0, "III")  # first chunk (from 1), samples per chunk, description
+    ranges, sample = [], 0
+    for index, (first, per_chunk, _description) in enumerate(runs):
+        last = runs[index + 1][0] - 1 if index + 1 < len(runs) else len(offsets)
+        for chunk in range(first - 1, min(last, len(offsets))):
+            length = sum(sizes[sample:sample + per_chunk])
+            sample += per_chunk
+            ranges.append((offsets[chunk], offsets[chunk] + length))
+    return ranges
+
+
+def metadata_boxes(f, file_size: int) -> tuple[list[Box], list[tuple[int, int]]]:
+    """The boxes to blank, at the top level and at any depth inside moov and its tracks (whole
+    tracks of timed metadata included), and the byte ranges of those tracks' samples to zero."""
+    found, samples = [], []
+    budget = [MAX_BOXES]
+
+    def visit(start, end, depth):
+        for box in walk(f, start, end, budget):
+            if box.type in METADATA:
+                found.append(box)
+            elif box.type == b"trak" and handler(f, box) in METADATA_HANDLERS:
+                samples.extend(sample_ranges(f, box))
+                found.append(box)
+            elif box.type in CONTAINERS and depth < MAX_DEPTH:
+                visit(box.payload, box.end, depth + 1)
+
+    visit(0, file_size, 0)
+    return found, [(max(0, a), min(b, file_size)) for a, b in samples if a < b and a < file_size]
+
+
+def creation_time(f, boxes: list[Box]) -> datetime | None:
+    """When the camera says the movie was made (mvhd), or None when it does not say."""
+    moov = next((box for box in boxes if box.type == b"moov"), None)
+    if moov is None:
+        return None
+    for box in walk(f, moov.payload, moov.end):
+        if box.type == b"mvhd":
+            f.seek(box.payload)
+            data = f.read(12)
+            if len(data) < 12:
+                return None
+            seconds = struct.unpack(">Q", data[4:12])[0] if data[0] == 1 else struct.unpack(">I", data[4:8])[0]
+            # Many encoders write 0 (1904) or a fixed default: only a plausible time counts.
+            when = MP4_EPOCH + timedelta(seconds=seconds)
+            return when if when.year >= 2000 else None
+    return None
+
+
+def _merged(ranges):
+    merged = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return merged
+
+
+class BlankedReader:
+    """Reads a file as if the given boxes were `free` boxes with zeroed payloads (and the given
+    ranges zeroed), for `media_store.put_stream`: one pass, a chunk at a time, sizes and offsets
+    unchanged."""
+
+    def __init__(self, f, boxes: list[Box], zeroed: list[tuple[int, int]] = ()):
+        self.f = f
+        self.pos = 0
+        # Blanked boxes never nest (nothing inside one is looked at), so the type fields lie
+        # outside every zeroed range: zeros first, then the "free" types on top.
+        self.zeros = _merged([(box.payload, box.end) for box in boxes] + list(zeroed))
+        self.zero_starts = [lo for lo, _hi in self.zeros]
+        self.types = sorted(box.offset + 4 for box in boxes)
+        f.seek(0)
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.f.read(size)
+        if not chunk:
+            return chunk
+        start, end = self.pos, self.pos + len(chunk)
+        self.pos = end
+        data = None
+        index = max(0, bisect.bisect_right(self.zero_starts, start) - 1)
+        while index < len(self.zeros) and self.zeros[index][0] < end:
+            lo, hi = self.zeros[index]
+            index += 1
+            if hi <= start:
+                continue
+            data = data if data is not None else bytearray(chunk)
+            a, b = max(lo, start), min(hi, end)
+            data[a - start:b - start] = bytes(b - a)
+        index = bisect.bisect_left(self.types, start - 3)
+        while index < len(self.types) and self.types[index] < end:
+            lo = self.types[index]
+            index += 1
+            data = data if data is not None else bytearray(chunk)
+            a, b = max(lo, start), min(lo + 4, end)
+            data[a - start:b - start] = b"free"[a - lo:b - lo]
+        return bytes(data) if data is not None else chunk
