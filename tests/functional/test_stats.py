@@ -63,8 +63,8 @@ def test_a_city_moderator_sees_its_own_and_its_countys_figures(testapp, dbsessio
     assert by_category["Drugs (use, making, dealing)"] == 2 and by_category["Fraud"] == 1
     assert by_category["Guns"] == 0 and len(by_category) == 10
     assert table(page, "Tips by receiving unit") == {"City A": 1, "County A1": 2}
-    assert table(page, "Tips by state") == {"Received": 0, "Triaged": 1, "Assigned": 0, "In progress": 0,
-                                            "Closed": 2}
+    assert table(page, "Tips by state") == {"received": 0, "triaged": 1, "assigned": 0, "in progress": 0,
+                                            "closed": 2}
     weeks = table(page, "Tips by week")
     assert len(weeks) == 12 and sum(weeks.values()) == 3
     assert max(weeks) == (local_today() - timedelta(days=local_today().weekday())).isoformat()
@@ -140,7 +140,7 @@ def test_the_csv_holds_the_same_figures_and_nothing_else(testapp, dbsession, reg
     assert ["category", "drugs", "Drugs (use, making, dealing)", "2"] in rows
     assert ["unit", "990100", "City A", "1"] in rows and ["unit", "990101", "County A1", "1"] in rows
     assert not any(r[0] == "unit" and r[1] in ("990200", "990201") for r in rows)
-    assert ["state", "closed", "Closed", "1"] in rows
+    assert ["state", "closed", "closed", "1"] in rows
     assert sum(int(r[3]) for r in rows if r[0] == "week") == 2
     assert ["hours_to_triage", "median", "", "2.00"] in rows and ["hours_to_close", "p90", "", "30.00"] in rows
     body = response.body.decode("utf-8-sig")

@@ -13,11 +13,9 @@ from ...localtime import local_today
 from ...models import TipCategory
 from ...models.tip import TIP_STATES
 from ...security.permissions import Permission
-from ...services import tip_stats
+from ...services import tip_handling, tip_stats
 from ...services.tip_categories import text_in
 
-STATE_LABELS = {"received": _("Received"), "triaged": _("Triaged"), "assigned": _("Assigned"),
-                "in_progress": _("In progress"), "closed": _("Closed")}
 # Narrow enough that a phone shows the labels at a readable size when the SVG scales down.
 BAR_WIDTH, COLUMN_WIDTH = 400, 480
 
@@ -66,7 +64,7 @@ def figures(request, stats, categories) -> dict[str, list[Row]]:
         "category": [Row(c.slug, text_in(c.names, locale), stats.by_category.get(c.id, 0)) for c in categories
                      if not c.retired or stats.by_category.get(c.id)],
         "unit": [Row(u.code, u.name(locale), stats.by_unit.get(u.id, 0)) for u in stats.units],
-        "state": [Row(s, translate(STATE_LABELS[s]), stats.by_state.get(s, 0)) for s in TIP_STATES],
+        "state": [Row(s, translate(tip_handling.STATE_LABELS[s]), stats.by_state.get(s, 0)) for s in TIP_STATES],
         "week": [Row(monday.isoformat(), f"{monday:%m-%d}", n) for monday, n in zip(stats.weeks, stats.by_week,
                                                                                     strict=True)],
     }
