@@ -282,3 +282,18 @@ def test_the_whole_journey_from_the_form_to_a_reply(testapp, dbsession, units, c
     answered = reply(testapp, page, "I forgot: they also sell at the school gate.", status=200)
     assert "they also sell at the school gate" in answered.text
     assert re.search(r"\d{16}", answered.forms["tip-reply"]["code"].value)
+
+
+def test_system_lines_are_shown_in_the_readers_language(testapp, dbsession, tip_and_code, units):
+    """The handling side stores a system line as its English source (tip_handling.SYSTEM_TEXTS); a
+    reporter reading in Chinese sees it in Chinese, not in English."""
+    from portal.services.tip_handling import SYSTEM_TEXTS
+
+    tip, code = tip_and_code
+    add_message(dbsession, tip, "system", str(SYSTEM_TEXTS["transfer"]))
+    form = testapp.get("/status", headers={"Accept-Language": "zh-CN"}).forms["deform"]
+    form["code"] = code
+    page = form.submit("show", headers={"Accept-Language": "zh-CN"})
+    line = " ".join(page.html.select_one("ol.thread li").get_text(" ").split())
+    assert str(SYSTEM_TEXTS["transfer"]) not in line
+    assert "转" in line  # 转交/转办: the Chinese catalog's wording of "forwarded to the unit responsible"
