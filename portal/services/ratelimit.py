@@ -25,26 +25,29 @@ class IRateLimiter(Interface):
 class MemoryRateLimiter:
     """Sliding-window counter in this process; a shared backend replaces it for several servers."""
 
-    def __init__(self, clock=time.monotonic, max_keys: int = 100_000):
+    def __init__(self, clock=time.monotonic, max_keys: int = 200_000):
         self._clock = clock
-        self._hits: dict[str, deque] = {}
+        # key -> (the window it is counted over, the attempt times in it); the dict is kept in order
+        # of last use, so under a flood the keys forgotten first are the ones idle longest.
+        self._hits: dict[str, tuple[float, deque]] = {}
         self._lock = threading.Lock()
         self._max_keys = max_keys
 
     def hit(self, key: str, limit: int, window: float) -> bool:
         now = self._clock()
         with self._lock:
-            hits = self._hits.setdefault(key, deque())
+            _, hits = self._hits.pop(key, (window, deque()))
+            self._hits[key] = (window, hits)  # now the most recently used
             while hits and hits[0] <= now - window:
                 hits.popleft()
             hits.append(now)
             if len(self._hits) > self._max_keys:  # bound memory under a flood of distinct keys
-                self._prune(now, window)
+                self._prune(now)
             return len(hits) <= limit
 
     def retry_after(self, key: str, window: float) -> int:
         with self._lock:
-            hits = self._hits.get(key)
+            _, hits = self._hits.get(key, (window, None))
             if not hits:
                 return 0
             return max(1, int(hits[0] + window - self._clock()) + 1)
@@ -53,10 +56,12 @@ class MemoryRateLimiter:
         with self._lock:
             self._hits.pop(key, None)
 
-    def _prune(self, now, window):
-        for key in [k for k, v in self._hits.items() if not v or v[-1] <= now - window]:
+    def _prune(self, now):
+        # Each key expires by its own window (a used proof-of-work challenge is kept for two hours,
+        # a form counter for one), never by the window of whichever call happens to prune.
+        for key in [k for k, (window, v) in self._hits.items() if not v or v[-1] <= now - window]:
             del self._hits[key]
-        # Still too many live keys (a flood from many addresses): forget the oldest ones first.
+        # Still too many live keys (a flood from many addresses): forget the least recently used.
         while len(self._hits) > self._max_keys:
             del self._hits[next(iter(self._hits))]
 
