@@ -4,6 +4,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .ids import MAX_ID, record_id  # noqa: F401  (MAX_ID: views import it from here)
 from .models import (
     Alarm,
     Media,
@@ -18,10 +19,8 @@ from .models import (
     TripGuardian,
     Unit,
 )
-from .security.permissions import ROLE_PERMISSIONS, Role, scoped_acl
+from .security.permissions import ROLE_PERMISSIONS, Permission, Role, scoped_acl
 from .services.links import TOKEN_PATTERN, token_hash
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 class PublicRoot:
@@ -35,7 +34,9 @@ class StaffRoot:
     """Staff pages that are not about one object: their role decides, lists are unit-scoped in
     the query."""
 
-    __acl__ = [(Allow, f"role:{role}", str(p)) for role, ps in ROLE_PERMISSIONS.items() for p in ps]
+    # Not tip categories: those are for the root unit's administrators only (TipCategoriesRoot).
+    __acl__ = [(Allow, f"role:{role}", str(p)) for role, ps in ROLE_PERMISSIONS.items() for p in ps
+               if p != Permission.MANAGE_CATEGORIES]
     __acl__.append((Allow, Authenticated, "account"))
 
     def __init__(self, request):
@@ -43,10 +44,10 @@ class StaffRoot:
 
 
 def id_from_matchdict(request) -> int:
-    value = request.matchdict.get("id", "")
-    if not value.isdigit() or int(value) > MAX_ID:
+    row_id = record_id(request.matchdict.get("id", ""))
+    if row_id is None:  # also "٣": \d in a route pattern matches any script's digits
         raise HTTPNotFound()
-    return int(value)
+    return row_id
 
 
 def _load(request, model, options=()):
@@ -209,12 +210,34 @@ class TipMediaContext:
         self.__acl__ = scoped_acl(self.tip.unit.ancestor_codes, roles=[Role.MODERATOR, Role.HANDLER])
 
 
-class TipCategoryContext(StaffRoot):
-    """One tip category: categories are the same province-wide, so any administrator edits them."""
+def root_unit_codes(dbsession) -> list[str]:
+    """The codes of the units at the top of the tree (no parent): the province."""
+    return list(dbsession.execute(select(Unit.code).where(Unit.parent_id.is_(None)).order_by(Unit.code)).scalars())
+
+
+class TipCategoriesRoot:
+    """Tip categories are the same province-wide, so only administrators of the root unit manage
+    them: a city's or county's administrator would change the form of every other unit."""
+
+    def __init__(self, request):
+        self.request = request
+        self.__acl__ = scoped_acl(root_unit_codes(request.dbsession), roles=[Role.ADMIN])
+
+
+class TipCategoryContext(TipCategoriesRoot):
+    """One tip category, for the root unit's administrators."""
 
     def __init__(self, request):
         super().__init__(request)
         self.category = _load(request, TipCategory, options=[selectinload(TipCategory.questions)])
+
+
+def navigation_context(request, permission):
+    """The context the staff navigation asks about a permission: StaffRoot (the role decides),
+    except for tip categories (TipCategoriesRoot)."""
+    if permission == Permission.MANAGE_CATEGORIES:
+        return TipCategoriesRoot(request)
+    return StaffRoot(request)
 
 
 def includeme(config):
@@ -295,8 +318,8 @@ def includeme(config):
     config.add_route("staff_tips", "/staff/tips", factory=StaffRoot)
     config.add_route("staff_tip", r"/staff/tips/{id:\d+}", factory=TipContext)
     config.add_route("staff_tip_media", r"/staff/tips/media/{id:\d+}", factory=TipMediaContext)
-    config.add_route("staff_categories", "/staff/categories", factory=StaffRoot)
-    config.add_route("staff_category_new", "/staff/categories/new", factory=StaffRoot)
+    config.add_route("staff_categories", "/staff/categories", factory=TipCategoriesRoot)
+    config.add_route("staff_category_new", "/staff/categories/new", factory=TipCategoriesRoot)
     config.add_route("staff_category", r"/staff/categories/{id:\d+}", factory=TipCategoryContext)
     config.add_route("staff_stats", "/staff/stats", factory=StaffRoot)
     config.add_route("staff_stats_csv", "/staff/stats.csv", factory=StaffRoot)

@@ -52,6 +52,7 @@ DEFAULTS = {
     "portal.tip.rate_per_hour": "10",  # tips one address may send per hour (with proof of work)
     "portal.tip.nojs_rate_per_hour": "3",  # ... and without it (a browser without JavaScript)
     "portal.tip.reply_rate_per_hour": "30",  # /status replies per address and per receipt
+    "portal.tip.upload_rate_per_hour": "30",  # POSTs to /tips/new and /status/reply per address, counted unread
     "portal.tip.max_files": "10",
     "portal.tip.max_photo_mb": "15",
     "portal.tip.max_video_mb": "250",

@@ -123,6 +123,40 @@ def mp4_stream(total_size: int, chunk=1024 * 1024):
         left -= n
 
 
+def mp4_metadata_track(*stbl_children: bytes, mdat_last=False) -> bytes:
+    """An MP4 whose tracks are timed metadata (handler "meta"), one per given set of sample tables."""
+    hdlr = full_box(b"hdlr", 0, b"\0\0\0\0meta" + bytes(12) + b"x\0")
+    traks = [box(b"trak", box(b"mdia", hdlr, box(b"minf", box(b"stbl", tables)))) for tables in stbl_children]
+    movie = box(b"moov", mvhd(), *traks)
+    mdat = box(b"mdat", bytes(64))
+    return ftyp() + (mdat + movie if mdat_last else movie + mdat)
+
+
+def mp4_stsc_flood(runs: int) -> bytes:
+    """Hostile sample tables (a few hundred KB): stsc runs alternating first chunk 1 and 2**31, so a
+    naive reader walks every chunk for every run (quadratic time, a range per step)."""
+    stsz = full_box(b"stsz", 0, struct.pack(">II", 1, 1))
+    stsc = full_box(b"stsc", 0, struct.pack(">I", runs) + b"".join(
+        struct.pack(">III", 1 if i % 2 == 0 else 2**31, 0, 1) for i in range(runs)))
+    stco = full_box(b"stco", 0, struct.pack(">I", runs) + bytes(4 * runs))
+    return mp4_metadata_track(stsz + stsc + stco)
+
+
+def mp4_sample_count(count: int) -> bytes:
+    """A tiny MP4 whose stsz claims `count` samples of one uniform size (nothing else backs it)."""
+    stsz = full_box(b"stsz", 0, struct.pack(">II", 1, count))
+    stsc = full_box(b"stsc", 0, struct.pack(">IIII", 1, 1, 1, 1))
+    stco = full_box(b"stco", 0, struct.pack(">II", 1, 0))
+    return mp4_metadata_track(stsz + stsc + stco)
+
+
+def mp4_short_stsz() -> bytes:
+    """An MP4 ending with an empty stsz box (no version, no count): reading its fields runs off the file."""
+    stsc = full_box(b"stsc", 0, struct.pack(">I", 0))
+    stco = full_box(b"stco", 0, struct.pack(">I", 0))
+    return mp4_metadata_track(stsc + stco + box(b"stsz"), mdat_last=True)
+
+
 def m4a() -> bytes:
     return mp4(major=b"M4A ", compatible=(b"M4A ", b"mp42", b"isom"))
 
@@ -149,6 +183,36 @@ def ebml_element(ident: bytes, payload: bytes) -> bytes:
     return ident + _ebml_size(len(payload)) + payload
 
 
+WEBM_FRAMES = b"\xa3" + _ebml_size(400) + b"\x81\x00\x00\x80" + b"VP8-frame-data" * 28 + bytes(4)  # SimpleBlocks
+UNKNOWN_SIZE = b"\x01\xff\xff\xff\xff\xff\xff\xff"
+
+
+def webm_tagged(live=False) -> bytes:
+    """A WebM as a tagging muxer writes it: SeekHead (to Info, Tags, Attachments), Info with a title
+    and a date, a Cluster, Tags (a place and a device) and Attachments (a cover picture) after it.
+    `live`: segment and cluster of unknown size, as a browser's MediaRecorder writes them."""
+    header = ebml_element(b"\x1a\x45\xdf\xa3", ebml_element(b"\x42\x82", b"webm"))
+    info = ebml_element(b"\x15\x49\xa9\x66", ebml_element(b"\x2a\xd7\xb1", b"\x0f\x42\x40")
+                        + ebml_element(b"\x7b\xa9", b"Title " + DEVICE_MARKER)
+                        + ebml_element(b"\x44\x61", (712345678 * 10**9).to_bytes(8, "big"))
+                        + ebml_element(b"\x4d\x80", b"Lavf60"))
+    simple_tag = ebml_element(b"\x67\xc8", ebml_element(b"\x45\xa3", b"LOCATION") + ebml_element(b"\x44\x87", GPS_ISO6709))
+    tags = ebml_element(b"\x12\x54\xc3\x67", ebml_element(b"\x73\x73", simple_tag))
+    attachments = ebml_element(b"\x19\x41\xa4\x69", ebml_element(b"\x61\xa7", ebml_element(b"\x46\x6e", b"cover.jpg")
+                                                                   + ebml_element(b"\x46\x5c", XMP_MARKER)))
+
+    def seek(ident):
+        return ebml_element(b"\x4d\xbb", ebml_element(b"\x53\xab", ident) + ebml_element(b"\x53\xac", bytes(8)))
+
+    seek_head = ebml_element(b"\x11\x4d\x9b\x74", seek(b"\x15\x49\xa9\x66") + seek(b"\x12\x54\xc3\x67")
+                             + seek(b"\x19\x41\xa4\x69"))
+    timestamp = b"\xe7\x81\x00"
+    cluster = (b"\x1f\x43\xb6\x75" + UNKNOWN_SIZE + timestamp + WEBM_FRAMES if live
+               else ebml_element(b"\x1f\x43\xb6\x75", timestamp + WEBM_FRAMES))
+    body = seek_head + info + cluster + tags + attachments
+    return header + b"\x18\x53\x80\x67" + (UNKNOWN_SIZE if live else _ebml_size(len(body))) + body
+
+
 def webm(doctype=b"webm", cluster: bytes = bytes(2000), unknown_size=False) -> bytes:
     header = ebml_element(b"\x1a\x45\xdf\xa3", ebml_element(b"\x42\x86", b"\x01") + ebml_element(b"\x42\x82", doctype))
     body = ebml_element(b"\x1f\x43\xb6\x75", cluster)  # a Cluster
@@ -158,14 +222,33 @@ def webm(doctype=b"webm", cluster: bytes = bytes(2000), unknown_size=False) -> b
 
 # RIFF (WAV, AVI) -------------------------------------------------------------------------------------
 
-def wav(frames=800, rate=8000) -> bytes:
+WAV_SOUND = bytes(range(256)) * 6 + b"\x01\x02\x03"  # odd length: the data chunk gets a pad byte
+
+
+def wav(frames=800, rate=8000, sound: bytes | None = None) -> bytes:
     out = io.BytesIO()
     with wave.open(out, "wb") as w:
         w.setnchannels(1)
-        w.setsampwidth(2)
+        w.setsampwidth(1 if sound else 2)
         w.setframerate(rate)
-        w.writeframes(bytes(frames * 2))
+        w.writeframes(sound if sound is not None else bytes(frames * 2))
     return out.getvalue()
+
+
+def riff_chunk(kind: bytes, payload: bytes) -> bytes:
+    return kind + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) % 2 else b"")
+
+
+def wav_tagged() -> bytes:
+    """A WAV as recorders and editors write it: bext (originator, time) before the sound, LIST/INFO
+    (title, software) and an id3 chunk after it; the sound (WAV_SOUND) has an odd length."""
+    plain = wav(sound=WAV_SOUND)
+    fmt, data = plain[12:12 + 24], plain[36:]
+    bext = riff_chunk(b"bext", DEVICE_MARKER + bytes(100) + b"2024-05-0109:30:00")
+    info = riff_chunk(b"LIST", b"INFO" + riff_chunk(b"INAM", b"Title " + GPS_ISO6709) + riff_chunk(b"ISFT", b"Lavf"))
+    id3 = riff_chunk(b"id3 ", b"ID3\x03\x00\x00\x00\x00\x00\x0a" + DEVICE_MARKER[:10])
+    body = b"WAVE" + fmt + bext + data + (b"\0" if len(data) % 2 else b"") + info + id3
+    return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
 def avi() -> bytes:
@@ -177,17 +260,55 @@ def avi() -> bytes:
 
 # Ogg, MP3, AAC, AMR, FLAC -----------------------------------------------------------------------------
 
-def ogg_page(payload: bytes, flags=0, sequence=0) -> bytes:
-    segments = [255] * (len(payload) // 255) + [len(payload) % 255]
-    header = b"OggS" + bytes([0, flags]) + bytes(8) + struct.pack("<II", 1, sequence) + bytes(4)
-    return header + bytes([len(segments)]) + bytes(segments) + payload
+def ogg_crc(data: bytes) -> int:
+    """The Ogg page checksum (CRC-32, polynomial 0x04C11DB7, not reflected, no initial or final
+    value), bit by bit: slow and plainly right, to check the service's fast one against."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) & 0xFFFFFFFF if crc & 0x80000000 else (crc << 1) & 0xFFFFFFFF
+    return crc
 
 
-def ogg_opus(ended=True) -> bytes:
+def ogg_page(payload: bytes, flags=0, sequence=0, serial=1, parts=None) -> bytes:
+    """One page with a right checksum. `parts`: (bytes, ends a packet) pieces of packets instead of
+    one whole packet `payload` (a piece that does not end its packet is a multiple of 255 long)."""
+    parts = parts if parts is not None else [(payload, True)]
+    segments = []
+    for part, ends in parts:
+        segments += [255] * (len(part) // 255) + ([len(part) % 255] if ends else [])
+    header = b"OggS" + bytes([0, flags]) + bytes(8) + struct.pack("<II", serial, sequence)
+    tail = bytes([len(segments)]) + bytes(segments) + b"".join(part for part, _ends in parts)
+    return header + struct.pack("<I", ogg_crc(header + bytes(4) + tail)) + tail
+
+
+def ogg_opus(ended=True, tags: bytes = b"") -> bytes:
+    """An Opus file; `tags`: its user comments (count, then length and text each), none by default."""
     head = ogg_page(b"OpusHead\x01\x01\x38\x01\x80\xbb\0\0\0\0\0", flags=0x02)
-    tags = ogg_page(b"OpusTags" + struct.pack("<I", 4) + b"test" + bytes(4), sequence=1)
-    audio = ogg_page(bytes(300), flags=0x04 if ended else 0, sequence=2)
+    tags = ogg_page(b"OpusTags" + struct.pack("<I", 4) + b"test" + (tags or bytes(4)), sequence=1)
+    audio = ogg_page(OGG_SOUND, flags=0x04 if ended else 0, sequence=2)
     return head + tags + audio
+
+
+OGG_SOUND = bytes(range(150)) * 2  # stands for the encoded sound
+
+
+def vorbis_comments(*comments: bytes) -> bytes:
+    return struct.pack("<I", len(comments)) + b"".join(struct.pack("<I", len(c)) + c for c in comments)
+
+
+def ogg_vorbis_tagged() -> bytes:
+    """An Ogg Vorbis file whose comment packet (a place, a device, a picture) spans two pages and
+    shares the second with the setup packet."""
+    comment = (b"\x03vorbis" + struct.pack("<I", 6) + b"Lavf60" + vorbis_comments(
+        b"LOCATION=" + GPS_ISO6709, b"ARTIST=" + DEVICE_MARKER, b"METADATA_BLOCK_PICTURE=" + XMP_MARKER * 8) + b"\x01")
+    assert len(comment) > 510
+    setup = b"\x05vorbis" + bytes(range(60))
+    return (ogg_page(b"\x01vorbis" + bytes(22), flags=0x02)
+            + ogg_page(b"", sequence=1, parts=[(comment[:510], False)])
+            + ogg_page(b"", flags=0x01, sequence=2, parts=[(comment[510:], True), (setup, True)])
+            + ogg_page(OGG_SOUND, flags=0x04, sequence=3))
 
 
 def ogg_vorbis() -> bytes:
@@ -197,12 +318,32 @@ def ogg_vorbis() -> bytes:
 MP3_FRAME = b"\xff\xfb\x90\x00" + bytes(413)  # MPEG-1 layer III, 128 kbit/s, 44.1 kHz: 417 bytes
 
 
+def id3v2(text: bytes = DEVICE_MARKER[:7]) -> bytes:
+    title = b"TIT2" + struct.pack(">I", len(text) + 1) + b"\0\0\0" + text
+    return b"ID3\x03\x00\x00" + bytes([0, 0, 0, len(title)]) + title
+
+
 def mp3(frames=12, id3=True) -> bytes:
-    tag = b""
-    if id3:
-        title = b"TIT2" + struct.pack(">I", 8) + b"\0\0\0" + DEVICE_MARKER[:7]
-        tag = b"ID3\x03\x00\x00" + bytes([0, 0, 0, len(title)]) + title
-    return tag + MP3_FRAME * frames
+    return (id3v2() if id3 else b"") + MP3_FRAME * frames
+
+
+def id3v1() -> bytes:
+    return b"TAG" + b"Title".ljust(30, b"\0") + DEVICE_MARKER.ljust(30, b"\0") + bytes(65)
+
+
+def ape_tag() -> bytes:
+    item = struct.pack("<II", len(GPS_ISO6709), 0) + b"Location\0" + GPS_ISO6709
+    footer_size = len(item) + 32
+
+    def frame(flags):
+        return b"APETAGEX" + struct.pack("<IIII", 2000, footer_size, 1, flags) + bytes(8)
+
+    return frame(0xA0000000) + item + frame(0x80000000)  # header (bit 29), items, footer; bit 31: has a header
+
+
+def mp3_tagged() -> bytes:
+    """An MP3 with every kind of tag we strip: ID3v2 at the start, APEv2 and ID3v1 at the end."""
+    return id3v2(b"Title " + DEVICE_MARKER) + MP3_FRAME * 12 + ape_tag() + id3v1()
 
 
 def adts(frames=10) -> bytes:
@@ -218,6 +359,23 @@ def amr() -> bytes:
 def flac() -> bytes:
     streaminfo = bytes([0x80]) + (34).to_bytes(3, "big") + bytes(34)
     return b"fLaC" + streaminfo + bytes(200)
+
+
+FLAC_FRAMES = b"\xff\xf8\x69\x08" + bytes(range(200))  # stands for the encoded sound
+
+
+def _flac_block(kind: int, payload: bytes, last=False) -> bytes:
+    return bytes([kind | (0x80 if last else 0)]) + len(payload).to_bytes(3, "big") + payload
+
+
+def flac_tagged() -> bytes:
+    """A FLAC with STREAMINFO, a seek table, VORBIS_COMMENT (place, device), PICTURE and padding."""
+    comments = struct.pack("<I", 6) + b"tagger" + struct.pack("<I", 1) + struct.pack("<I", 30) + (
+        b"LOCATION=" + GPS_ISO6709)[:30]
+    picture = struct.pack(">II", 3, 10) + b"image/jpeg" + struct.pack(">I", 0) + bytes(16) + struct.pack(
+        ">I", len(XMP_MARKER)) + XMP_MARKER
+    return (b"fLaC" + _flac_block(0, bytes(34)) + _flac_block(3, bytes(18)) + _flac_block(4, comments)
+            + _flac_block(6, picture) + _flac_block(1, bytes(10), last=True) + FLAC_FRAMES)
 
 
 # Photos -------------------------------------------------------------------------------------------------

@@ -35,8 +35,19 @@ def submitted(request, form: deform.Form):
 def refilled(request, form: deform.Form) -> str:
     """The form with what was sent, for answers given before or after validation (a rate limit, a
     refused file): the person never types it all again."""
-    form.set_pstruct(peppercorn.parse(request.POST.items()))
+    pstruct = _parsed(request)
+    if pstruct is not None:
+        form.set_pstruct(pstruct)
     return form.render()
+
+
+def _parsed(request):
+    """The posted fields in Deform's nested form, or None when their __start__/__end__ markers do not
+    pair up (only a forged or cut-off post does that; peppercorn raises ValueError)."""
+    try:
+        return peppercorn.parse(request.POST.items())
+    except ValueError:
+        return None
 
 
 def includeme(config):

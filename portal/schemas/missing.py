@@ -10,6 +10,7 @@ import deform
 from sqlalchemy import select
 
 from ..i18n import _
+from ..ids import record_id
 from ..localtime import LocalDateTime, local_today
 from ..models import Unit
 from ..models.meta import utcnow
@@ -55,7 +56,8 @@ def _unit_exists(node, kw):
     dbsession = kw["request"].dbsession
 
     def check(node, value):
-        if not value.isdigit() or dbsession.get(Unit, int(value)) is None:
+        unit_id = record_id(value)
+        if unit_id is None or dbsession.get(Unit, unit_id) is None:
             raise colander.Invalid(node, _("Choose the unit from the list."))
     return check
 

@@ -1,6 +1,6 @@
 """The staff side of tips: the queue's filters (from the query string) and the small hand-written
 forms on a tip's page (a step with its reason, a message, a link, a reward)."""
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import colander
 
@@ -16,6 +16,11 @@ FLAGS = ("flagged", "danger", "mine")
 MAX_MESSAGE = 4000
 MAX_REWARD = 1_000_000  # yuan: above this a reward is not a counter payment
 LINK_KINDS = ("duplicate", "related")
+# Dates a filter may name: tips exist only since the portal did. Far-off days overflow when turned into
+# Beijing-time instants and then UTC (year 1, year 9999), so they are refused with a clear message.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+DATE_RANGE = _("Give a date between ${first} and ${last}.",
+               mapping={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
 
 
 def _yes(name):
@@ -31,6 +36,15 @@ def _not_upside_down(node, value):
         raise exc
 
 
+def in_date_range(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+def _sane_day(node, value):
+    if not in_date_range(value):
+        raise colander.Invalid(node, DATE_RANGE)
+
+
 def filter_schema() -> colander.SchemaNode:
     schema = colander.SchemaNode(colander.Mapping(), validator=_not_upside_down)
     schema.add(colander.SchemaNode(colander.Integer(), name="category", missing=None,
@@ -38,8 +52,8 @@ def filter_schema() -> colander.SchemaNode:
                                                             max_err=_("Choose a category from the list."))))
     schema.add(colander.SchemaNode(colander.String(), name="state", missing=None,
                                    validator=colander.OneOf(TIP_STATES, msg_err=_("Choose a state from the list."))))
-    schema.add(colander.SchemaNode(colander.Date(), name="since", missing=None))
-    schema.add(colander.SchemaNode(colander.Date(), name="until", missing=None))
+    for name in ("since", "until"):
+        schema.add(colander.SchemaNode(colander.Date(), name=name, missing=None, validator=_sane_day))
     for name in FLAGS:
         schema.add(_yes(name))
     return schema

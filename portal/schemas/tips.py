@@ -62,7 +62,7 @@ def client_meta(request):
         return None
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: deep nesting such as "[[[[...", well within the bound
         return None
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else None
 

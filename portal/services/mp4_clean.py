@@ -9,8 +9,11 @@ and break the chunk offset tables (stco/co64), so the copy keeps every box where
 metadata ones into `free` boxes of the same size with a zeroed payload: players skip `free` boxes."""
 import bisect
 import struct
+import sys
+from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate, chain
 
 # Boxes whose children are boxes (descended to find metadata at any depth).
 CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"mvex", b"moof",
@@ -21,7 +24,9 @@ METADATA = frozenset({b"udta", b"meta", b"uuid", b"free", b"skip", b"XMP_"})
 # camera motion (camm), drones' subtitle tracks with the position of each frame. Their whole trak
 # becomes `free` and their samples in mdat are zeroed (found through the track's sample tables).
 METADATA_HANDLERS = frozenset({b"meta", b"mdta", b"text", b"sbtl", b"subt", b"camm"})
-MAX_SAMPLES = 1_000_000  # per metadata track: the tables are read into memory (4-8 bytes an entry)
+MAX_SAMPLES = 1_000_000  # per sample table: the tables are read into memory (4-8 bytes an entry)
+MAX_TABLE_ENTRIES = 2_000_000  # all sample tables of a file together
+MAX_RANGES = 200_000  # chunks of timed metadata to zero, all tracks together (a track has one per second or frame)
 MAX_BOXES = 100_000  # a real file has dozens (a fragmented one thousands): beyond this we stop walking
 MAX_DEPTH = 8
 MP4_EPOCH = datetime(1904, 1, 1, tzinfo=UTC)
@@ -114,43 +119,103 @@ def tracks(f, boxes: list[Box]) -> list[Box]:
     return [box for box in walk(f, moov.payload, moov.end) if box.type == b"trak"] if moov else []
 
 
-def _table(f, box: Box, skip: int, entry: str) -> list:
-    """The entries of a sample table box (after version/flags and `skip` more bytes, a count)."""
+def _read(f, size: int) -> bytes:
+    data = f.read(size)
+    if len(data) < size:
+        raise BrokenBoxes("a box is cut off")
+    return data
+
+
+class _Allowance:
+    """What the sample tables of one file may cost, all tracks together: entries read, chunk ranges
+    built. A file that needs more gets no staff copy (its original is kept as evidence)."""
+
+    def __init__(self):
+        self.entries = MAX_TABLE_ENTRIES
+        self.ranges = MAX_RANGES
+
+    def read(self, count: int):
+        self.entries -= count
+        if self.entries < 0:
+            raise BrokenBoxes("sample tables too large")
+
+    def build(self, count: int):
+        self.ranges -= count
+        if self.ranges < 0:
+            raise BrokenBoxes("too many chunks")
+
+
+def _count(f, box: Box, skip: int) -> int:
+    """The entry count of a sample table box (after version/flags and `skip` more bytes)."""
+    if box.size < box.header + 8 + skip:
+        raise BrokenBoxes("a sample table is cut off")
     f.seek(box.payload + 4 + skip)
-    (count,) = struct.unpack(">I", f.read(4))
-    width = struct.calcsize(">" + entry)
-    if count > MAX_SAMPLES or box.payload + 8 + skip + count * width > box.end:
+    (count,) = struct.unpack(">I", _read(f, 4))
+    if count > MAX_SAMPLES:
+        raise BrokenBoxes("too many samples")
+    return count
+
+
+def _table(f, box: Box, skip: int, code: str, fields: int, allowance: _Allowance) -> array:
+    """The entries of a sample table box as one flat array of `fields` numbers per entry (4 or 8
+    bytes each, by `code` "I" or "Q"): compact, and checked against the box before it is read."""
+    count = _count(f, box, skip)
+    values = array(code)
+    if values.itemsize not in (4, 8):  # "I" is 4 bytes and "Q" 8 on every platform we run on
+        raise BrokenBoxes("unsupported platform")
+    if box.payload + 8 + skip + count * fields * values.itemsize > box.end:
         raise BrokenBoxes("a sample table does not fit")
-    data = f.read(count * width)
-    return list(struct.iter_unpack(">" + entry, data))
+    allowance.read(count * fields)
+    values.frombytes(_read(f, count * fields * values.itemsize))
+    if sys.byteorder == "little":
+        values.byteswap()
+    return values
 
 
-def sample_ranges(f, trak: Box) -> list[tuple[int, int]]:
-    """Where a track's samples are in the file: (start, end) per chunk, from stsz, stsc and stco/co64."""
+def sample_ranges(f, trak: Box, allowance: _Allowance | None = None) -> list[tuple[int, int]]:
+    """Where a track's samples are in the file: (start, end) per chunk, from stsz, stsc and stco/co64.
+    Hostile tables must not cost more than the file is worth: stsc runs must start at chunk 1 and
+    increase (so every chunk is visited once), counts are checked before anything is built, and all
+    tracks share one allowance of entries and ranges."""
+    allowance = allowance if allowance is not None else _Allowance()
     stbl = _child(f, trak, b"mdia", b"minf", b"stbl")
     if stbl is None:
         return []
     children = {box.type: box for box in walk(f, stbl.payload, stbl.end)}
     if b"stsz" not in children or b"stsc" not in children:
         return []
-    f.seek(children[b"stsz"].payload + 4)
-    uniform, count = struct.unpack(">II", f.read(8))
-    sizes = [uniform] * count if uniform else [s for (s,) in _table(f, children[b"stsz"], 4, "I")]
-    if len(sizes) > MAX_SAMPLES:
+    stsz = children[b"stsz"]
+    if stsz.size < stsz.header + 12:
+        raise BrokenBoxes("stsz is cut off")
+    f.seek(stsz.payload + 4)
+    uniform, count = struct.unpack(">II", _read(f, 8))
+    if count > MAX_SAMPLES:
         raise BrokenBoxes("too many samples")
+    # ends[i]: the bytes of the first i samples together (one subtraction per chunk).
+    ends = None if uniform else array("Q", accumulate(_table(f, stsz, 4, "I", 1, allowance), initial=0))
     if b"co64" in children:
-        offsets = [o for (o,) in _table(f, children[b"co64"], 0, "Q")]
+        offsets = _table(f, children[b"co64"], 0, "Q", 1, allowance)
     elif b"stco" in children:
-        offsets = [o for (o,) in _table(f, children[b"stco"], 0, "I")]
+        offsets = _table(f, children[b"stco"], 0, "I", 1, allowance)
     else:
         return []
-    runs = _table(f, children[b"stsc"], 0, "III")  # first chunk (from 1), samples per chunk, description
+    runs = _table(f, children[b"stsc"], 0, "I", 3, allowance)  # first chunk (from 1), samples per chunk, description
+    firsts = runs[0::3]
+    if any(first <= before for before, first in zip(chain((0,), firsts), firsts, strict=False)):
+        raise BrokenBoxes("stsc runs out of order")
     ranges, sample = [], 0
-    for index, (first, per_chunk, _description) in enumerate(runs):
-        last = runs[index + 1][0] - 1 if index + 1 < len(runs) else len(offsets)
-        for chunk in range(first - 1, min(last, len(offsets))):
-            length = sum(sizes[sample:sample + per_chunk])
-            sample += per_chunk
+    for index, first in enumerate(firsts):
+        if first > len(offsets) or sample >= count:
+            break
+        last = min(firsts[index + 1] - 1 if index + 1 < len(firsts) else len(offsets), len(offsets))
+        allowance.build(last - first + 1)
+        per_chunk = runs[3 * index + 1]
+        for chunk in range(first - 1, last):
+            if sample >= count:
+                break
+            upto = min(sample + per_chunk, count)
+            length = (upto - sample) * uniform if uniform else ends[upto] - ends[sample]
+            sample = upto
             ranges.append((offsets[chunk], offsets[chunk] + length))
     return ranges
 
@@ -160,18 +225,22 @@ def metadata_boxes(f, file_size: int) -> tuple[list[Box], list[tuple[int, int]]]
     tracks of timed metadata included), and the byte ranges of those tracks' samples to zero."""
     found, samples = [], []
     budget = [MAX_BOXES]
+    allowance = _Allowance()
 
     def visit(start, end, depth):
         for box in walk(f, start, end, budget):
             if box.type in METADATA:
                 found.append(box)
             elif box.type == b"trak" and handler(f, box) in METADATA_HANDLERS:
-                samples.extend(sample_ranges(f, box))
+                samples.extend(sample_ranges(f, box, allowance))
                 found.append(box)
             elif box.type in CONTAINERS and depth < MAX_DEPTH:
                 visit(box.payload, box.end, depth + 1)
 
-    visit(0, file_size, 0)
+    try:
+        visit(0, file_size, 0)
+    except (struct.error, MemoryError) as exc:  # whatever slipped past the checks: no copy, not a crash
+        raise BrokenBoxes(type(exc).__name__) from None
     return found, [(max(0, a), min(b, file_size)) for a, b in samples if a < b and a < file_size]
 
 

@@ -90,7 +90,7 @@ def _ftyp(head: bytes) -> str | None:
     return None
 
 
-def _vint(data: bytes, pos: int, keep_marker=False) -> tuple[int, int] | None:
+def vint(data: bytes, pos: int, keep_marker=False) -> tuple[int, int] | None:
     """An EBML variable-length integer at `pos`: (value, length), None when cut off or invalid."""
     if pos >= len(data) or data[pos] == 0:
         return None
@@ -105,16 +105,16 @@ def _vint(data: bytes, pos: int, keep_marker=False) -> tuple[int, int] | None:
 
 def _ebml(head: bytes) -> str | None:
     """The DocType in the EBML header: "webm" or "matroska"."""
-    size = _vint(head, 4)
+    size = vint(head, 4)
     if size is None:
         return None
     pos, end = 4 + size[1], min(len(head), 4 + size[1] + size[0])
     while pos < end:
-        element = _vint(head, pos, keep_marker=True)
+        element = vint(head, pos, keep_marker=True)
         if element is None:
             return None
         ident, id_len = element
-        size = _vint(head, pos + id_len)
+        size = vint(head, pos + id_len)
         if size is None:
             return None
         start = pos + id_len + size[1]
@@ -208,7 +208,7 @@ def identify_head(head: bytes) -> Format | None:
     return FORMATS.get(name) if name else None
 
 
-def _id3_end(head: bytes) -> int:
+def id3_end(head: bytes) -> int:
     # ID3v2: "ID3", version (2), flags, then a 28-bit "syncsafe" size; a footer adds 10 bytes.
     size = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F)
     return 10 + size + (10 if head[5] & 0x10 else 0)
@@ -221,7 +221,7 @@ def identify(f) -> Format | None:
     name = _name_of(head)
     if name == "mp3" and head.startswith(b"ID3") and len(head) >= 10:
         # What follows the tag decides: MP3 frames, or AAC (ADTS) with an ID3 tag in front.
-        f.seek(_id3_end(head))
+        f.seek(id3_end(head))
         rest = f.read(HEAD_BYTES)
         name = "aac" if _frames(rest, 0, _adts_frame) else "mp3" if _frames(rest, 0, _mp3_frame) else None
     f.seek(0)
@@ -272,14 +272,14 @@ def require(f, filename: str) -> Format:
 
 def _ebml_complete(f, size: int) -> bool:
     head = f.read(64 * 1024)
-    header_size = _vint(head, 4)
+    header_size = vint(head, 4)
     if header_size is None:
         return False
     pos = 4 + header_size[1] + header_size[0]
-    segment_id = _vint(head, pos, keep_marker=True)
+    segment_id = vint(head, pos, keep_marker=True)
     if segment_id is None or segment_id[0] != 0x18538067:
         return False
-    segment_size = _vint(head, pos + segment_id[1])
+    segment_size = vint(head, pos + segment_id[1])
     if segment_size is None:
         return False
     value, length = segment_size

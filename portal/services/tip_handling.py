@@ -3,10 +3,12 @@ for the assigned handler only, the thread (messages to the reporter, internal no
 other tips and to notices, and what the tip's page shows (answers, files, history).
 
 Who may take a step is the transition's permission on the tip's context (moderators and handlers
-of its unit or a unit above it); beyond that only the assigned handler starts and closes a tip and
-sees the contact. Every step goes through TIP_WORKFLOW (audited); a step that moves or ends the tip
-carries a reason. The form sends the tip's version: a step taken on a page someone else has acted
-on since is refused (409), and so is a save that loses the race in the database (version column).
+of its unit or a unit above it); beyond that only the assigned handler starts and closes a tip, sees
+the contact and downloads the original of a file without a safe copy. Messages, internal notes and
+links come from the assigned handler or a moderator, and never on a closed tip (may_work_on).
+Every step goes through TIP_WORKFLOW (audited); a step that moves or ends the tip carries a reason.
+The form sends the tip's version: a step taken on a page someone else has acted on since is
+refused (409), and so is a save that loses the race in the database (version column).
 
 System lines in the thread are stored as their English source text and translated when shown
 (message_text), so the reporter reads them in their language; they never name an officer."""
@@ -17,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..i18n import _
+from ..ids import record_id
 from ..models import AuditEvent, Notice, Officer, Tip, TipLink, TipMessage, TipReward, Unit
 from ..models.meta import utcnow
 from ..models.officer import OfficerRole
@@ -46,6 +49,9 @@ CONTACT_STATES = ("assigned", "in_progress")  # the contact is seen while the ti
 
 STALE = _("Someone else changed this tip meanwhile. Nothing was changed: check the page and try again.")
 NOT_HANDLER = _("Only the handler assigned to this tip can do this.")
+NOT_WORKING_IT = _("Only the handler assigned to this tip or a moderator can do this.")
+CLOSED_THREAD = _("This tip is closed: nothing more can be added to its thread.")
+CLOSED_LINKS = _("This tip is closed: its links stay as they were.")
 
 
 class Refused(Exception):
@@ -72,10 +78,31 @@ def steps_for(request, tip: Tip, context) -> list:
     return [t for t in steps if t.name not in HANDLER_ONLY or is_assigned_handler(request, tip, context)]
 
 
-def may_message_reporter(request, tip: Tip, context) -> bool:
-    """The assigned handler and the moderators (their questions at triage) write to the reporter."""
+def may_work_on(request, tip: Tip, context) -> bool:
+    """Who adds to an open tip (messages, internal notes, links): its assigned handler and the
+    moderators of its unit or a unit above it. Other handlers in scope only read it; a closed tip
+    is a record and stays as it was closed."""
     return tip.state != "closed" and (is_assigned_handler(request, tip, context)
                                       or bool(request.has_permission(str(Permission.MODERATE), context)))
+
+
+def may_message_reporter(request, tip: Tip, context) -> bool:
+    """The assigned handler and the moderators (their questions at triage) write to the reporter."""
+    return may_work_on(request, tip, context)
+
+
+def check_may_work_on(request, tip: Tip, context, *, closed, refused=None) -> None:
+    """Refused (409 `closed` on a closed tip, 403 for an officer not working it) unless may_work_on."""
+    if tip.state == "closed":
+        raise Refused(closed, 409)
+    if not may_work_on(request, tip, context):
+        raise Refused(refused or NOT_WORKING_IT, 403)
+
+
+def may_fetch_original(request, tip: Tip, context) -> bool:
+    """The unstripped original of a file without a safe copy (its metadata may say who and where the
+    reporter is): for the assigned handler alone, as the contact is."""
+    return is_assigned_handler(request, tip, context)
 
 
 def may_reveal(request, tip: Tip, context) -> bool:
@@ -125,7 +152,8 @@ def transition(request, tip: Tip, name: str, *, context, version, reason: str = 
     noted = reason
     changes = {}
     if name == "transfer":
-        unit = dbsession.get(Unit, int(unit_id)) if str(unit_id or "").isdigit() else None
+        target_id = record_id(unit_id)
+        unit = dbsession.get(Unit, target_id) if target_id is not None else None
         if unit is None or unit.id == tip.unit_id:
             raise Refused(_("Choose the unit to send the tip to."), 400, "unit")
         noted = f"to {unit.code}: {reason}"
@@ -185,16 +213,21 @@ def reveal_contact(request, tip: Tip, reason: str, *, context) -> dict:
 
 # The thread ---------------------------------------------------------------------------------
 
+def check_may_post(request, tip: Tip, context, *, internal: bool) -> None:
+    if internal:
+        check_may_work_on(request, tip, context, closed=CLOSED_THREAD)
+    else:
+        check_may_work_on(request, tip, context, closed=_("This tip is closed: the reporter gets no more messages."),
+                          refused=_("Only the assigned handler or a moderator writes to the reporter."))
+
+
 def post_message(request, tip: Tip, body: str, *, internal: bool, context) -> TipMessage:
     """A message to the reporter (shown on /status as from "the police") or an internal note
     (officers only). Audited without its text."""
+    check_may_post(request, tip, context, internal=internal)
     body = (body or "").strip()
     if not body:
         raise Refused(_("Write the message first."), 400, "body")
-    if not internal and not may_message_reporter(request, tip, context):
-        if tip.state == "closed":
-            raise Refused(_("This tip is closed: the reporter gets no more messages."), 409)
-        raise Refused(_("Only the assigned handler or a moderator writes to the reporter."), 403)
     message = TipMessage(tip_id=tip.id, author="officer", officer_id=request.identity.id, internal=internal,
                          body=body)
     request.dbsession.add(message)
@@ -236,8 +269,14 @@ def _existing_link(dbsession, tip: Tip, *, other_id=None, notice_id=None):
     return dbsession.execute(select(TipLink.id).where(condition).limit(1)).scalar_one_or_none()
 
 
-def link_tip(request, tip: Tip, number: int, kind: str) -> TipLink:
-    """Link to another tip the officer can see (both pages show it); audited on both tips."""
+def check_may_link(request, tip: Tip, context) -> None:
+    check_may_work_on(request, tip, context, closed=CLOSED_LINKS)
+
+
+def link_tip(request, tip: Tip, number: int, kind: str, *, context) -> TipLink:
+    """Link to another tip the officer can see (both pages show it); audited on both tips. Only
+    by those working the tip (may_work_on), while it is open."""
+    check_may_link(request, tip, context)
     dbsession, officer = request.dbsession, request.identity
     if number == tip.id:
         raise Refused(_("A tip cannot be linked to itself."), 400, "number")
@@ -256,8 +295,10 @@ def link_tip(request, tip: Tip, number: int, kind: str) -> TipLink:
     return link
 
 
-def link_notice(request, tip: Tip, number: int) -> TipLink:
-    """Link to a published notice (the case appeal or reward task the tip answers)."""
+def link_notice(request, tip: Tip, number: int, *, context) -> TipLink:
+    """Link to a published notice (the case appeal or reward task the tip answers); the same
+    rule as link_tip."""
+    check_may_link(request, tip, context)
     dbsession = request.dbsession
     notice = dbsession.get(Notice, number)
     if notice is None or not notice.is_public:

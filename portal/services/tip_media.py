@@ -2,9 +2,11 @@
 
 Every file is checked from its bytes before any is stored, so one bad file refuses the whole
 submission. The original is kept unchanged as evidence; staff look at copies without metadata:
-photos re-encoded (with a thumbnail), MP4/MOV/3GP/M4A with their metadata boxes blanked. Other
-video and sound formats cannot be cleaned without a decoder (ffmpeg is not installed): they get no
-copy (public_key None), staff see a typed icon and fetch the original through an audited request.
+photos re-encoded (with a thumbnail), MP4/MOV/3GP/M4A with their metadata boxes blanked, MP3, AAC,
+WAV, FLAC, Ogg, WebM and Matroska with their tags cut out or overwritten (services/media_clean.py),
+AMR as it is (it has no place for metadata). AVI cannot be cleaned that way yet (there is no
+decoder here), nor can a file whose structure we cannot walk: they get no copy (public_key None),
+staff see a typed icon and fetch the original through an audited request.
 
 What the reporter's browser says about a file (lastModified, the place) is kept beside it, never
 trusted for its type; a photo shot long before it was sent, or whose name disagrees with its bytes,
@@ -12,6 +14,7 @@ is flagged for moderators."""
 import logging
 import math
 import os
+import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +24,7 @@ from ..i18n import _
 from ..localtime import LOCAL_TZ
 from ..models import Media
 from ..models.meta import utcnow
-from . import mp4_clean, sniff
+from . import media_clean, mp4_clean, sniff
 from .images import derive_public_copies
 from .uploads import MAX_PHOTO_PIXELS, UploadLimits, UploadRefused, _check_image, _remove_on_abort
 
@@ -74,7 +77,8 @@ def attachment_limits(settings) -> AttachmentLimits:
 
 
 def too_large(name: str, max_bytes: int) -> UploadRefused:
-    return UploadRefused(_("The file ${name} is larger than ${mb} MB.", mapping={"name": name, "mb": max_bytes // MB}))
+    return UploadRefused(_("The file ${name} is larger than ${mb} MB.", mapping={"name": name, "mb": max_bytes // MB}),
+                         status=413)
 
 
 def too_many(limits: AttachmentLimits) -> UploadRefused:
@@ -83,7 +87,7 @@ def too_many(limits: AttachmentLimits) -> UploadRefused:
 
 def too_much(limits: AttachmentLimits) -> UploadRefused:
     return UploadRefused(_("All files together must be smaller than ${mb} MB.",
-                           mapping={"mb": limits.max_total_bytes // MB}))
+                           mapping={"mb": limits.max_total_bytes // MB}), status=413)
 
 
 def _size(f) -> int:
@@ -227,16 +231,28 @@ def _put_original(store, checked: CheckedAttachment, written: list) -> tuple[str
 def _staff_copy(store, checked: CheckedAttachment, key: str, written: list) -> dict:
     if checked.kind == "image":
         return derive_public_copies(store, key, written)
+    if checked.content_type in media_clean.AS_IS:
+        return {"public_key": key}  # the format has no place for metadata: the original is safe to show
+    with open(store.path(key), "rb") as original:
+        try:
+            reader = _cleaned(original, checked)
+        # BrokenBoxes and Unreadable are ValueErrors; the others are what hostile tables may still cause.
+        except (ValueError, struct.error, IndexError, MemoryError) as exc:
+            log.info("no staff copy of a %s: %s", checked.content_type, type(exc).__name__)
+            return {}
+        if reader is None:
+            return {}  # no safe copy without a decoder: staff see a typed icon (static/img/media-*.svg)
+        public_key, _sha, _size_ = store.put_stream(reader, checked.suffix, written)
+    return {"public_key": public_key}
+
+
+def _cleaned(f, checked: CheckedAttachment):
+    """A reader of the copy without metadata; None when the format cannot be cleaned without a decoder."""
+    size = _size(f)
     if checked.family == "iso":
-        with open(store.path(key), "rb") as original:
-            try:
-                boxes, samples = mp4_clean.metadata_boxes(original, _size(original))
-            except mp4_clean.BrokenBoxes:  # beyond what we walk (huge tables): no copy, not no evidence
-                return {}
-            public_key, _sha, _size_ = store.put_stream(mp4_clean.BlankedReader(original, boxes, samples),
-                                                        checked.suffix, written)
-        return {"public_key": public_key}
-    return {}  # no safe copy without a decoder: staff see a typed icon (static/img/media-*.svg)
+        boxes, samples = mp4_clean.metadata_boxes(f, size)
+        return mp4_clean.BlankedReader(f, boxes, samples)
+    return media_clean.cleaned(f, size, checked.content_type)
 
 
 def store_attachments(request, checked: list[CheckedAttachment]) -> list[tuple[Media, CheckedAttachment]]:

@@ -12,6 +12,7 @@ from datetime import UTC, timedelta
 from sqlalchemy import select
 
 from ..i18n import _
+from ..ids import record_id
 from ..models import Notice, Tip, TipAnswer, TipAttachment, TipCategory, TipMessage, TipReward, Unit
 from ..workflow.tips import TIP_WORKFLOW
 from . import audit, protected, receipts, routing, tip_media
@@ -85,9 +86,10 @@ def is_danger_answer(question, value) -> bool:
 
 def reward_task(dbsession, notice_id) -> Notice | None:
     """A published reward task a tip may answer; None for anything else."""
-    if notice_id is None or not str(notice_id).isdigit() or int(notice_id) > 2**31 - 1:
+    notice_id = record_id(notice_id)
+    if notice_id is None:
         return None
-    notice = dbsession.get(Notice, int(notice_id))
+    notice = dbsession.get(Notice, notice_id)
     return notice if notice is not None and notice.kind == "reward_task" and notice.is_public else None
 
 
@@ -104,7 +106,8 @@ def receiving_unit(dbsession, unit_id, lat, lon) -> Receiving:
     the point. TipRefused when neither gives a unit."""
     suggested = routing.unit_for_point(dbsession, lat, lon) if lat is not None and lon is not None else None
     if unit_id not in (None, ""):
-        chosen = dbsession.get(Unit, int(unit_id)) if str(unit_id).isdigit() and int(unit_id) < 2**31 else None
+        chosen_id = record_id(unit_id)
+        chosen = dbsession.get(Unit, chosen_id) if chosen_id is not None else None
         if chosen is None:
             raise TipRefused(NO_UNIT)
         return Receiving(chosen, suggested)
@@ -133,7 +136,11 @@ def count_reply(request, receipt) -> None:
 
 
 def refusal_status(refused) -> int:
-    """The status of a refused upload: 413 when it was too large (a file, or all of them), else 400."""
+    """The status of a refused upload: what the refusal says (413 too large, 429 too many, 400), else
+    413 when its message is one of the size refusals, else 400."""
+    status = getattr(refused, "status", None)
+    if status is not None:
+        return status
     return 413 if str(getattr(refused, "message", "")) in _TOO_LARGE else 400
 
 

@@ -7,12 +7,17 @@ MultiDict (bounded by portal.max_form_bytes); each file part goes into its own t
 the way. The result is handed to WebOb as the already-parsed POST, so CSRF checks, Deform and
 `uploads.chosen_files` work unchanged.
 
-Limits (portal.tip.*) apply while reading: a declared body over the total is refused before any of
-it is read; a file is refused the moment it passes the limit for its kind (known from its first
-bytes) or when one file too many starts; a body cut short, broken multipart or text fields over
-their bound are refused too. Reading stops there and every file written is deleted; the text fields
-read so far stay in request.POST and `refusal(request)` tells the view why. Temp files are removed
-when the request finishes (moved ones are already in the store).
+Before any of the body is read, every POST counts one attempt against the address
+(portal.tip.upload_rate_per_hour, accepted or not): over it the body is refused unread (429). Only
+the file inputs (`attachments`) may carry files: a file part under any other name (csrf_token,
+code...) is a malformed form. Limits (portal.tip.*) apply while reading: a declared body over the
+total is refused before any of it is read; a file is refused the moment it passes the limit for its
+kind (known from its first bytes) or when one file too many starts; a body cut short, broken
+multipart, text fields over their bound or a disk that cannot take the file (full, unwritable) are
+refused too. Reading stops there and every file written is deleted; the text fields read so far stay
+in request.POST (up to any Deform mapping left open) and `refusal(request)` tells the view why, with
+a `status` for the response. Temp files are removed when the request finishes (moved ones are
+already in the store).
 
 pyramid_retry would copy the whole body before any tween runs (to replay it): retries are turned off
 for these requests (`retry_attempts`), the only ones that cannot be replayed."""
@@ -29,12 +34,15 @@ from webob.multidict import MultiDict
 
 from ..i18n import _
 from . import sniff
+from .ratelimit import RateLimited, count_per_hour
 from .tip_media import AttachmentLimits, attachment_limits, too_large, too_many, too_much
 from .uploads import UploadRefused
 
 log = logging.getLogger(__name__)
 
 STREAMED_PATHS = frozenset({"/tips/new", "/status/reply"})
+RATE_SETTING = "portal.tip.upload_rate_per_hour"
+FILE_FIELDS = frozenset({"attachments"})  # the only inputs of those forms that carry files
 CHUNK = 64 * 1024
 MAX_TEXT_FIELDS = 500  # parts without a file: far more than any tip form has
 REFUSAL_KEY = "portal.upload_refusal"
@@ -64,11 +72,16 @@ class StreamedFile:
         return f"<StreamedFile {self.name} {self.size} bytes>"
 
     def discard(self):
-        self.file.close()
+        try:
+            self.file.close()  # flushes: fails again on a full disk
+        except OSError:
+            pass
         try:
             os.unlink(self.path)
         except FileNotFoundError:  # moved into the media store
             pass
+        except OSError as exc:  # left for the sweep at the next start
+            log.error("could not remove an upload's temp file: %s", type(exc).__name__)
 
 
 class _Refused(Exception):
@@ -82,6 +95,18 @@ def interrupted() -> UploadRefused:
                            "the form again."))
 
 
+def not_stored() -> UploadRefused:
+    return UploadRefused(_("The files could not be stored. Nothing was saved; please try again."))
+
+
+def too_often(retry_after: int) -> UploadRefused:
+    refused = UploadRefused(_("Many forms have been sent from this address. Nothing was sent. Please wait ${minutes} "
+                              "minutes and send it again, or call the police.",
+                              mapping={"minutes": max(1, (retry_after + 59) // 60)}), status=429)
+    refused.retry_after = retry_after  # for the Retry-After header
+    return refused
+
+
 def malformed() -> UploadRefused:
     return UploadRefused(_("The form could not be read. Nothing was saved; please send it again."))
 
@@ -90,12 +115,26 @@ def text_too_long() -> UploadRefused:
     return UploadRefused(_("The text you typed is too long."))
 
 
+def _balanced(form: MultiDict) -> MultiDict:
+    """The fields before any Deform mapping or sequence a refusal left open (a `__start__` without
+    its `__end__`): the form is shown again from them, and peppercorn refuses unbalanced markers."""
+    items, depth, keep = list(form.items()), 0, 0
+    for index, (name, _value) in enumerate(items):
+        depth += {"__start__": 1, "__end__": -1}.get(name, 0)
+        if depth < 0:
+            break
+        if depth == 0:
+            keep = index + 1
+    return form if keep == len(items) else MultiDict(items[:keep])
+
+
 class FormStream:
     """Parses one multipart body from a blocking `read(size)`; see the module docstring."""
 
     def __init__(self, boundary: str, content_length: int | None, limits: AttachmentLimits, max_text_bytes: int,
-                 incoming: str):
+                 incoming: str, file_fields: frozenset = FILE_FIELDS):
         self.limits = limits
+        self.file_fields = file_fields
         self.max_text_bytes = max_text_bytes
         self.incoming = incoming
         self.content_length = content_length
@@ -123,6 +162,7 @@ class FormStream:
             return None
         except _Refused as refused:
             self.discard_files()
+            self.form = _balanced(self.form)
             return refused.refusal
         except BaseException:
             self.discard_files()
@@ -150,6 +190,9 @@ class FormStream:
                     self._on(event)
             except MultipartError:
                 raise _Refused(malformed()) from None
+            except OSError as exc:  # the temp file: disk full, directory gone or unwritable
+                log.error("an upload could not be written: %s (errno %s)", type(exc).__name__, exc.errno)
+                raise _Refused(not_stored()) from None
             if self.parser.closed:  # the closing boundary: anything after it is ignored
                 return
 
@@ -176,6 +219,8 @@ class FormStream:
         if not segment.filename:  # a text field, or a file input with nothing chosen
             self.current, self.text = None, []
             return
+        if segment.name not in self.file_fields:  # no browser sends the token or a code as a file
+            raise _Refused(malformed())
         if len(self.files) >= self.limits.max_files:
             raise _Refused(too_many(self.limits))
         fd, path = tempfile.mkstemp(dir=self.incoming, prefix="part-")
@@ -248,6 +293,12 @@ def is_streamed(request) -> bool:
     return request.method == "POST" and request.path_info in STREAMED_PATHS
 
 
+def refuse_unread(request, refused: UploadRefused):
+    """Refuse a streamed request without reading any of its body: the view sees an empty form."""
+    request.environ[REFUSAL_KEY] = refused
+    request.environ["webob._parsed_post_vars"] = (MultiDict(), request.body_file_raw)
+
+
 def parse_request(request, limits: AttachmentLimits, max_text_bytes: int, incoming: str) -> FormStream | None:
     """Parse the body of a streamed request into request.POST; record a refusal in the environ."""
     environ = request.environ
@@ -286,6 +337,11 @@ def tween_factory(handler, registry):
 
     def upload_stream_tween(request):
         if not is_streamed(request):
+            return handler(request)
+        try:  # counted before a byte is read: a refused or never-finished upload costs as much
+            count_per_hour(request, "upload", RATE_SETTING)
+        except RateLimited as exc:
+            refuse_unread(request, too_often(exc.retry_after))
             return handler(request)
         stream = parse_request(request, limits, max_text_bytes, incoming)
         if stream is not None and stream.files:

@@ -24,11 +24,13 @@ IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "
 
 
 class UploadRefused(ValueError):
-    """A file we will not take; the message (a translation string) says why, for the person."""
+    """A file we will not take; the message (a translation string) says why, for the person, and
+    `status` what the response says (413 too large, 429 too often, else 400)."""
 
-    def __init__(self, message):
+    def __init__(self, message, status: int = 400):
         super().__init__(str(message))
         self.message = message
+        self.status = status
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pyramid.httpexceptions import HTTPRequestEntityTooLarge
 from translationstring import TranslationString
 
 from ..i18n import LANGUAGES
-from ..routes import StaffRoot
+from ..routes import navigation_context
 from ..services.fallbacks import Fallbacks
 
 BASE_CSP = (
@@ -84,7 +84,8 @@ def template_globals(event):
     event.setdefault("officer", _safe_identity(request))
     event.setdefault("get_csrf_token", lambda: get_csrf_token(request))
     # Staff navigation asks about role permissions, whatever the page's own context is.
-    event.setdefault("can", lambda permission: request.has_permission(permission, StaffRoot(request)))
+    event.setdefault("can", lambda permission: request.has_permission(permission,
+                                                                      navigation_context(request, permission)))
 
 
 def _safe_identity(request):

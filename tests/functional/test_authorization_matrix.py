@@ -37,6 +37,7 @@ DISPATCHERS = dict(NOBODY, dispatcher=200)
 TIP_WORKERS = dict(NOBODY, moderator=200, handler=200, unrelated_moderator=200)  # the queue is scoped in the query
 TIP_WORKERS_OF_CITY_A = dict(NOBODY, moderator=200, handler=200)
 STATS_READERS = dict(EVERY_OFFICER, dispatcher=403)  # each sees their own unit's figures
+ROOT_ADMINS = dict(ADMINS_ONLY, unrelated_admin=403)  # the province's: categories are the same province-wide
 
 MATRIX = {
     "/staff": EVERY_OFFICER,
@@ -66,9 +67,9 @@ MATRIX = {
     "/staff/tips": TIP_WORKERS,
     "/staff/tips/{tip_a}": TIP_WORKERS_OF_CITY_A,
     "/staff/tips/media/{tip_photo}": TIP_WORKERS_OF_CITY_A,
-    "/staff/categories": ADMINS_ONLY,
-    "/staff/categories/new": ADMINS_ONLY,
-    "/staff/categories/{category}": ADMINS_ONLY,  # categories are the same province-wide
+    "/staff/categories": ROOT_ADMINS,
+    "/staff/categories/new": ROOT_ADMINS,
+    "/staff/categories/{category}": ROOT_ADMINS,
     "/staff/stats": STATS_READERS,
     "/staff/stats.csv": STATS_READERS,
 }

@@ -199,6 +199,44 @@ def test_unknown_actions_and_foreign_questions_are_refused(testapp, dbsession, a
     assert not fraud.questions[0].retired
 
 
+@pytest.mark.parametrize("value", ["%C2%B2", "%D9%A3", "99999999999", "x"])  # ², ٣ ("²".isdigit() but int fails)
+def test_a_question_number_that_is_no_id_is_not_found(testapp, dbsession, admin, value):
+    drugs = category(dbsession, "drugs")
+    testapp.get(f"/staff/categories/{drugs.id}?question={value}", status=404)
+    token = testapp.get("/staff/categories").forms[f"retire-{drugs.id}"]["csrf_token"].value
+    testapp.post(f"/staff/categories/{drugs.id}?question={value}", {"action": "up", "csrf_token": token}, status=404)
+    raw = {"%C2%B2": "\u00b2", "%D9%A3": "\u0663"}.get(value, value)
+    testapp.post(f"/staff/categories/{drugs.id}", {"action": "question-retire", "question": raw, "csrf_token": token},
+                 status=404)
+    assert not any(q.retired for q in drugs.questions)
+
+
+def test_only_administrators_of_the_root_unit_manage_categories(testapp, dbsession, registry, units):
+    """Categories are the same province-wide: a city's administrator must not change every unit's form."""
+    secret = pyotp.random_base32()
+    make_officer(dbsession, units["city_a"], ["admin"], username="admin_city", totp_secret=secret,
+                 cipher=registry["field_cipher"])
+    login(testapp, "admin_city", totp_secret=secret)
+    drugs = category(dbsession, "drugs")
+    staff = testapp.get("/staff")
+    assert staff.html.select_one('nav a[href="/staff/categories"]') is None
+    assert staff.html.select_one('nav a[href="/staff/units"]') is not None  # still an administrator of the city
+    for url in ("/staff/categories", "/staff/categories/new", f"/staff/categories/{drugs.id}"):
+        testapp.get(url, status=403)
+    token = staff.forms[0]["csrf_token"].value
+    before = count(dbsession, AuditEvent)
+    testapp.post(f"/staff/categories/{drugs.id}", {"action": "retire", "csrf_token": token}, status=403)
+    testapp.post("/staff/categories/new", {"slug": "city-only", **NAMES, "csrf_token": token}, status=403)
+    assert not drugs.retired and "city-only" not in offered_slugs(dbsession)
+    assert count(dbsession, AuditEvent) == before
+
+
+def test_the_root_units_administrator_finds_the_categories_in_the_navigation(testapp, admin):
+    page = testapp.get("/staff")
+    assert page.html.select_one('nav a[href="/staff/categories"]') is not None
+    assert page.click(href="/staff/categories$").status_int == 200
+
+
 def test_officers_who_are_not_administrators_cannot_change_categories(testapp, dbsession, units):
     make_officer(dbsession, units["province"], ["moderator", "handler"], username="mod_p")
     login(testapp, "mod_p")

@@ -193,6 +193,9 @@ def test_filters_counts_and_keyset_pages(testapp, dbsession, units, officers, ca
     ("category=999999", "Choose a category from the list."),
     ("since=yesterday", "Invalid date"),
     ("since=2026-05-02&until=2026-05-01", "The end date must not be before the start date."),
+    ("until=9999-12-31", "Give a date between 2000-01-01 and 2100-12-31."),  # the day after overflows
+    ("since=0001-01-01", "Give a date between 2000-01-01 and 2100-12-31."),  # before UTC's year 1 on PostgreSQL
+    ("since=1999-12-31&until=2101-01-01", "Give a date between 2000-01-01 and 2100-12-31."),
     ("flagged=yes", "Tick the box or leave it empty."),
     ("page=%25%25%25", "This page link is not valid"),
 ])
@@ -202,6 +205,15 @@ def test_bad_filters_get_a_clear_400(testapp, officers, tip, query, message):
     assert message in page.text
     assert queue_ids(page) == []
     assert page.html.select_one("form.tip-filters") is not None  # the filters stay, to be corrected
+    for name, value in (pair.split("=") for pair in query.split("&")):
+        if name in ("since", "until"):
+            assert page.html.select_one(f'form.tip-filters input[name="{name}"]')["value"] == value
+
+
+def test_the_first_and_last_days_allowed_are_taken(testapp, officers, tip):
+    sign_in(testapp, "mod_county")
+    page = testapp.get("/staff/tips?since=2000-01-01&until=2100-12-31", status=200)
+    assert tip.id in queue_ids(page)
 
 
 def test_dashboard_counts_tips_to_triage_and_assigned(testapp, dbsession, units, officers, tip):
@@ -230,7 +242,8 @@ def test_the_tip_page_shows_everything_the_tip_holds(testapp, dbsession, units, 
     photo, audio = [a.media for a in tip.attachments]
     assert page.html.select_one(f'img[src="/staff/tips/media/{photo.id}?thumb=1"]') is not None
     assert page.html.select_one('img.media-icon[src*="media-audio.svg"]') is not None
-    assert page.html.select_one(f'form#original-{audio.id}') is not None
+    assert page.html.select_one(f'form#original-{audio.id}') is None  # for the assigned handler alone
+    assert "Only the handler assigned to this tip can download the original." in text
     assert "zhou-recording" not in page.text  # the reporter's file name may say who they are
     assert PHONE not in page.text and NAME not in page.text
     assert "The reporter left a contact" in page.text and "Show contact" not in page.text
@@ -447,14 +460,69 @@ def test_messages_reach_the_reporter_notes_never(testapp, dbsession, officers, t
     assert "Which entrance do they use?" in bodies and not any("Owner is known" in b for b in bodies)
 
 
-def test_no_messages_to_the_reporter_after_closing(testapp, dbsession, officers, tip):
+WORK_FORMS = ("message", "note", "link-tip", "link-notice")
+
+
+def officer_additions(dbsession):
+    """What officers added to tips: their messages and notes, links, and the audit of either."""
+    return (dbsession.execute(select(func.count()).select_from(TipMessage).where(TipMessage.author == "officer"))
+            .scalar_one(), count(dbsession, TipLink), len(events(dbsession, action="tip.note")),
+            len(events(dbsession, action="tip.message")), len(events(dbsession, action="tip.link")))
+
+
+def test_nothing_is_added_to_a_closed_tip(testapp, dbsession, units, officers, tip):
+    twin = make_tip(dbsession, units["county_a"])
+    notice = make_notice(dbsession, units["county_a"])
     sign_in(testapp, "mod_county")
     step(testapp, tip.id, "dismiss", outcome="spam", reason="Advertising.")
     page = testapp.get(f"/staff/tips/{tip.id}")
-    assert "message" not in page.forms and "note" in page.forms
-    refused = post(testapp, tip.id, 409, action="message", body="Hello?")
-    assert "closed" in refused.text
-    assert dbsession.execute(select(TipMessage).where(TipMessage.author == "officer")).first() is None
+    assert not set(WORK_FORMS) & set(page.forms)
+    before = officer_additions(dbsession)
+    assert "the reporter gets no more messages" in post(testapp, tip.id, 409, action="message", body="Hello?").text
+    assert "nothing more can be added" in post(testapp, tip.id, 409, action="note", body="Seen again.").text
+    refused = post(testapp, tip.id, 409, action="link_tip", number=str(twin.id), kind="related")
+    assert "its links stay as they were" in refused.text
+    refused = post(testapp, tip.id, 409, action="link_notice", number=str(notice.id))
+    assert "its links stay as they were" in refused.text
+    assert officer_additions(dbsession) == before
+
+
+def test_a_handler_not_assigned_to_the_tip_only_reads_it(testapp, dbsession, units, officers, tip):
+    twin = make_tip(dbsession, units["county_a"])
+    notice = make_notice(dbsession, units["county_a"])
+    sign_in(testapp, "mod_county")
+    assign(testapp, dbsession, tip, officers)
+    sign_in(testapp, "handler_city")  # a handler above the tip's unit: may open it, is not working it
+    page = testapp.get(f"/staff/tips/{tip.id}")
+    assert DESCRIPTION in page.text and not set(WORK_FORMS) & set(page.forms)
+    before = officer_additions(dbsession)
+    refused = post(testapp, tip.id, 403, action="note", body="I know this warehouse.")
+    assert "Only the handler assigned to this tip or a moderator can do this." in refused.text
+    assert "Only the assigned handler or a moderator" in post(testapp, tip.id, 403, action="message", body="Hi").text
+    post(testapp, tip.id, 403, action="link_tip", number=str(twin.id), kind="related")
+    post(testapp, tip.id, 403, action="link_notice", number=str(notice.id))
+    assert officer_additions(dbsession) == before
+
+
+def test_the_assigned_handler_notes_and_links(testapp, dbsession, units, officers, tip):
+    twin = make_tip(dbsession, units["county_a"])
+    notice = make_notice(dbsession, units["county_a"], title="Appeal: Binhe Road warehouse")
+    sign_in(testapp, "mod_county")
+    assign(testapp, dbsession, tip, officers)
+    sign_in(testapp, "handler_county")
+
+    def submit(form_id, **fields):
+        form = testapp.get(f"/staff/tips/{tip.id}").forms[form_id]
+        for name, value in fields.items():
+            form[name] = value
+        return form.submit(status=303)
+
+    submit("note", body="Same cylinders as last month.")
+    submit("link-tip", number=str(twin.id), kind="duplicate")
+    submit("link-notice", number=str(notice.id))
+    assert officer_additions(dbsession) == (1, 2, 1, 0, 3)
+    page = testapp.get(f"/staff/tips/{tip.id}")
+    assert "Same cylinders as last month." in page.text and "Appeal: Binhe Road warehouse" in page.text
 
 
 def test_links_to_tips_in_scope_show_on_both_sides_and_to_notices(testapp, dbsession, units, officers, tip, registry):
@@ -507,6 +575,19 @@ def test_staff_copies_of_files_and_the_audited_original(testapp, dbsession, regi
     thumb = testapp.get(f"/staff/tips/media/{photo.id}?thumb=1")
     assert thumb.content_type == "image/jpeg" and len(thumb.body) <= len(copy.body)
     testapp.get(f"/staff/tips/media/{audio.id}", status=404)  # no safe copy of this format
+    # The original (its metadata may name the reporter) is for the assigned handler alone.
+    page = testapp.get(f"/staff/tips/{tip.id}")
+    assert f"original-{audio.id}" not in page.forms and "Only the handler assigned" in page.text
+    refused = testapp.post(f"/staff/tips/media/{audio.id}", {"reason": "Listen to the voices for the case file",
+                                                              "csrf_token": csrf(testapp)}, status=403)
+    assert "Only the handler assigned to this tip can download the original" in refused.text
+    assign(testapp, dbsession, tip, officers)
+    sign_in(testapp, "handler_city")  # a handler in scope, not the one assigned
+    assert f"original-{audio.id}" not in testapp.get(f"/staff/tips/{tip.id}").forms
+    testapp.post(f"/staff/tips/media/{audio.id}", {"reason": "Listen to the voices for the case file",
+                                                    "csrf_token": csrf(testapp)}, status=403)
+    assert events(dbsession, action="tip.media_original") == []
+    sign_in(testapp, "handler_county")
     page = testapp.get(f"/staff/tips/{tip.id}")
     form = page.forms[f"original-{audio.id}"]
     form["reason"] = "no"

@@ -109,6 +109,10 @@ def test_filters_by_category_and_date_range_through_the_form(testapp, dbsession,
     ({"since": "2026-13-01"}, "Give dates as YYYY-MM-DD"),
     ({"since": "2026-11-10", "until": "2026-11-01"}, "The start date must not be after the end date."),
     ({"category": "no-such-thing"}, "Choose a category from the list."),
+    # Far-off days overflow as Beijing-time instants (the weeks before 9999-12-31, UTC before year 1).
+    ({"until": "9999-12-31"}, "Give a date between 2000-01-01 and 2100-12-31."),
+    ({"since": "0001-01-01"}, "Give a date between 2000-01-01 and 2100-12-31."),
+    ({"since": "1999-12-31", "until": "2101-01-01"}, "Give a date between 2000-01-01 and 2100-12-31."),
 ])
 def test_bad_filters_are_refused_with_what_was_typed(testapp, dbsession, registry, units, world, query, message):
     sign_in(testapp, dbsession, registry, units["city_a"], ["moderator"], "mod_a")
@@ -120,6 +124,14 @@ def test_bad_filters_are_refused_with_what_was_typed(testapp, dbsession, registr
             assert form[name].value == value
     response = testapp.get("/staff/stats.csv", query, status=400)
     assert message in response.text and response.content_type == "text/plain"
+
+
+def test_the_first_and_last_days_allowed_are_taken(testapp, dbsession, registry, units, world):
+    sign_in(testapp, dbsession, registry, units["city_a"], ["moderator"], "mod_a")
+    query = {"since": "2000-01-01", "until": "2100-12-31"}
+    page = testapp.get("/staff/stats", query, status=200)
+    assert table(page, "Tips by receiving unit") == {"City A": 1, "County A1": 2}
+    testapp.get("/staff/stats.csv", query, status=200)
 
 
 def read_csv(response):

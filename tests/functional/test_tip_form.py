@@ -14,6 +14,7 @@ from webtest import Upload
 from portal.localtime import LOCAL_TZ
 from portal.models import AuditEvent, Media, Receipt, Tip, TipAnswer, TipAttachment
 from portal.models.meta import utcnow
+from portal.services.pow import is_solution
 from tests.factories import jpeg_bytes, make_category, make_notice, solve_pow
 
 CONTACT_NAME = "Wang Xiaoming"
@@ -351,6 +352,36 @@ def test_a_point_outside_every_area_is_refused_unless_a_unit_is_chosen(testapp, 
     assert_kept(page, description=DESCRIPTION, lat=OUTSIDE[0], lon=OUTSIDE[1], q_activity="dealing")
 
 
+@pytest.mark.parametrize("unit", ["\u00b2", "\u0663", "99999999999", "0"])  # "²".isdigit(), int("٣") == 3
+def test_a_unit_that_is_not_one_of_the_list_is_refused_clearly(testapp, dbsession, registry, areas, category, unit):
+    before = stored(dbsession, registry)
+    form = fill(form_of(testapp))
+    form["unit"].force_value(unit)
+    page = send(testapp, form, status=400)
+    message = page.html.select_one("#item-" + page.html.select_one('select[name="unit"]')["id"]).text
+    assert "Choose the unit from the list." in message
+    assert stored(dbsession, registry) == before
+    assert_kept(page, description=DESCRIPTION, q_activity="dealing")
+
+
+@pytest.mark.parametrize("task", ["%C2%B2", "%D9%A3", "1" * 40])  # ², ٣, a number beyond any id
+def test_a_task_number_that_is_no_id_is_ignored(testapp, dbsession, areas, category, task):
+    assert "tip-categories" in testapp.get(f"/tips/new?task={task}", status=200).text
+    page = testapp.get(f"/tips/new?category=test-drugs&task={task}", status=200)
+    assert "This tip answers the reward task:" not in page.text
+    send(testapp, fill(page.forms["deform"]), status=200)
+    assert only_tip(dbsession).task_notice_id is None
+
+
+def test_deeply_nested_file_notes_are_ignored(testapp, dbsession, areas, category):
+    form = fill(form_of(testapp))
+    form["attachment_meta"] = "[" * 5000  # json.loads raises RecursionError, not ValueError
+    page = send(testapp, form, status=200, files=[("van.jpg", jpeg_bytes(), "image/jpeg")])
+    assert "Tip received" in page.text
+    (attachment,) = only_tip(dbsession).attachments
+    assert (attachment.client_captured_at, attachment.client_lat) == (None, None)
+
+
 def test_no_point_and_no_unit_is_refused(testapp, dbsession, registry, areas, category):
     page = send(testapp, fill(form_of(testapp), lat="", lon=""), status=400)
     assert "Mark the place on the map, use your location, or choose the receiving unit" in page.text
@@ -442,7 +473,12 @@ def test_without_javascript_the_stricter_limit_applies(testapp, dbsession, regis
 
 def test_a_forged_or_replayed_proof_of_work_is_refused(testapp, dbsession, areas, category):
     form = fill(form_of(testapp))
-    form["pow_nonce"] = "not-a-solution"
+    challenge = form["pow_challenge"].value
+    bits = int(challenge.split(".")[3])
+    # A fixed guess solves an easy test challenge now and then: take one that provably does not.
+    wrong = next(nonce for nonce in (f"wrong-{n}" for n in range(1000)) if not is_solution(challenge, nonce, bits))
+    assert not is_solution(challenge, wrong, bits)
+    form["pow_nonce"] = wrong
     page = send(testapp, form, status=400)
     assert "security check was not solved" in problem(page)
     form = fill(form_of(testapp))

@@ -195,3 +195,17 @@ def test_another_units_officer_cannot_touch_the_reward(testapp, dbsession, offic
     sign_in(testapp, "mod_b")
     testapp.get(f"/staff/tips/{tip.id}", status=403)
     assert only_reward(dbsession, tip).state == "proposed"
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663", "99999999999", "", "x"])  # "²".isdigit() but int("²") fails
+def test_a_reward_number_that_is_no_id_is_refused_clearly(testapp, dbsession, officers, tip, value):
+    propose(testapp, tip)
+    reward = only_reward(dbsession, tip)
+    sign_in(testapp, "mod_city")
+    page = testapp.get(f"/staff/tips/{tip.id}")
+    token = page.html.select_one('input[name="csrf_token"]')["value"]
+    refused = testapp.post(f"/staff/tips/{tip.id}", {"csrf_token": token, "action": "reward_decide", "reward": value,
+                                                     "version": str(reward.version), "decision": "approve",
+                                                     "reason": "Checked."}, status=400)
+    assert "Choose one of the buttons on the page." in refused.text
+    assert only_reward(dbsession, tip).state == "proposed"

@@ -215,6 +215,16 @@ def test_a_bad_file_refuses_the_whole_reply_and_keeps_the_text(testapp, dbsessio
     assert counts(dbsession) == before
 
 
+def test_deeply_nested_file_notes_are_ignored(testapp, dbsession, tip_and_code):
+    tip, code = tip_and_code
+    # "[[[[..." within the size bound: json.loads raises RecursionError, which must not be a 500.
+    answered = reply(testapp, status_of(testapp, code), "The van is back.", files=[("van.jpg", jpeg_bytes())],
+                     status=200, attachment_meta="[" * 5000)
+    assert "Your answer was sent to the police." in answered.text
+    (attachment,) = tip.attachments
+    assert (attachment.client_captured_at, attachment.client_lat) == (None, None)
+
+
 def test_a_forged_csrf_token_sends_nothing_and_keeps_the_text(testapp, dbsession, tip_and_code):
     tip, code = tip_and_code
     before = counts(dbsession)

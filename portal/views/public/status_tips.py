@@ -81,6 +81,10 @@ def _status_page(request, found=None, error=None, status=200):
 def status_reply(request):
     form = _reply_form(request)
     refusal = upload_stream.refusal(request)
+    if refusal is not None and tips.refusal_status(refusal) == 429:
+        # Over the address's upload limit: refused before the body (and so the code) was read.
+        request.response.headers["Retry-After"] = str(getattr(refusal, "retry_after", None) or 3600)
+        return _status_page(request, error=refusal.message, status=429)
     if refusal is None and not check_csrf_token(request, raises=False):
         refusal = UploadRefused(EXPIRED)  # answered below once the code is known, with the answer kept
     try:

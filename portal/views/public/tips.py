@@ -87,6 +87,8 @@ def tips_new(request):
 def _send(request, category, task, form):
     refusal = upload_stream.refusal(request)
     if refusal is not None:  # cut off while streaming in: what arrived before the file is kept
+        if getattr(refusal, "retry_after", None):
+            request.response.headers["Retry-After"] = str(refusal.retry_after)
         return _refused(request, category, task, form, refusal.message, tips.refusal_status(refusal))
     # Checked here, not by the view deriver, so an expired form comes back filled in (with a fresh token).
     if not check_csrf_token(request, raises=False):

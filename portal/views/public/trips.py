@@ -12,6 +12,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ...i18n import _
+from ...ids import record_id
 from ...localtime import local_time
 from ...models import TripPhoto
 from ...routes import id_from_matchdict
@@ -156,8 +157,7 @@ def trip_updates(context, request):
 
 
 def _after(request) -> int:
-    value = request.GET.get("after", "0")
-    return int(value) if value.isdigit() and len(value) < 10 else 0
+    return record_id(request.GET.get("after", "0")) or 0
 
 
 @view_config(route_name="trip_action", match_param="action=location", request_method="POST")

@@ -5,6 +5,7 @@ from pyramid.view import view_config
 from sqlalchemy import or_, select
 
 from ...i18n import _
+from ...ids import record_id
 from ...models import AuditEvent, Officer, Unit
 from ...security.permissions import Permission
 
@@ -45,9 +46,9 @@ def audit_list(request):
         query = query.where(AuditEvent.at <= _day(params["until"], end=True))
     before = request.GET.get("before", "")
     if before:
-        if not before.isdigit() or int(before) >= 2**31:
+        if record_id(before) is None:
             raise HTTPBadRequest(_("This page link is not valid. Start again from the first page."))
-        query = query.where(AuditEvent.id < int(before))
+        query = query.where(AuditEvent.id < record_id(before))
     rows = request.dbsession.execute(query).scalars().all()
     more = len(rows) > PAGE
     rows = rows[:PAGE]

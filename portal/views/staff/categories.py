@@ -9,6 +9,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ...i18n import _
+from ...ids import record_id
 from ...models import TipAnswer
 from ...schemas import make_form, refilled, submitted
 from ...schemas.categories import (
@@ -64,8 +65,9 @@ def category_new(request):
 
 def _question_in(category, value):
     """The category's question named by a request parameter, or 404."""
+    question_id = record_id(value)
     for question in category.questions:
-        if value.isdigit() and question.id == int(value):
+        if question.id == question_id:
             return question
     raise HTTPNotFound()
 

@@ -5,9 +5,9 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ...i18n import _
+from ...ids import record_id
 from ...models import AuditEvent
 from ...models.sighting import SIGHTING_STATES
-from ...routes import MAX_ID
 from ...schemas.sightings import reveal_schema, step_schema
 from ...security.permissions import Permission
 from ...services import sightings
@@ -29,9 +29,9 @@ def _filters(request):
     notice = request.GET.get("notice", "").strip()
     if state and state not in SIGHTING_STATES:
         raise HTTPBadRequest(_("Choose a state from the list."))
-    if notice and (not notice.isdigit() or int(notice) > MAX_ID):
+    if notice and record_id(notice) is None:
         raise HTTPBadRequest(_("A notice number has digits only."))
-    return {"state": state or None, "notice_id": int(notice) if notice else None}
+    return {"state": state or None, "notice_id": record_id(notice) if notice else None}
 
 
 @view_config(route_name="staff_sightings", renderer="staff/sightings.html", permission=Permission.MODERATE)

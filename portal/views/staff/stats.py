@@ -12,6 +12,7 @@ from ...i18n import _
 from ...localtime import local_today
 from ...models import TipCategory
 from ...models.tip import TIP_STATES
+from ...schemas.tip_handling import DATE_RANGE, in_date_range
 from ...security.permissions import Permission
 from ...services import tip_handling, tip_stats
 from ...services.tip_categories import text_in
@@ -39,9 +40,12 @@ def _date(value: str):
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadFilter(_("Give dates as YYYY-MM-DD, such as 2026-11-01.")) from None
+    if not in_date_range(day):  # far-off days overflow as Beijing-time instants
+        raise BadFilter(DATE_RANGE)
+    return day
 
 
 def parse_filters(typed: dict, categories) -> tip_stats.StatsFilter:

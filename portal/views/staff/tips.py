@@ -10,6 +10,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ...i18n import _
+from ...ids import record_id
 from ...models import TipCategory, TipReward
 from ...schemas import tip_handling as forms
 from ...schemas.sightings import reveal_schema
@@ -92,6 +93,8 @@ def _page(request, context, tip, **extra):
         "is_handler": tip_handling.is_assigned_handler(request, tip, context),
         "may_reveal": tip_handling.may_reveal(request, tip, context),
         "may_message": tip_handling.may_message_reporter(request, tip, context),
+        "may_work": tip_handling.may_work_on(request, tip, context),
+        "may_fetch_original": tip_handling.may_fetch_original(request, tip, context),
         "may_propose": tip_rewards.may_propose(request, tip, context),
         "may_decide": {r.id: tip_rewards.may_decide(request, r, context) for r in rewards},
         "may_pay": {r.id: tip_rewards.may_pay(request, r, context) for r in rewards},
@@ -175,6 +178,7 @@ def _message(request, context, tip, internal: bool):
     form = "note" if internal else "message"
     typed = {"body": request.POST.get("body", "")}
     try:
+        tip_handling.check_may_post(request, tip, context, internal=internal)  # before reading what was typed
         data = forms.message_schema().deserialize(typed)
         tip_handling.post_message(request, tip, data["body"], internal=internal, context=context)
     except colander.Invalid as invalid:
@@ -189,12 +193,13 @@ def _link(request, context, tip, to_notice: bool):
     form = "link-notice" if to_notice else "link-tip"
     typed = {"number": request.POST.get("number", ""), "kind": request.POST.get("kind", "")}
     try:
+        tip_handling.check_may_link(request, tip, context)  # before reading what was typed
         if to_notice:
             data = forms.notice_link_schema().deserialize({"number": typed["number"]})
-            tip_handling.link_notice(request, tip, data["number"])
+            tip_handling.link_notice(request, tip, data["number"], context=context)
         else:
             data = forms.tip_link_schema().deserialize(typed)
-            tip_handling.link_tip(request, tip, data["number"], data["kind"])
+            tip_handling.link_tip(request, tip, data["number"], data["kind"], context=context)
     except colander.Invalid as invalid:
         return _invalid(request, context, tip, form, invalid, typed)
     except tip_handling.Refused as refused:
@@ -203,8 +208,8 @@ def _link(request, context, tip, to_notice: bool):
 
 
 def _reward_of(request, tip):
-    value = request.POST.get("reward", "")
-    reward = request.dbsession.get(TipReward, int(value)) if value.isdigit() and int(value) < 2**31 else None
+    reward_id = record_id(request.POST.get("reward", ""))
+    reward = request.dbsession.get(TipReward, reward_id) if reward_id is not None else None
     if reward is None or reward.tip_id != tip.id:
         raise tip_handling.Refused(_("Choose one of the buttons on the page."), 400)
     return reward
@@ -298,6 +303,9 @@ def tip_media_original(context, request):
     media, tip = context.media, context.tip
     form = f"original-{media.id}"
     typed = {form: request.POST.get("reason", "")}
+    if not tip_handling.may_fetch_original(request, tip, context):
+        return _refused(request, context, tip, "alert", _("Only the handler assigned to this tip can download the "
+                                                       "original."), 403, typed)
     if media.public_key is not None:
         return _refused(request, context, tip, "alert", _("This file has a safe copy: open that one. The original "
                                                        "stays as evidence."), 400, typed)

@@ -185,6 +185,9 @@ def test_danger_chosen_reads_what_was_sent(category):
     ("not json", None),
     ("", None),
     ("[" + ",".join(["{}"] * 40000) + "]", None),  # beyond the bound: ignored, not parsed
+    ("[" * 5000, None),  # within the bound, but json.loads raises RecursionError
+    ("[" * 500 + "]" * 500, []),  # deep but well-formed: a list without file notes
+    ("1" * 5000, None),  # an integer beyond Python's digit limit (a ValueError)
 ])
 def test_the_scripts_file_notes_are_only_a_hint(raw, expected):
     assert client_meta(SimpleNamespace(POST=MultiDict(attachment_meta=raw))) == expected

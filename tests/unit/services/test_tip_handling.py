@@ -139,6 +139,40 @@ def test_the_contact_for_the_assigned_handler_only(dbsession, as_officer, people
         tip_handling.reveal_contact(request, tip, "Need to call them again", context=context)
 
 
+def test_notes_and_links_come_from_those_working_an_open_tip(dbsession, as_officer, people, units, tip):
+    other, notice = make_tip(dbsession, units["county_a"]), make_notice(dbsession, units["county_a"])
+
+    def attempts(who):
+        """What `who` may add to the tip: (internal note, message, link to a tip, link to a notice)."""
+        request, context = as_officer(people[who], tip)
+        tries = (lambda: tip_handling.post_message(request, tip, "Note", internal=True, context=context),
+                 lambda: tip_handling.post_message(request, tip, "Question", internal=False, context=context),
+                 lambda: tip_handling.link_tip(request, tip, other.id, "related", context=context),
+                 lambda: tip_handling.link_notice(request, tip, notice.id, context=context))
+        answers = []
+        for attempt in tries:
+            savepoint = dbsession.begin_nested()
+            try:
+                attempt()
+                answers.append("ok")
+            except Refused as refused:
+                answers.append(refused.status)
+            finally:
+                savepoint.rollback()  # only whether it was allowed matters here
+        return answers
+
+    take(as_officer, people["moderator"], tip, "triage")
+    take(as_officer, people["moderator"], tip, "assign", handler_id=people["handler"].id)
+    assert attempts("moderator") == attempts("handler") == ["ok"] * 4
+    assert attempts("city_handler") == [403] * 4  # may open the tip, is not working it
+    for who, may in (("handler", True), ("city_handler", False), ("moderator", False)):
+        request, context = as_officer(people[who], tip)
+        assert tip_handling.may_fetch_original(request, tip, context) is may, who
+    take(as_officer, people["handler"], tip, "close", outcome="actionable", reason="Seized.")
+    assert attempts("moderator") == attempts("handler") == [409] * 4
+    assert dbsession.execute(select(func.count(TipMessage.id)).where(TipMessage.author == "officer")).scalar_one() == 0
+
+
 def test_system_lines_are_translated_when_shown_officers_text_is_not(dummy_request, dbsession, tip):
     system = TipMessage(tip_id=tip.id, author="system", body=str(tip_handling.SYSTEM_TEXTS["close"]))
     written = TipMessage(tip_id=tip.id, author="officer", body="Your tip was closed.")
@@ -166,8 +200,8 @@ def test_answers_show_labels_and_choices_in_the_language_and_danger(dbsession, u
 def test_links_show_both_ways_and_hide_what_the_officer_may_not_open(dbsession, as_officer, people, units, tip):
     upstairs = make_tip(dbsession, units["city_a"])
     request, context = as_officer(make_officer(dbsession, units["city_a"], ["moderator"]), tip)
-    tip_handling.link_tip(request, tip, upstairs.id, "related")
-    tip_handling.link_notice(request, tip, make_notice(dbsession, units["city_a"]).id)
+    tip_handling.link_tip(request, tip, upstairs.id, "related", context=context)
+    tip_handling.link_notice(request, tip, make_notice(dbsession, units["city_a"]).id, context=context)
     from_city = tip_handling.links(dbsession, upstairs, request.identity)
     assert [(link["kind"], link["number"], link["tip"] is tip) for link in from_city] == [("related", tip.id, True)]
     from_county = tip_handling.links(dbsession, tip, people["moderator"])

@@ -115,8 +115,17 @@ def test_only_a_published_reward_task_is_a_task(dbsession, units):
                                                    state="draft").id) is None
     expired = make_notice(dbsession, units["city_a"], kind="reward_task", expires_at=utcnow() - timedelta(days=1))
     assert tips.reward_task(dbsession, expired.id) is None
-    for bad in (None, "", "abc", "-1", str(2**40)):
+    for bad in (None, "", "abc", "-1", str(2**40), "\u00b2", "\u0663"):
         assert tips.reward_task(dbsession, bad) is None
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1", 1), ("2147483647", 2**31 - 1), (7, 7),
+    ("0", None), ("2147483648", None), ("1" * 40, None), ("-1", None), (" 1", None), ("1.0", None), ("", None),
+    (None, None), (True, None), ("\u00b2", None), ("\u0663", None), ("\uff11", None),  # ², ٣, fullwidth 1
+])
+def test_a_record_id_is_ascii_digits_within_the_id_range(value, expected):
+    assert tips.record_id(value) == expected
 
 
 # --- routing ------------------------------------------------------------------------------------------
@@ -136,6 +145,7 @@ def test_the_receiving_unit_is_the_chosen_one_else_the_smallest_area(dbsession, 
     ("999999", 30.5, 100.5, tips.NO_UNIT),
     ("abc", 30.5, 100.5, tips.NO_UNIT),
     (str(2**40), 30.5, 100.5, tips.NO_UNIT),
+    ("\u00b2", 30.5, 100.5, tips.NO_UNIT),  # "²".isdigit() is True, int("²") raises
 ])
 def test_no_unit_is_refused_clearly(dbsession, areas, unit_id, lat, lon, message):
     with pytest.raises(tips.TipRefused) as refused:

@@ -13,9 +13,11 @@ from pyramid.request import Request
 from webob.multidict import MultiDict
 
 from portal.services import upload_stream
+from portal.services.ratelimit import MemoryRateLimiter
 from portal.services.tip_media import MB, AttachmentLimits
 from portal.services.uploads import chosen_files
 from tests import media_samples as m
+from tests.functional.test_tip_form import areas, category, fill, form_of, send  # noqa: F401 (fixtures)
 from tests.images import png
 
 LIMITS = AttachmentLimits(max_files=3, max_bytes={"image": 1 * MB, "video": 3 * MB, "audio": 2 * MB},
@@ -23,7 +25,7 @@ LIMITS = AttachmentLimits(max_files=3, max_bytes={"image": 1 * MB, "video": 3 * 
 TEXT_LIMIT = 64 * 1024
 SETTINGS = {"portal.max_form_bytes": str(TEXT_LIMIT), "portal.tip.max_files": "3", "portal.tip.max_photo_mb": "1",
             "portal.tip.max_video_mb": "3", "portal.tip.max_audio_mb": "2", "portal.tip.max_total_mb": "5",
-            "portal.tip.old_capture_hours": "24"}
+            "portal.tip.old_capture_hours": "24", "portal.tip.upload_rate_per_hour": "30"}
 
 
 class CountingInput:
@@ -187,15 +189,24 @@ def test_text_fields_are_bounded(incoming):
 
 # The tween and the request ----------------------------------------------------------------------------
 
-def _request(body, length, path="/tips/new", content_type=m.CONTENT_TYPE):
+def _request(body, length, path="/tips/new", content_type=m.CONTENT_TYPE, registry=None, limiter=None):
+    """A request as the tween sees it (registry and rate limiter are set by the router before tweens)."""
     request = Request.blank(path, method="POST")
     request.environ.update({"wsgi.input": body, "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(length)})
+    if registry is not None:
+        request.registry = registry
+        request.rate_limiter = limiter or MemoryRateLimiter()
     return request
+
+
+def _registry(incoming):
+    return SimpleNamespace(settings={**SETTINGS, "portal.media_dir": os.path.dirname(incoming)})
 
 
 def test_the_tween_hands_webob_the_parsed_form_and_cleans_up(incoming):
     body = m.multipart_body([("csrf_token", "tok"), ("attachments", "a.png", png())])
-    request = _request(io.BytesIO(body), len(body))
+    registry = _registry(incoming)
+    request = _request(io.BytesIO(body), len(body), registry=registry)
     seen = {}
 
     def handler(req):
@@ -205,7 +216,6 @@ def test_the_tween_hands_webob_the_parsed_form_and_cleans_up(incoming):
         seen["exists"] = os.path.exists(seen["files"][0].path)
         return "response"
 
-    registry = SimpleNamespace(settings={**SETTINGS, "portal.media_dir": os.path.dirname(incoming)})
     assert upload_stream.tween_factory(handler, registry)(request) == "response"
     assert seen["token"] == seen["params"] == "tok" and seen["exists"]
     assert upload_stream.refusal(request) is None
@@ -214,15 +224,15 @@ def test_the_tween_hands_webob_the_parsed_form_and_cleans_up(incoming):
 
 
 def test_other_paths_and_ordinary_forms_are_left_to_webob(incoming):
-    registry = SimpleNamespace(settings={**SETTINGS, "portal.media_dir": os.path.dirname(incoming)})
+    registry = _registry(incoming)
     tween = upload_stream.tween_factory(lambda req: req.POST.get("a"), registry)
     body = m.multipart_body([("a", "b")])
-    assert tween(_request(io.BytesIO(body), len(body), path="/missing/new")) == "b"
-    small = _request(io.BytesIO(b"a=c"), 3, content_type="application/x-www-form-urlencoded")
+    assert tween(_request(io.BytesIO(body), len(body), path="/missing/new", registry=registry)) == "b"
+    small = _request(io.BytesIO(b"a=c"), 3, content_type="application/x-www-form-urlencoded", registry=registry)
     assert tween(small) == "c"
     with pytest.raises(HTTPRequestEntityTooLarge):  # no files, so no reason to be large
         tween(_request(io.BytesIO(b"a=" + b"c" * TEXT_LIMIT), TEXT_LIMIT + 2,
-                       content_type="application/x-www-form-urlencoded"))
+                       content_type="application/x-www-form-urlencoded", registry=registry))
 
 
 def test_the_app_streams_tip_forms_without_retries(app):
@@ -296,3 +306,178 @@ def test_multipart_without_a_usable_boundary_is_refused(incoming, content_type):
     upload_stream.parse_request(request, LIMITS, TEXT_LIMIT, incoming)
     assert "could not be read" in message(upload_stream.refusal(request))
     assert request.POST == MultiDict() and request.environ["wsgi.input"].read_bytes == 0
+
+
+# File parts only where files belong, a full disk, the rate limit before the body ---------------------------
+
+@pytest.mark.parametrize("name", ["csrf_token", "code", "__start__", "description"])
+def test_a_file_under_any_name_but_attachments_is_a_malformed_form(incoming, name):
+    stream, refusal, source = parse([("note", "kept"), (name, "x.jpg", m.jpeg_taken(None)), ("after", "unread")],
+                                    incoming)
+    assert "The form could not be read" in message(refusal) and refusal.status == 400
+    assert stream.form == MultiDict([("note", "kept")]) and os.listdir(incoming) == []
+
+
+class FullDisk:
+    """A temp file on a disk that fills up after `room` bytes."""
+
+    def __init__(self, real, room):
+        self.real, self.room = real, room
+
+    def write(self, data):
+        self.room -= len(data)
+        if self.room < 0:
+            raise OSError(28, "No space left on device")
+        return self.real.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize("where", ["mkstemp", "write"])
+def test_a_disk_that_cannot_take_the_file_refuses_the_upload_and_leaves_nothing(incoming, monkeypatch, where):
+    if where == "mkstemp":
+        def broken(*args, **kwargs):
+            raise OSError(28, "No space left on device")
+        monkeypatch.setattr(upload_stream.tempfile, "mkstemp", broken)
+    else:
+        real_fdopen = os.fdopen
+        monkeypatch.setattr(upload_stream.os, "fdopen", lambda fd, mode: FullDisk(real_fdopen(fd, mode), 100_000))
+    parts = [("description", "typed"), ("attachments", "a.png", png()), ("attachments", "b.mp4", m.mp4(bytes(300_000)))]
+    stream, refusal, _ = parse(parts, incoming)
+    assert "The files could not be stored" in message(refusal) and refusal.status == 400
+    assert stream.form == MultiDict([("description", "typed")]) and stream.files == []
+    assert os.listdir(incoming) == []
+
+
+def test_refusals_carry_their_status(incoming):
+    _, refusal, _ = parse([("attachments", "big.jpg", big_chunks(m.jpeg_taken(None), 2 * MB))], incoming)
+    assert refusal.status == 413
+    _, refusal, _ = parse([("attachments", "cat.jpg", m.windows_exe())], incoming)
+    assert refusal.status == 400
+    request = _request(CountingInput([b"x"]), 5 * MB + 1)
+    upload_stream.parse_request(request, LIMITS, TEXT_LIMIT, incoming)
+    assert upload_stream.refusal(request).status == 413
+
+
+def test_over_the_rate_the_body_is_refused_unread(incoming):
+    registry, limiter = _registry(incoming), MemoryRateLimiter()
+    tween = upload_stream.tween_factory(lambda req: (upload_stream.refusal(req), req.POST), registry)
+    body = m.multipart_body([("csrf_token", "tok"), ("attachments", "a.png", png())])
+
+    def post(addr, path="/tips/new", content_type=m.CONTENT_TYPE):
+        source = CountingInput([body])
+        request = _request(source, len(body), path=path, content_type=content_type, registry=registry,
+                           limiter=limiter)
+        request.environ["REMOTE_ADDR"] = addr
+        refused, form = tween(request)
+        request._process_finished_callbacks()
+        return refused, form, source.read_bytes
+
+    for n in range(30):  # both forms count together, whatever became of the post
+        assert post("198.51.100.1", "/tips/new" if n % 2 else "/status/reply")[0] is None
+    for path, content_type in (("/tips/new", m.CONTENT_TYPE), ("/status/reply", "application/x-www-form-urlencoded")):
+        refused, form, read = post("198.51.100.1", path, content_type)
+        assert (refused.status, read, form) == (429, 0, MultiDict())
+        assert refused.retry_after > 3500 and "Please wait 60 minutes" in message(refused)
+    refused, form, read = post("198.51.100.2")  # another address is not held up
+    assert refused is None and form["csrf_token"] == "tok" and read == len(body)
+    assert os.listdir(incoming) == []
+
+
+# The real routes ---------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def tip_code(dbsession, registry, units):
+    from portal.services import receipts
+    from tests.factories import make_tip
+
+    tip = make_tip(dbsession, units["city_a"])
+    return receipts.issue(dbsession, registry["receipt_hasher"], "tip", tip.id)
+
+
+def _form_post(testapp, path, fields, **kw):
+    return testapp.post(path, fields, content_type="multipart/form-data", status="*", **kw)
+
+
+@pytest.mark.parametrize("name", ["csrf_token", "code", "__start__", "description", "pow_challenge"])
+def test_the_routes_answer_a_misplaced_file_part_with_a_4xx(testapp, dbsession, tip_code, name):
+    from webtest import Upload
+
+    from tests.factories import make_category
+
+    make_category(dbsession, slug="test-upload")
+    form = testapp.get("/tips/new?category=test-upload").forms["deform"]
+    fields = [(n, Upload("x.jpg", m.jpeg_taken(None), "image/jpeg") if n == name else v)
+              for n, v in form.submit_fields("send") if n != "attachments"]
+    if name not in dict(fields):
+        fields.insert(0, (name, Upload("x.jpg", m.jpeg_taken(None), "image/jpeg")))
+    page = _form_post(testapp, "/tips/new?category=test-upload", fields)
+    assert page.status_int == 400 and "The form could not be read" in page.text
+    status = testapp.get("/status").forms["deform"]
+    status["code"] = tip_code
+    reply = status.submit("show").forms["tip-reply"]
+    fields = [(n, Upload("x.jpg", m.jpeg_taken(None), "image/jpeg") if n == name else v)
+              for n, v in reply.submit_fields("reply") if n != "attachments"]
+    if name not in dict(fields):
+        fields.insert(0, (name, Upload("x.jpg", m.jpeg_taken(None), "image/jpeg")))
+    assert 400 <= _form_post(testapp, "/status/reply", fields).status_int < 500
+
+
+def test_the_tip_form_answers_a_full_disk_with_a_refusal(testapp, app, tm, dbsession, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(upload_stream.tempfile, "mkstemp", broken)
+    before = _stored_media(dbsession, app)
+    chunks = list(m.multipart_chunks([("description", "Typed before the file"), ("attachments", "a.mp4", m.mp4())]))
+    response = _post_tip(app, tm, dbsession, CountingInput(chunks), sum(map(len, chunks)))
+    text = " ".join(response.text.split())
+    assert response.status_int == 400 and "The files could not be stored" in text and "Typed before the file" in text
+    assert _stored_media(dbsession, app) == before
+
+
+def test_the_tip_form_refuses_the_31st_post_of_an_hour_unread(testapp, app, tm, dbsession):
+    # `testapp` installs a fresh rate limiter; posts go through the whole application.
+    per_hour = int(app.registry.settings["portal.tip.upload_rate_per_hour"])
+    chunks = list(m.multipart_chunks([("csrf_token", "forged"), ("description", "x"),
+                                      ("attachments", "a.jpg", m.jpeg_taken(None))]))
+    total = sum(map(len, chunks))
+
+    def post(addr):
+        body = CountingInput(chunks)
+        request = _request(body, total)
+        request.environ.update({"QUERY_STRING": "category=organized-crime", "tm.active": True, "tm.manager": tm,
+                                "app.dbsession": dbsession, "HTTP_ACCEPT_LANGUAGE": "en", "REMOTE_ADDR": addr})
+        return request.get_response(app), body.read_bytes
+
+    for _ in range(per_hour):
+        response, read = post("198.51.100.7")
+        assert response.status_int == 400 and read == total  # expired form: read, refused, counted
+    response, read = post("198.51.100.7")
+    assert (response.status_int, read) == (429, 0) and int(response.headers["Retry-After"]) > 3500
+    assert "Please wait 60 minutes" in " ".join(response.text.split())
+    response, read = post("198.51.100.8")
+    assert response.status_int == 400 and read == total
+
+
+def test_a_refusal_inside_a_mapping_keeps_only_the_fields_before_it(incoming):
+    parts = [("description", "kept"), ("__start__", "pow:mapping"), ("pow_challenge", "c"), ("pow_nonce", "n" * TEXT_LIMIT)]
+    stream, refusal, _ = parse(parts, incoming)
+    assert "too long" in message(refusal)
+    assert stream.form == MultiDict([("description", "kept")])  # Deform could not show an open mapping again
+    closed = [("__start__", "pow:mapping"), ("pow_challenge", "c"), ("__end__", "pow:mapping"), ("x", "kept")]
+    stream, refusal, _ = parse(closed + [("attachments", "a.exe", m.windows_exe())], incoming)
+    assert refusal is not None and stream.form == MultiDict(closed)
+
+
+def test_a_video_with_a_cut_off_sample_table_is_received_without_a_staff_copy(testapp, dbsession, areas,  # noqa: F811
+                                                                             category):  # noqa: F811
+    from sqlalchemy import select
+
+    from portal.models import Media
+
+    page = send(testapp, fill(form_of(testapp)), files=[("v.mp4", m.mp4_short_stsz(), "video/mp4")])
+    assert page.status_int == 200 and "Tip received" in page.text
+    (media,) = dbsession.execute(select(Media)).scalars()
+    assert media.content_type == "video/mp4" and media.public_key is None
