@@ -7,13 +7,14 @@ com.apple.quicktime.location.ISO6709), the device and its owner's name into `udt
 inside `moov` and its tracks, and XMP into `uuid` boxes. Removing a box would shift the media data
 and break the chunk offset tables (stco/co64), so the copy keeps every box where it is and turns the
 metadata ones into `free` boxes of the same size with a zeroed payload: players skip `free` boxes."""
-import bisect
 import struct
 import sys
 from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate, chain
+
+from .patched_reader import PatchedReader
 
 # Boxes whose children are boxes (descended to find metadata at any depth).
 CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"mvex", b"moof",
@@ -262,52 +263,10 @@ def creation_time(f, boxes: list[Box]) -> datetime | None:
     return None
 
 
-def _merged(ranges):
-    merged = []
-    for lo, hi in sorted(ranges):
-        if merged and lo <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return merged
-
-
-class BlankedReader:
+def blanked_reader(f, boxes: list[Box], zeroed: list[tuple[int, int]] = ()) -> PatchedReader:
     """Reads a file as if the given boxes were `free` boxes with zeroed payloads (and the given
     ranges zeroed), for `media_store.put_stream`: one pass, a chunk at a time, sizes and offsets
-    unchanged."""
-
-    def __init__(self, f, boxes: list[Box], zeroed: list[tuple[int, int]] = ()):
-        self.f = f
-        self.pos = 0
-        # Blanked boxes never nest (nothing inside one is looked at), so the type fields lie
-        # outside every zeroed range: zeros first, then the "free" types on top.
-        self.zeros = _merged([(box.payload, box.end) for box in boxes] + list(zeroed))
-        self.zero_starts = [lo for lo, _hi in self.zeros]
-        self.types = sorted(box.offset + 4 for box in boxes)
-        f.seek(0)
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.f.read(size)
-        if not chunk:
-            return chunk
-        start, end = self.pos, self.pos + len(chunk)
-        self.pos = end
-        data = None
-        index = max(0, bisect.bisect_right(self.zero_starts, start) - 1)
-        while index < len(self.zeros) and self.zeros[index][0] < end:
-            lo, hi = self.zeros[index]
-            index += 1
-            if hi <= start:
-                continue
-            data = data if data is not None else bytearray(chunk)
-            a, b = max(lo, start), min(hi, end)
-            data[a - start:b - start] = bytes(b - a)
-        index = bisect.bisect_left(self.types, start - 3)
-        while index < len(self.types) and self.types[index] < end:
-            lo = self.types[index]
-            index += 1
-            data = data if data is not None else bytearray(chunk)
-            a, b = max(lo, start), min(lo + 4, end)
-            data[a - start:b - start] = b"free"[a - lo:b - lo]
-        return bytes(data) if data is not None else chunk
+    unchanged. Blanked boxes never nest (nothing inside one is looked at), so the type fields lie
+    outside every zeroed range and the "free" written over them is never zeroed again."""
+    return PatchedReader(f, zeros=[(box.payload, box.end) for box in boxes] + list(zeroed),
+                         patches=[(box.offset + 4, b"free") for box in boxes])

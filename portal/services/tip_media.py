@@ -251,7 +251,7 @@ def _cleaned(f, checked: CheckedAttachment):
     size = _size(f)
     if checked.family == "iso":
         boxes, samples = mp4_clean.metadata_boxes(f, size)
-        return mp4_clean.BlankedReader(f, boxes, samples)
+        return mp4_clean.blanked_reader(f, boxes, samples)
     return media_clean.cleaned(f, size, checked.content_type)
 
 

@@ -308,8 +308,8 @@ def test_blanking_does_not_depend_on_how_the_file_is_read(chunk):
     for data in (m.mp4(), m.mp4_with_gps_track()):
         f = io.BytesIO(data)
         boxes, samples = mp4_clean.metadata_boxes(f, len(data))
-        whole = mp4_clean.BlankedReader(io.BytesIO(data), boxes, samples).read(-1)
-        reader = mp4_clean.BlankedReader(io.BytesIO(data), boxes, samples)
+        whole = mp4_clean.blanked_reader(io.BytesIO(data), boxes, samples).read(-1)
+        reader = mp4_clean.blanked_reader(io.BytesIO(data), boxes, samples)
         pieces = b"".join(iter(functools.partial(reader.read, chunk), b""))
         assert pieces == whole and len(whole) == len(data) and whole != data
 
