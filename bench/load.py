@@ -8,7 +8,7 @@ import time
 def run(port: int, paths: list[str], seconds: float, concurrency: int, warmup: float = 1.0) -> dict:
     """Requests per second and latency percentiles for cycling through `paths`."""
     latencies: list[float] = []
-    errors, hits = [0], [0]
+    errors, hits, stored = [0], [0], [0]
     lock = threading.Lock()
     start = time.perf_counter()
     measure_from = start + warmup
@@ -16,7 +16,7 @@ def run(port: int, paths: list[str], seconds: float, concurrency: int, warmup: f
 
     def worker(offset):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine, bad, cached, i = [], 0, 0, offset
+        mine, bad, cached, kept, i = [], 0, 0, 0, offset
         while True:
             begun = time.perf_counter()
             if begun >= stop_at:
@@ -29,7 +29,9 @@ def run(port: int, paths: list[str], seconds: float, concurrency: int, warmup: f
             if begun >= measure_from:
                 if response.status == 200:
                     mine.append(ended - begun)
-                    cached += response.getheader("X-Page-Cache") == "hit"
+                    source = response.getheader("X-Page-Cache")
+                    cached += source == "hit"  # from the server's memory
+                    kept += source == "stored"  # from the pages stored in the database
                 else:
                     bad += 1
         connection.close()
@@ -37,6 +39,7 @@ def run(port: int, paths: list[str], seconds: float, concurrency: int, warmup: f
             latencies.extend(mine)
             errors[0] += bad
             hits[0] += cached
+            stored[0] += kept
 
     # Each thread starts at its own share of the paths: none repeats another's requests just after it.
     threads = [threading.Thread(target=worker, args=(n * len(paths) // concurrency,)) for n in range(concurrency)]
@@ -50,7 +53,8 @@ def run(port: int, paths: list[str], seconds: float, concurrency: int, warmup: f
         return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000 if latencies else float("nan")
 
     return {"rps": len(latencies) / seconds, "p50": pct(0.50), "p95": pct(0.95), "errors": errors[0],
-            "count": len(latencies), "hits": hits[0] / len(latencies) if latencies else 0.0}
+            "count": len(latencies), "hits": hits[0] / len(latencies) if latencies else 0.0,
+            "stored": stored[0] / len(latencies) if latencies else 0.0}
 
 
 def run_in_process(queue, *args):

@@ -9,6 +9,7 @@ from .media import Media  # noqa: F401
 from .meta import Base  # noqa: F401
 from .missing import MissingPersonRequest  # noqa: F401
 from .notice import MissingPersonDetails, Notice  # noqa: F401
+from .notice_page import NoticePage, NoticePageStamp  # noqa: F401  (also keeps stored pages in step)
 from .officer import Officer, OfficerRole  # noqa: F401
 from .outbox import OutboxMessage  # noqa: F401
 from .receipt import Receipt  # noqa: F401

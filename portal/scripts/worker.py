@@ -12,7 +12,7 @@ import threading
 import transaction
 from pyramid.paster import bootstrap
 
-from ..services import notice_editing, outbox, trips
+from ..services import notice_editing, notice_pages, outbox, trips
 from .common import load_settings
 
 log = logging.getLogger("portal.worker")
@@ -25,6 +25,9 @@ JOBS = {
     "trips-escalate": trips.escalate_unanswered,
     "trips-expire": trips.expire_abandoned,
     "trips-purge": trips.purge_ended,
+    # Pages of notices published or changed since, rendered ahead (services/notice_pages.py); at most
+    # a few seconds per round.
+    "render-notice-pages": notice_pages.render_ahead,
     # Last, so notices queued by the jobs above leave in the same round.
     "send-outbox": outbox.send_due,
 }

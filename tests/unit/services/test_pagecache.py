@@ -14,6 +14,16 @@ def test_entries_expire_and_the_oldest_go_first():
     assert cache.get("a") is None and cache.get("c") is None
 
 
+def test_a_page_read_before_a_clear_is_not_kept_after_it():
+    cache = PageCache(5, clock=FakeClock(0.0))
+    began = cache.epoch  # a request starts reading a page...
+    cache.clear()  # ...the public generation moves meanwhile...
+    cache.put("a", "old page", began)  # ...so what it read must not outlive the clear
+    assert cache.get("a") is None
+    cache.put("a", "new page", cache.epoch)
+    assert cache.get("a") == "new page"
+
+
 def _bump(engine):
     from sqlalchemy import update
 

@@ -1,0 +1,45 @@
+"""Pre-rendered public notice pages and the per-notice stamp that tells a current page from a stale
+one (portal/models/notice_page.py). Both start empty: pages are rendered on first view and by the
+worker's render-notice-pages job.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-26
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "notice_pages",
+        sa.Column("notice_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("variant", sa.String(length=24), nullable=False),
+        sa.Column("code_version", sa.String(length=16), nullable=False),
+        sa.Column("stamp", sa.Integer(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("etag", sa.String(length=32), nullable=False),
+        sa.Column("rendered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["notice_id"], ["notices.id"], name=op.f("fk_notice_pages_notice_id_notices"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("notice_id", "variant", name=op.f("pk_notice_pages")),
+    )
+    op.create_table(
+        "notice_page_stamps",
+        sa.Column("notice_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("stamp", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["notice_id"], ["notices.id"], name=op.f("fk_notice_page_stamps_notice_id_notices"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("notice_id", name=op.f("pk_notice_page_stamps")),
+    )
+
+
+def downgrade():
+    op.drop_table("notice_page_stamps")
+    op.drop_table("notice_pages")
