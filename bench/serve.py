@@ -1,6 +1,8 @@
 """Serve one app for the benchmark: the portal, or a bare "hello" Pyramid app, with the same
 waitress settings (threads as in development.ini)."""
 import json
+import logging
+import os
 import sys
 
 import waitress
@@ -8,6 +10,8 @@ from pyramid.config import Configurator
 from pyramid.response import Response
 
 THREADS = 8
+# The portal of the tree this script sits in, not whatever the virtual environment installed.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def hello_app():
@@ -25,6 +29,8 @@ def portal_app(settings):
 
 def main(argv):
     kind, port = argv[1], int(argv[2])
+    # Waitress warns at every queued request under saturating load: thousands of lines, and time.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     app = hello_app() if kind == "hello" else portal_app(json.loads(argv[3]))
     waitress.serve(app, listen=f"127.0.0.1:{port}", threads=THREADS, _quiet=True)
 

@@ -13,7 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.localtime import LOCAL_TZ
 from portal.models import Tip, TipCategory, TipMessage, TipQuestion, Unit
@@ -280,3 +280,71 @@ def test_no_axe_violations_in_every_language(open_form, path):
     results = AXE.run(page)
     assert results.violations_count == 0, describe(results.response["violations"])
     assert page.console.errors == []
+
+
+QUESTIONS_SLUG = "browser-tip-questions"
+
+
+@pytest.fixture(scope="module")
+def category_with_questions(live_server, app_settings_sqlite):
+    """A category whose form asks for a number (required) and a date, reached from the choice page."""
+    with db_session(app_settings_sqlite) as dbsession:
+        if dbsession.execute(select(TipCategory).where(TipCategory.slug == QUESTIONS_SLUG)).scalar_one_or_none() is None:
+            category = TipCategory(slug=QUESTIONS_SLUG, position=-2,
+                                   names={"en": "Fraud (browser test)", "zh_CN": "诈骗（测试）"})
+            category.questions.extend([
+                TipQuestion(key="lost", kind="number", required=True, position=0,
+                            labels={"en": "How much money was lost (yuan)?", "zh_CN": "损失金额（元）？"}),
+                TipQuestion(key="first_call", kind="date", position=1,
+                            labels={"en": "When did they first call?", "zh_CN": "第一次来电是哪天？"}),
+            ])
+            dbsession.add(category)
+    return QUESTIONS_SLUG
+
+
+def test_the_reporter_picks_a_category_and_answers_its_questions(open_form, app_settings_sqlite,
+                                                                  category_with_questions):
+    page = open_form(path="/tips/new?lang=en")
+    page.get_by_role("link", name="Fraud (browser test)").click()
+    page.wait_for_url(re.compile(f"category={QUESTIONS_SLUG}"))
+    lost = page.get_by_label("How much money was lost (yuan)?")
+    first_call = page.get_by_label("When did they first call?")
+    assert lost.get_attribute("inputmode") == "decimal" and first_call.get_attribute("type") == "date"
+    assert page.locator('select[name="q_activity"]').count() == 0  # another category's question is not here
+    page.fill('textarea[name="description"]', DESCRIPTION)
+    page.fill('input[name="happened_at"]', (datetime.now(UTC) - timedelta(hours=2)).astimezone(LOCAL_TZ)
+              .strftime("%Y-%m-%dT%H:%M"))
+    page.fill('input[name="place"]', "By phone, from a number in another province")
+    page.locator('select[name="unit"]').select_option(index=1)
+    first_call.fill("2026-11-02")
+    ready(page)
+    page.get_by_role("button", name="Send the tip").click()
+    # The required number is missing: the browser itself stops the form and points at the question.
+    invalid = page.evaluate("[...document.querySelectorAll('form :invalid')].map(e => e.name).filter(Boolean)")
+    assert invalid == ["q_lost"]
+    page.wait_for_timeout(500)
+    expect(page.locator(".receipt-code")).to_have_count(0)
+    assert tips_in(app_settings_sqlite, QUESTIONS_SLUG) == 0
+    page.get_by_label("How much money was lost (yuan)?").fill("a lot")
+    ready(page)
+    page.get_by_role("button", name="Send the tip").click()  # the server refuses what is not a number
+    expect(page.locator(".alert-danger").first).to_contain_text("Nothing was sent.")
+    expect(page.get_by_text("Give a number, for example 3 or 2.5.")).to_be_visible()
+    expect(page.get_by_label("When did they first call?")).to_have_value("2026-11-02")  # kept
+    expect(page.locator('textarea[name="description"]')).to_have_value(DESCRIPTION)
+    page.get_by_label("How much money was lost (yuan)?").fill("12500")
+    ready(page)
+    page.get_by_role("button", name="Send the tip").click()
+    page.wait_for_selector(".receipt-code")
+    assert tips_in(app_settings_sqlite, QUESTIONS_SLUG) == 1  # the two refusals stored nothing
+    with db_session(app_settings_sqlite) as dbsession:
+        tip = dbsession.execute(select(Tip).order_by(Tip.id.desc()).limit(1)).scalar_one()
+        answers = {a.question.key: a.value for a in tip.answers}
+        assert (tip.category.slug, answers) == (QUESTIONS_SLUG, {"lost": "12500", "first_call": "2026-11-02"})
+    assert page.console.errors == []
+
+
+def tips_in(settings, slug) -> int:
+    with db_session(settings) as dbsession:
+        return dbsession.execute(select(func.count()).select_from(Tip).join(Tip.category)
+                                 .where(TipCategory.slug == slug)).scalar_one()

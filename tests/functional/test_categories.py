@@ -294,14 +294,17 @@ def test_admin_adds_a_choice_question_with_a_danger_value(testapp, dbsession, ad
     assert "Vehicle" in page.html.select("table.questions")[0].get_text()
 
 
-def test_admin_adds_a_text_question(testapp, dbsession, admin):
+@pytest.mark.parametrize("kind,key", [("text", "plate"), ("date", "seen_on"), ("number", "how_many")])
+def test_admin_adds_a_question_of_each_plain_kind(testapp, dbsession, admin, kind, key):
     other = category(dbsession, "other")
     form = testapp.get(f"/staff/categories/{other.id}").forms["question"]
-    form["key"], form["kind"] = "plate", "date"
-    form["question_zh"], form["question_en"], form["question_ug"] = "日期", "Date", "چېسلا"
+    form["key"], form["kind"] = key, kind
+    form["question_zh"], form["question_en"], form["question_ug"] = "问题", "A question", "سوئال"
     form.submit("save", status=303)
     [question] = other.questions
-    assert (question.kind, question.required, question.choices, question.danger_values) == ("date", False, [], [])
+    assert (question.key, question.kind, question.required, question.choices, question.danger_values) == (
+        key, kind, False, [], [])
+    assert question.labels == {"zh_CN": "问题", "en": "A question", "ug": "سوئال"}
 
 
 @pytest.mark.parametrize("change,message", [

@@ -357,6 +357,21 @@ def test_only_the_assigned_handler_starts_and_closes(testapp, dbsession, officer
     assert tip.state == "assigned" and tip_events(dbsession) == before
 
 
+def test_close_needs_an_outcome_and_a_reason(testapp, dbsession, officers, tip):
+    sign_in(testapp, "mod_county")
+    assign(testapp, dbsession, tip, officers)
+    sign_in(testapp, "handler_county")
+    step(testapp, tip.id, "start")
+    before = tip_events(dbsession)
+    refused = step(testapp, tip.id, "close", status=400, reason="Seized 40 detonators.")
+    assert "Choose" in refused.text
+    assert refused.forms["step-close"]["reason"].value == "Seized 40 detonators."  # kept
+    assert "Give a reason" in step(testapp, tip.id, "close", status=400, outcome="actionable", reason="  ").text
+    dbsession.refresh(tip)
+    assert (tip.state, tip.outcome, tip.closed_at) == ("in_progress", None, None)
+    assert tip_events(dbsession) == before
+
+
 def test_a_step_from_the_wrong_state_is_refused(testapp, dbsession, officers, tip):
     sign_in(testapp, "mod_county")
     refused = post(testapp, tip.id, 409, action="step", step="assign", version=str(tip.version),

@@ -71,9 +71,18 @@ def test_a_city_moderator_sees_its_own_and_its_countys_figures(testapp, dbsessio
     durations = {row.th.get_text(strip=True): [td.get_text(strip=True) for td in row.select("td")]
                  for row in page.html.select("table.durations tbody tr")}
     assert durations == {"Time to triage": ["3", "2.0 h", "2.8 h"], "Time to close": ["2", "20.0 h", "28.0 h"]}
+    # The waiting times as bars on one scale: median and 90th percentile of each step.
+    waits = page.html.select_one("svg.chart.bars")
+    assert waits.title.get_text().startswith("How long tips waited")
+    assert [t.get_text() for t in waits.select("text.label")] == [
+        "Time to triage: median", "Time to triage: 90th percentile", "Time to close: median",
+        "Time to close: 90th percentile"]
+    assert [t.get_text() for t in waits.select("text.count")] == ["2.0 h", "2.8 h", "20.0 h", "28.0 h"]
+    lengths = [float(r["width"]) for r in waits.select("rect.bar")]
+    assert lengths == sorted(lengths) and lengths[-1] == 350 and abs(lengths[0] / lengths[-1] - 2 / 28) < 0.01
     # The charts: one SVG each, bars as classed rects, no script and no style attribute anywhere.
-    assert len(page.html.select("svg.chart")) == 4
-    category_chart = page.html.select("svg.chart.bars")[0]
+    assert len(page.html.select("svg.chart")) == 5
+    category_chart = page.html.select("svg.chart.bars")[1]
     assert category_chart.title.get_text().startswith("Tips by category")
     assert len(category_chart.select("rect.bar")) == 2  # only categories with tips get a bar
     assert not page.html.select("[style]") and not page.html.select("script")
@@ -102,7 +111,7 @@ def test_filters_by_category_and_date_range_through_the_form(testapp, dbsession,
     page = form.submit()
     assert page.html.select_one(".stats-total strong").get_text() == "0"
     assert "none yet" in page.html.select("table.durations")[0].get_text()
-    assert not page.html.select("rect.bar")
+    assert not page.html.select("rect.bar") and len(page.html.select("svg.chart")) == 4  # no waiting-time chart
 
 
 @pytest.mark.parametrize("query,message", [
@@ -178,7 +187,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_escaped(testapp, dbsession, 
 def test_the_page_in_uyghur_mirrors_the_bars(testapp, dbsession, registry, units, world):
     sign_in(testapp, dbsession, registry, units["city_a"], ["moderator"], "mod_a")
     page = testapp.get("/staff/stats", {"lang": "ug"})
-    chart = page.html.select("svg.chart.bars")[0]
+    chart = page.html.select("svg.chart.bars")[1]  # the categories (the waiting times come first)
     assert chart["direction"] == "ltr"
     label = chart.select("text.label")[0]
     assert label["text-anchor"] == "end" and label["x"] == chart["width"]

@@ -2,6 +2,7 @@
 (each stores nothing and gives the form back filled in)."""
 import io
 import json
+import logging
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,9 @@ from portal.localtime import LOCAL_TZ
 from portal.models import AuditEvent, Media, Receipt, Tip, TipAnswer, TipAttachment
 from portal.models.meta import utcnow
 from portal.services.pow import is_solution
+from tests import media_samples as m
 from tests.factories import jpeg_bytes, make_category, make_notice, solve_pow
+from tests.images import png_claiming
 
 CONTACT_NAME = "Wang Xiaoming"
 PHONE = "13912345678"
@@ -512,6 +515,36 @@ def test_a_file_over_the_limit_is_refused_with_413(testapp, dbsession, registry,
     assert "huge.jpg" in problem(page) and "larger than 15 MB" in problem(page)
     assert_kept(page, description=DESCRIPTION, q_vehicle="grey van")
     assert stored(dbsession, registry) == before
+
+
+BAD_FILES = {
+    "an executable named .jpg": ([("holiday.jpg", m.windows_exe(), "image/jpeg")], 400,
+                                 "holiday.jpg is not a photo, video or sound recording"),
+    "HTML named .png": ([("cute.png", m.html(), "image/png")], 400, "cute.png is not a photo, video or sound recording"),
+    "a decompression bomb": ([("bomb.png", png_claiming(8000, 6000), "image/png")], 400, "too many pixels"),
+    "a truncated video": ([("cut.mp4", m.mp4()[:-10], "video/mp4")], 400, "cut.mp4 is incomplete or damaged"),
+    "a 0-byte file": ([("empty.jpg", b"", "image/jpeg")], 400, "empty.jpg is empty"),
+    "too many files": ([(f"p{n}.jpg", jpeg_bytes(), "image/jpeg") for n in range(11)], 400, "At most 10 files can be sent at once"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_a_bad_file_through_the_form_is_refused_clearly_stores_nothing_and_logs_nothing_of_the_tip(
+        testapp, dbsession, registry, areas, category, caplog, case):
+    files, status, words = BAD_FILES[case]
+    for name in ("", "portal", "pyramid", "sqlalchemy.engine", "waitress"):
+        caplog.set_level(logging.DEBUG, logger=name or None)
+    before = stored(dbsession, registry)
+    form = fill(form_of(testapp), name=CONTACT_NAME, phone=PHONE, q_vehicle="grey van")
+    # A good photo beside the bad file: one bad file refuses the whole tip.
+    page = send(testapp, form, files=[("good.jpg", jpeg_bytes(), "image/jpeg"), *files], status=status)
+    shown = problem(page) + " ".join(page.html.select_one(".tip-attachments").get_text(" ").split())
+    assert words in shown
+    assert_kept(page, description=DESCRIPTION, q_vehicle="grey van", name=CONTACT_NAME, phone=PHONE)
+    assert stored(dbsession, registry) == before
+    logged = caplog.text + "".join(repr(record.__dict__) for record in caplog.records)
+    for secret in (CONTACT_NAME, PHONE, DESCRIPTION[:30], "grey van"):
+        assert secret not in logged
 
 
 def test_a_storage_error_stores_nothing(testapp, dbsession, registry, areas, category, monkeypatch):

@@ -29,7 +29,12 @@ class BadFilter(ValueError):
 class Row:
     code: str  # a stable key for exports: slug, unit code, state, ISO week start
     label: str
-    count: int
+    count: int  # the bar's length (a number of tips, or seconds for the waiting times)
+    shown: object = None  # what the chart writes at the bar's end, when not the count itself
+
+    @property
+    def text(self):
+        return self.count if self.shown is None else self.shown
 
 
 def _categories(dbsession) -> list[TipCategory]:
@@ -139,9 +144,23 @@ def stats_page(request):
     charts = {name: bar_chart(rows[name], rtl) for name in ("category", "unit", "state")}
     charts["week"] = column_chart(rows["week"])
     durations = [(_("Time to triage"), stats.triage), (_("Time to close"), stats.close)]
+    charts["durations"] = bar_chart(duration_rows(request, durations), rtl)
     return dict(page, stats=stats, rows=rows, charts=charts, scope=request.identity.unit,
                 durations=[(label, d.count, human_duration(d.median), human_duration(d.p90)) for label, d in durations],
                 week_end=stats.weeks[-1] + timedelta(days=6))
+
+
+def duration_rows(request, durations) -> list[Row]:
+    """Two bars per waiting time, median and 90th percentile, on one scale (seconds); none for a step
+    no tip has reached yet."""
+    translate = request.localizer.translate
+    rows = []
+    for label, d in durations:
+        for code, name, seconds in (("median", _("median"), d.median), ("p90", _("90th percentile"), d.p90)):
+            if seconds is not None:
+                rows.append(Row(code, f"{translate(label)}: {translate(name)}", round(seconds),
+                                translate(human_duration(seconds))))
+    return rows
 
 
 def _hours(seconds):

@@ -457,6 +457,8 @@ def test_the_tip_form_refuses_the_31st_post_of_an_hour_unread(testapp, app, tm, 
     response, read = post("198.51.100.7")
     assert (response.status_int, read) == (429, 0) and int(response.headers["Retry-After"]) > 3500
     assert "Please wait 60 minutes" in " ".join(response.text.split())
+    # The refusal is a whole page with the fallbacks: someone in danger can still call or text.
+    assert 'href="tel:110"' in response.text and 'href="sms:12110' in response.text
     response, read = post("198.51.100.8")
     assert response.status_int == 400 and read == total
 

@@ -1,0 +1,74 @@
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from portal.models import AuditEvent
+from portal.models.tip import REWARD_STATES, TIP_STATES
+from portal.workflow.engine import TransitionRefused
+from portal.workflow.tips import REWARD_WORKFLOW, TIP_WORKFLOW
+
+
+def test_tip_declaration_matches_the_model_and_the_design():
+    assert TIP_WORKFLOW.states == TIP_STATES
+    assert (TIP_WORKFLOW.initial, TIP_WORKFLOW.final) == ("received", ("closed",))
+    path = {t.name: (t.sources, t.target, t.permission, t.needs_reason) for t in TIP_WORKFLOW.transitions}
+    assert path == {
+        "triage": (("received",), "triaged", "moderate", False),
+        "transfer": (("received", "triaged"), "received", "moderate", True),
+        "assign": (("triaged",), "assigned", "moderate", False),
+        "reassign": (("assigned", "in_progress"), "assigned", "moderate", True),
+        "start": (("assigned",), "in_progress", "handle", False),
+        "dismiss": (("received", "triaged"), "closed", "moderate", True),
+        "close": (("assigned", "in_progress"), "closed", "handle", True),
+    }
+
+
+def test_reward_declaration_matches_the_model():
+    assert REWARD_WORKFLOW.states == REWARD_STATES
+    assert (REWARD_WORKFLOW.initial, set(REWARD_WORKFLOW.final)) == ("proposed", {"paid", "refused"})
+    path = {t.name: (t.sources, t.target, t.needs_reason) for t in REWARD_WORKFLOW.transitions}
+    assert path == {"approve": (("proposed",), "approved", False), "refuse": (("proposed", "approved"), "refused", True),
+                    "pay": (("approved",), "paid", False)}
+
+
+@pytest.mark.parametrize("state,moderator,handler", [
+    ("received", ["triage", "transfer", "dismiss"], []),
+    ("triaged", ["transfer", "assign", "dismiss"], []),
+    ("assigned", ["reassign"], ["start", "close"]),
+    ("in_progress", ["reassign"], ["close"]),
+    ("closed", [], []),
+])
+def test_steps_open_from_each_state_by_permission(state, moderator, handler):
+    tip = SimpleNamespace(state=state)
+    assert [t.name for t in TIP_WORKFLOW.available(tip, lambda p: p == "moderate")] == moderator
+    assert [t.name for t in TIP_WORKFLOW.available(tip, lambda p: p == "handle")] == handler
+
+
+def test_a_close_moves_and_audits_with_its_reason(dummy_request, dbsession):
+    tip = SimpleNamespace(state="in_progress", id=11)
+    TIP_WORKFLOW.apply(dummy_request, tip, "close", reason=" Seized the crates. ")
+    assert tip.state == "closed"
+    event = dbsession.execute(select(AuditEvent)).scalar_one()
+    assert (event.action, event.object_type, event.object_id, event.from_state, event.to_state, event.reason) == (
+        "tip.close", "tip", "11", "in_progress", "closed", "Seized the crates.")
+
+
+@pytest.mark.parametrize("workflow,state,step,reason", [
+    (TIP_WORKFLOW, "in_progress", "close", ""),
+    (TIP_WORKFLOW, "triaged", "transfer", "  "),
+    (TIP_WORKFLOW, "received", "dismiss", ""),
+    (TIP_WORKFLOW, "assigned", "reassign", ""),
+    (TIP_WORKFLOW, "received", "assign", "not triaged yet"),
+    (TIP_WORKFLOW, "received", "close", "never assigned"),
+    (TIP_WORKFLOW, "closed", "triage", "reopen"),
+    (REWARD_WORKFLOW, "proposed", "pay", "not approved"),
+    (REWARD_WORKFLOW, "approved", "refuse", ""),
+    (REWARD_WORKFLOW, "paid", "refuse", "too late"),
+])
+def test_refused_steps_change_nothing(dummy_request, dbsession, workflow, state, step, reason):
+    thing = SimpleNamespace(state=state, id=7)
+    with pytest.raises(TransitionRefused):
+        workflow.apply(dummy_request, thing, step, reason=reason)
+    assert thing.state == state
+    assert dbsession.execute(select(AuditEvent)).first() is None
