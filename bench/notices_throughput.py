@@ -175,7 +175,8 @@ def main(argv=None) -> int:
     cache = "the default page cache" if args.page_cache_seconds is None else f"page cache {args.page_cache_seconds} s"
     pages = ("no stored notice pages" if args.no_notice_pages else
              "notice pages stored on first view" if args.no_render_ahead else "notice pages rendered ahead")
-    print(f"\n{args.db}, {args.notices:,} notices, {cache}, {pages}, {args.concurrency} client "
+    database = url.split(":", 1)[0].split("+", 1)[0]  # what was measured, also when --database-url chose it
+    print(f"\n{database}, {args.notices:,} notices, {cache}, {pages}, {args.concurrency} client "
           f"threads, {args.seconds:.0f} s each, {os.cpu_count()} CPUs shared by client and servers")
     print(f"{'route':<30}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'vs hello':>10}{'memory':>8}{'stored':>8}"
           f"{'errors':>8}")
