@@ -17,7 +17,7 @@ $(STAMP): $(BIN)/python setup.py
 	@touch $(STAMP)
 
 catalogs: $(STAMP)
-	$(BIN)/python -c "from portal.i18n import compile_catalogs; compile_catalogs()"
+	$(BIN)/python -c "from portal.core.i18n import compile_catalogs; compile_catalogs()"
 
 var:
 	mkdir -p var/media
@@ -34,12 +34,13 @@ serve: seed catalogs
 	$(BIN)/portal-worker development.ini & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/pserve development.ini http_port=$(PORT)
 
-test: $(STAMP) catalogs
-	$(BIN)/ruff check .
+test: $(STAMP) catalogs lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff for style; lint-imports for the architecture (.importlinter: layers, views private to their domain).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python bench/notices_throughput.py

@@ -21,7 +21,7 @@ import webtest  # noqa: E402
 from fill import migrate  # noqa: E402
 
 import portal  # noqa: E402
-from portal.models import get_engine  # noqa: E402
+from portal.core.db import get_engine  # noqa: E402
 
 PAGES = ("/alarm", "/embed/alarm")
 LANGUAGES = ("zh_CN", "en", "ug")

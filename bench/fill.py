@@ -9,10 +9,10 @@ from alembic.config import Config
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
-from portal.models import MissingPersonDetails, Notice, Unit
-from portal.models.meta import utcnow
-from portal.models.notice import NOTICE_KINDS
-from portal.models.search import reindex
+from portal.core.meta import utcnow
+from portal.notices.models import NOTICE_KINDS, MissingPersonDetails, Notice
+from portal.notices.search_index import reindex
+from portal.units.models import Unit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BATCH = 5000

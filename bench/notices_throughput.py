@@ -29,7 +29,7 @@ sys.path.insert(0, HERE)
 from fill import DEFAULT_PG, fill, fresh_database, migrate, render_pages  # noqa: E402
 from load import run_in_process  # noqa: E402
 
-from portal.models import get_engine  # noqa: E402
+from portal.core.db import get_engine  # noqa: E402
 
 STEADY = 20.0
 

@@ -19,8 +19,9 @@ sys.path.insert(0, HERE)
 
 from fill import DEFAULT_PG, fill, fresh_database, migrate  # noqa: E402
 
-from portal.models import get_engine, get_session_factory  # noqa: E402
-from portal.services import notices, search  # noqa: E402
+from portal.core.db import get_engine, get_session_factory  # noqa: E402
+from portal.notices import reading as notices  # noqa: E402
+from portal.notices import search  # noqa: E402
 
 # What people type, by category, drawn from the vocabulary of fill.py (which words are common there).
 QUERIES = {

@@ -36,9 +36,9 @@ from notices_throughput import free_port, start  # noqa: E402
 from serve import THREADS  # noqa: E402
 from webtest.forms import Form  # noqa: E402
 
-from portal.localtime import LOCAL_TZ  # noqa: E402
-from portal.models import get_engine  # noqa: E402
-from portal.services.pow import solve  # noqa: E402
+from portal.abuse.pow import solve  # noqa: E402
+from portal.core.db import get_engine  # noqa: E402
+from portal.core.localtime import LOCAL_TZ  # noqa: E402
 from tests import media_samples  # noqa: E402
 from tests.factories import jpeg_bytes  # noqa: E402
 

@@ -33,10 +33,13 @@ sys.path.insert(0, HERE)
 from fill import DEFAULT_PG, fresh_database, migrate  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
+from portal.accounts.models import Officer  # noqa: E402
+from portal.core.db import get_engine, get_session_factory  # noqa: E402
+from portal.core.meta import utcnow  # noqa: E402
 from portal.demo import data as demo  # noqa: E402
-from portal.models import Officer, Tip, TipCategory, Unit, get_engine, get_session_factory  # noqa: E402
-from portal.models.meta import utcnow  # noqa: E402
-from portal.services import tip_queue  # noqa: E402
+from portal.tips import queue as tip_queue  # noqa: E402
+from portal.tips.models import Tip, TipCategory  # noqa: E402
+from portal.units.models import Unit  # noqa: E402
 
 BATCH = 10_000
 YEARS = 3
@@ -135,7 +138,7 @@ def fill_tips(engine, count: int, seed: int = 2026) -> None:
 
 def moderators(session_factory) -> dict[str, tuple[str, object]]:
     """A moderator signed in at each scope: name -> (username, a stand-in officer for the services)."""
-    from portal.services import officers
+    from portal.accounts import services as officers
 
     found = {}
     with session_factory() as dbsession:

@@ -5,10 +5,11 @@ import os
 from alembic import context
 from pyramid.paster import get_appsettings, setup_logging
 
-from portal.models import get_engine
-from portal.models.meta import Base
-from portal.models.search import include_name
-from portal.settings import apply_environment
+from portal import tables  # noqa: F401  (every domain's tables, for autogenerate and the comparison)
+from portal.core.db import get_engine
+from portal.core.meta import Base
+from portal.core.settings import apply_environment
+from portal.notices.search_index import include_name
 
 config = context.config
 

@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
 import portal
-from portal.models import get_engine, get_tm_session
-from portal.services.ratelimit import IRateLimiter, MemoryRateLimiter
+from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
+from portal.core.db import get_engine, get_tm_session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -5,23 +5,17 @@ from datetime import timedelta
 
 import pyotp
 
-from portal.models import (
-    Alarm,
-    Media,
-    MissingPersonDetails,
-    MissingPersonRequest,
-    Notice,
-    Officer,
-    Sighting,
-    Tip,
-    TipCategory,
-    TipQuestion,
-    Trip,
-    TripGuardian,
-    Unit,
-)
-from portal.models.meta import utcnow
-from portal.security.passwords import hash_password
+from portal.accounts.models import Officer
+from portal.accounts.passwords import hash_password
+from portal.alarms.models import Alarm
+from portal.core.meta import utcnow
+from portal.media.models import Media
+from portal.missing.models import MissingPersonRequest
+from portal.notices.models import MissingPersonDetails, Notice
+from portal.sightings.models import Sighting
+from portal.tips.models import Tip, TipCategory, TipQuestion
+from portal.trips.models import Trip, TripGuardian
+from portal.units.models import Unit
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -118,7 +112,7 @@ def jpeg_bytes(size=(40, 30), colour=(200, 30, 30), exif: bytes | None = None) -
 
 def make_photo(dbsession, store, notice=None) -> Media:
     """A stored photo with its public copies, as services/uploads.py leaves it."""
-    from portal.services.images import derive_public_copies
+    from portal.media.images import derive_public_copies
 
     key, sha, size = store.put_bytes(jpeg_bytes(), ".jpg")
     media = Media(notice=notice, kind="image", sha256=sha, size=size, content_type="image/jpeg",
@@ -130,7 +124,7 @@ def make_photo(dbsession, store, notice=None) -> Media:
 
 def make_alarm(dbsession, unit, **kw) -> tuple[Alarm, str]:
     """An alarm routed to `unit`, and the token of the sender's link."""
-    from portal.services.links import new_token
+    from portal.privacy.links import new_token
 
     token, hashed = new_token()
     kw.setdefault("kind", "silent")
@@ -146,7 +140,7 @@ def make_alarm(dbsession, unit, **kw) -> tuple[Alarm, str]:
 
 def make_trip(dbsession, guardians=("Mum",), **kw) -> tuple[Trip, str, list[str]]:
     """An active trip, the traveller's token and one token per guardian."""
-    from portal.services.links import new_token
+    from portal.privacy.links import new_token
 
     token, hashed = new_token()
     kw.setdefault("destination", "Railway station")
@@ -205,6 +199,6 @@ def make_tip(dbsession, unit, category=None, cipher=None, contact=None, minutes_
 def solve_pow(challenge_value: str) -> str:
     """The nonce for a proof-of-work challenge, as static/js/pow.js finds it. In a WebTest form:
     ``form["pow_nonce"] = solve_pow(form["pow_challenge"].value)`` (tests use 4 bits: instant)."""
-    from portal.services.pow import solve
+    from portal.abuse.pow import solve
 
     return solve(challenge_value)

@@ -51,7 +51,7 @@ def upgrade():
     bind = op.get_bind()
     for statement in SQLITE_INDEX if bind.dialect.name == "sqlite" else POSTGRESQL_INDEX:
         op.execute(statement)
-    from portal.models.search import reindex
+    from portal.notices.search_index import reindex
 
     published = bind.execute(sa.text("SELECT id FROM notices WHERE state = 'published'")).scalars().all()
     reindex(bind, published)

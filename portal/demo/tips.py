@@ -7,22 +7,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..localtime import LOCAL_TZ
-from ..models import (
-    AuditEvent,
-    Media,
-    Officer,
-    Receipt,
-    Tip,
-    TipAnswer,
-    TipAttachment,
-    TipCategory,
-    TipMessage,
-    TipReward,
-)
-from ..services import audit
-from ..services.images import derive_public_copies
-from . import data, pictures
+from portal.accounts.models import Officer
+from portal.audit import chain as audit
+from portal.audit.models import AuditEvent
+from portal.core.localtime import LOCAL_TZ
+from portal.demo import data, pictures
+from portal.media.images import derive_public_copies
+from portal.media.models import Media
+from portal.privacy.models import Receipt
+from portal.tips.models import Tip, TipAnswer, TipAttachment, TipCategory, TipMessage, TipReward
 
 SEEDED = "demo.tips_seeded"  # the audit action that marks a database whose demo tips exist
 CONTACT_LABEL = "tip.contact"

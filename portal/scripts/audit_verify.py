@@ -2,8 +2,8 @@
 import argparse
 import sys
 
-from ..services.audit import verify_chain
-from .common import db_session, load_settings
+from portal.audit.chain import verify_chain
+from portal.scripts.common import db_session, load_settings
 
 
 def main(argv=None) -> int:

@@ -5,8 +5,8 @@ import os
 import transaction
 from pyramid.paster import get_appsettings, setup_logging
 
-from ..models import get_engine, get_session_factory, get_tm_session
-from ..settings import apply_environment
+from portal.core.db import get_engine, get_session_factory, get_tm_session
+from portal.core.settings import apply_environment
 
 
 def load_settings(config_uri: str) -> dict:

@@ -8,10 +8,10 @@ import sys
 
 from sqlalchemy import select
 
-from ..models import Unit
-from ..security.permissions import Role
-from ..services import officers
-from .common import db_session, load_settings
+from portal.accounts import services as officers
+from portal.core.permissions import Role
+from portal.scripts.common import db_session, load_settings
+from portal.units.models import Unit
 
 
 def read_password(stream=sys.stdin) -> str:

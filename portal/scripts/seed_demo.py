@@ -11,19 +11,25 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
-from ..demo import data, pictures
-from ..demo import tips as demo_tips
-from ..models import Media, MissingPersonDetails, MissingPersonRequest, Notice, Officer, Receipt, Sighting, Unit
-from ..models.meta import utcnow
-from ..models.notice import NOTICE_KINDS
-from ..services import audit, officers
-from ..services.crypto import FieldCipher
-from ..services.images import derive_public_copies
-from ..services.media import LocalMediaStore
-from ..services.missing import CONTACT_LABEL, SUBJECT_TYPE, command_unit_for
-from ..services.receipts import ReceiptHasher, format_code
-from ..services.sightings import CONTACT_LABEL as SIGHTING_CONTACT
-from .common import db_session, load_settings
+from portal.accounts import services as officers
+from portal.accounts.models import Officer
+from portal.audit import chain as audit
+from portal.core.meta import utcnow
+from portal.demo import data, pictures
+from portal.demo import tips as demo_tips
+from portal.media.images import derive_public_copies
+from portal.media.models import Media
+from portal.media.storage import LocalMediaStore
+from portal.missing.models import MissingPersonRequest
+from portal.missing.services import CONTACT_LABEL, SUBJECT_TYPE, command_unit_for
+from portal.notices.models import NOTICE_KINDS, MissingPersonDetails, Notice
+from portal.privacy.crypto import FieldCipher
+from portal.privacy.models import Receipt
+from portal.privacy.receipts import ReceiptHasher, format_code
+from portal.scripts.common import db_session, load_settings
+from portal.sightings.models import Sighting
+from portal.sightings.services import CONTACT_LABEL as SIGHTING_CONTACT
+from portal.units.models import Unit
 
 NOTICES_PER_KIND = 8
 PICTURED_KINDS = {"missing_person", "wanted", "lost_found", "vehicle"}

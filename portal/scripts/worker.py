@@ -12,8 +12,11 @@ import threading
 import transaction
 from pyramid.paster import bootstrap
 
-from ..services import notice_editing, notice_pages, outbox, trips
-from .common import load_settings
+from portal.notices import editing as notice_editing
+from portal.notices import page_store as notice_pages
+from portal.outbox import services as outbox
+from portal.scripts.common import load_settings
+from portal.trips import services as trips
 
 log = logging.getLogger("portal.worker")
 

@@ -8,12 +8,12 @@ import threading
 import pytest
 
 import portal
-from portal.models import get_engine
+from portal.core.db import get_engine
+from portal.media.storage import LocalMediaStore
+from portal.privacy.crypto import FieldCipher
+from portal.privacy.receipts import ReceiptHasher
 from portal.scripts.common import db_session
 from portal.scripts.seed_demo import seed
-from portal.services.crypto import FieldCipher
-from portal.services.media import LocalMediaStore
-from portal.services.receipts import ReceiptHasher
 from tests.conftest import migrate
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")

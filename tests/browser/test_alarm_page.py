@@ -12,10 +12,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal.models import Alarm
-from portal.models.alarm import AlarmMessage
+from portal.alarms.models import Alarm, AlarmMessage
+from portal.privacy.links import token_hash
 from portal.scripts.common import db_session
-from portal.services.links import token_hash
 from tests.browser.conftest import ConsoleWatcher
 
 HEKOU = (38.0, 114.5)

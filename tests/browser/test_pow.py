@@ -3,8 +3,8 @@ until it has found the nonce, then the server accepts it as solved (the live ser
 difficulty, 16 bits)."""
 from datetime import UTC, datetime, timedelta
 
-from portal.localtime import LOCAL_TZ
-from portal.services import pow
+from portal.abuse import pow
+from portal.core.localtime import LOCAL_TZ
 
 # Holds every SHA-256 digest back until the test lets them go, so the "preparing" state can be seen.
 GATE = """

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from axe_playwright_python.sync_playwright import Axe
 
-from portal.localtime import LOCAL_TZ
+from portal.core.localtime import LOCAL_TZ
 from tests.browser.test_public_pages import describe, first_notice_path
 
 AXE = Axe()

@@ -15,10 +15,11 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from portal.localtime import LOCAL_TZ
-from portal.models import Tip, TipCategory, TipMessage, TipQuestion, Unit
+from portal.core.localtime import LOCAL_TZ
+from portal.privacy.receipts import ReceiptHasher, issue
 from portal.scripts.common import db_session
-from portal.services.receipts import ReceiptHasher, issue
+from portal.tips.models import Tip, TipCategory, TipMessage, TipQuestion
+from portal.units.models import Unit
 from tests.browser.conftest import ConsoleWatcher
 from tests.browser.test_public_pages import describe
 

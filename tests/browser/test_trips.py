@@ -11,12 +11,13 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal.localtime import LOCAL_TZ
-from portal.models import Alarm, Trip, TripGuardian
-from portal.models.meta import utcnow
+from portal.alarms.models import Alarm
+from portal.core.localtime import LOCAL_TZ
+from portal.core.meta import utcnow
+from portal.privacy.links import new_token, token_hash
 from portal.scripts import worker
 from portal.scripts.common import db_session
-from portal.services.links import new_token, token_hash
+from portal.trips.models import Trip, TripGuardian
 from tests.browser.conftest import ConsoleWatcher
 from tests.browser.test_public_pages import describe
 

@@ -5,7 +5,9 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, Officer, Unit
+from portal.accounts.models import Officer
+from portal.audit.models import AuditEvent
+from portal.units.models import Unit
 from tests.factories import make_officer
 from tests.functional.helpers import login
 

@@ -11,13 +11,15 @@ import pytest
 from sqlalchemy import func, select
 from webtest import Upload
 
-from portal.models import Alarm, AuditEvent, Media
-from portal.models.alarm import AlarmLocation, AlarmMessage
-from portal.models.meta import utcnow
-from portal.services import alarms, routing
-from portal.services.links import token_hash
+from portal.alarms import raising as alarms
+from portal.alarms.models import Alarm, AlarmLocation, AlarmMessage
+from portal.audit.models import AuditEvent
+from portal.core.meta import utcnow
+from portal.geo import routing
+from portal.media.models import Media
+from portal.privacy.links import token_hash
 from tests.factories import jpeg_bytes, make_alarm, make_units
-from tests.unit.services.test_routing import box
+from tests.unit.geo.test_routing import box
 
 TEXT = "A man follows me since the station"
 PHONE = "13912345678"

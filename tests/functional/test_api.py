@@ -2,7 +2,7 @@
 import jsonschema
 import pytest
 
-from portal.models import Media
+from portal.media.models import Media
 from tests.factories import make_notice, make_units
 
 
@@ -66,7 +66,7 @@ def test_detail_of_a_missing_person(testapp, spec, world):
 
 
 def test_detail_carries_the_kind_fields_and_the_verification(testapp, spec, world, dbsession):
-    from portal.models.meta import utcnow
+    from portal.core.meta import utcnow
 
     vehicle = make_notice(dbsession, world["girl"].unit, kind="vehicle", vehicle_plate="冀A·12345",
                           vehicle_colour="white", caution="ignored: not a vehicle field")

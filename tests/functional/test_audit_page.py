@@ -2,7 +2,7 @@
 import pyotp
 import pytest
 
-from portal.services import audit
+from portal.audit import chain as audit
 from tests.factories import make_officer, make_units
 from tests.functional.helpers import login
 

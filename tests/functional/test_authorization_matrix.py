@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from portal.models import AlarmMessage, TipAttachment
+from portal.alarms.models import AlarmMessage
+from portal.tips.models import TipAttachment
 from tests.factories import (
     make_alarm,
     make_missing_request,
@@ -149,7 +150,9 @@ def test_matrix_covers_every_staff_route(app):
 def test_post_without_csrf_token_is_refused_and_changes_nothing(testapp, world, dbsession, url):
     from sqlalchemy import func, select
 
-    from portal.models import AuditEvent, Officer, Unit
+    from portal.accounts.models import Officer
+    from portal.audit.models import AuditEvent
+    from portal.units.models import Unit
 
     officers, _ = world
     login(testapp, officers["admin"].username, totp_secret=ADMIN_SECRET)

@@ -5,7 +5,8 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, TipAnswer, TipCategory, TipQuestion
+from portal.audit.models import AuditEvent
+from portal.tips.models import TipAnswer, TipCategory, TipQuestion
 from tests.factories import make_category, make_officer, make_tip
 from tests.functional.helpers import login
 

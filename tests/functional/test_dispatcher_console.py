@@ -7,9 +7,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.models import AlarmLocation, AlarmMessage, AuditEvent
-from portal.models.meta import utcnow
-from portal.services.alarm_dispatch import CONTACT_LABEL
+from portal.alarms.models import AlarmLocation, AlarmMessage
+from portal.alarms.raising import CONTACT_LABEL
+from portal.audit.models import AuditEvent
+from portal.core.meta import utcnow
 from tests.factories import make_alarm, make_officer, make_photo
 from tests.functional.helpers import login
 

@@ -5,7 +5,7 @@ import pytest
 import webtest
 
 import portal
-from portal.services import notices
+from portal.notices import reading as notices
 
 FALLBACKS = ('href="tel:110"', 'href="tel:122"', 'href="sms:12110')
 

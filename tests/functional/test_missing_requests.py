@@ -13,11 +13,15 @@ from PIL import Image
 from sqlalchemy import func, select
 from webtest import Upload
 
-from portal.localtime import LOCAL_TZ
-from portal.models import AuditEvent, Media, MissingPersonRequest, Notice, Receipt
-from portal.models.meta import utcnow
-from portal.services.cap import CAP
-from portal.services.feeds import ATOM, atom_time
+from portal.audit.models import AuditEvent
+from portal.core.localtime import LOCAL_TZ
+from portal.core.meta import utcnow
+from portal.media.models import Media
+from portal.missing.models import MissingPersonRequest
+from portal.notices.cap import CAP
+from portal.notices.feeds import ATOM, atom_time
+from portal.notices.models import Notice
+from portal.privacy.models import Receipt
 from tests.factories import make_officer, make_units
 from tests.functional.helpers import login
 from tests.images import GPS_MARKER, jpeg_with_gps, png, png_claiming

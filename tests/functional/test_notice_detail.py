@@ -6,8 +6,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from portal.models import Media
-from portal.models.meta import utcnow
+from portal.core.meta import utcnow
+from portal.media.models import Media
 from tests.factories import make_notice
 
 

@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 import pytest
 
-from portal.models.meta import utcnow
+from portal.core.meta import utcnow
 from tests.factories import make_notice, make_units
 
 

@@ -1,11 +1,11 @@
 """Digits of other scripts in ids: str.isdigit() takes "²" and "٣", which int() refuses or reads as
-another number. Every id that people or links send goes through portal.ids.record_id: a clear 4xx
+another number. Every id that people or links send goes through portal.core.ids.record_id: a clear 4xx
 or the default, never a 500 and never another row."""
 from urllib.parse import quote
 
 import pytest
 
-from portal.ids import MAX_ID, record_id
+from portal.core.ids import MAX_ID, record_id
 from tests.factories import make_officer, make_tip, make_trip
 from tests.functional.helpers import login
 

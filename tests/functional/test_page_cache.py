@@ -5,7 +5,7 @@ import pytest
 import webtest
 
 import portal
-from portal.services.ratelimit import IRateLimiter, MemoryRateLimiter
+from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
 from tests.factories import make_notice, make_units
 
 
@@ -65,7 +65,7 @@ def test_unit_changes_clear_the_cache(cached_app, dbsession, dummy_request):
     testapp.get("/notices")
     dummy_request.registry = app.registry
     dummy_request.environ["app.dbsession"] = dbsession
-    from portal.services import units as unit_service
+    from portal.units import services as unit_service
 
     unit_service.update(dummy_request, units["city_a"], phone_110="0399-7110")
     assert "X-Page-Cache" not in testapp.get("/notices").headers
@@ -74,7 +74,7 @@ def test_unit_changes_clear_the_cache(cached_app, dbsession, dummy_request):
 def test_a_change_committed_by_another_server_drops_cached_pages_within_the_check_interval(cached_app, engine):
     from sqlalchemy import update
 
-    from portal.models import PublicGeneration
+    from portal.core.generation import PublicGeneration
 
     app, testapp = cached_app
     watch = app.registry["page_cache_watch"]
@@ -133,8 +133,8 @@ def servers(app_settings, tm, dbsession):
 
 def appeal(dbsession, units, **kw):
     """A published missing-person appeal with a photo, verified by a command center."""
-    from portal.models import Media
-    from portal.models.meta import utcnow
+    from portal.core.meta import utcnow
+    from portal.media.models import Media
 
     notice = make_notice(dbsession, units["city_a"], kind="missing_person", title=f"寻人启事：{NAME}",
                          body=f"{NAME}于昨日走失。\n\n请转发 & 留意 <她>。", verified_by_unit=units["province"],
@@ -156,7 +156,7 @@ def said(response) -> str:
 def page_rows(dbsession, notice):
     from sqlalchemy import select
 
-    from portal.models import NoticePage
+    from portal.notices.page_store_models import NoticePage
 
     return set(dbsession.execute(select(NoticePage.variant).where(NoticePage.notice_id == notice.id)).scalars())
 
@@ -187,7 +187,7 @@ def test_a_stored_page_is_byte_for_byte_what_the_application_renders_for_that_ho
 
 
 def test_every_change_to_what_a_page_shows_is_seen_at_once_on_every_server(servers, dbsession, units):
-    from portal.models import Media
+    from portal.media.models import Media
 
     notice = appeal(dbsession, units)
     first, path = servers(), f"/notices/{notice.id}"
@@ -217,7 +217,7 @@ def test_every_change_to_what_a_page_shows_is_seen_at_once_on_every_server(serve
 
 
 def test_a_closed_appeal_shows_nothing_of_the_person_on_any_server_at_once(servers, dbsession, units, dummy_request):
-    from portal.services import pagecache
+    from portal.core import generation
 
     notice = appeal(dbsession, units)
     here, elsewhere = servers(), servers()
@@ -228,7 +228,7 @@ def test_a_closed_appeal_shows_nothing_of_the_person_on_any_server_at_once(serve
             assert NAME in said(testapp.get(path))  # now in this server's memory too
     notice.state = "resolved"  # what missing.transition does, in the same transaction as...
     dummy_request.registry = here.app.registry
-    pagecache.invalidate(dummy_request)  # ...the shared generation bump (other servers within the check interval)
+    generation.invalidate(dummy_request)  # ...the shared generation bump (other servers within the check interval)
     dbsession.flush()
     elsewhere.app.registry["page_cache"].clear()  # what elsewhere's generation watch does within a second
     for testapp in (here, elsewhere, servers()):  # servers(): one that never saw the appeal
@@ -245,8 +245,8 @@ def test_unpublished_and_expired_notices_are_never_served_from_the_store(servers
 
     from sqlalchemy import update
 
-    from portal.models import Notice
-    from portal.models.meta import utcnow
+    from portal.core.meta import utcnow
+    from portal.notices.models import Notice
 
     draft = make_notice(dbsession, units["city_a"], state="draft")
     testapp = servers()

@@ -1,7 +1,7 @@
 """Once a missing-person appeal is closed, no public output carries the person's name or photo."""
 from urllib.parse import quote
 
-from portal.models import Media
+from portal.media.models import Media
 from tests.factories import make_notice, make_units
 
 NAME = "欧阳秀英"

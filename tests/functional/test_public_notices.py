@@ -1,7 +1,7 @@
 """The public sees published notices only, newest first, page by page."""
 import pytest
 
-from portal.models import Media
+from portal.media.models import Media
 from tests.factories import make_notice
 
 

@@ -12,10 +12,11 @@ import pyotp
 import pytest
 from sqlalchemy import select, text
 
-from portal.localtime import LOCAL_TZ
-from portal.models import Receipt, Tip
-from portal.models.meta import Base
-from portal.services import receipts
+from portal.core.localtime import LOCAL_TZ
+from portal.core.meta import Base
+from portal.privacy import receipts
+from portal.privacy.models import Receipt
+from portal.tips.models import Tip
 from tests.factories import make_officer, solve_pow
 from tests.functional.helpers import login
 

@@ -10,8 +10,10 @@ from PIL import Image
 from sqlalchemy import func, select
 from webtest import Upload
 
-from portal.localtime import LOCAL_TZ
-from portal.models import AuditEvent, Media, Sighting
+from portal.audit.models import AuditEvent
+from portal.core.localtime import LOCAL_TZ
+from portal.media.models import Media
+from portal.sightings.models import Sighting
 from tests.factories import jpeg_bytes, make_notice, make_officer, make_photo, make_sighting
 from tests.functional.helpers import login
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 import pyotp
 from sqlalchemy import select
 
-from portal.models import AuditEvent
-from portal.models.meta import utcnow
+from portal.audit.models import AuditEvent
+from portal.core.meta import utcnow
 from tests.factories import make_officer, totp_now
 from tests.functional.helpers import login
 

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, Notice
-from portal.models.meta import utcnow
+from portal.audit.models import AuditEvent
+from portal.core.meta import utcnow
+from portal.notices.models import Notice
 from tests.factories import make_alarm, make_missing_request, make_notice, make_officer, make_sighting
 from tests.functional.helpers import login
 

@@ -9,9 +9,11 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from portal.localtime import LOCAL_TZ
-from portal.models import AuditEvent, Media, Tip, TipAnswer, TipAttachment, TipLink, TipMessage
-from portal.services import tips as public_tips
+from portal.audit.models import AuditEvent
+from portal.core.localtime import LOCAL_TZ
+from portal.media.models import Media
+from portal.tips import submission as public_tips
+from portal.tips.models import Tip, TipAnswer, TipAttachment, TipLink, TipMessage
 from tests.factories import make_category, make_notice, make_officer, make_photo, make_tip
 from tests.functional.helpers import login
 

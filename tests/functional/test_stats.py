@@ -9,8 +9,8 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from portal.localtime import local_today
-from portal.models import TipCategory
+from portal.core.localtime import local_today
+from portal.tips.models import TipCategory
 from tests.factories import make_category, make_officer, make_tip
 from tests.functional.helpers import login
 

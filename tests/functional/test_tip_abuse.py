@@ -9,9 +9,10 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from portal.localtime import LOCAL_TZ
-from portal.models import Receipt, Tip, TipMessage
-from portal.services import pow
+from portal.abuse import pow
+from portal.core.localtime import LOCAL_TZ
+from portal.privacy.models import Receipt
+from portal.tips.models import Tip, TipMessage
 from tests.factories import solve_pow
 
 DESCRIPTION = "Every night a van unloads crates behind warehouse 7 on Dongfeng Road."

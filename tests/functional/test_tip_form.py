@@ -12,10 +12,13 @@ from PIL import Image
 from sqlalchemy import func, select
 from webtest import Upload
 
-from portal.localtime import LOCAL_TZ
-from portal.models import AuditEvent, Media, Receipt, Tip, TipAnswer, TipAttachment
-from portal.models.meta import utcnow
-from portal.services.pow import is_solution
+from portal.abuse.pow import is_solution
+from portal.audit.models import AuditEvent
+from portal.core.localtime import LOCAL_TZ
+from portal.core.meta import utcnow
+from portal.media.models import Media
+from portal.privacy.models import Receipt
+from portal.tips.models import Tip, TipAnswer, TipAttachment
 from tests import media_samples as m
 from tests.factories import jpeg_bytes, make_category, make_notice, solve_pow
 from tests.images import png_claiming

@@ -3,8 +3,9 @@ proposer), and it is paid only against this tip's receipt code; each step audite
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEvent, TipReward
-from portal.services import receipts
+from portal.audit.models import AuditEvent
+from portal.privacy import receipts
+from portal.tips.models import TipReward
 from tests.factories import make_officer, make_tip
 from tests.functional.helpers import login
 

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from webtest import Upload
 
-from portal.models import AuditEvent, Media, TipAttachment, TipMessage, TipReward
-from portal.models.meta import utcnow
-from portal.services import receipts
+from portal.audit.models import AuditEvent
+from portal.core.meta import utcnow
+from portal.media.models import Media
+from portal.privacy import receipts
+from portal.tips.models import TipAttachment, TipMessage, TipReward
 from tests.factories import jpeg_bytes, make_category, make_officer, make_tip
 from tests.functional.test_tip_form import category, fill, form_of, receipt_code, send  # noqa: F401 (fixture)
 
@@ -297,7 +299,7 @@ def test_the_whole_journey_from_the_form_to_a_reply(testapp, dbsession, units, c
 def test_system_lines_are_shown_in_the_readers_language(testapp, dbsession, tip_and_code, units):
     """The handling side stores a system line as its English source (tip_handling.SYSTEM_TEXTS); a
     reporter reading in Chinese sees it in Chinese, not in English."""
-    from portal.services.tip_handling import SYSTEM_TEXTS
+    from portal.tips.handling import SYSTEM_TEXTS
 
     tip, code = tip_and_code
     add_message(dbsession, tip, "system", str(SYSTEM_TEXTS["transfer"]))

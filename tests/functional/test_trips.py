@@ -12,11 +12,16 @@ import pytest
 from sqlalchemy import func, select
 from webtest import Upload
 
-from portal.localtime import LOCAL_TZ
-from portal.models import Alarm, AuditEvent, Media, OutboxMessage, Trip, TripGuardian, TripPhoto, TripPoint
-from portal.models.meta import utcnow
-from portal.services import outbox, trips
-from portal.services.links import new_token
+from portal.alarms.models import Alarm
+from portal.audit.models import AuditEvent
+from portal.core.localtime import LOCAL_TZ
+from portal.core.meta import utcnow
+from portal.media.models import Media
+from portal.outbox import services as outbox
+from portal.outbox.models import OutboxMessage
+from portal.privacy.links import new_token
+from portal.trips import services as trips
+from portal.trips.models import Trip, TripGuardian, TripPhoto, TripPoint
 from tests.factories import jpeg_bytes, make_officer, make_photo, make_trip, make_units
 from tests.functional.helpers import login
 

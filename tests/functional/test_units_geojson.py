@@ -6,8 +6,8 @@ import colander
 import deform
 import pytest
 
-from portal.schemas import make_form
-from portal.schemas.location import location_node
+from portal.core.forms import make_form
+from portal.geo.forms import location_node
 from tests.factories import make_units
 
 SQUARE = '{"type":"Polygon","coordinates":[[[115,38],[116,38],[116,39],[115,39],[115,38]]]}'

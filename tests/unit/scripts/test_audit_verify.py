@@ -2,10 +2,10 @@
 import pytest
 from sqlalchemy import text
 
-from portal.models import get_engine
+from portal.audit import chain as audit
+from portal.core.db import get_engine
 from portal.scripts import audit_verify
 from portal.scripts.common import db_session
-from portal.services import audit
 from tests.conftest import migrate
 
 

@@ -3,9 +3,12 @@ import io
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEvent, Officer, Unit, get_engine
+from portal.accounts.models import Officer
+from portal.audit.models import AuditEvent
+from portal.core.db import get_engine
 from portal.scripts import create_officer
 from portal.scripts.common import db_session
+from portal.units.models import Unit
 from tests.conftest import migrate
 
 

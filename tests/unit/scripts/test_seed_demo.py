@@ -5,10 +5,13 @@ from PIL import Image
 from shapely.geometry import shape
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, Media, Notice, Officer, Unit
-from portal.models.notice import NOTICE_KINDS
+from portal.accounts.models import Officer
+from portal.audit.models import AuditEvent
+from portal.core.permissions import Role
+from portal.media.models import Media
+from portal.notices.models import NOTICE_KINDS, Notice
 from portal.scripts import seed_demo
-from portal.security.permissions import Role
+from portal.units.models import Unit
 
 
 def counts(dbsession):
@@ -77,8 +80,9 @@ def test_seeded_notices_were_not_updated_after_publication(dbsession, registry):
 
 
 def test_seed_fills_the_dispatchers_and_moderators_queues(dbsession, registry):
-    from portal.models import MissingPersonRequest, Sighting
-    from portal.services import receipts
+    from portal.missing.models import MissingPersonRequest
+    from portal.privacy import receipts
+    from portal.sightings.models import Sighting
 
     seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"], registry["receipt_hasher"])
     requests = dbsession.execute(select(MissingPersonRequest)).scalars().all()
@@ -101,8 +105,9 @@ def test_seed_fills_the_dispatchers_and_moderators_queues(dbsession, registry):
 
 def test_seed_fills_the_tip_queue_and_statistics_once(dbsession, registry):
     from portal.demo import tips as demo_tips
-    from portal.models import Receipt, Tip, TipAnswer, TipMessage, TipReward
-    from portal.services import receipts
+    from portal.privacy import receipts
+    from portal.privacy.models import Receipt
+    from portal.tips.models import Tip, TipAnswer, TipMessage, TipReward
 
     report = seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"], registry["receipt_hasher"])
     tips = dbsession.execute(select(Tip)).scalars().all()

@@ -3,8 +3,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.models import AuditEvent, Notice, get_engine
-from portal.models.meta import utcnow
+from portal.audit.models import AuditEvent
+from portal.core.db import get_engine
+from portal.core.meta import utcnow
+from portal.notices.models import Notice
 from portal.scripts import worker
 from portal.scripts.common import db_session
 from tests.conftest import migrate

@@ -1,0 +1,79 @@
+"""Creating and changing officers; every admin change is audited (never the password itself)."""
+from portal.accounts.models import Officer
+from portal.accounts.passwords import MIN_LENGTH, hash_password
+from portal.audit import chain as audit
+
+
+class OfficerError(ValueError):
+    pass
+
+
+def check_password_strength(password: str, username: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise OfficerError(f"at least {MIN_LENGTH} characters")
+    if username and username.lower() in password.lower():
+        raise OfficerError("must not contain the username")
+
+
+def create(dbsession, *, username, password, unit, roles, display_name="", request=None) -> Officer:
+    check_password_strength(password, username)
+    officer = Officer(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        unit=unit,
+        active=True,
+    )
+    officer.set_roles(roles)
+    dbsession.add(officer)
+    dbsession.flush()
+    if request is not None:
+        audit.record(request, "officer.created", object_type="officer", object_id=officer.id,
+                     reason=f"unit {unit.code}; roles {', '.join(sorted(officer.roles)) or '-'}")
+    else:
+        audit.append(dbsession, "officer.created", actor="system", object_type="officer",
+                     object_id=officer.id,
+                     reason=f"unit {unit.code}; roles {', '.join(sorted(officer.roles)) or '-'}")
+    return officer
+
+
+def update(request, officer: Officer, *, display_name, unit, roles, active, new_password=None,
+           reset_totp=False, unlock=False) -> list[str]:
+    changes = []
+    if display_name != officer.display_name:
+        officer.display_name = display_name
+        changes.append("display name")
+    if unit.id != officer.unit_id:
+        changes.append(f"unit {officer.unit.code} -> {unit.code}")
+        officer.unit = unit
+    if set(roles) != officer.roles:
+        changes.append(f"roles {','.join(sorted(officer.roles)) or '-'} -> {','.join(sorted(roles)) or '-'}")
+        officer.set_roles(roles)
+    if active != officer.active:
+        officer.active = active
+        changes.append("activated" if active else "deactivated")
+    if new_password:
+        check_password_strength(new_password, officer.username)
+        officer.password_hash = hash_password(new_password)
+        changes.append("password reset")
+    if reset_totp and officer.totp_enabled:
+        officer.totp_enabled = False
+        officer.totp_secret = None
+        officer.totp_last_step = None
+        changes.append("two-step sign-in reset")
+    if unlock and (officer.locked_until is not None or officer.failed_logins):
+        officer.locked_until = None
+        officer.failed_logins = 0
+        changes.append("unlocked")
+    if changes:
+        audit.record(request, "officer.changed", object_type="officer", object_id=officer.id,
+                     reason="; ".join(changes))
+    return changes
+
+
+def username_taken(dbsession, username: str) -> bool:
+    from sqlalchemy import func, select
+
+    return dbsession.execute(
+        select(Officer.id).where(func.lower(Officer.username) == username.lower())
+    ).first() is not None

@@ -1,0 +1,26 @@
+"""An officer's own account: turn on two-step sign-in."""
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import remember
+from pyramid.view import view_config
+
+from portal.accounts import totp
+from portal.accounts.views.signin import enrolment_page, submit_enrolment
+from portal.core.i18n import _
+
+
+@view_config(route_name="staff_account_totp", renderer="staff/totp.html", permission="account")
+def account_totp(request):
+    officer = request.identity
+    if officer.totp_enabled:
+        return {"heading": _("Two-step sign-in is on"), "form": "", "error": None,
+                "message": _("Ask an administrator to reset it if you lose your phone.")}
+    secret = request.session.get("enrol_secret")
+    if secret is None or request.method != "POST":
+        secret = request.session["enrol_secret"] = totp.new_secret()
+        return enrolment_page(request, officer, secret)
+    page_again = submit_enrolment(request, officer, secret)
+    if page_again is not None:
+        return page_again
+    del request.session["enrol_secret"]
+    # The auth epoch changed with the second factor: sign this session in again under it.
+    return HTTPSeeOther(request.route_path("staff"), headers=remember(request, officer))

@@ -1,0 +1,107 @@
+"""Alarms from people in danger, routed to a command center, with their live thread and track.
+
+The sender holds a secret link (/alarm/{token}); only a hash of the token is stored, so the link
+cannot be rebuilt from the database."""
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import Officer
+from portal.core.meta import Base, UTCDateTime, one_of, utcnow
+from portal.media.models import Media
+from portal.units.models import Unit
+
+ALARM_KINDS = ("text", "silent")  # voice and video come later
+ALARM_STATES = ("new", "acknowledged", "dispatched", "closed", "cancelled")
+MESSAGE_SENDERS = ("public", "dispatcher", "system")
+_WORLD = ("lat IS NULL OR lat BETWEEN -90 AND 90", "lon IS NULL OR lon BETWEEN -180 AND 180")
+
+
+class Alarm(Base):
+    __tablename__ = "alarms"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", ALARM_KINDS), name="kind"),
+        CheckConstraint(one_of("state", ALARM_STATES), name="state"),
+        CheckConstraint(_WORLD[0], name="lat"),
+        CheckConstraint(_WORLD[1], name="lon"),
+        # The dispatcher console: open alarms of the centers in scope, newest first.
+        Index("ix_alarms_console", "unit_id", "state", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the sender's link token
+    kind: Mapped[str] = mapped_column(String(8), default="silent")
+    state: Mapped[str] = mapped_column(String(16), default="new")
+    # The command center it was routed to (by the jurisdiction polygon holding the point).
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # The first position (later ones are in alarm_locations); place is what the person typed.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    located_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    place: Mapped[str] = mapped_column(String(255), default="")
+    # Protected (encrypted JSON: name, phone), optional; shown to dispatchers with a reason, audited.
+    sender_contact: Mapped[str | None] = mapped_column(Text)
+    # Never refused for rate reasons: a flood from one address is marked for the dispatcher instead.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_reason: Mapped[str] = mapped_column(String(255), default="")
+    trip_id: Mapped[int | None] = mapped_column(ForeignKey("trips.id"))
+    dispatch_note: Mapped[str] = mapped_column(Text, default="")  # who was sent
+    outcome: Mapped[str] = mapped_column(Text, default="")  # how it ended (closed or cancelled)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    unit: Mapped[Unit] = relationship()
+    trip: Mapped["Trip | None"] = relationship()  # noqa: F821 - the trip whose guardian raised it
+    locations: Mapped[list["AlarmLocation"]] = relationship(
+        back_populates="alarm", order_by="AlarmLocation.id", cascade="all, delete-orphan")
+    messages: Mapped[list["AlarmMessage"]] = relationship(
+        back_populates="alarm", order_by="AlarmMessage.id", cascade="all, delete-orphan")
+
+
+class AlarmLocation(Base):
+    """A later position of the sender, as they move."""
+
+    __tablename__ = "alarm_locations"
+    __table_args__ = (
+        CheckConstraint("lat BETWEEN -90 AND 90", name="lat"),
+        CheckConstraint("lon BETWEEN -180 AND 180", name="lon"),
+        Index("ix_alarm_locations_alarm", "alarm_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    located_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the device's time of the fix
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    alarm: Mapped[Alarm] = relationship(back_populates="locations")
+
+
+class AlarmMessage(Base):
+    """One line of the live thread between the sender and the dispatcher (or a system note)."""
+
+    __tablename__ = "alarm_messages"
+    __table_args__ = (
+        CheckConstraint(one_of("sender", MESSAGE_SENDERS), name="sender"),
+        # Both sides poll "messages after id N".
+        Index("ix_alarm_messages_alarm", "alarm_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"))
+    sender: Mapped[str] = mapped_column(String(12))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    alarm: Mapped[Alarm] = relationship(back_populates="messages")
+    officer: Mapped[Officer | None] = relationship()
+    media: Mapped[Media | None] = relationship()

@@ -1,0 +1,338 @@
+"""Alarms from people in danger: raising one, and what the sender does afterwards with the secret link.
+
+An alarm is never refused for rate reasons: a flood from one address is marked for the dispatcher
+(flagged, flag_reason) and still stored. What the person wrote, their contact and their position stay
+out of the audit log: it records only that something happened, to which alarm, at which unit."""
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from portal.abuse.ratelimit import RateLimited, count_per_hour
+from portal.alarms.models import Alarm, AlarmLocation, AlarmMessage
+from portal.alarms.workflow import ALARM_WORKFLOW
+from portal.audit import chain as audit
+from portal.core.i18n import _
+from portal.core.localtime import local_time
+from portal.core.meta import utcnow
+from portal.geo import routing
+from portal.media.uploads import UploadLimits, UploadRefused, check_photos, store_photos
+from portal.privacy import protected
+from portal.privacy.links import new_token
+
+CONTACT_LABEL = "alarm.sender_contact"
+MAX_MESSAGE = 2000  # characters of one chat message (the first alarm text is kept whole)
+MAX_PLACE = 255
+MAX_ACCURACY_M = 50_000  # beyond this a "position" says nothing useful about where someone is
+MAX_AGE = timedelta(minutes=10)  # a fix older than this is stale
+MAX_FUTURE = timedelta(minutes=2)  # device clocks drift a little; not hours
+
+
+class PositionRefused(ValueError):
+    """A position that cannot be used: the view answers 4xx with this message."""
+
+
+@dataclass(frozen=True)
+class Position:
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    located_at: datetime
+
+
+def _number(value, name):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise PositionRefused(f"{name} is not a number") from exc
+    if number != number or number in (float("inf"), float("-inf")):
+        raise PositionRefused(f"{name} is not a number")
+    return number
+
+
+def check_position(lat, lon, accuracy_m=None, located_at=None, *, now=None, strict_time=True) -> Position | None:
+    """A usable position, None when none was given, or PositionRefused saying what is wrong.
+
+    strict_time=False (the alarm itself) keeps an old fix, which still says where to send help better
+    than nothing, and takes a fix from a phone whose clock runs ahead as taken now."""
+    lat, lon, accuracy = _number(lat, "latitude"), _number(lon, "longitude"), _number(accuracy_m, "accuracy")
+    if lat is None and lon is None:
+        return None
+    if lat is None or lon is None:
+        raise PositionRefused("latitude and longitude come together")
+    if not -90 <= lat <= 90:
+        raise PositionRefused("latitude must lie between -90 and 90")
+    if not -180 <= lon <= 180:
+        raise PositionRefused("longitude must lie between -180 and 180")
+    if accuracy is not None and not 0 <= accuracy <= MAX_ACCURACY_M:
+        raise PositionRefused(f"accuracy must lie between 0 and {MAX_ACCURACY_M} metres")
+    now = now or utcnow()
+    located_at = parse_time(located_at) if located_at is not None else now
+    if not strict_time:
+        return Position(lat, lon, accuracy, min(located_at, now))
+    if located_at < now - MAX_AGE:
+        raise PositionRefused("the position is stale (older than 10 minutes)")
+    if located_at > now + MAX_FUTURE:
+        raise PositionRefused("the position's time lies in the future")
+    return Position(lat, lon, accuracy, located_at)
+
+
+def parse_time(value) -> datetime:
+    """An aware UTC datetime from a datetime, epoch milliseconds (the browser's fix timestamp) or ISO text."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        if isinstance(value, int | float) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+            return datetime.fromtimestamp(float(value) / 1000, UTC)
+        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError) as exc:
+        raise PositionRefused("the position's time is not understood") from exc
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _flood_reason(request) -> str:
+    """'' normally; a reason when this address raised more alarms than the hourly allowance. The
+    alarm is stored all the same: only the dispatcher is told."""
+    if not getattr(request, "client_addr", None):
+        return ""  # the worker (an overdue trip) has no address and is never a flood
+    try:
+        count_per_hour(request, "alarm", "portal.alarm.flood_per_hour")
+    except RateLimited:
+        per_hour = request.registry.settings["portal.alarm.flood_per_hour"]
+        return f"flood: more than {per_hour} alarms from one address within an hour"
+    return ""
+
+
+def seal_contact(request, contact) -> str | None:
+    """Seal {name, phone} (or a plain string) for the dispatcher; None when nothing was given."""
+    if not contact:
+        return None
+    if isinstance(contact, dict):
+        contact = {k: str(v).strip() for k, v in contact.items() if v and str(v).strip()}
+        if not contact:
+            return None
+        contact = json.dumps(contact, ensure_ascii=False)
+    return protected.seal(request, str(contact).strip() or None, CONTACT_LABEL)
+
+
+def raise_alarm(request, *, kind="silent", lat=None, lon=None, accuracy_m=None, located_at=None, place="",
+                text="", contact=None, trip=None, actor="public") -> tuple[Alarm, str]:
+    """Store a new alarm routed to the command center for its position; returns (alarm, link token).
+
+    Never refused: an unusable position is left out (a system note tells the dispatcher why), a
+    flood is flagged, and the alarm still goes to the root center when nothing says where it is."""
+    dbsession = request.dbsession
+    note = ""
+    try:
+        position = check_position(lat, lon, accuracy_m, located_at, strict_time=False)
+    except PositionRefused:
+        position, note = None, str(_("The position sent was not usable; ask the sender where they are."))
+    if position is not None and position.located_at < utcnow() - MAX_AGE:
+        note = str(_("The position is more than 10 minutes old: the sender may have moved."))
+    unit = routing.command_center_for_point(dbsession, *(position.lat, position.lon) if position else (None, None))
+    if unit is None:
+        raise LookupError("no unit exists to receive alarms")
+    token, hashed = new_token()
+    flag_reason = _flood_reason(request)
+    alarm = Alarm(
+        token_hash=hashed, kind=kind if kind in ("text", "silent") else "silent", state=ALARM_WORKFLOW.initial,
+        unit=unit, place=(place or "").strip()[:MAX_PLACE], sender_contact=seal_contact(request, contact),
+        flagged=bool(flag_reason), flag_reason=flag_reason, trip=trip,
+        **({"lat": position.lat, "lon": position.lon, "accuracy_m": position.accuracy_m,
+            "located_at": position.located_at} if position else {}),
+    )
+    dbsession.add(alarm)
+    dbsession.flush()
+    if (text or "").strip():
+        dbsession.add(AlarmMessage(alarm=alarm, sender="public", text=text.strip()))
+    if note:
+        dbsession.add(AlarmMessage(alarm=alarm, sender="system", text=note))
+    dbsession.flush()
+    # No text, contact, place or coordinates here: only what happened, where it was routed.
+    audit.record(request, "alarm.raised", officer=None, actor=actor, object_type="alarm", object_id=alarm.id,
+                 to_state=alarm.state, reason=f"kind {alarm.kind}; unit {unit.code}"
+                 + ("; located" if position else "") + ("; flagged as flood" if flag_reason else ""))
+    return alarm, token
+
+
+
+# --- What the sender does afterwards, holding the secret link ---------------------------------------
+
+LOCATION_MIN_INTERVAL = 5  # seconds: points closer together update the newest stored one instead
+LOCATION_FLOOD = (60, 300)  # more requests than this per alarm in the window answer 429 (latest point kept)
+MESSAGE_FLOOD = (30, 300)
+MAX_PHOTOS = 20  # per alarm
+PHOTO_LIMITS = UploadLimits(max_count=1)
+
+
+class AlarmEnded(Exception):
+    """The alarm is closed or cancelled: it takes no more messages, positions or photos (409)."""
+
+
+class Flood(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__("too many requests for one alarm")
+        self.retry_after = retry_after
+
+
+def is_open(alarm: Alarm) -> bool:
+    return alarm.state not in ALARM_WORKFLOW.final
+
+
+def _require_open(alarm: Alarm) -> None:
+    if not is_open(alarm):
+        raise AlarmEnded()
+
+
+def _count(request, kind: str, alarm: Alarm, limit_window) -> bool:
+    limiter = getattr(request, "rate_limiter", None)
+    if limiter is None:
+        return True
+    limit, window = limit_window
+    return limiter.hit(f"alarm-{kind}:{alarm.id}", limit, window)
+
+
+def _retry_after(request, kind: str, alarm: Alarm, window: int) -> int:
+    return request.rate_limiter.retry_after(f"alarm-{kind}:{alarm.id}", window)
+
+
+def post_message(request, alarm: Alarm, text: str) -> AlarmMessage:
+    """One line from the sender into the thread. ValueError for an empty or oversized text."""
+    _require_open(alarm)
+    text = (text or "").strip()
+    if not text:
+        raise ValueError("empty")
+    if len(text) > MAX_MESSAGE:
+        raise ValueError("too long")
+    if not _count(request, "message", alarm, MESSAGE_FLOOD):
+        raise Flood(_retry_after(request, "message", alarm, MESSAGE_FLOOD[1]))
+    message = AlarmMessage(alarm=alarm, sender="public", text=text)
+    request.dbsession.add(message)
+    alarm.updated_at = utcnow()
+    request.dbsession.flush()
+    return message
+
+
+def latest_location(dbsession, alarm: Alarm) -> AlarmLocation | None:
+    """The newest later position, read alone (the track can be long)."""
+    return dbsession.execute(
+        select(AlarmLocation).where(AlarmLocation.alarm_id == alarm.id).order_by(AlarmLocation.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def add_location(request, alarm: Alarm, lat, lon, accuracy_m=None, located_at=None) -> tuple[AlarmLocation, bool]:
+    """Record where the sender is now; returns (row, merged).
+
+    PositionRefused for an unusable position. A point that follows the newest one within
+    LOCATION_MIN_INTERVAL seconds replaces it instead of adding a row, so a chatty phone costs one
+    row per interval and the latest point is never lost; past the flood limit the point is still
+    kept that way and Flood tells the page to slow down."""
+    _require_open(alarm)
+    position = check_position(lat, lon, accuracy_m, located_at)
+    if position is None:
+        raise PositionRefused("latitude and longitude are required")
+    flooding = not _count(request, "location", alarm, LOCATION_FLOOD)
+    newest = latest_location(request.dbsession, alarm)
+    now = utcnow()
+    if newest is not None and newest.located_at > position.located_at:
+        # An older fix arriving late (a retried request): the newer one already stands.
+        if flooding:
+            raise Flood(_retry_after(request, "location", alarm, LOCATION_FLOOD[1]))
+        return newest, True
+    merged = newest is not None and (now - newest.received_at).total_seconds() < LOCATION_MIN_INTERVAL
+    if merged:
+        newest.lat, newest.lon, newest.accuracy_m = position.lat, position.lon, position.accuracy_m
+        newest.located_at = position.located_at
+        row = newest
+    else:
+        row = AlarmLocation(alarm=alarm, lat=position.lat, lon=position.lon, accuracy_m=position.accuracy_m,
+                            located_at=position.located_at, received_at=now)
+        request.dbsession.add(row)
+    if alarm.lat is None:  # the first usable position becomes the alarm's own (it arrived without one)
+        alarm.lat, alarm.lon, alarm.accuracy_m, alarm.located_at = (
+            position.lat, position.lon, position.accuracy_m, position.located_at)
+    alarm.updated_at = now
+    request.dbsession.flush()
+    if flooding:
+        raise Flood(_retry_after(request, "location", alarm, LOCATION_FLOOD[1]))
+    return row, merged
+
+
+def add_photos(request, alarm: Alarm, fields) -> list[AlarmMessage]:
+    """Attach photos to the thread. The Media rows never belong to a notice, so nothing public
+    shows them. UploadRefused (before anything is stored) for a bad file or too many photos."""
+    _require_open(alarm)
+    fields = list(fields)
+    if not fields:
+        raise UploadRefused(_("Choose a photo first."))
+    already = request.dbsession.execute(
+        select(func.count(AlarmMessage.id)).where(AlarmMessage.alarm_id == alarm.id,
+                                                   AlarmMessage.media_id.is_not(None))
+    ).scalar_one()
+    if already + len(fields) > MAX_PHOTOS:
+        raise UploadRefused(_("At most ${n} photos can be sent.", mapping={"n": MAX_PHOTOS}))
+    messages = []
+    for media in store_photos(request, check_photos(fields, PHOTO_LIMITS)):
+        media.notice_id = None
+        request.dbsession.add(media)
+        message = AlarmMessage(alarm=alarm, sender="public", media=media)
+        request.dbsession.add(message)
+        messages.append(message)
+    alarm.updated_at = utcnow()
+    request.dbsession.flush()
+    audit.record(request, "alarm.photo_added", officer=None, actor="public", object_type="alarm",
+                 object_id=alarm.id, reason=f"{len(messages)} photo(s)")
+    return messages
+
+
+def cancel(request, alarm: Alarm) -> None:
+    """The sender calls the alarm off: recorded as a transition, nothing deleted. TransitionRefused
+    when it already ended."""
+    ALARM_WORKFLOW.apply(request, alarm, "cancel", officer=None, actor="public",
+                         reason="cancelled by the sender")
+    now = utcnow()
+    alarm.ended_at, alarm.updated_at = now, now
+    alarm.outcome = alarm.outcome or "cancelled by the sender"
+    request.dbsession.add(AlarmMessage(alarm=alarm, sender="system", text=str(_("The sender cancelled the alarm."))))
+    request.dbsession.flush()
+
+
+OVERLAP = timedelta(seconds=10)  # polls resend what changed this recently (rows that committed late)
+
+
+def messages(dbsession, alarm: Alarm, after_id: int = 0, *, now=None) -> list[AlarmMessage]:
+    """Thread lines after `after_id`, and those of the last OVERLAP again: a line that committed late
+    has a smaller id than one already shown, and must not be lost (pages skip ids they have)."""
+    horizon = (now or utcnow()) - OVERLAP
+    return dbsession.execute(
+        select(AlarmMessage).where(AlarmMessage.alarm_id == alarm.id,
+                                   (AlarmMessage.id > after_id) | (AlarmMessage.created_at > horizon))
+        .order_by(AlarmMessage.id)
+    ).scalars().all()
+
+
+def sms_body(message: str, *, lat=None, lon=None, accuracy_m=None, located_at=None, place="") -> str:
+    """The prefilled SMS text: the short message, then where and when (coordinates to 5 decimals,
+    about a metre)."""
+    parts = [message.strip()]
+    if lat is not None and lon is not None:
+        where = f"{float(lat):.5f},{float(lon):.5f}"
+        if accuracy_m is not None:
+            where += f" ±{round(float(accuracy_m))}m"
+        parts.append(where)
+    if place:
+        parts.append(place.strip())
+    if located_at is not None:
+        parts.append(local_time(located_at) + " UTC+8")
+    return " ".join(p for p in parts if p)
+
+
+def message_text(request, message: AlarmMessage) -> str:
+    """What a thread line says in the reader's language: system lines are stored as their source text
+    (a msgid) and translated when shown, to the sender and to the dispatcher alike."""
+    if message.sender == "system":
+        return request.localizer.translate(_(message.text))
+    return message.text

@@ -1,0 +1,18 @@
+"""The small shared core every domain builds on: database, settings, languages, sessions and CSRF,
+response headers, error pages, forms, pagination, health checks. Nothing here imports a domain."""
+
+
+def includeme(config):
+    config.include("pyramid_jinja2")
+    config.add_jinja2_renderer(".html")
+    config.include(".i18n")
+    config.include(".db")
+    config.include(".security")
+    config.include(".forms")
+    config.include(".headers")
+    config.include(".resources")
+    config.add_static_view("static", "portal:static", cache_max_age=3600)
+    config.add_route("healthz", "/healthz")
+    config.add_route("readyz", "/readyz")
+    config.scan(".errors")
+    config.scan(".health")

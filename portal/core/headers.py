@@ -1,0 +1,103 @@
+"""Response headers and template globals shared by every page."""
+import re
+
+from pyramid.csrf import get_csrf_token
+from pyramid.events import BeforeRender, NewRequest, NewResponse
+from pyramid.httpexceptions import HTTPRequestEntityTooLarge
+from translationstring import TranslationString
+
+from portal.core.fallbacks import Fallbacks
+from portal.core.i18n import LANGUAGES
+from portal.core.resources import navigation_context
+
+BASE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+)
+
+
+def security_headers(event):
+    request, response = event.request, event.response
+    embeddable = request.path.startswith("/embed/")
+    ancestors = request.registry.settings["portal.embed_frame_ancestors"] if embeddable else "'none'"
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", BASE_CSP.format(ancestors=ancestors))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=(self)")
+    if not embeddable:
+        headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith(("/staff", "/login")):
+        # Staff pages carry personal data: never cache them anywhere.
+        headers["Cache-Control"] = "no-store"
+    if request.registry.settings.get("portal.session_secure") in ("true", "True", True):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+
+
+# Forms that take files, with their own body limit: WebOb spools the files to disk, never to memory.
+UPLOAD_PATHS = (
+    (re.compile(r"/notices/\d+/sightings/new"), 16 * 1024 * 1024),  # one photo of up to 15 MB
+    (re.compile(r"/missing/new"), 122 * 1024 * 1024),  # eight photos of up to 15 MB each
+    (re.compile(r"/trips/(new|[A-Za-z0-9_-]{43}/photos)"), 61 * 1024 * 1024),  # four photos of up to 15 MB each
+    (re.compile(r"/alarm/[A-Za-z0-9_-]{43}/photos"), 16 * 1024 * 1024),  # one photo of up to 15 MB
+    # Tip files stream to disk as they arrive (services/upload_stream.py): sized from the settings.
+    (re.compile(r"/tips/new|/status/reply"), "portal.tip.max_total_mb"),
+)
+
+
+def limit_form_size(event):
+    """Ordinary forms are small: refuse a huge body before anything parses it. Upload routes,
+    which stream to disk, declare their own limit in UPLOAD_PATHS."""
+    request = event.request
+    limit = int(request.registry.settings["portal.max_form_bytes"])
+    limit = next((size for path, size in UPLOAD_PATHS if path.fullmatch(request.path)), limit)
+    if isinstance(limit, str):  # a setting in MB (upload_stream keeps such forms without files small)
+        limit = int(float(request.registry.settings[limit]) * 1024 * 1024)
+    if request.content_length is not None and request.content_length > limit:
+        raise HTTPRequestEntityTooLarge()
+
+
+def localize(value, localizer):
+    """Translate TranslationStrings inside what a view returns (headings, messages, labels)."""
+    if isinstance(value, TranslationString):
+        return localizer.translate(value)
+    if isinstance(value, dict):
+        return {k: localize(v, localizer) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(localize(v, localizer) for v in value)
+    return value
+
+
+def template_globals(event):
+    request = event.get("request")
+    if request is None:
+        return
+    values = event.rendering_val
+    if isinstance(values, dict):  # what the view returned: translate its messages in place
+        values.update(localize(values, request.localizer))
+    locale = request.locale_name
+    event.setdefault("fallback", request.registry["fallbacks"])
+    event.setdefault("languages", LANGUAGES)
+    event.setdefault("locale", locale)
+    event.setdefault("lang", LANGUAGES.get(locale, LANGUAGES["zh_CN"]))
+    event.setdefault("officer", _safe_identity(request))
+    event.setdefault("get_csrf_token", lambda: get_csrf_token(request))
+    # Staff navigation asks about role permissions, whatever the page's own context is.
+    event.setdefault("can", lambda permission: request.has_permission(permission,
+                                                                      navigation_context(request, permission)))
+
+
+def _safe_identity(request):
+    """Error pages render even when the database is down: treat that as signed out."""
+    try:
+        return request.identity
+    except Exception:
+        return None
+
+
+def includeme(config):
+    config.registry["fallbacks"] = Fallbacks.from_settings(config.get_settings())
+    config.add_subscriber(security_headers, NewResponse)
+    config.add_subscriber(limit_form_size, NewRequest)
+    config.add_subscriber(template_globals, BeforeRender)

@@ -1,0 +1,101 @@
+"""Languages: Simplified Chinese by default, English, Uyghur (right to left).
+
+The locale comes from ``?lang=`` (remembered in a cookie), then the cookie, then Accept-Language."""
+import logging
+import os
+
+from pyramid.events import NewResponse, subscriber  # noqa: F401
+from pyramid.i18n import TranslationStringFactory
+
+_ = TranslationStringFactory("portal")
+log = logging.getLogger(__name__)
+
+LANGUAGES = {
+    "zh_CN": {"label": "简体中文", "dir": "ltr", "html": "zh-Hans"},
+    "en": {"label": "English", "dir": "ltr", "html": "en"},
+    "ug": {"label": "ئۇيغۇرچە", "dir": "rtl", "html": "ug"},
+}
+COOKIE = "lang"
+LOCALE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "locale")
+
+
+def _known(value):
+    if not value:
+        return None
+    value = value.replace("-", "_")
+    if value in LANGUAGES:
+        return value
+    base = value.split("_")[0].lower()
+    if base == "zh":
+        return "zh_CN"
+    return base if base in LANGUAGES else None
+
+
+def negotiate_locale(request):
+    chosen = _known(request.GET.get("lang")) or _known(request.cookies.get(COOKIE))
+    if chosen:
+        return chosen
+    default = request.registry.settings.get("portal.default_locale", "zh_CN")
+    # RFC 4647 lookup: "en-GB" falls back to "en", "zh-Hans-CN" to "zh".
+    match = request.accept_language.lookup(language_tags=["zh-CN", "zh", "en", "ug"], default=default)
+    return _known(match) or default
+
+
+def remember_language(event):
+    """Persist an explicit ?lang= choice for a year."""
+    request = event.request
+    chosen = _known(request.GET.get("lang")) if request.GET else None
+    if chosen and request.cookies.get(COOKIE) != chosen:
+        event.response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+
+
+def compile_catalogs(locale_dir: str = LOCALE_DIR) -> list[str]:
+    """Compile every .po whose .mo is missing or older, so a fresh clone serves translations."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    compiled = []
+    for root, _dirs, files in os.walk(locale_dir):
+        for name in files:
+            if not name.endswith(".po"):
+                continue
+            po_path = os.path.join(root, name)
+            mo_path = po_path[:-3] + ".mo"
+            if os.path.exists(mo_path) and os.path.getmtime(mo_path) >= os.path.getmtime(po_path):
+                continue
+            try:
+                with open(po_path, "rb") as po:
+                    catalog = read_po(po)
+                with open(mo_path, "wb") as mo:
+                    write_mo(mo, catalog)
+                compiled.append(mo_path)
+            except OSError as exc:  # a read-only install must have been compiled at build time
+                log.warning("cannot compile %s: %s", po_path, exc)
+    compiled.extend(_borrow_colander_chinese(locale_dir))
+    return compiled
+
+
+def _borrow_colander_chinese(locale_dir: str) -> list[str]:
+    """Colander names its Simplified Chinese catalog zh_Hans, which Pyramid never looks up for
+    our zh_CN: place a copy of its compiled messages ("Required", "Invalid date") under ours."""
+    import shutil
+    from importlib.resources import files
+
+    source = files("colander").joinpath("locale/zh_Hans/LC_MESSAGES/colander.mo")
+    target = os.path.join(locale_dir, "zh_CN", "LC_MESSAGES", "colander.mo")
+    try:
+        if not source.is_file() or (os.path.exists(target) and os.path.getsize(target) > 0):
+            return []
+        with source.open("rb") as src, open(target, "wb") as out:
+            shutil.copyfileobj(src, out)
+        return [target]
+    except OSError as exc:
+        log.warning("cannot place colander's Chinese messages: %s", exc)
+        return []
+
+
+def includeme(config):
+    compile_catalogs()
+    config.add_translation_dirs("portal:locale")
+    config.set_locale_negotiator(negotiate_locale)
+    config.add_subscriber(remember_language, NewResponse)

@@ -1,0 +1,33 @@
+"""Uploaded and generated media: the original is evidence, public copies are derived."""
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.meta import Base, UTCDateTime, utcnow
+
+
+class Media(Base):
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notices.id", ondelete="SET NULL"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(8))  # image, video, audio
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(64))  # sniffed from the bytes
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    # Storage keys, relative to the media store; originals are never served to the public.
+    original_key: Mapped[str] = mapped_column(String(255))
+    public_key: Mapped[str | None] = mapped_column(String(255))
+    thumb_key: Mapped[str | None] = mapped_column(String(255))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    alt_text: Mapped[str] = mapped_column(String(255), default="")
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    notice: Mapped["Notice | None"] = relationship(back_populates="media")  # noqa: F821

@@ -1,0 +1,61 @@
+"""/missing/new: a family asks for a missing-person appeal; its status renderer for /status."""
+import deform
+from pyramid.renderers import render_to_response
+from pyramid.view import view_config
+
+from portal.abuse.ratelimit import RateLimited
+from portal.core.forms import make_form, refilled, submitted
+from portal.core.i18n import _
+from portal.media.uploads import MAX_PHOTO_BYTES, UploadRefused
+from portal.missing import services as missing
+from portal.missing.forms import MAX_PHOTOS, missing_request_schema
+from portal.privacy.receipts import format_code
+from portal.status.renderers import status_renderer
+
+STATE_LABELS = {
+    "submitted": _("Received: waiting for the police to verify it"),
+    "verifying": _("Being verified by the police"),
+    "published": _("Published"),
+    "resolved": _("Closed: the appeal has ended"),
+    "withdrawn": _("Withdrawn"),
+    "rejected": _("Not published"),
+}
+
+
+def _page(form_html, **values):
+    return dict({"form": form_html, "max_photos": MAX_PHOTOS, "max_mb": MAX_PHOTO_BYTES // (1024 * 1024)}, **values)
+
+
+@view_config(route_name="missing_new", renderer="missing/new.html", request_method=("GET", "POST"))
+def missing_new(request):
+    form = make_form(request, missing_request_schema(), buttons=(deform.Button("send", _("Send the request")),))
+    if request.method != "POST":
+        return _page(form.render())
+    try:
+        missing.count_attempt(request)
+    except RateLimited as exc:
+        request.response.status_int = 429
+        request.response.headers["Retry-After"] = str(exc.retry_after)
+        return _page(refilled(request, form), failed=True, error=_(
+            "Too many requests were sent from your connection. Nothing was saved. Please wait ${minutes} minutes "
+            "and send it again, or call the police.", mapping={"minutes": max(1, exc.retry_after // 60)}))
+    data, invalid = submitted(request, form)
+    if invalid:
+        return _page(invalid, failed=True)
+    try:
+        missing_request, code = missing.submit(request, data)
+    except UploadRefused as refused:
+        request.response.status_int = 400
+        return _page(refilled(request, form), failed=True, error=refused.message)
+    request.response.cache_control = "no-store"  # the receipt code is shown once, to this visitor
+    return render_to_response("missing/submitted.html", {"code": format_code(code), "missing_request": missing_request},
+                              request=request, response=request.response)
+
+
+@status_renderer(missing.SUBJECT_TYPE)
+def missing_request_status(request, subject_id):
+    missing_request = missing.for_receipt(request.dbsession, subject_id)
+    if missing_request is None:
+        return None
+    return {"template": "missing/status.html", "missing_request": missing_request,
+            "state_label": STATE_LABELS[missing_request.state]}

@@ -1,0 +1,33 @@
+"""Verified notices: missing persons first, and wanted suspects, lost and found, case appeals,
+vehicles, reward tasks. The public pages, feeds and API; the staff's drafts and four-eyes review."""
+from portal.core.generation import GenerationWatch
+from portal.core.resources import StaffRoot
+from portal.notices.pagecache import PageCache
+from portal.notices.resources import PublicNoticeContext, StaffNoticeContext
+
+
+def includeme(config):
+    from portal.notices import workflow  # noqa: F401  (importing a declaration checks it)
+
+    settings = config.get_settings()
+    seconds = float(settings["portal.page_cache_seconds"])
+    if seconds > 0:
+        # Served in front of the whole stack: portal.main wraps the WSGI application (pagecache.wrap).
+        config.registry["page_cache"] = PageCache(seconds, max_entries=int(settings["portal.page_cache_entries"]))
+        config.registry["page_cache_watch"] = GenerationWatch(
+            config.registry["db_engine"], float(settings["portal.page_cache_check_seconds"]))
+    config.add_route("home", "/")
+    config.add_route("notices", "/notices")
+    config.add_route("notice", r"/notices/{id:\d+}", factory=PublicNoticeContext)
+    config.add_route("notice_poster", r"/notices/{id:\d+}/poster", factory=PublicNoticeContext)
+    config.add_route("notice_cap", r"/notices/{id:\d+}.cap", factory=PublicNoticeContext)
+    config.add_route("feed_atom", "/feeds/notices.atom")
+    config.add_route("feed_cap", "/feeds/notices.cap.atom")
+    config.add_route("media", r"/media/{id:\d+}/{variant:public|thumb}")
+    config.add_route("api_notices", "/api/v1/notices")
+    config.add_route("api_notice", r"/api/v1/notices/{id:\d+}", factory=PublicNoticeContext)
+    config.add_route("api_openapi", "/api/openapi.json")
+    config.add_route("staff_notices", "/staff/notices", factory=StaffRoot)
+    config.add_route("staff_notice_new", "/staff/notices/new", factory=StaffRoot)
+    config.add_route("staff_notice", r"/staff/notices/{id:\d+}", factory=StaffNoticeContext)
+    config.scan(".views")

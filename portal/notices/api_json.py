@@ -1,0 +1,84 @@
+"""Notices as the API shows them: public fields only, never police-only or protected ones."""
+from portal.notices.editing import KIND_FIELDS
+
+
+def _time(value):
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def _unit(request, unit):
+    return {"code": unit.code, "name": unit.name(request.locale_name), "phone": unit.phone_110}
+
+
+def _photo(request, media):
+    return {
+        "url": request.route_url("media", id=media.id, variant="public"),
+        "thumbnail_url": request.route_url("media", id=media.id, variant="thumb"),
+        "width": media.width,
+        "height": media.height,
+        "alt": media.alt_text,
+    }
+
+
+def summary(request, notice) -> dict:
+    return {
+        "id": notice.id,
+        "kind": notice.kind,
+        "status": "published",
+        "title": notice.title,
+        "unit": _unit(request, notice.unit),
+        "published_at": _time(notice.published_at),
+        "updated_at": _time(notice.updated_at),
+        "url": request.route_url("notice", id=notice.id),
+        "thumbnail_url": request.route_url("media", id=notice.media[0].id, variant="thumb") if notice.media else None,
+    }
+
+
+def detail(request, notice) -> dict:
+    body = summary(request, notice)
+    body.update(
+        text=notice.body,
+        photos=[_photo(request, m) for m in notice.media],
+        poster_url=request.route_url("notice_poster", id=notice.id),
+        missing_person=_missing_person(notice.missing_person),
+        kind_details={name: getattr(notice, name) for name in KIND_FIELDS.get(notice.kind, ())},
+        verified=_verified(request, notice),
+        expires_at=_time(notice.expires_at),
+    )
+    return body
+
+
+def _verified(request, notice):
+    """Who verified a missing-person appeal with the family and the accepting unit, and when."""
+    if notice.verified_by_unit_id is None or notice.verified_at is None:
+        return None
+    return {"unit": _unit(request, notice.verified_by_unit), "at": _time(notice.verified_at)}
+
+
+def closed(notice) -> dict:
+    """All that is left of a closed missing-person appeal."""
+    return {"id": notice.id, "kind": notice.kind, "status": "closed"}
+
+
+def _missing_person(details):
+    if details is None:
+        return None
+    last_seen = None
+    if details.last_seen_lat is not None and details.last_seen_lon is not None:
+        last_seen = {"lat": details.last_seen_lat, "lon": details.last_seen_lon}
+    return {
+        "name": details.full_name,
+        "sex": details.sex,
+        "age": details.age,
+        "height_min_cm": details.height_min_cm,
+        "height_max_cm": details.height_max_cm,
+        "build": details.build,
+        "hair": details.hair,
+        "eyes": details.eyes,
+        "clothing": details.clothing,
+        "distinguishing_marks": details.distinguishing_marks,
+        "last_seen_at": _time(details.last_seen_at),
+        "last_seen_place": details.last_seen_place,
+        "last_seen_point": last_seen,
+        "circumstances": details.circumstances,
+    }

@@ -1,0 +1,139 @@
+"""Writing and reviewing notices: drafts, four-eyes approval, updates, closing. Every step is
+audited (through the workflow engine) and clears the public page cache when it changes a page.
+
+Refusals carry translatable messages: the views show them to the officer as they are."""
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.audit import chain as audit
+from portal.core import generation
+from portal.core.i18n import _
+from portal.core.meta import utcnow
+from portal.notices.models import Notice
+from portal.notices.workflow import NOTICE_WORKFLOW
+from portal.workflow import TransitionRefused
+
+EDITABLE_STATES = ("draft", "published")
+COMMON_FIELDS = ("title", "body", "expires_at")
+KIND_FIELDS = {
+    "wanted": ("suspect_description", "caution"),
+    "lost_found": ("item_description", "found_place"),
+    "case_appeal": (),
+    "vehicle": ("vehicle_plate", "vehicle_make", "vehicle_model", "vehicle_colour"),
+    "reward_task": ("reward_amount", "reward_conditions"),
+}
+STAFF_KINDS = tuple(KIND_FIELDS)  # missing persons come from families' requests, verified by dispatchers
+# What officers may do by hand; "expire" happens by itself at the expiry time.
+MANUAL_TRANSITIONS = ("submit", "request_changes", "approve", "resolve", "retract")
+
+
+class StaleEdit(Exception):
+    """Someone saved the notice after this form was opened."""
+
+
+def fields_for(kind: str) -> tuple[str, ...]:
+    return COMMON_FIELDS + KIND_FIELDS[kind]
+
+
+def is_staff_kind(notice: Notice) -> bool:
+    return notice.kind in KIND_FIELDS
+
+
+def _refuse_missing_person(notice: Notice) -> None:
+    if not is_staff_kind(notice):
+        raise TransitionRefused(_("Missing-person appeals are verified and closed in the missing-person "
+                                  "requests queue, not here."))
+
+
+def create_draft(request, *, kind: str, unit, values: dict) -> Notice:
+    if kind not in KIND_FIELDS:
+        raise ValueError(f"officers cannot write {kind} notices here")
+    notice = Notice(kind=kind, state="draft", unit=unit, author_id=request.identity.id, slug=f"{kind}",
+                    **{k: v for k, v in values.items() if k in fields_for(kind)})
+    request.dbsession.add(notice)
+    request.dbsession.flush()
+    notice.slug = f"{kind}-{notice.id}"
+    audit.record(request, "notice.created", object_type="notice", object_id=notice.id, to_state="draft")
+    return notice
+
+
+def check_editable(notice: Notice) -> None:
+    _refuse_missing_person(notice)
+    if notice.state not in EDITABLE_STATES:
+        raise TransitionRefused(_("This notice is ${state}: it can no longer be edited.",
+                                  mapping={"state": notice.state}))
+
+
+def update(request, notice: Notice, values: dict, *, version: int | None) -> list[str]:
+    """Save an edit made on the form opened at `version`; refuse it if someone saved since."""
+    check_editable(notice)
+    if version != notice.version:
+        raise StaleEdit()
+    changed = [k for k in fields_for(notice.kind) if k in values and getattr(notice, k) != values[k]]
+    if changed:
+        try:
+            # A savepoint: when another save lands between our read and this write, the version
+            # check in the UPDATE fails, only this step is undone and the session stays usable.
+            with request.dbsession.begin_nested():
+                for name in changed:
+                    setattr(notice, name, values[name])
+                notice.updated_at = utcnow()
+        except StaleDataError:
+            raise StaleEdit() from None
+        audit.record(request, "notice.edited", object_type="notice", object_id=notice.id,
+                     from_state=notice.state, to_state=notice.state, reason="changed: " + ", ".join(changed))
+        if notice.state == "published":
+            generation.invalidate(request)
+    return changed
+
+
+def check_transition(officer, notice: Notice, name: str, reason: str = "") -> None:
+    """Raise TransitionRefused (with a message for the officer) unless `name` may happen now."""
+    _refuse_missing_person(notice)
+    if name not in MANUAL_TRANSITIONS:
+        raise TransitionRefused(_("Notices expire by themselves at their expiry time."))
+    step = NOTICE_WORKFLOW.transition(name)
+    if notice.state not in step.sources:
+        raise TransitionRefused(_("This notice is ${state}: that step is not possible now.",
+                                  mapping={"state": notice.state}))
+    if step.needs_reason and not (reason or "").strip():
+        raise TransitionRefused(_("Please give a reason for this step."))
+    if name == "approve" and notice.author_id == officer.id:
+        raise TransitionRefused(_("Four eyes: you wrote this notice, so you cannot approve it. "
+                                  "Another officer of this unit or a unit above it must approve it."))
+
+
+def transition(request, notice: Notice, name: str, reason: str = "") -> None:
+    officer = request.identity
+    check_transition(officer, notice, name, reason)
+    NOTICE_WORKFLOW.apply(request, notice, name, reason=reason)
+    now = utcnow()
+    if name == "request_changes":
+        notice.review_note = reason.strip()
+        notice.updated_at = now
+    elif name == "submit":
+        notice.updated_at = now
+    elif name == "approve":
+        notice.review_note = ""
+        notice.approver_id = officer.id
+        notice.published_at = notice.updated_at = now
+    elif name in ("resolve", "retract"):
+        notice.resolved_at = notice.updated_at = now
+    generation.invalidate(request)
+
+
+def expire_due(request, now=None) -> int:
+    """Move published notices past their expiry time to expired (run by the worker). Missing-person
+    appeals follow their request's workflow; past expires_at they are already off public pages."""
+    now = now or utcnow()
+    due = request.dbsession.execute(
+        select(Notice).where(Notice.state == "published", Notice.kind.in_(STAFF_KINDS),
+                             Notice.expires_at.is_not(None), Notice.expires_at <= now)
+    ).scalars().all()
+    for notice in due:
+        NOTICE_WORKFLOW.apply(request, notice, "expire", actor="system",
+                              reason=f"expiry time {notice.expires_at:%Y-%m-%d %H:%M} UTC passed")
+        notice.updated_at = now
+    if due:
+        generation.invalidate(request)
+    return len(due)

@@ -1,0 +1,128 @@
+"""Public notices: missing persons first, and the other kinds the police publish."""
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.meta import Base, UTCDateTime, one_of, utcnow
+from portal.units.models import Unit
+
+NOTICE_KINDS = ("missing_person", "wanted", "lost_found", "case_appeal", "vehicle", "reward_task")
+NOTICE_STATES = (
+    "draft",
+    "in_review",
+    "published",
+    "resolved",
+    "expired",
+    "retracted",
+)
+SEXES = ("female", "male", "unknown")
+
+
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", NOTICE_KINDS), name="kind"),
+        CheckConstraint(one_of("state", NOTICE_STATES), name="state"),
+        # The public list walks published notices newest first by keyset.
+        Index("ix_notices_public_order", "state", "published_at", "id"),
+        Index("ix_notices_kind_public_order", "kind", "state", "published_at", "id"),
+        CheckConstraint("reward_amount IS NULL OR reward_amount > 0", name="reward_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    slug: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic locking: a stale second save raises StaleDataError instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    approver_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    # The reason given when a reviewer sent the draft back, shown to the author.
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    verified_by_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Kind-specific public fields (typed columns; empty for other kinds).
+    reward_amount: Mapped[int | None] = mapped_column(Integer)  # yuan
+    reward_conditions: Mapped[str] = mapped_column(Text, default="")
+    vehicle_plate: Mapped[str] = mapped_column(String(20), default="")
+    vehicle_make: Mapped[str] = mapped_column(String(60), default="")
+    vehicle_model: Mapped[str] = mapped_column(String(60), default="")
+    vehicle_colour: Mapped[str] = mapped_column(String(30), default="")
+    item_description: Mapped[str] = mapped_column(Text, default="")
+    found_place: Mapped[str] = mapped_column(String(255), default="")
+    suspect_description: Mapped[str] = mapped_column(Text, default="")
+    caution: Mapped[str] = mapped_column(Text, default="")
+
+    # Loaded per query (see services/notices.py): the list needs photos, not personal details.
+    unit: Mapped[Unit] = relationship(lazy="joined", foreign_keys=[unit_id])
+    verified_by_unit: Mapped["Unit | None"] = relationship(foreign_keys=[verified_by_unit_id])
+    missing_person: Mapped["MissingPersonDetails | None"] = relationship(
+        back_populates="notice", uselist=False, cascade="all, delete-orphan"
+    )
+    media: Mapped[list["Media"]] = relationship(  # noqa: F821
+        back_populates="notice", order_by="Media.position"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_public(self) -> bool:
+        # Past its expiry time a notice is gone even before the worker marks it expired.
+        return self.state == "published" and (self.expires_at is None or self.expires_at > utcnow())
+
+
+class MissingPersonDetails(Base):
+    """Public description of a missing person; contacts of the family live with the request."""
+
+    __tablename__ = "missing_person_details"
+    __table_args__ = (
+        CheckConstraint(one_of("sex", SEXES), name="sex"),
+        CheckConstraint("height_min_cm IS NULL OR height_min_cm BETWEEN 30 AND 260", name="height_min"),
+        CheckConstraint("height_max_cm IS NULL OR height_max_cm BETWEEN 30 AND 260", name="height_max"),
+        CheckConstraint("age IS NULL OR age BETWEEN 0 AND 130", name="age"),
+        CheckConstraint("last_seen_lat IS NULL OR last_seen_lat BETWEEN -90 AND 90", name="lat"),
+        CheckConstraint("last_seen_lon IS NULL OR last_seen_lon BETWEEN -180 AND 180", name="lon"),
+    )
+
+    notice_id: Mapped[int] = mapped_column(
+        ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True
+    )
+    full_name: Mapped[str] = mapped_column(String(120))
+    sex: Mapped[str] = mapped_column(String(8), default="unknown")
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    age: Mapped[int | None] = mapped_column(Integer)
+    height_min_cm: Mapped[int | None] = mapped_column(Integer)
+    height_max_cm: Mapped[int | None] = mapped_column(Integer)
+    build: Mapped[str] = mapped_column(String(120), default="")
+    hair: Mapped[str] = mapped_column(String(120), default="")
+    eyes: Mapped[str] = mapped_column(String(120), default="")
+    clothing: Mapped[str] = mapped_column(Text, default="")
+    distinguishing_marks: Mapped[str] = mapped_column(Text, default="")
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen_place: Mapped[str] = mapped_column(String(255), default="")
+    last_seen_lat: Mapped[float | None] = mapped_column(Float)
+    last_seen_lon: Mapped[float | None] = mapped_column(Float)
+    circumstances: Mapped[str] = mapped_column(Text, default="")
+
+    notice: Mapped[Notice] = relationship(back_populates="missing_person")

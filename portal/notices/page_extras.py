@@ -1,0 +1,80 @@
+"""What the public notice page carries around the notice itself: share links, Open Graph tags,
+schema.org JSON-LD and the robots hint of missing-person appeals. Public fields only."""
+import json
+from datetime import timedelta
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from portal.core.i18n import _
+
+# Search engines drop a missing-person page a year after publication unless it expires earlier.
+UNAVAILABLE_AFTER = timedelta(days=365)
+DESCRIPTION_CHARS = 200
+
+
+def description(notice) -> str:
+    text = " ".join(notice.body.split())
+    return text if len(text) <= DESCRIPTION_CHARS else text[: DESCRIPTION_CHARS - 1] + "…"
+
+
+def share_links(notice, url: str) -> dict:
+    """Plain links that work without JavaScript or third-party scripts."""
+    text = f"{notice.title} {url}"
+    return {
+        "url": url,
+        "mailto": f"mailto:?subject={quote(notice.title)}&body={quote(text)}",
+        "sms": f"sms:?body={quote(text)}",
+    }
+
+
+def open_graph(request, notice, url: str) -> list[tuple[str, str]]:
+    tags = [("og:type", "article"), ("og:site_name", _("Safety Portal")), ("og:title", notice.title),
+            ("og:description", description(notice)), ("og:url", url)]
+    if notice.media:
+        photo = notice.media[0]
+        tags.append(("og:image", request.route_url("media", id=photo.id, variant="public")))
+        if photo.alt_text:
+            tags.append(("og:image:alt", photo.alt_text))
+    return tags
+
+
+def _time(value):
+    return value.isoformat() if value is not None else None
+
+
+def json_ld(request, notice, url: str) -> Markup:
+    """schema.org data for a <script type="application/ld+json"> element. <, > and & are written
+    as \\u escapes, so a title containing </script> cannot end the element early."""
+    unit = notice.unit
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": notice.title,
+        "description": description(notice),
+        "url": url,
+        "datePublished": _time(notice.published_at),
+        "dateModified": _time(notice.updated_at),
+        "isAccessibleForFree": True,
+        "publisher": {"@type": "GovernmentOrganization", "name": unit.name(request.locale_name),
+                      "telephone": unit.phone_110},
+    }
+    if notice.expires_at is not None:
+        data["expires"] = _time(notice.expires_at)
+    if notice.media:
+        data["image"] = [request.route_url("media", id=m.id, variant="public") for m in notice.media]
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return Markup(text)  # noqa: S704 -- JSON with <, > and & escaped above
+
+
+def unavailable_after(notice) -> str | None:
+    """The robots `unavailable_after` date of a missing-person appeal (ISO 8601), else None."""
+    if notice.kind != "missing_person" or notice.published_at is None:
+        return None
+    until = notice.published_at + UNAVAILABLE_AFTER
+    if notice.expires_at is not None:
+        until = min(until, notice.expires_at)
+    return until.strftime("%Y-%m-%dT%H:%M:%SZ")

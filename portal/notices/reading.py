@@ -1,0 +1,84 @@
+"""Reading published notices for the public pages and the API."""
+from datetime import UTC, datetime, time
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.core.meta import utcnow
+from portal.core.pagination import decode_cursor, encode_cursor
+from portal.notices import search
+from portal.notices.models import MissingPersonDetails, Notice
+from portal.units.models import Unit
+
+
+class UnknownRegion(ValueError):
+    pass
+
+
+def not_expired(now):
+    return or_(Notice.expires_at.is_(None), Notice.expires_at > now)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered(dbsession, query, filters: dict):
+    """Apply the public filters; region is a unit code and takes the units below it too."""
+    details = MissingPersonDetails
+    if filters.get("kind"):
+        query = query.where(Notice.kind == filters["kind"])
+    if filters.get("region"):
+        region = dbsession.execute(select(Unit.path).where(Unit.code == filters["region"])).scalar_one_or_none()
+        if region is None:
+            raise UnknownRegion(filters["region"])
+        query = query.join(Unit, Notice.unit_id == Unit.id).where(Unit.path.startswith(region))
+    person = any(filters.get(k) is not None for k in ("sex", "age_min", "age_max", "q"))
+    if person:
+        query = query.outerjoin(details, details.notice_id == Notice.id)
+    if filters.get("sex"):
+        query = query.where(details.sex == filters["sex"])
+    if filters.get("age_min") is not None:
+        query = query.where(details.age >= filters["age_min"])
+    if filters.get("age_max") is not None:
+        query = query.where(details.age <= filters["age_max"])
+    if filters.get("since"):
+        query = query.where(Notice.published_at >= datetime.combine(filters["since"], time.min, tzinfo=UTC))
+    if filters.get("q"):
+        # Substring match: finds two-character Chinese names and places on both databases.
+        pattern = _like(filters["q"])
+        query = query.where(or_(*(column.like(pattern, escape="\\") for column in (
+            Notice.title, Notice.body, details.full_name, details.last_seen_place))))
+    return query
+
+
+def published_page(dbsession, *, filters: dict | None = None, cursor: str | None = None, size: int = 20):
+    """One page of published notices, newest first; returns (notices, next cursor or None)."""
+    filters = filters or {}
+    # The search index narrows the rows the words filter (LIKE) reads; LIKE still decides.
+    ids = search.candidates(dbsession, filters["q"]) if filters.get("q") else None
+    # With candidates, read just those rows by id: `|| ''` hides the state index, which SQLite's
+    # planner (it keeps no statistics) would otherwise walk from end to end.
+    state = Notice.state if ids is None else Notice.state.concat("")
+    query = (select(Notice).where(state == "published", not_expired(utcnow()))
+             .options(selectinload(Notice.media)))
+    query = filtered(dbsession, query, filters)
+    if ids is not None:
+        query = query.where(Notice.id.in_(ids))
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        query = query.where(
+            or_(Notice.published_at < at, and_(Notice.published_at == at, Notice.id < last_id))
+        )
+    query = query.order_by(Notice.published_at.desc(), Notice.id.desc()).limit(size + 1)
+    rows = dbsession.execute(query).scalars().all()
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = encode_cursor(rows[-1].published_at, rows[-1].id) if more else None
+    return rows, next_cursor
+
+
+def latest(dbsession, kind: str, limit: int = 6):
+    rows, _ = published_page(dbsession, filters={"kind": kind}, size=limit)
+    return rows

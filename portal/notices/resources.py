@@ -1,0 +1,31 @@
+"""Notice contexts: a notice as the public may see it, and as staff of its unit may work it."""
+from pyramid.httpexceptions import HTTPNotFound
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.core.permissions import Role, scoped_acl
+from portal.core.resources import load_row
+from portal.notices.models import Notice
+
+
+class PublicNoticeContext:
+    """A notice as the public may see it: anything not published does not exist for them, except
+    a closed missing-person appeal, which stays reachable as a neutral "closed" page (people
+    follow old links and posters) with nothing of the person on it."""
+
+    __acl__ = []
+
+    def __init__(self, request):
+        # One query for the notice, its unit and its person; a second for its photos.
+        notice = load_row(request, Notice, options=[selectinload(Notice.media), joinedload(Notice.missing_person)])
+        self.closed = notice.kind == "missing_person" and notice.state == "resolved"
+        if not (notice.is_public or self.closed):
+            raise HTTPNotFound()
+        self.notice = notice
+
+
+class StaffNoticeContext:
+    """A notice as staff see it: moderators of its unit or a unit above it may work on it."""
+
+    def __init__(self, request):
+        self.notice = load_row(request, Notice, options=[selectinload(Notice.media)])
+        self.__acl__ = scoped_acl(self.notice.unit.ancestor_codes, roles=[Role.MODERATOR])

@@ -1,0 +1,50 @@
+"""Reading notices for the staff pages: the unit-scoped list, the review queue, a notice's history."""
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import contains_eager
+
+from portal.audit.models import AuditEvent
+from portal.core.pagination import decode_cursor, encode_cursor
+from portal.notices.models import Notice
+from portal.units.models import Unit
+from portal.units.scope import in_scope_clause
+
+
+def _scoped(officer):
+    # The unit comes from the join the scope needs anyway, not from a second one.
+    return (select(Notice).join(Unit, Notice.unit_id == Unit.id).options(contains_eager(Notice.unit))
+            .where(in_scope_clause(officer)))
+
+
+def staff_page(dbsession, officer, *, state=None, kind=None, cursor=None, size=30):
+    """One page of the notices of the officer's units, newest first by keyset; (rows, next cursor).
+    Raises pagination.BadCursor for a forged page link."""
+    query = _scoped(officer)
+    if state:
+        query = query.where(Notice.state == state)
+    if kind:
+        query = query.where(Notice.kind == kind)
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        query = query.where(or_(Notice.created_at < at, and_(Notice.created_at == at, Notice.id < last_id)))
+    rows = dbsession.execute(
+        query.order_by(Notice.created_at.desc(), Notice.id.desc()).limit(size + 1)
+    ).scalars().all()
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
+
+
+def review_queue(dbsession, officer, limit=20):
+    """Drafts sent for review in the officer's units, oldest first (they have waited longest)."""
+    return dbsession.execute(
+        _scoped(officer).where(Notice.state == "in_review")
+        .order_by(Notice.updated_at, Notice.id).limit(limit)
+    ).scalars().all()
+
+
+def history(dbsession, notice):
+    """The notice's audit events, oldest first."""
+    return dbsession.execute(
+        select(AuditEvent).where(AuditEvent.object_type == "notice", AuditEvent.object_id == str(notice.id))
+        .order_by(AuditEvent.id)
+    ).scalars().all()

@@ -1,0 +1,75 @@
+"""The public JSON API: the same filters and keyset cursor as the list page."""
+import colander
+from pyramid.view import exception_view_config, notfound_view_config, view_config
+from sqlalchemy.exc import DBAPIError
+
+from portal.core.pagination import BadCursor
+from portal.notices import api_json as notice_json
+from portal.notices import reading as notices
+from portal.notices.filters import canonical_query, parse_filters
+from portal.notices.views.openapi import document
+
+API_PATH = r"^/api/"
+
+
+def _error(request, status, message, fields=None):
+    request.response.status_int = status
+    body = {"error": {"status": status, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return body
+
+
+@view_config(route_name="api_notices", renderer="json")
+def api_notices(request):
+    try:
+        filters = parse_filters(request.GET)
+        limit = _limit(request.GET.get("limit"))
+        rows, next_cursor = notices.published_page(
+            request.dbsession, filters=filters, cursor=request.GET.get("cursor") or None, size=limit)
+    except colander.Invalid as invalid:
+        fields = {k.split(".")[-1]: v for k, v in invalid.asdict().items()}
+        return _error(request, 400, "Some filters are not valid.", fields)
+    except notices.UnknownRegion:
+        return _error(request, 400, "Some filters are not valid.", {"region": "No such region."})
+    except BadCursor:
+        return _error(request, 400, "The cursor is not valid; start again without it.", {"cursor": "not valid"})
+    except ValueError as exc:
+        return _error(request, 400, "Some filters are not valid.", {"limit": str(exc)})
+    next_url = None
+    if next_cursor:
+        next_url = request.route_url("api_notices", _query=dict(canonical_query(filters), cursor=next_cursor,
+                                                                limit=limit))
+    return {"items": [notice_json.summary(request, n) for n in rows], "next_cursor": next_cursor,
+            "next_url": next_url}
+
+
+def _limit(raw):
+    if not raw:
+        return 20
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise ValueError("a whole number from 1 to 100")
+    return int(raw)
+
+
+@view_config(route_name="api_notice", renderer="json")
+def api_notice(context, request):
+    if context.closed:
+        return notice_json.closed(context.notice)
+    return notice_json.detail(request, context.notice)
+
+
+@view_config(route_name="api_openapi", renderer="json")
+def api_openapi(request):
+    return document(request.route_url("home").rstrip("/"))
+
+
+@notfound_view_config(renderer="json", path_info=API_PATH)
+def api_not_found(exc, request):
+    return _error(request, 404, "No such notice or address.")
+
+
+@exception_view_config(DBAPIError, renderer="json", path_info=API_PATH)
+def api_database_unavailable(exc, request):
+    request.response.headers["Retry-After"] = "30"
+    return _error(request, 503, "The service is temporarily unavailable.")

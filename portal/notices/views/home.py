@@ -1,0 +1,11 @@
+from pyramid.view import view_config
+
+from portal.notices import reading as notices
+
+
+@view_config(route_name="home", renderer="home.html")
+def home(request):
+    return {
+        "missing": notices.latest(request.dbsession, "missing_person", limit=6),
+        "recent": notices.published_page(request.dbsession, size=8)[0],
+    }

@@ -1,0 +1,69 @@
+import colander
+from pyramid.renderers import render_to_response
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from portal.core.i18n import _
+from portal.core.pagination import BadCursor
+from portal.notices import page_extras as notice_page
+from portal.notices import posters
+from portal.notices import reading as notices
+from portal.notices.filters import FIELDS, canonical_query, parse_filters
+from portal.units.models import Unit
+
+KIND_LABELS = {
+    "missing_person": _("Missing persons"),
+    "wanted": _("Wanted suspects"),
+    "lost_found": _("Lost and found"),
+    "case_appeal": _("Case appeals"),
+    "vehicle": _("Wanted vehicles"),
+    "reward_task": _("Reward tasks"),
+}
+SEX_LABELS = {"female": _("female"), "male": _("male"), "unknown": _("unknown")}
+
+
+def _regions(request):
+    return request.dbsession.execute(select(Unit.code, Unit).order_by(Unit.path)).all()
+
+
+@view_config(route_name="notices", renderer="notices/list.html")
+def notice_list(request):
+    typed = {k: request.GET.get(k, "")[:60] for k in FIELDS}
+    page = {"typed": typed, "kind_labels": KIND_LABELS, "sex_labels": SEX_LABELS, "regions": _regions(request),
+            "notices": [], "next_cursor": None, "errors": {}, "query": {}}
+    try:
+        filters = parse_filters(request.GET)
+        rows, next_cursor = notices.published_page(
+            request.dbsession, filters=filters, cursor=request.GET.get("page") or None,
+            size=int(request.registry.settings["portal.page_size"]))
+    except colander.Invalid as invalid:
+        request.response.status_int = 400
+        messages = invalid.asdict(translate=request.localizer.translate)
+        return dict(page, errors={k.split(".")[-1]: v for k, v in messages.items()})
+    except notices.UnknownRegion:
+        request.response.status_int = 400
+        return dict(page, errors={"region": _("Choose a region from the list.")})
+    except BadCursor:
+        request.response.status_int = 400
+        return dict(page, errors={"page": _("This page link is not valid. Start again from the first page.")})
+    return dict(page, notices=rows, next_cursor=next_cursor, query=canonical_query(filters), kind=filters["kind"])
+
+
+@view_config(route_name="notice", renderer="notices/detail.html")
+def notice_detail(context, request):
+    if context.closed:
+        return render_to_response("notices/closed.html", {}, request=request)
+    notice = context.notice
+    url = request.route_url("notice", id=notice.id)
+    return {"notice": notice, "kind_labels": KIND_LABELS, "share": notice_page.share_links(notice, url),
+            "open_graph": notice_page.open_graph(request, notice, url),
+            "json_ld": notice_page.json_ld(request, notice, url),
+            "unavailable_after": notice_page.unavailable_after(notice)}
+
+
+@view_config(route_name="notice_poster", renderer="notices/poster.html")
+def notice_poster(context, request):
+    if context.closed:  # an old poster's QR code lands here: say it is over, show nothing of the person
+        return render_to_response("notices/closed.html", {}, request=request)
+    url = request.route_url("notice", id=context.notice.id)
+    return {"notice": context.notice, "kind_labels": KIND_LABELS, "url": url, "qr": posters.qr_data_uri(url)}

@@ -1,0 +1,174 @@
+"""Staff notices: the unit-scoped list and review queue, writing drafts, editing, and the review
+steps (submit, request changes, approve by a second officer, resolve, retract)."""
+import colander
+import deform
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from portal.accounts.models import Officer
+from portal.core.forms import make_form, submitted
+from portal.core.i18n import _
+from portal.core.pagination import BadCursor
+from portal.core.permissions import Permission
+from portal.notices import editing as notice_editing
+from portal.notices import staff_queries as staff_notices
+from portal.notices.forms import notice_schema
+from portal.notices.models import NOTICE_KINDS, NOTICE_STATES
+from portal.notices.workflow import NOTICE_WORKFLOW
+from portal.units.models import Unit
+from portal.workflow import TransitionRefused
+
+PAGE = 30
+KIND_LABELS = {
+    "missing_person": _("Missing person"),
+    "wanted": _("Wanted suspect"),
+    "lost_found": _("Lost or found item"),
+    "case_appeal": _("Case appeal"),
+    "vehicle": _("Wanted vehicle"),
+    "reward_task": _("Reward task"),
+}
+STATE_LABELS = {
+    "draft": _("Draft"),
+    "in_review": _("In review"),
+    "published": _("Published"),
+    "resolved": _("Resolved"),
+    "expired": _("Expired"),
+    "retracted": _("Retracted"),
+}
+STEP_LABELS = {
+    "submit": _("Send for review"),
+    "request_changes": _("Request changes"),
+    "approve": _("Approve and publish"),
+    "resolve": _("Mark resolved"),
+    "retract": _("Retract"),
+}
+STEP_DONE = {
+    "submit": _("Sent for review."),
+    "request_changes": _("Sent back to the author with your note."),
+    "approve": _("Approved: the notice is published."),
+    "resolve": _("Marked resolved: the notice has left the public pages."),
+    "retract": _("Retracted: the notice has left the public pages."),
+}
+
+
+def _labels():
+    return {"kind_labels": KIND_LABELS, "state_labels": STATE_LABELS, "step_labels": STEP_LABELS}
+
+
+@view_config(route_name="staff_notices", renderer="staff/notices.html", permission=Permission.MODERATE)
+def notice_list(request):
+    officer = request.identity
+    state, kind = request.GET.get("state", "")[:20], request.GET.get("kind", "")[:20]
+    page = {**_labels(), "state": state, "kind": kind, "notices": [], "next_query": None, "error": None,
+            "queue": staff_notices.review_queue(request.dbsession, officer)}
+    if (state and state not in NOTICE_STATES) or (kind and kind not in NOTICE_KINDS):
+        request.response.status_int = 400
+        return dict(page, error=_("Choose a state and a kind from the lists."))
+    try:
+        rows, cursor = staff_notices.staff_page(request.dbsession, officer, state=state or None, kind=kind or None,
+                                                cursor=request.GET.get("page") or None, size=PAGE)
+    except BadCursor:
+        request.response.status_int = 400
+        return dict(page, error=_("This page link is not valid. Start again from the first page."))
+    next_query = {k: v for k, v in (("state", state), ("kind", kind), ("page", cursor)) if v} if cursor else None
+    return dict(page, notices=rows, next_query=next_query)
+
+
+@view_config(route_name="staff_notice_new", renderer="staff/notice_new.html", permission=Permission.MODERATE)
+def notice_new(request):
+    kind = request.GET.get("kind", "")
+    choices = {k: KIND_LABELS[k] for k in notice_editing.STAFF_KINDS}
+    page = {"choices": choices, "kind": kind, "form": None, "error": None,
+            "heading": KIND_LABELS.get(kind, _("New notice"))}
+    if kind not in choices:
+        if kind:
+            request.response.status_int = 400
+            page["error"] = _("Choose one of these kinds of notice.")
+        return page
+    form = make_form(request, notice_schema(kind, with_unit=True), buttons=(deform.Button("save", _("Save draft")),),
+                     action=request.route_path("staff_notice_new", _query={"kind": kind}))
+    if request.method != "POST":
+        return dict(page, form=form.render({"unit_id": str(request.identity.unit_id)}))
+    data, invalid = submitted(request, form)
+    if invalid:
+        return dict(page, form=invalid)
+    unit = request.dbsession.get(Unit, int(data["unit_id"]))
+    notice = notice_editing.create_draft(request, kind=kind, unit=unit, values=data)
+    request.session.flash(request.localizer.translate(_("Draft saved. Send it for review when it is ready.")))
+    return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))
+
+
+def _edit_form(request, notice):
+    return make_form(request, notice_schema(notice.kind, with_unit=False), formid="edit",
+                     buttons=(deform.Button("save", _("Save changes")),),
+                     action=request.route_path("staff_notice", id=notice.id))
+
+
+def _appstruct(notice, values=None):
+    """What the edit form shows: the notice, or what was typed, always with the current version."""
+    source = values if values is not None else {k: getattr(notice, k) for k in notice_editing.fields_for(notice.kind)}
+    appstruct = {k: colander.null if v is None else v for k, v in source.items() if k != "version"}
+    appstruct["version"] = notice.version
+    return appstruct
+
+
+def _page(request, notice, *, form=None, error=None, typed_reason=None):
+    editable = notice_editing.is_staff_kind(notice) and notice.state in notice_editing.EDITABLE_STATES
+    if form is None and editable:
+        form = _edit_form(request, notice).render(_appstruct(notice))
+    steps = []
+    if notice_editing.is_staff_kind(notice):
+        steps = [t for t in NOTICE_WORKFLOW.available(notice) if t.name in notice_editing.MANUAL_TRANSITIONS]
+    own = notice.author_id == request.identity.id
+    people = {o.id: o for o in request.dbsession.execute(select(Officer).where(
+        Officer.id.in_([i for i in (notice.author_id, notice.approver_id) if i]))).scalars()}
+    return {**_labels(), "notice": notice, "form": form if editable else None, "error": error,
+            "steps": [t for t in steps if not (t.name == "approve" and own)],
+            "four_eyes_note": own and any(t.name == "approve" for t in steps),
+            "typed_reason": typed_reason or {}, "author": people.get(notice.author_id),
+            "approver": people.get(notice.approver_id),
+            "history": staff_notices.history(request.dbsession, notice)}
+
+
+@view_config(route_name="staff_notice", renderer="staff/notice.html", permission=Permission.MODERATE)
+def notice_page(context, request):
+    notice = context.notice
+    if request.method != "POST":
+        return _page(request, notice)
+    if "transition" in request.POST:
+        return _step(request, notice)
+    return _edit(request, notice)
+
+
+def _step(request, notice):
+    name, reason = request.POST.get("transition", ""), request.POST.get("reason", "")[:4000]
+    try:
+        notice_editing.transition(request, notice, name, reason)
+    except TransitionRefused as refused:
+        request.response.status_int = 400
+        return _page(request, notice, error=refused.args[0], typed_reason={name: reason})
+    request.session.flash(request.localizer.translate(STEP_DONE[name]))
+    return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))
+
+
+def _edit(request, notice):
+    try:
+        notice_editing.check_editable(notice)
+    except TransitionRefused as refused:
+        request.response.status_int = 400
+        return _page(request, notice, error=refused.args[0])
+    form = _edit_form(request, notice)
+    data, invalid = submitted(request, form)
+    if invalid:
+        return _page(request, notice, form=invalid)
+    try:
+        changed = notice_editing.update(request, notice, data, version=data["version"])
+    except notice_editing.StaleEdit:
+        request.response.status_int = 409
+        return _page(request, notice, form=form.render(_appstruct(notice, data)), error=_(
+            "Someone else saved this notice after you opened the form, so your changes were NOT saved. "
+            "What you typed is kept below; the history shows what changed. Check it, then save again."))
+    message = _("Saved.") if changed else _("Nothing was changed.")
+    request.session.flash(request.localizer.translate(message))
+    return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))

@@ -1,0 +1,33 @@
+"""Messages that leave the system (SMS, e-mail), written in the transaction that caused them and
+sent by the worker after commit, so nothing is sent for work that was rolled back."""
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.core.meta import Base, UTCDateTime, one_of, utcnow
+
+OUTBOX_CHANNELS = ("sms", "email")
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(one_of("channel", OUTBOX_CHANNELS), name="channel"),
+        # The worker's queue: unsent messages that are due.
+        Index("ix_outbox_due", "sent_at", "send_after", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    # Protected (encrypted): the phone number or address, and the text (it may name a person or place).
+    recipient: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    # What caused it, for the audit trail ("trip", 12); never the content.
+    subject_type: Mapped[str] = mapped_column(String(32), default="")
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(255), default="")

@@ -1,0 +1,45 @@
+"""A clue from the public on a published notice, routed to the notice's unit."""
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.meta import Base, UTCDateTime, one_of, utcnow
+from portal.media.models import Media
+from portal.notices.models import Notice
+from portal.units.models import Unit
+
+SIGHTING_STATES = ("received", "reviewed", "forwarded", "closed")
+
+
+class Sighting(Base):
+    __tablename__ = "sightings"
+    __table_args__ = (
+        CheckConstraint(one_of("state", SIGHTING_STATES), name="state"),
+        CheckConstraint("lat IS NULL OR lat BETWEEN -90 AND 90", name="lat"),
+        CheckConstraint("lon IS NULL OR lon BETWEEN -180 AND 180", name="lon"),
+        # The moderators' queue: their unit's sightings by state, newest first.
+        Index("ix_sightings_queue", "unit_id", "state", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    state: Mapped[str] = mapped_column(String(16), default="received")
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    place: Mapped[str] = mapped_column(String(255), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
+    # Protected (encrypted JSON: name, phone); None when the person left no contact.
+    contact: Mapped[str | None] = mapped_column(Text)
+    # The reason given at the last step (reviewed, forwarded to whom, closed why).
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    notice: Mapped[Notice] = relationship()
+    unit: Mapped[Unit] = relationship()
+    media: Mapped[Media | None] = relationship()

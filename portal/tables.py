@@ -1,0 +1,32 @@
+"""Every domain's tables, imported in one place so that SQLAlchemy can configure every relationship
+(they name each other across domains) and Alembic compares the whole schema with the migrations."""
+from sqlalchemy.orm import configure_mappers
+
+from portal.accounts.models import Officer, OfficerRole  # noqa: F401
+from portal.alarms.models import Alarm, AlarmLocation, AlarmMessage  # noqa: F401
+from portal.audit.models import AuditEvent  # noqa: F401
+from portal.core.generation import PublicGeneration  # noqa: F401
+from portal.core.meta import Base
+from portal.media.models import Media  # noqa: F401
+from portal.missing.models import MissingPersonRequest  # noqa: F401
+from portal.notices.models import MissingPersonDetails, Notice  # noqa: F401
+from portal.notices.page_store_models import NoticePage, NoticePageStamp  # noqa: F401  (also keeps stored pages in step)
+from portal.notices.search_index import NoticeSearch  # noqa: F401  (also keeps the search index in step)
+from portal.outbox.models import OutboxMessage  # noqa: F401
+from portal.privacy.models import Receipt  # noqa: F401
+from portal.sightings.models import Sighting  # noqa: F401
+from portal.tips.models import (  # noqa: F401
+    Tip,
+    TipAnswer,
+    TipAttachment,
+    TipCategory,
+    TipLink,
+    TipMessage,
+    TipQuestion,
+    TipReward,
+)
+from portal.trips.models import Trip, TripGuardian, TripPhoto, TripPoint  # noqa: F401
+from portal.units.models import Unit  # noqa: F401
+
+metadata = Base.metadata
+configure_mappers()

@@ -1,0 +1,127 @@
+"""A tip on /status (the reporter's coarse status, the thread, the reward) and /status/reply, where
+the reporter answers with text and files.
+
+The receipt code travels in POST bodies only: the reply form carries it in a hidden field. A wrong
+code gets exactly the answer /status gives, and every reply counts against the address and the
+receipt. A reply is stored whole (message, files, audit event) or not at all."""
+import itertools
+
+import deform
+from pyramid.csrf import check_csrf_token
+from pyramid.renderers import render_to_response
+from pyramid.view import view_config
+
+from portal.abuse.ratelimit import RateLimited
+from portal.core.forms import make_form, refilled, submitted
+from portal.core.i18n import _
+from portal.media.uploads import UploadRefused
+from portal.privacy import receipts
+from portal.status.forms import StatusLookupSchema
+from portal.status.renderers import NOT_FOUND, status_renderer
+from portal.tips import submission as tips
+from portal.tips import upload_stream
+from portal.tips.forms import reply_schema
+
+STATE_LABELS = {
+    "received": _("Received: waiting to be read by the police"),
+    "handling": _("Being handled by the police"),
+    "closed": _("Closed: the police have finished handling your tip"),
+}
+REPLY_FORM_ID = "tip-reply"
+SENT = _("Your answer was sent to the police.")
+CLOSED = _("This tip is closed, so no more answers can be added. If you have something new, send a new tip or "
+           "call the police.")
+EXPIRED = _("This form has expired or did not come from this site. Nothing was sent. What you typed is kept "
+            "below: please choose the files again, if any, and send it again.")
+
+
+def _reply_form(request):
+    # Its own ids (the lookup form on the same page starts its field numbers at zero).
+    return make_form(request, reply_schema(), formid=REPLY_FORM_ID, action=request.route_path("status_reply"),
+                     buttons=(deform.Button("reply", _("Send the answer")),), focus="off",
+                     counter=itertools.count(100))
+
+
+def _fresh_reply_form(request) -> str:
+    """An empty reply form carrying the code this page was opened with (/status or a reply)."""
+    return _reply_form(request).render({"code": receipts.normalize(request.POST.get("code", ""))})
+
+
+def _lookup_form(request):
+    """The /status code form; it always posts to /status, also when shown on /status/reply."""
+    return make_form(request, StatusLookupSchema(), buttons=(deform.Button("show", _("Show the status")),),
+                     action=request.route_path("status"))
+
+
+def tip_view(request, tip, *, reply_form_html=None, notice=None, error=None) -> dict:
+    """What templates/tips/status.html shows of a tip to whoever holds its code."""
+    if reply_form_html is None and tips.accepts_replies(tip):
+        reply_form_html = _fresh_reply_form(request)
+    state = tips.coarse_state(tip)
+    return {"template": "tips/status.html", "stylesheet": "portal:static/css/tips.css", "tip": tip,
+            "state": state, "state_label": STATE_LABELS[state], "thread": tips.public_thread(request.dbsession, tip),
+            "first_files": tips.first_files(tip), "rewards": tips.visible_rewards(request.dbsession, tip),
+            "category_name": tips.text_in(tip.category.names, request.locale_name),
+            "reply_form": reply_form_html if tips.accepts_replies(tip) else None,
+            "notice": notice, "error": error}
+
+
+@status_renderer(tips.SUBJECT_TYPE)
+def tip_status(request, subject_id):
+    tip = tips.for_receipt(request.dbsession, subject_id)
+    return tip_view(request, tip) if tip is not None else None
+
+
+def _status_page(request, found=None, error=None, status=200):
+    request.response.status_int = status
+    request.response.cache_control = "no-store"  # a status belongs to whoever holds the code
+    return render_to_response("status.html", {"form": _lookup_form(request).render(), "found": found,
+                                              "error": error}, request=request, response=request.response)
+
+
+@view_config(route_name="status_reply", request_method="POST", require_csrf=False)
+def status_reply(request):
+    form = _reply_form(request)
+    refusal = upload_stream.refusal(request)
+    if refusal is not None and tips.refusal_status(refusal) == 429:
+        # Over the address's upload limit: refused before the body (and so the code) was read.
+        request.response.headers["Retry-After"] = str(getattr(refusal, "retry_after", None) or 3600)
+        return _status_page(request, error=refusal.message, status=429)
+    if refusal is None and not check_csrf_token(request, raises=False):
+        refusal = UploadRefused(EXPIRED)  # answered below once the code is known, with the answer kept
+    try:
+        receipt = receipts.lookup_for_request(request, request.POST.get("code", ""))
+    except RateLimited as exc:
+        request.response.headers["Retry-After"] = str(exc.retry_after)
+        return _status_page(request, error=_(
+            "Too many codes were tried from your connection. Please wait ${minutes} minutes and try again, "
+            "or call the police.", mapping={"minutes": max(1, exc.retry_after // 60)}), status=429)
+    tip = tips.for_receipt(request.dbsession, receipt.subject_id) \
+        if receipt is not None and receipt.subject_type == tips.SUBJECT_TYPE else None
+    if tip is None:  # word for word what /status says to a wrong code
+        return _status_page(request, error=NOT_FOUND, status=400)
+
+    def again(message, status, form_html=None):
+        request.tm.doom()  # files may already be written: they go with the aborted transaction
+        return _status_page(request, tip_view(request, tip, error=message,
+                                              reply_form_html=form_html or refilled(request, form)), status=status)
+
+    if refusal is not None:
+        return again(refusal.message, tips.refusal_status(refusal))
+    if not tips.accepts_replies(tip):
+        return again(CLOSED, 400)
+    try:
+        tips.count_reply(request, receipt)
+    except RateLimited as exc:
+        request.response.headers["Retry-After"] = str(exc.retry_after)
+        return again(_("Many answers have been sent for this tip or from this address. Nothing was sent. Please "
+                       "wait ${minutes} minutes and send it again, or call the police.",
+                       mapping={"minutes": max(1, (exc.retry_after + 59) // 60)}), 429)
+    data, invalid = submitted(request, form)
+    if invalid:
+        return again(_("Please correct the marked fields."), 400, invalid)
+    try:
+        tips.reply(request, tip, data["message"], data["attachments"])
+    except UploadRefused as exc:  # a storage error
+        return again(exc.message, tips.refusal_status(exc))
+    return _status_page(request, tip_view(request, tip, notice=SENT, reply_form_html=_fresh_reply_form(request)))

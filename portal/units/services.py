@@ -1,0 +1,64 @@
+"""Creating and changing units; jurisdictions are checked GeoJSON polygons."""
+import json
+
+from shapely.geometry import shape
+from shapely.validation import explain_validity
+
+from portal.audit import chain as audit
+from portal.core import generation
+from portal.units.models import Unit
+
+
+class JurisdictionError(ValueError):
+    pass
+
+
+def parse_jurisdiction(text: str | None) -> str | None:
+    """Return normalised GeoJSON for a valid Polygon/MultiPolygon in WGS-84, or raise."""
+    if not text or not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise JurisdictionError("not valid JSON") from exc
+    if isinstance(data, dict) and data.get("type") == "Feature":
+        data = data.get("geometry")
+    if not isinstance(data, dict) or data.get("type") not in ("Polygon", "MultiPolygon"):
+        raise JurisdictionError("must be a GeoJSON Polygon or MultiPolygon")
+    try:
+        geometry = shape(data)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise JurisdictionError("coordinates are malformed") from exc
+    minx, miny, maxx, maxy = geometry.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise JurisdictionError("coordinates must be longitude, latitude in WGS-84")
+    if not geometry.is_valid:
+        raise JurisdictionError(f"the polygon is not valid: {explain_validity(geometry)}")
+    return json.dumps(data, separators=(",", ":"))
+
+
+UNIT_FIELDS = ("name_zh", "name_en", "name_ug", "phone_110", "sms_suffix", "is_command_center", "jurisdiction")
+
+
+def create(request, *, parent: Unit, code: str, **fields) -> Unit:
+    level = {"province": "city", "city": "county"}.get(parent.level, "county")
+    unit = Unit(code=code, parent=parent, path=Unit.make_path(parent, code), level=level)
+    for name in UNIT_FIELDS:
+        if name in fields:
+            setattr(unit, name, fields[name])
+    request.dbsession.add(unit)
+    request.dbsession.flush()
+    audit.record(request, "unit.created", object_type="unit", object_id=unit.id, reason=f"code {code}")
+    generation.invalidate(request)
+    return unit
+
+
+def update(request, unit: Unit, **fields) -> list[str]:
+    changed = [name for name in UNIT_FIELDS if name in fields and getattr(unit, name) != fields[name]]
+    for name in changed:
+        setattr(unit, name, fields[name])
+    if changed:
+        audit.record(request, "unit.changed", object_type="unit", object_id=unit.id,
+                     reason="changed: " + ", ".join(changed))
+        generation.invalidate(request)  # public pages show unit names and phone numbers
+    return changed

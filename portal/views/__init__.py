@@ -1,1 +1,0 @@
-"""Views: thin; they bind a schema, call a service, and render."""

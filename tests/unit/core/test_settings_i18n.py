@@ -1,0 +1,66 @@
+import os
+
+import pytest
+
+from portal.core import i18n
+from portal.core.settings import SettingsError, apply_environment, check_settings
+
+GOOD = {
+    "sqlalchemy.url": "sqlite://",
+    "portal.session_secret": "x" * 40,
+    "portal.field_keys": "k:abc",
+    "portal.field_key_id": "k",
+    "portal.receipt_pepper": "p" * 20,
+    "portal.media_dir": "/tmp",
+}
+
+
+def test_environment_overrides_the_ini():
+    merged = apply_environment(dict(GOOD), {"PORTAL_DATABASE_URL": "postgresql://db/portal"})
+    assert merged["sqlalchemy.url"] == "postgresql://db/portal"
+    assert merged["portal.fallback.police"] == "110"  # defaults fill the rest
+
+
+def test_missing_secrets_name_the_environment_variable():
+    with pytest.raises(SettingsError, match=r"PORTAL_SESSION_SECRET"):
+        check_settings(dict(GOOD, **{"portal.session_secret": ""}))
+
+
+def test_production_refuses_development_secrets():
+    settings = dict(GOOD, **{"portal.production": "true", "portal.session_secret": "dev-only-" + "x" * 40})
+    with pytest.raises(SettingsError, match="development secrets"):
+        check_settings(settings)
+
+
+def test_the_shipped_production_ini_cannot_start_without_environment_secrets():
+    from pyramid.paster import get_appsettings
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    settings = apply_environment(get_appsettings(os.path.join(root, "production.ini")), {})
+    with pytest.raises(SettingsError, match="missing settings"):
+        check_settings(settings)
+
+
+def test_catalogs_compile_and_every_language_has_one(tmp_path):
+    import shutil
+
+    target = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, target)
+    for mo in target.rglob("*.mo"):
+        mo.unlink()
+    compiled = i18n.compile_catalogs(str(target))
+    assert {os.path.basename(os.path.dirname(os.path.dirname(p))) for p in compiled} >= {"zh_CN", "en", "ug"}
+    assert i18n.compile_catalogs(str(target)) == []  # up to date: nothing to redo
+
+
+def test_colander_messages_are_chinese_on_the_chinese_site(tmp_path):
+    """Colander ships zh_Hans, Pyramid looks for zh_CN: compile_catalogs bridges the two."""
+    import colander
+    from pyramid.i18n import make_localizer
+
+    from portal.core.i18n import compile_catalogs
+
+    (tmp_path / "zh_CN" / "LC_MESSAGES").mkdir(parents=True)
+    compile_catalogs(str(tmp_path))
+    localizer = make_localizer("zh_CN", [str(tmp_path)])
+    assert localizer.translate(colander._("Required")) == "必需"
