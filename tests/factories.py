@@ -202,3 +202,29 @@ def solve_pow(challenge_value: str) -> str:
     from portal.abuse.pow import solve
 
     return solve(challenge_value)
+
+
+def sign_in(request, officer, context_factory=None, row=None):
+    """The request with `officer` signed in (as the session would carry them) and, given a context
+    factory and a row, the context its route would build: what the workflow engine checks roles
+    against."""
+    from portal.accounts.policy import SESSION_KEY, auth_epoch
+
+    request.session[SESSION_KEY] = officer.id
+    request.session["auth_epoch"] = auth_epoch(officer)
+    if hasattr(request, "identity") and "identity" in request.__dict__:
+        del request.__dict__["identity"]  # reified: ask the policy again
+    if context_factory is not None:
+        request.matchdict = {"id": str(row.id)}
+        request.context = context_factory(request)
+    return request
+
+
+class Granting:
+    """A context that grants these permissions to anyone: for testing a workflow's declaration and the
+    engine without a unit tree (the unit scope itself is tested through the resources)."""
+
+    def __init__(self, *permissions):
+        from pyramid.authorization import Allow, Everyone
+
+        self.__acl__ = [(Allow, Everyone, str(p)) for p in permissions]

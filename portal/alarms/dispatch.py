@@ -344,19 +344,16 @@ def history(dbsession, alarm: Alarm) -> list[AuditEvent]:
 # -- acting ----------------------------------------------------------------------------------
 
 def steps_for(request, alarm: Alarm, context=None):
-    """The steps the signed-in officer may take now (never the sender's cancel)."""
-    context = context if context is not None else request.context
-    return ALARM_WORKFLOW.available(alarm, lambda permission: request.has_permission(permission, context))
+    """The steps the signed-in officer may take now (never the sender's cancel: no officer holds it)."""
+    return ALARM_WORKFLOW.available(request, alarm, context=context)
 
 
-def transition(request, alarm: Alarm, name: str, reason: str = "", *, officer=None) -> None:
-    """One dispatcher step through the workflow (audited; TransitionRefused from a state it cannot
-    leave, or without the note or outcome it needs), then its time, its text and a line for the sender."""
-    officer = officer if officer is not None else request.identity
-    if name not in SYSTEM_TEXTS:  # cancel is the sender's
-        raise ValueError(f"not a dispatcher step: {name!r}")
+def transition(request, alarm: Alarm, name: str, reason: str = "", *, context=None) -> None:
+    """One dispatcher step through the workflow (audited; Refused without the role, from a state it
+    cannot leave, or without the note or outcome it needs), then its time, its text and a line for
+    the sender."""
     reason = (reason or "").strip()
-    ALARM_WORKFLOW.apply(request, alarm, name, reason=reason, officer=officer)
+    ALARM_WORKFLOW.apply(request, alarm, name, reason=reason, context=context)
     now = utcnow()
     if name == "acknowledge":
         alarm.acknowledged_at = now

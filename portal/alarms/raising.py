@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal.abuse.ratelimit import RateLimited, count_per_hour
 from portal.alarms.models import Alarm, AlarmLocation, AlarmMessage
-from portal.alarms.workflow import ALARM_WORKFLOW
+from portal.alarms.workflow import ALARM_WORKFLOW, SENDER
 from portal.audit import chain as audit
 from portal.core.i18n import _
 from portal.core.localtime import local_time
@@ -20,6 +20,7 @@ from portal.geo import routing
 from portal.media.uploads import UploadLimits, UploadRefused, check_photos, store_photos
 from portal.privacy import protected
 from portal.privacy.links import new_token
+from portal.workflow import LinkHolder
 
 CONTACT_LABEL = "alarm.sender_contact"
 MAX_MESSAGE = 2000  # characters of one chat message (the first alarm text is kept whole)
@@ -289,9 +290,9 @@ def add_photos(request, alarm: Alarm, fields) -> list[AlarmMessage]:
 
 
 def cancel(request, alarm: Alarm) -> None:
-    """The sender calls the alarm off: recorded as a transition, nothing deleted. TransitionRefused
+    """The sender calls the alarm off: recorded as a transition, nothing deleted. Refused
     when it already ended."""
-    ALARM_WORKFLOW.apply(request, alarm, "cancel", officer=None, actor="public",
+    ALARM_WORKFLOW.apply(request, alarm, "cancel", actor="public", context=LinkHolder(SENDER),
                          reason="cancelled by the sender")
     now = utcnow()
     alarm.ended_at, alarm.updated_at = now, now

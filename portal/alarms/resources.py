@@ -1,7 +1,9 @@
 """Alarm contexts: the sender's secret link, and the dispatcher's alarm and its photos."""
+from pyramid.authorization import Allow, Everyone
 from pyramid.httpexceptions import HTTPNotFound
 
 from portal.alarms.models import Alarm
+from portal.alarms.workflow import SENDER
 from portal.core.permissions import Role, scoped_acl
 from portal.core.resources import load_row
 from portal.media.models import Media
@@ -9,9 +11,10 @@ from portal.privacy.links import by_token
 
 
 class AlarmSenderContext:
-    """The sender's own alarm, opened with its secret link; no officer permission is involved."""
+    """The sender's own alarm, opened with its secret link: holding the link grants the sender's steps
+    (cancel); no officer permission is involved."""
 
-    __acl__ = []
+    __acl__ = [(Allow, Everyone, SENDER)]
 
     def __init__(self, request):
         self.alarm = by_token(request, Alarm)

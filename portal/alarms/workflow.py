@@ -1,6 +1,7 @@
 """The life of an alarm (DESIGN.md section 4): new → acknowledged → dispatched → closed, or cancelled
 by the sender. Dispatching names who was sent; closing says how it ended. Nothing is ever deleted."""
 from portal.alarms.models import ALARM_STATES
+from portal.core.i18n import _
 from portal.core.permissions import Permission
 from portal.workflow import Transition, Workflow
 
@@ -19,4 +20,5 @@ ALARM_WORKFLOW = Workflow(
         Transition("close", ("new", "acknowledged", "dispatched"), "closed", DISPATCH, needs_reason=True),
         Transition("cancel", ("new", "acknowledged", "dispatched"), "cancelled", SENDER),
     ),
+    final_message=_("This alarm has ended."),
 )

@@ -7,6 +7,8 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 from sqlalchemy.exc import DBAPIError
 
 from portal.core.i18n import _
+from portal.core.json import json_error, wants_json
+from portal.core.refused import Refused
 
 log = logging.getLogger(__name__)
 TEMPLATE = "errors/error.html"
@@ -49,6 +51,14 @@ def bad_csrf(exc, request):
         _("This form has expired or did not come from this site. Nothing was changed. "
           "Please go back, reload the page and send it again."),
     )
+
+
+@exception_view_config(Refused, renderer=TEMPLATE)
+def refused(exc, request):
+    """A refusal no form view caught: its message on the error page, or as JSON for a script."""
+    if wants_json(request):
+        return json_error(request, exc.status, exc.message)
+    return render_error(request, exc.status, exc.message)
 
 
 @exception_view_config(HTTPClientError, renderer=TEMPLATE)

@@ -19,6 +19,7 @@ from portal.core.i18n import _
 from portal.core.localtime import LOCAL_TZ, local_today
 from portal.core.meta import utcnow
 from portal.core.pagination import decode_cursor, encode_cursor
+from portal.core.refused import Refused
 from portal.media.uploads import UploadRefused, store_photos
 from portal.missing.models import MissingPersonRequest
 from portal.missing.workflow import MISSING_REQUEST_WORKFLOW
@@ -26,7 +27,6 @@ from portal.notices.models import MissingPersonDetails, Notice
 from portal.privacy import protected, receipts
 from portal.units.models import Unit
 from portal.units.scope import in_scope_clause
-from portal.workflow import TransitionRefused
 
 CONTACT_LABEL = "missing.family_contact"
 SUBJECT_TYPE = "missing_request"
@@ -34,14 +34,6 @@ PAGE_SIZE = 50
 PERSON_FIELDS = ("full_name", "sex", "birth_date", "age", "height_min_cm", "height_max_cm", "build", "hair", "eyes",
                  "clothing", "distinguishing_marks", "circumstances")
 OPEN_STATES = ("submitted", "verifying")
-
-
-class RequestRefused(Exception):
-    """A step the dispatcher may not take now; the message (a translation string) says why."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def count_attempt(request) -> None:
@@ -139,7 +131,7 @@ def reveal_contact(request, missing_request: MissingPersonRequest, reason: str) 
                                  label=CONTACT_LABEL, object_type=SUBJECT_TYPE, object_id=missing_request.id,
                                  reason=reason)
     except protected.RevealRefused:
-        raise RequestRefused(_("Give a reason of at least ${n} characters to see the contact.",
+        raise Refused(_("Give a reason of at least ${n} characters to see the contact.",
                                mapping={"n": protected.MIN_REASON_LENGTH})) from None
     return json.loads(plain) if plain else {}
 
@@ -148,25 +140,24 @@ def reveal_contact(request, missing_request: MissingPersonRequest, reason: str) 
 
 def steps_for(request, missing_request: MissingPersonRequest, context=None):
     """The transitions the signed-in officer may take from the request's state."""
-    context = context if context is not None else request.context
-    return MISSING_REQUEST_WORKFLOW.available(
-        missing_request, lambda permission: request.has_permission(permission, context))
+    # Publishing shows before the checklist is complete: pressing it says what is missing.
+    return MISSING_REQUEST_WORKFLOW.available(request, missing_request, context=context, check_guards=False)
 
 
 def check_version(missing_request: MissingPersonRequest, version) -> None:
     if version is not None and str(version) != str(missing_request.version):
-        raise RequestRefused(_("Someone else changed this request meanwhile. Nothing was changed; "
-                               "please check the page again."))
+        raise Refused(_("Someone else changed this request meanwhile. Nothing was changed; "
+                        "please check the page again."), 409)
 
 
 def record_checklist(request, missing_request: MissingPersonRequest, *, family_confirmed: bool,
                      unit_confirmed: bool, how: str) -> None:
     """Record what the dispatcher checked; who and when are recorded here, not typed."""
     if missing_request.state != "verifying":
-        raise RequestRefused(_("Start verifying the request before recording the checklist."))
+        raise Refused(_("Start verifying the request before recording the checklist."))
     how = (how or "").strip()
     if (family_confirmed or unit_confirmed) and not how:
-        raise RequestRefused(_("Say how the request was confirmed (for example: called the family and the "
+        raise Refused(_("Say how the request was confirmed (for example: called the family and the "
                                "accepting unit's duty desk)."))
     missing_request.family_confirmed = bool(family_confirmed)
     missing_request.unit_confirmed = bool(unit_confirmed)
@@ -181,22 +172,10 @@ def record_checklist(request, missing_request: MissingPersonRequest, *, family_c
                  reason="confirmed: " + (", ".join(done) or "nothing") + "; how recorded on the request")
 
 
-def transition(request, missing_request: MissingPersonRequest, name: str, reason: str = "") -> None:
-    """Take one step; publishing needs the checklist complete, closing steps need a reason."""
-    step = MISSING_REQUEST_WORKFLOW.transition(name)
-    if missing_request.state not in step.sources:
-        raise RequestRefused(_("This step is not possible while the request is ${state}.",
-                               mapping={"state": missing_request.state}))
+def transition(request, missing_request: MissingPersonRequest, name: str, reason: str = "", *, context=None) -> None:
+    """Take one step; the engine checks role, state, reason and, for publishing, the checklist."""
     reason = (reason or "").strip()
-    if step.needs_reason and not reason:
-        raise RequestRefused(_("Give a reason."))
-    if name == "publish" and not missing_request.checklist_complete:
-        raise RequestRefused(_("The request cannot be published until the checklist is complete: the family "
-                               "and the accepting unit confirmed, and how."))
-    try:
-        MISSING_REQUEST_WORKFLOW.apply(request, missing_request, name, reason=reason)
-    except TransitionRefused as exc:  # checked above; kept so no step ever goes unchecked
-        raise RequestRefused(_("This step is not possible now.")) from exc
+    MISSING_REQUEST_WORKFLOW.apply(request, missing_request, name, reason=reason, context=context)
     missing_request.reason = reason if name in ("reject", "withdraw") else missing_request.reason
     notice = missing_request.notice
     now = utcnow()

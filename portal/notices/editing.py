@@ -9,9 +9,9 @@ from portal.audit import chain as audit
 from portal.core import generation
 from portal.core.i18n import _
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.notices.models import Notice
-from portal.notices.workflow import NOTICE_WORKFLOW
-from portal.workflow import TransitionRefused
+from portal.notices.workflow import NOTICE_WORKFLOW, STAFF_WRITTEN
 
 EDITABLE_STATES = ("draft", "published")
 COMMON_FIELDS = ("title", "body", "expires_at")
@@ -23,12 +23,8 @@ KIND_FIELDS = {
     "reward_task": ("reward_amount", "reward_conditions"),
 }
 STAFF_KINDS = tuple(KIND_FIELDS)  # missing persons come from families' requests, verified by dispatchers
-# What officers may do by hand; "expire" happens by itself at the expiry time.
-MANUAL_TRANSITIONS = ("submit", "request_changes", "approve", "resolve", "retract")
-
-
-class StaleEdit(Exception):
-    """Someone saved the notice after this form was opened."""
+STALE_EDIT = _("Someone else saved this notice after you opened the form, so your changes were NOT saved. "
+               "What you typed is kept below; the history shows what changed. Check it, then save again.")
 
 
 def fields_for(kind: str) -> tuple[str, ...]:
@@ -37,12 +33,6 @@ def fields_for(kind: str) -> tuple[str, ...]:
 
 def is_staff_kind(notice: Notice) -> bool:
     return notice.kind in KIND_FIELDS
-
-
-def _refuse_missing_person(notice: Notice) -> None:
-    if not is_staff_kind(notice):
-        raise TransitionRefused(_("Missing-person appeals are verified and closed in the missing-person "
-                                  "requests queue, not here."))
 
 
 def create_draft(request, *, kind: str, unit, values: dict) -> Notice:
@@ -58,9 +48,10 @@ def create_draft(request, *, kind: str, unit, values: dict) -> Notice:
 
 
 def check_editable(notice: Notice) -> None:
-    _refuse_missing_person(notice)
+    if not is_staff_kind(notice):
+        raise Refused(STAFF_WRITTEN.message, STAFF_WRITTEN.status)
     if notice.state not in EDITABLE_STATES:
-        raise TransitionRefused(_("This notice is ${state}: it can no longer be edited.",
+        raise Refused(_("This notice is ${state}: it can no longer be edited.",
                                   mapping={"state": notice.state}))
 
 
@@ -68,7 +59,7 @@ def update(request, notice: Notice, values: dict, *, version: int | None) -> lis
     """Save an edit made on the form opened at `version`; refuse it if someone saved since."""
     check_editable(notice)
     if version != notice.version:
-        raise StaleEdit()
+        raise Refused(STALE_EDIT, 409)
     changed = [k for k in fields_for(notice.kind) if k in values and getattr(notice, k) != values[k]]
     if changed:
         try:
@@ -79,7 +70,7 @@ def update(request, notice: Notice, values: dict, *, version: int | None) -> lis
                     setattr(notice, name, values[name])
                 notice.updated_at = utcnow()
         except StaleDataError:
-            raise StaleEdit() from None
+            raise Refused(STALE_EDIT, 409) from None
         audit.record(request, "notice.edited", object_type="notice", object_id=notice.id,
                      from_state=notice.state, to_state=notice.state, reason="changed: " + ", ".join(changed))
         if notice.state == "published":
@@ -87,26 +78,10 @@ def update(request, notice: Notice, values: dict, *, version: int | None) -> lis
     return changed
 
 
-def check_transition(officer, notice: Notice, name: str, reason: str = "") -> None:
-    """Raise TransitionRefused (with a message for the officer) unless `name` may happen now."""
-    _refuse_missing_person(notice)
-    if name not in MANUAL_TRANSITIONS:
-        raise TransitionRefused(_("Notices expire by themselves at their expiry time."))
-    step = NOTICE_WORKFLOW.transition(name)
-    if notice.state not in step.sources:
-        raise TransitionRefused(_("This notice is ${state}: that step is not possible now.",
-                                  mapping={"state": notice.state}))
-    if step.needs_reason and not (reason or "").strip():
-        raise TransitionRefused(_("Please give a reason for this step."))
-    if name == "approve" and notice.author_id == officer.id:
-        raise TransitionRefused(_("Four eyes: you wrote this notice, so you cannot approve it. "
-                                  "Another officer of this unit or a unit above it must approve it."))
-
-
-def transition(request, notice: Notice, name: str, reason: str = "") -> None:
+def transition(request, notice: Notice, name: str, reason: str = "", *, context=None) -> None:
+    """One step by the signed-in officer; the engine checks role, state, reason and four eyes."""
     officer = request.identity
-    check_transition(officer, notice, name, reason)
-    NOTICE_WORKFLOW.apply(request, notice, name, reason=reason)
+    NOTICE_WORKFLOW.apply(request, notice, name, reason=reason, context=context)
     now = utcnow()
     if name == "request_changes":
         notice.review_note = reason.strip()

@@ -1,8 +1,22 @@
-"""The life of a notice other than a missing-person appeal (DESIGN.md section 4)."""
+"""The life of a notice other than a missing-person appeal (DESIGN.md section 4): an officer writes a
+draft and sends it to review; a second officer approves it (four eyes) or sends it back with a
+reason. A missing-person appeal follows its family's request instead (missing/workflow.py)."""
+from portal.core.i18n import _
 from portal.core.permissions import Permission
-from portal.workflow import Transition, Workflow
+from portal.workflow import SYSTEM, Guard, Transition, Workflow
 
 MODERATE = str(Permission.MODERATE)
+
+STAFF_WRITTEN = Guard(
+    lambda request, notice, context: notice.kind != "missing_person",
+    _("Missing-person appeals are verified and closed in the missing-person requests queue, not here."), 400)
+FOUR_EYES = Guard(
+    lambda request, notice, context: getattr(request.identity, "id", None) != notice.author_id,
+    _("Four eyes: you wrote this notice, so you cannot approve it. "
+      "Another officer of this unit or a unit above it must approve it."), 403)
+
+STATE_LABELS = {"draft": _("draft"), "in_review": _("in review"), "published": _("published"),
+                "resolved": _("resolved"), "expired": _("expired"), "retracted": _("retracted")}
 
 NOTICE_WORKFLOW = Workflow(
     name="notice",
@@ -10,11 +24,14 @@ NOTICE_WORKFLOW = Workflow(
     initial="draft",
     final=("resolved", "expired", "retracted"),
     transitions=(
-        Transition("submit", ("draft",), "in_review", MODERATE),
-        Transition("request_changes", ("in_review",), "draft", MODERATE, needs_reason=True),
-        Transition("approve", ("in_review",), "published", MODERATE),
-        Transition("resolve", ("published",), "resolved", MODERATE, needs_reason=True),
-        Transition("retract", ("published",), "retracted", MODERATE, needs_reason=True),
-        Transition("expire", ("published",), "expired", MODERATE),
+        Transition("submit", ("draft",), "in_review", MODERATE, guards=(STAFF_WRITTEN,)),
+        Transition("request_changes", ("in_review",), "draft", MODERATE, needs_reason=True, guards=(STAFF_WRITTEN,)),
+        Transition("approve", ("in_review",), "published", MODERATE, guards=(STAFF_WRITTEN, FOUR_EYES)),
+        Transition("resolve", ("published",), "resolved", MODERATE, needs_reason=True, guards=(STAFF_WRITTEN,)),
+        Transition("retract", ("published",), "retracted", MODERATE, needs_reason=True, guards=(STAFF_WRITTEN,)),
+        # At its expiry time, by the worker only.
+        Transition("expire", ("published",), "expired", SYSTEM, guards=(STAFF_WRITTEN,)),
     ),
+    label=_("notice"),
+    state_labels=STATE_LABELS,
 )

@@ -66,14 +66,13 @@ def seal_contact(request, name: str, phone: str) -> str | None:
 
 def transitions_for(request, sighting: Sighting, context=None):
     """The steps the signed-in officer may take from the sighting's state."""
-    context = context if context is not None else request.context
-    return SIGHTING_WORKFLOW.available(sighting, lambda permission: request.has_permission(permission, context))
+    return SIGHTING_WORKFLOW.available(request, sighting, context=context)
 
 
-def transition(request, sighting: Sighting, name: str, reason: str, *, officer=None) -> None:
-    """Move a sighting one step; the workflow refuses a step without a reason and audits it."""
-    officer = officer if officer is not None else request.identity
-    SIGHTING_WORKFLOW.apply(request, sighting, name, reason=reason, officer=officer)
+def transition(request, sighting: Sighting, name: str, reason: str, *, context=None) -> None:
+    """Move a sighting one step; the engine refuses it without the role, from the wrong state or
+    without a reason, and audits it."""
+    SIGHTING_WORKFLOW.apply(request, sighting, name, reason=reason, context=context)
     sighting.reason = reason.strip()
     sighting.updated_at = utcnow()
 

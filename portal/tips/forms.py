@@ -18,6 +18,7 @@ from portal.abuse.forms import pow_node
 from portal.core.i18n import _
 from portal.core.localtime import LocalDateTime
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.core.widgets import honeypot_node, reject_filled_honeypot
 from portal.geo.forms import location_node
 from portal.media.uploads import UploadRefused, chosen_files
@@ -206,7 +207,7 @@ def _routable(node, kw):
         where = value["where"]
         try:
             tips.receiving_unit(dbsession, value.get("unit"), where.get("lat"), where.get("lon"))
-        except tips.TipRefused as refused:
+        except Refused as refused:
             error = colander.Invalid(node)
             error["unit"] = refused.message
             raise error from None

@@ -25,15 +25,14 @@ from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.meta import utcnow
 from portal.core.permissions import Permission, Role
+from portal.core.refused import Refused
 from portal.notices.models import Notice
 from portal.privacy import protected
 from portal.tips.models import Tip, TipLink, TipMessage, TipReward
 from portal.tips.submission import CONTACT_LABEL, is_danger_answer, text_in
-from portal.tips.workflow import TIP_WORKFLOW
+from portal.tips.workflow import ASSIGNED_HANDLER, TIP_WORKFLOW, is_assigned_handler
 from portal.units.models import Unit
 
-STATE_LABELS = {"received": _("received"), "triaged": _("triaged"), "assigned": _("assigned"),
-                "in_progress": _("in progress"), "closed": _("closed")}
 OUTCOME_LABELS = {"actionable": _("actionable"), "unfounded": _("unfounded"), "duplicate": _("duplicate"),
                   "spam": _("spam")}
 LINK_LABELS = {"duplicate": _("duplicate"), "related": _("related"), "notice": _("notice")}
@@ -48,38 +47,20 @@ SYSTEM_TEXTS = {
     "close": _("Your tip was closed. Thank you for your help."),
 }
 DISMISS_OUTCOMES = ("spam", "duplicate", "unfounded")  # what a moderator ends without handling
-HANDLER_ONLY = ("start", "close")  # beyond the permission: the assigned handler alone
 CONTACT_STATES = ("assigned", "in_progress")  # the contact is seen while the tip is worked on
 
-STALE = _("Someone else changed this tip meanwhile. Nothing was changed: check the page and try again.")
-NOT_HANDLER = _("Only the handler assigned to this tip can do this.")
+STALE = TIP_WORKFLOW.stale_message
+NOT_HANDLER = ASSIGNED_HANDLER.message
 NOT_WORKING_IT = _("Only the handler assigned to this tip or a moderator can do this.")
 CLOSED_THREAD = _("This tip is closed: nothing more can be added to its thread.")
 CLOSED_LINKS = _("This tip is closed: its links stay as they were.")
 
 
-class Refused(Exception):
-    """A step or action the officer may not take now. `message` is a translation string for the
-    officer; `status` the HTTP answer (400 bad input, 403 not theirs to do, 409 the tip changed);
-    `field` the form field it is about, if any."""
-
-    def __init__(self, message, status: int = 400, field: str | None = None):
-        super().__init__(str(message))
-        self.message, self.status, self.field = message, status, field
-
-
 # Who may do what ----------------------------------------------------------------------------
-
-def is_assigned_handler(request, tip: Tip, context) -> bool:
-    officer = request.identity
-    return (officer is not None and tip.assigned_to_id == officer.id
-            and bool(request.has_permission(str(Permission.HANDLE), context)))
-
 
 def steps_for(request, tip: Tip, context) -> list:
     """The transitions the signed-in officer may take from the tip's state."""
-    steps = TIP_WORKFLOW.available(tip, lambda permission: request.has_permission(permission, context))
-    return [t for t in steps if t.name not in HANDLER_ONLY or is_assigned_handler(request, tip, context)]
+    return TIP_WORKFLOW.available(request, tip, context=context)
 
 
 def may_work_on(request, tip: Tip, context) -> bool:
@@ -140,18 +121,13 @@ def transition(request, tip: Tip, name: str, *, context, version, reason: str = 
                handler_id=None, outcome: str | None = None) -> None:
     """Take one step on the tip; Refused says why not. Audited by the workflow engine, with the
     destination or handler in the audit reason; a line for the reporter where it matters."""
-    check_version(tip, version)
+    # Role, state, version, reason and the handler's guard first: the engine refuses before the
+    # form's own fields (unit, handler, outcome) are looked at, and nothing has changed.
+    refused = TIP_WORKFLOW.refusal(request, tip, name, reason=reason, context=context, version=version)
+    if refused is not None:
+        raise refused
     step = TIP_WORKFLOW.transition(name)
-    if tip.state not in step.sources:
-        raise Refused(_("This step is not possible while the tip is ${state}.",
-                        mapping={"state": STATE_LABELS[tip.state]}), 409)
-    if not request.has_permission(step.permission, context):
-        raise Refused(_("Your role does not allow this step."), 403)
-    if name in HANDLER_ONLY and not is_assigned_handler(request, tip, context):
-        raise Refused(NOT_HANDLER, 403)
     reason = (reason or "").strip()
-    if step.needs_reason and not reason:
-        raise Refused(_("Give a reason."), 400, "reason")
     dbsession, officer, now = request.dbsession, request.identity, utcnow()
     noted = reason
     changes = {}
@@ -180,7 +156,8 @@ def transition(request, tip: Tip, name: str, *, context, version, reason: str = 
     try:
         # A savepoint: if another save wins the race (the version column), only this step is undone.
         with dbsession.begin_nested():
-            TIP_WORKFLOW.apply(request, tip, name, reason=noted, officer=officer)
+            TIP_WORKFLOW.apply(request, tip, name, reason=reason, audit_reason=noted, context=context,
+                               version=version, officer=officer)
             for attribute, value in changes.items():
                 setattr(tip, attribute, value)
             if step.needs_reason:

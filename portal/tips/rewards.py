@@ -13,15 +13,15 @@ from portal.abuse.ratelimit import count_per_hour
 from portal.audit import chain as audit
 from portal.core.i18n import _
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.privacy import receipts
-from portal.tips.handling import Refused, is_assigned_handler
 from portal.tips.models import Tip, TipReward
 from portal.tips.submission import SUBJECT_TYPE
-from portal.tips.workflow import REWARD_WORKFLOW
+from portal.tips.workflow import REWARD_STATE_LABELS, REWARD_WORKFLOW, is_assigned_handler
 
 OPEN_STATES = ("proposed", "approved")
-STATE_LABELS = {"proposed": _("proposed"), "approved": _("approved"), "paid": _("paid"), "refused": _("refused")}
-STALE = _("Someone else decided on this reward meanwhile. Nothing was changed: check the page.")
+STATE_LABELS = REWARD_STATE_LABELS
+STALE = REWARD_WORKFLOW.stale_message
 WRONG_CODE = _("This is not the receipt code of this tip. Nothing was paid.")
 
 
@@ -49,13 +49,12 @@ def may_propose(request, tip: Tip, context) -> bool:
 
 def may_decide(request, reward: TipReward, context) -> bool:
     """A second officer with the moderator's permission, never the proposer."""
-    return (reward.state in OPEN_STATES and request.identity.id != reward.proposed_by_id
-            and bool(request.has_permission(REWARD_WORKFLOW.transition("approve").permission, context)))
+    return reward.state in OPEN_STATES and REWARD_WORKFLOW.refusal(
+        request, reward, "refuse", context=context, check_reason=False) is None
 
 
 def may_pay(request, reward: TipReward, context) -> bool:
-    return reward.state == "approved" and bool(
-        request.has_permission(REWARD_WORKFLOW.transition("pay").permission, context))
+    return REWARD_WORKFLOW.refusal(request, reward, "pay", context=context) is None
 
 
 def propose(request, tip: Tip, amount: int, reason: str, *, context) -> TipReward:
@@ -82,17 +81,9 @@ def propose(request, tip: Tip, amount: int, reason: str, *, context) -> TipRewar
 
 
 def _step(request, reward: TipReward, name: str, reason: str, *, context, version, changes: dict) -> None:
-    if version is None or str(version) != str(reward.version):
-        raise Refused(STALE, 409)
-    step = REWARD_WORKFLOW.transition(name)
-    if reward.state not in step.sources:
-        raise Refused(_("This is not possible while the reward is ${state}.",
-                        mapping={"state": STATE_LABELS[reward.state]}), 409)
-    if not request.has_permission(step.permission, context):
-        raise Refused(_("Your role does not allow this step."), 403)
     try:
         with request.dbsession.begin_nested():
-            REWARD_WORKFLOW.apply(request, reward, name, reason=reason, officer=request.identity)
+            REWARD_WORKFLOW.apply(request, reward, name, reason=reason, context=context, version=version)
             for attribute, value in changes.items():
                 setattr(reward, attribute, value)
             request.dbsession.flush()
@@ -104,9 +95,12 @@ def decide(request, reward: TipReward, decision: str, reason: str, *, context, v
     """Approve or refuse, with a reason; the proposer cannot decide on their own proposal."""
     if decision not in ("approve", "refuse"):
         raise Refused(_("Choose one of the buttons on the page."), 400)
-    if request.identity.id == reward.proposed_by_id:
-        raise Refused(_("A second officer must decide: you proposed this reward."), 403)
     reason = (reason or "").strip()
+    # A reason for either decision (the workflow asks one of a refusal only).
+    refused = REWARD_WORKFLOW.refusal(request, reward, decision, reason=reason or "-", context=context,
+                                      version=version)
+    if refused is not None:
+        raise refused
     if not reason:
         raise Refused(_("Give a reason."), 400, "reason")
     changes = {"decision_reason": reason}
@@ -119,10 +113,9 @@ def decide(request, reward: TipReward, decision: str, reason: str, *, context, v
 def pay(request, reward: TipReward, code: str, *, context, version) -> None:
     """Mark an approved reward paid once the code the person shows is this tip's receipt.
     RateLimited when the officer has tried too many codes this hour."""
-    if version is None or str(version) != str(reward.version):
-        raise Refused(STALE, 409)
-    if not may_pay(request, reward, context):
-        raise Refused(_("Only an approved reward can be paid."), 409)
+    refused = REWARD_WORKFLOW.refusal(request, reward, "pay", context=context, version=version)
+    if refused is not None:
+        raise refused
     count_per_hour(request, f"reward-pay:{request.identity.id}", "portal.receipt.rate_per_hour")
     receipt = receipts.lookup(request.dbsession, request.registry["receipt_hasher"], code)
     if receipt is None or receipt.subject_type != SUBJECT_TYPE or receipt.subject_id != reward.tip_id:

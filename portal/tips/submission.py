@@ -15,6 +15,7 @@ from portal.abuse.ratelimit import RateLimited, count_per_hour
 from portal.audit import chain as audit
 from portal.core.i18n import _
 from portal.core.ids import record_id
+from portal.core.refused import Refused
 from portal.geo import routing
 from portal.notices.models import Notice
 from portal.privacy import protected, receipts
@@ -29,14 +30,6 @@ FALLBACK_LANGUAGES = ("zh_CN", "en")
 # What the reporter sees of the workflow: never the internal steps.
 COARSE_STATES = {"received": "received", "triaged": "handling", "assigned": "handling",
                  "in_progress": "handling", "closed": "closed"}
-
-
-class TipRefused(ValueError):
-    """A tip we cannot take as sent; the message (a translation string) says why, for the person."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 OUTSIDE = _("This place is outside the areas of the police units on this portal. Check the point, or choose "
@@ -108,17 +101,17 @@ class Receiving:
 
 def receiving_unit(dbsession, unit_id, lat, lon) -> Receiving:
     """The unit a tip goes to: the one the reporter chose, else the smallest unit whose area holds
-    the point. TipRefused when neither gives a unit."""
+    the point. Refused when neither gives a unit."""
     suggested = routing.unit_for_point(dbsession, lat, lon) if lat is not None and lon is not None else None
     if unit_id not in (None, ""):
         chosen_id = record_id(unit_id)
         chosen = dbsession.get(Unit, chosen_id) if chosen_id is not None else None
         if chosen is None:
-            raise TipRefused(NO_UNIT)
+            raise Refused(NO_UNIT)
         return Receiving(chosen, suggested)
     if suggested is not None:
         return Receiving(suggested, suggested)
-    raise TipRefused(OUTSIDE if lat is not None and lon is not None else NO_PLACE)
+    raise Refused(OUTSIDE if lat is not None and lon is not None else NO_PLACE)
 
 
 # Abuse control ----------------------------------------------------------------------------------
@@ -189,7 +182,7 @@ def _link_files(request, tip: Tip, stored: list, message: TipMessage | None = No
 
 def submit(request, category: TipCategory, data: dict, attachments=()) -> tuple[Tip, str]:
     """Store a validated tip (schemas/tips.py; attachments already checked) and return it with
-    its receipt code, which the caller shows once. Raises TipRefused when no unit can receive it
+    its receipt code, which the caller shows once. Raises Refused when no unit can receive it
     and UploadRefused when a file cannot be stored; the caller dooms the transaction."""
     dbsession = request.dbsession
     where = data["where"]

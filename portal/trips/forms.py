@@ -8,6 +8,7 @@ from pyramid.threadlocal import get_current_request
 from portal.core.i18n import _
 from portal.core.localtime import LocalDateTime
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.core.widgets import PhotoInputWidget, honeypot_node
 from portal.media.uploads import UploadRefused, check_photos, chosen_files
 from portal.trips import services as trips
@@ -24,7 +25,7 @@ def _translate(term) -> str:
 def _arrival_plausible(node, value):
     try:
         trips.check_arrival(value, utcnow())
-    except trips.TripRefused as refused:
+    except Refused as refused:
         raise colander.Invalid(node, refused.message) from None
 
 

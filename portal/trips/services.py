@@ -19,13 +19,15 @@ from portal.audit import chain as audit
 from portal.core.i18n import _
 from portal.core.localtime import local_time
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.media.models import Media
 from portal.media.uploads import UploadLimits, store_photos
 from portal.outbox import services as outbox
 from portal.privacy import protected
 from portal.privacy.links import new_token
 from portal.trips.models import Trip, TripGuardian, TripPhoto, TripPoint
-from portal.trips.workflow import TRIP_WORKFLOW
+from portal.trips.workflow import GUARDIAN, TRAVELLER, TRIP_WORKFLOW
+from portal.workflow import LinkHolder
 
 OWNER_CONTACT_LABEL = "trip.owner_contact"
 GUARDIAN_CONTACT_LABEL = "trip.guardian_contact"
@@ -45,15 +47,6 @@ UPDATES_BATCH = 500
 OPEN_ALARM_STATES = ("new", "acknowledged", "dispatched")
 
 
-class TripRefused(Exception):
-    """Something the trip cannot take now; `message` is for the person, `status` for the answer."""
-
-    def __init__(self, message, status: int = 400):
-        super().__init__(str(message))
-        self.message = message
-        self.status = status
-
-
 @dataclass
 class Started:
     trip: Trip
@@ -65,12 +58,12 @@ class Started:
 
 
 def count_attempt(request) -> None:
-    """Count one sending of the form against the visitor's address; TripRefused (429) over the
+    """Count one sending of the form against the visitor's address; Refused (429) over the
     hourly limit. (Alarms are never limited; starting trips is.)"""
     try:
         count_per_hour(request, "trip", "portal.trip.rate_per_hour")
     except RateLimited:
-        raise TripRefused(_("Many trips have been started from this address. Please wait and try again later. "
+        raise Refused(_("Many trips have been started from this address. Please wait and try again later. "
                             "If you are in danger, call ${police} now.",
                             mapping={"police": request.registry["fallbacks"].police}), 429) from None
 
@@ -78,9 +71,9 @@ def count_attempt(request) -> None:
 def check_arrival(expected: datetime, now=None) -> None:
     now = now or utcnow()
     if expected <= now + CLOCK_SKEW:
-        raise TripRefused(_("The expected arrival time must be in the future."))
+        raise Refused(_("The expected arrival time must be in the future."))
     if expected > now + MAX_AHEAD:
-        raise TripRefused(_("The expected arrival time must be within the next 24 hours."))
+        raise Refused(_("The expected arrival time must be within the next 24 hours."))
 
 
 def contact_channel(contact: str) -> str:
@@ -93,13 +86,13 @@ def start(request, *, destination: str, expected_arrival_at: datetime, guardians
     """Store a new active trip with its guardians and photos; return the links' tokens (shown once).
 
     `guardians` are dicts with a label and an optional contact; `photos` are checked uploads
-    (uploads.check_photos). Raises TripRefused before anything is stored."""
+    (uploads.check_photos). Raises Refused before anything is stored."""
     guardians = [g for g in guardians if (g.get("label") or "").strip()]
     if not 1 <= len(guardians) <= MAX_GUARDIANS:
-        raise TripRefused(_("Name between 1 and ${max} guardians.", mapping={"max": MAX_GUARDIANS}))
+        raise Refused(_("Name between 1 and ${max} guardians.", mapping={"max": MAX_GUARDIANS}))
     check_arrival(expected_arrival_at, now)
     if len(photos) > MAX_PHOTOS:
-        raise TripRefused(_("At most ${n} photos can be shared on one trip.", mapping={"n": MAX_PHOTOS}))
+        raise Refused(_("At most ${n} photos can be shared on one trip.", mapping={"n": MAX_PHOTOS}))
     token, hashed = new_token()
     trip = Trip(token_hash=hashed, state=TRIP_WORKFLOW.initial, destination=destination.strip(),
                 expected_arrival_at=expected_arrival_at.astimezone(UTC),
@@ -141,13 +134,13 @@ def _add_photos(request, trip: Trip, checked) -> list[TripPhoto]:
 def add_photos(request, trip: Trip, checked) -> list[TripPhoto]:
     """The traveller adds photos to a running trip (a taxi's plate, say)."""
     if trip.state != "active":
-        raise TripRefused(_("This trip has ended: no more photos can be added."), 409)
+        raise Refused(_("This trip has ended: no more photos can be added."), 409)
     if not checked:
-        raise TripRefused(_("Choose a photo first."))
+        raise Refused(_("Choose a photo first."))
     count = request.dbsession.execute(
         select(func.count()).select_from(TripPhoto).where(TripPhoto.trip_id == trip.id)).scalar_one()
     if count + len(checked) > MAX_PHOTOS:
-        raise TripRefused(_("At most ${n} photos can be shared on one trip.", mapping={"n": MAX_PHOTOS}))
+        raise Refused(_("At most ${n} photos can be shared on one trip.", mapping={"n": MAX_PHOTOS}))
     added = _add_photos(request, trip, checked)
     audit.record(request, "trip.photos_added", officer=None, actor="public", object_type="trip",
                  object_id=trip.id, reason=f"{len(added)} photos")
@@ -161,13 +154,13 @@ def _number(value, message):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise TripRefused(message)
+        raise Refused(message)
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise TripRefused(message) from None
+        raise Refused(message) from None
     if not math.isfinite(number):
-        raise TripRefused(message)
+        raise Refused(message)
     return number
 
 
@@ -183,7 +176,7 @@ def _fix_time(value, now) -> datetime:
             return datetime.fromtimestamp(int(text) / 1000, UTC)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
-        raise TripRefused(_("The time of the position is not understood.")) from None
+        raise Refused(_("The time of the position is not understood.")) from None
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -202,41 +195,41 @@ def last_point(dbsession, trip: Trip) -> TripPoint | None:
 
 
 def add_point(request, trip: Trip, *, lat, lon, accuracy_m=None, located_at=None, now=None) -> TripPoint:
-    """Store one position of the traveller; TripRefused for an ended trip (409), a bad, absurd or
+    """Store one position of the traveller; Refused for an ended trip (409), a bad, absurd or
     stale position (400/422) or a flood (429). A refused point changes nothing stored."""
     now = now or utcnow()
     if trip.state != "active":
-        raise TripRefused(_("This trip has ended: positions are no longer taken."), 409)
+        raise Refused(_("This trip has ended: positions are no longer taken."), 409)
     lat = _number(lat, _("The latitude is not a number."))
     lon = _number(lon, _("The longitude is not a number."))
     accuracy = _number(accuracy_m, _("The accuracy is not a number."))
     if lat is None or lon is None:
-        raise TripRefused(_("A position needs a latitude and a longitude."))
+        raise Refused(_("A position needs a latitude and a longitude."))
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise TripRefused(_("The position lies outside the world's coordinates."))
+        raise Refused(_("The position lies outside the world's coordinates."))
     if accuracy is not None and not 0 <= accuracy <= MAX_ACCURACY_M:
-        raise TripRefused(_("The position is too inaccurate to be useful (more than ${m} m).",
+        raise Refused(_("The position is too inaccurate to be useful (more than ${m} m).",
                             mapping={"m": MAX_ACCURACY_M}), 422)
     at = _fix_time(located_at, now)
     if at < now - MAX_POINT_AGE:
-        raise TripRefused(_("The position is too old."), 422)
+        raise Refused(_("The position is too old."), 422)
     if at > now + MAX_POINT_FUTURE:
-        raise TripRefused(_("The position's time lies in the future."), 422)
+        raise Refused(_("The position's time lies in the future."), 422)
     previous = last_point(request.dbsession, trip)
     if previous is not None:
         if at < previous.located_at:
-            raise TripRefused(_("A newer position was already received."), 409)
+            raise Refused(_("A newer position was already received."), 409)
         seconds = (at - previous.located_at).total_seconds()
         metres = _metres(previous.lat, previous.lon, lat, lon) - (accuracy or 0) - (previous.accuracy_m or 0)
         if metres > MAX_SPEED_MPS * max(seconds, 1):
-            raise TripRefused(_("The position jumps too far from the last one to be real."), 422)
+            raise Refused(_("The position jumps too far from the last one to be real."), 422)
     limiter = getattr(request, "rate_limiter", None)
     if limiter is not None and not limiter.hit(f"trip-points:{trip.id}", POINTS_PER_MINUTE, 60):
-        raise TripRefused(_("Too many positions at once; the latest one was kept."), 429)
+        raise Refused(_("Too many positions at once; the latest one was kept."), 429)
     count = request.dbsession.execute(
         select(func.count()).select_from(TripPoint).where(TripPoint.trip_id == trip.id)).scalar_one()
     if count >= MAX_POINTS_PER_TRIP:
-        raise TripRefused(_("This trip has recorded as many positions as it can."), 429)
+        raise Refused(_("This trip has recorded as many positions as it can."), 429)
     point = TripPoint(trip=trip, lat=lat, lon=lon, accuracy_m=accuracy, located_at=at, received_at=now)
     request.dbsession.add(point)
     request.dbsession.flush()
@@ -304,9 +297,9 @@ def answer(request, guardian: TripGuardian, now=None) -> None:
     """A guardian says "I am on it" for an overdue trip: the automatic alarm waits for them."""
     trip = guardian.trip
     if trip.state != "active":
-        raise TripRefused(_("This trip has ended."), 409)
+        raise Refused(_("This trip has ended."), 409)
     if trip.overdue_at is None:
-        raise TripRefused(_("The trip is not overdue: there is nothing to answer yet."), 409)
+        raise Refused(_("The trip is not overdue: there is nothing to answer yet."), 409)
     guardian.answered_at = now or utcnow()
     request.dbsession.flush()
     audit.record(request, "trip.answered", officer=None, actor="public", object_type="trip", object_id=trip.id,
@@ -317,9 +310,8 @@ def answer(request, guardian: TripGuardian, now=None) -> None:
 
 
 def arrive(request, trip: Trip, now=None) -> None:
-    if trip.state != "active":
-        raise TripRefused(_("This trip has already ended."), 409)
-    TRIP_WORKFLOW.apply(request, trip, "arrive", officer=None, actor="public")
+    """The traveller (holder of the trip's own link) says they arrived."""
+    TRIP_WORKFLOW.apply(request, trip, "arrive", actor="public", context=LinkHolder(TRAVELLER))
     trip.ended_at = now or utcnow()
     request.dbsession.flush()
 
@@ -332,10 +324,11 @@ def raise_alarm(request, trip: Trip, *, guardian: TripGuardian | None = None, no
         if existing is not None:
             return existing
     if trip.state != "active":
-        raise TripRefused(_("This trip has ended, so no alarm can be raised from it. If someone is in danger, "
+        raise Refused(_("This trip has ended, so no alarm can be raised from it. If someone is in danger, "
                             "call ${police} now.", mapping={"police": request.registry["fallbacks"].police}), 409)
     who = f"guardian {guardian.id}" if guardian is not None else "traveller"
-    TRIP_WORKFLOW.apply(request, trip, "raise_alarm", officer=None, actor="public", reason=f"raised by the {who}")
+    TRIP_WORKFLOW.apply(request, trip, "raise_alarm", actor="public", context=LinkHolder(GUARDIAN),
+                        reason=f"raised by the {who}")
     if guardian is not None:
         cause = _("Raised by the guardian \"${label}\".", mapping={"label": guardian.label})
     else:
@@ -345,7 +338,7 @@ def raise_alarm(request, trip: Trip, *, guardian: TripGuardian | None = None, no
 
 def escalate(request, trip: Trip, minutes: int, now=None) -> Alarm:
     """The worker raises the alarm for an overdue trip nobody answered."""
-    TRIP_WORKFLOW.apply(request, trip, "escalate", officer=None, actor="system",
+    TRIP_WORKFLOW.apply(request, trip, "escalate", actor="system",
                         reason=f"overdue and unanswered for {minutes} minutes")
     cause = _("Raised automatically: the trip was overdue and no guardian answered within ${minutes} minutes.",
               mapping={"minutes": minutes})
@@ -460,7 +453,7 @@ def expire_abandoned(request, now=None) -> int:
         select(Trip).where(Trip.state == "active", Trip.expected_arrival_at <= since, ~recent, _answered())
     ).scalars().all()
     for trip in due:
-        TRIP_WORKFLOW.apply(request, trip, "expire", officer=None, actor="system",
+        TRIP_WORKFLOW.apply(request, trip, "expire", actor="system",
                             reason="no arrival and no position long after the expected arrival")
         trip.ended_at = now
     request.dbsession.flush()

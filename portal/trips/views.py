@@ -15,13 +15,13 @@ from portal.core.forms import make_form, refilled, submitted
 from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.localtime import local_time
+from portal.core.refused import Refused
 from portal.core.resources import id_from_matchdict
 from portal.media.responses import copy_response
 from portal.media.uploads import UploadRefused, check_photos, chosen_files
 from portal.trips import services as trips
 from portal.trips.forms import trip_schema
 from portal.trips.models import TripPhoto
-from portal.workflow import TransitionRefused
 
 ALARM_STATE_LABELS = {
     "new": _("sent: waiting for a dispatcher"),
@@ -52,7 +52,7 @@ def _gone(request):
     return render_to_response("trips/gone.html", {}, request=request, response=request.response)
 
 
-def _refusal(request, refused: trips.TripRefused, trip):
+def _refusal(request, refused: Refused, trip):
     # The state tells the page's script whether to stop (the trip ended) or carry on.
     return _json(request, {"error": request.localizer.translate(refused.message), "state": trip.state},
                  refused.status)
@@ -73,7 +73,7 @@ def trip_new(request):
         return {"form": form.render()}
     try:
         trips.count_attempt(request)
-    except trips.TripRefused as refused:
+    except Refused as refused:
         request.response.status_int = refused.status
         request.response.headers["Retry-After"] = "3600"
         return {"form": refilled(request, form), "error": refused.message}
@@ -87,7 +87,7 @@ def trip_new(request):
             request, destination=data["destination"], expected_arrival_at=data["expected_arrival_at"],
             vehicle_plate=data["vehicle_plate"], photos=data["photos"], guardians=data["guardians"],
             owner_contact=data["contact"])
-    except (trips.TripRefused, UploadRefused) as refused:
+    except (Refused, UploadRefused) as refused:
         request.tm.doom()  # files already written for it go again
         request.response.status_int = getattr(refused, "status", 400)
         return {"form": refilled(request, form), "failed": True, "error": refused.message}
@@ -172,7 +172,7 @@ def trip_location(context, request):
     try:
         point = trips.add_point(request, context.trip, lat=data.get("lat"), lon=data.get("lon"),
                                 accuracy_m=data.get("accuracy_m"), located_at=data.get("located_at"))
-    except trips.TripRefused as refused:
+    except Refused as refused:
         return _refusal(request, refused, context.trip)
     return _json(request, {"ok": True, "point": trips.point_json(point)}, 201)
 
@@ -183,7 +183,7 @@ def trip_photos(context, request):
     try:
         checked = check_photos(chosen_files(request, "photos"), trips.PHOTO_LIMITS)
         trips.add_photos(request, context.trip, checked)
-    except (trips.TripRefused, UploadRefused) as refused:
+    except (Refused, UploadRefused) as refused:
         request.tm.doom()
         return _trip_page(request, context, status=getattr(refused, "status", 400), error=refused.message)
     return HTTPSeeOther(request.route_path("trip", token=request.matchdict["token"]))
@@ -194,7 +194,7 @@ def trip_photos(context, request):
 def trip_arrived(context, request):
     try:
         trips.arrive(request, context.trip)
-    except (trips.TripRefused, TransitionRefused):
+    except Refused:
         return _trip_page(request, context, status=409, error=_("This trip has already ended."))
     return HTTPSeeOther(request.route_path("trip", token=request.matchdict["token"]))
 
@@ -210,7 +210,7 @@ def trip_alarm(context, request):
         return _trip_page(request, context, status=400, error=_("Tick the box to confirm, then send the alarm."))
     try:
         trips.raise_alarm(request, context.trip)
-    except trips.TripRefused as refused:
+    except Refused as refused:
         return _trip_page(request, context, status=refused.status, error=refused.message)
     return HTTPSeeOther(request.route_path("trip", token=request.matchdict["token"]))
 
@@ -255,7 +255,7 @@ def guard_updates(context, request):
 def guard_answer(context, request):
     try:
         trips.answer(request, context.guardian)
-    except trips.TripRefused as refused:
+    except Refused as refused:
         return _guard_page(request, context, status=refused.status, error=refused.message)
     return HTTPSeeOther(request.route_path("guard", token=request.matchdict["token"]))
 
@@ -269,7 +269,7 @@ def guard_alarm(context, request):
         return _guard_page(request, context, status=400, error=_("Tick the box to confirm, then send the alarm."))
     try:
         trips.raise_alarm(request, context.trip, guardian=context.guardian)
-    except trips.TripRefused as refused:
+    except Refused as refused:
         return _guard_page(request, context, status=refused.status, error=refused.message)
     return HTTPSeeOther(request.route_path("guard", token=request.matchdict["token"]))
 

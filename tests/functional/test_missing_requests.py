@@ -293,7 +293,7 @@ def test_a_stale_form_changes_nothing(testapp, dbsession, world, submitted_reque
     staff_form(page, "step-start_verifying").submit(status=303)
     stale = staff_form(page, "step-reject")  # opened before the first step moved the version on
     stale["reason"] = "Duplicate"
-    assert "Someone else changed this request" in stale.submit(status=400).text
+    assert "Someone else changed this request" in stale.submit(status=409).text
     assert mr.state == "verifying"
 
 

@@ -13,8 +13,8 @@ from portal.alarms import raising as alarms
 from portal.core.i18n import _
 from portal.core.json import from_this_site, json_error, json_response, wants_json
 from portal.core.localtime import local_time
+from portal.core.refused import Refused
 from portal.media.uploads import UploadRefused, chosen_files
-from portal.workflow import TransitionRefused
 
 TEMPLATE = "alarm/sender.html"
 POLL_MS = 2000  # new dispatcher messages show within about this much (the target is 3 s)
@@ -168,7 +168,7 @@ def cancel(context, request):
         return _refuse(request, 403, _FOREIGN)
     try:
         alarms.cancel(request, context.alarm)
-    except TransitionRefused:
+    except Refused:
         return _refuse(request, 409, _ENDED)
     if wants_json(request):
         return json_response(updates_json(request, context.alarm))

@@ -12,10 +12,10 @@ from portal.alarms.models import Alarm
 from portal.core.i18n import _
 from portal.core.ids import MAX_ID
 from portal.core.permissions import Permission
+from portal.core.refused import Refused
 from portal.media.responses import copy_response
 from portal.privacy.forms import reveal_schema
 from portal.privacy.protected import RevealRefused
-from portal.workflow import TransitionRefused
 
 POLL_MS = 1500  # the console and the alarm page ask for changes this often
 STEP_LABELS = {"acknowledge": _("Acknowledge"), "dispatch": _("Dispatch help"), "close": _("Close")}
@@ -121,8 +121,11 @@ def _step(context, request):
         if "step" in errors:  # not open from this state: someone else was quicker, or the sender cancelled
             return _invalid(context, request, typed, {"step": _ended(request, alarm)}, status=409)
         return _invalid(context, request, typed, errors)
-    except TransitionRefused:
-        return _invalid(context, request, typed, {"step": _ended(request, alarm)}, status=409)
+    except Refused as refused:
+        if refused.status == 409:  # the alarm moved meanwhile (another dispatcher, or the sender cancelled)
+            return _invalid(context, request, typed, {"step": _ended(request, alarm)}, status=409)
+        message = request.localizer.translate(refused.message)
+        return _invalid(context, request, typed, {refused.field or "step": message}, status=refused.status)
     request.session.flash(request.localizer.translate(STEP_DONE[data["step"]]))
     return HTTPSeeOther(request.route_path("staff_alarm", id=alarm.id))
 

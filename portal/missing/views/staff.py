@@ -8,6 +8,7 @@ from pyramid.view import view_config
 from portal.core.i18n import _
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
+from portal.core.refused import Refused
 from portal.media.responses import copy_response
 from portal.missing import services as missing
 from portal.missing.forms import SEX_LABELS, ChecklistSchema, ReasonSchema
@@ -82,16 +83,16 @@ def missing_request_page(context, request):
                                      unit_confirmed=values["unit_confirmed"], how=values["verification_how"])
             request.session.flash(request.localizer.translate(_("Checklist saved.")))
         elif action in STEP_LABELS:
-            missing.transition(request, missing_request, action, request.POST.get("reason", ""))
+            missing.transition(request, missing_request, action, request.POST.get("reason", ""), context=context)
             request.session.flash(request.localizer.translate(STEP_DONE[action]))
         else:
-            raise missing.RequestRefused(_("Choose one of the buttons on the page."))
+            raise Refused(_("Choose one of the buttons on the page."))
     except colander.Invalid as invalid:
         request.response.status_int = 400
         messages = invalid.asdict(translate=request.localizer.translate)
         return _page(request, context, error=" ".join(messages.values()), action=action)
-    except missing.RequestRefused as refused:
-        request.response.status_int = 400
+    except Refused as refused:
+        request.response.status_int = refused.status
         return _page(request, context, error=refused.message, action=action)
     return HTTPSeeOther(request.route_path("staff_missing_request", id=missing_request.id))
 

@@ -11,13 +11,13 @@ from portal.core.forms import make_form, submitted
 from portal.core.i18n import _
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
+from portal.core.refused import Refused
 from portal.notices import editing as notice_editing
 from portal.notices import staff_queries as staff_notices
 from portal.notices.forms import notice_schema
 from portal.notices.models import NOTICE_KINDS, NOTICE_STATES
 from portal.notices.workflow import NOTICE_WORKFLOW
 from portal.units.models import Unit
-from portal.workflow import TransitionRefused
 
 PAGE = 30
 KIND_LABELS = {
@@ -117,15 +117,16 @@ def _page(request, notice, *, form=None, error=None, typed_reason=None):
     editable = notice_editing.is_staff_kind(notice) and notice.state in notice_editing.EDITABLE_STATES
     if form is None and editable:
         form = _edit_form(request, notice).render(_appstruct(notice))
-    steps = []
-    if notice_editing.is_staff_kind(notice):
-        steps = [t for t in NOTICE_WORKFLOW.available(notice) if t.name in notice_editing.MANUAL_TRANSITIONS]
+    steps = NOTICE_WORKFLOW.available(request, notice)
     own = notice.author_id == request.identity.id
+    # The author sees why approving is not theirs to do, where another officer could approve.
+    may_approve = (own and notice.state == "in_review" and notice_editing.is_staff_kind(notice)
+                   and NOTICE_WORKFLOW.permits(request, NOTICE_WORKFLOW.transition("approve")))
     people = {o.id: o for o in request.dbsession.execute(select(Officer).where(
         Officer.id.in_([i for i in (notice.author_id, notice.approver_id) if i]))).scalars()}
     return {**_labels(), "notice": notice, "form": form if editable else None, "error": error,
-            "steps": [t for t in steps if not (t.name == "approve" and own)],
-            "four_eyes_note": own and any(t.name == "approve" for t in steps),
+            "steps": steps,
+            "four_eyes_note": may_approve,
             "typed_reason": typed_reason or {}, "author": people.get(notice.author_id),
             "approver": people.get(notice.approver_id),
             "history": staff_notices.history(request.dbsession, notice)}
@@ -145,9 +146,9 @@ def _step(request, notice):
     name, reason = request.POST.get("transition", ""), request.POST.get("reason", "")[:4000]
     try:
         notice_editing.transition(request, notice, name, reason)
-    except TransitionRefused as refused:
-        request.response.status_int = 400
-        return _page(request, notice, error=refused.args[0], typed_reason={name: reason})
+    except Refused as refused:
+        request.response.status_int = refused.status
+        return _page(request, notice, error=refused.message, typed_reason={name: reason})
     request.session.flash(request.localizer.translate(STEP_DONE[name]))
     return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))
 
@@ -155,20 +156,18 @@ def _step(request, notice):
 def _edit(request, notice):
     try:
         notice_editing.check_editable(notice)
-    except TransitionRefused as refused:
-        request.response.status_int = 400
-        return _page(request, notice, error=refused.args[0])
+    except Refused as refused:
+        request.response.status_int = refused.status
+        return _page(request, notice, error=refused.message)
     form = _edit_form(request, notice)
     data, invalid = submitted(request, form)
     if invalid:
         return _page(request, notice, form=invalid)
     try:
         changed = notice_editing.update(request, notice, data, version=data["version"])
-    except notice_editing.StaleEdit:
-        request.response.status_int = 409
-        return _page(request, notice, form=form.render(_appstruct(notice, data)), error=_(
-            "Someone else saved this notice after you opened the form, so your changes were NOT saved. "
-            "What you typed is kept below; the history shows what changed. Check it, then save again."))
+    except Refused as refused:
+        request.response.status_int = refused.status
+        return _page(request, notice, form=form.render(_appstruct(notice, data)), error=refused.message)
     message = _("Saved.") if changed else _("Nothing was changed.")
     request.session.flash(request.localizer.translate(message))
     return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))

@@ -9,13 +9,13 @@ from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
+from portal.core.refused import Refused
 from portal.media.responses import copy_response
 from portal.privacy.forms import reveal_schema
 from portal.privacy.protected import RevealRefused
 from portal.sightings import services as sightings
 from portal.sightings.forms import step_schema
 from portal.sightings.models import SIGHTING_STATES
-from portal.workflow import TransitionRefused
 
 STATE_LABELS = {"received": _("received"), "reviewed": _("reviewed"), "forwarded": _("forwarded"),
                 "closed": _("closed")}
@@ -67,8 +67,8 @@ def _page(context, request, **extra):
     return page
 
 
-def _invalid(context, request, typed, messages):
-    request.response.status_int = 400
+def _invalid(context, request, typed, messages, status=400):
+    request.response.status_int = status
     return _page(context, request, typed=typed, errors=messages)
 
 
@@ -95,8 +95,9 @@ def _step(context, request):
                 _("This step is not possible any more: the sighting is now ${state}.",
                   mapping={"state": STATE_LABELS[sighting.state]}))}
         return _invalid(context, request, typed, messages)
-    except TransitionRefused:
-        return _invalid(context, request, typed, {"reason": request.localizer.translate(_("Give a reason."))})
+    except Refused as refused:
+        message = request.localizer.translate(refused.message)
+        return _invalid(context, request, typed, {refused.field or "step": message}, status=refused.status)
     request.session.flash(request.localizer.translate(
         _("Saved: the sighting is now ${state}.", mapping={"state": STATE_LABELS[sighting.state]})))
     return HTTPSeeOther(request.route_path("staff_sighting", id=sighting.id))

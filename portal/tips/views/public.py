@@ -14,6 +14,7 @@ from portal.abuse.ratelimit import RateLimited
 from portal.core.forms import make_form, refilled, submitted
 from portal.core.i18n import _
 from portal.core.json import json_error, json_response
+from portal.core.refused import Refused
 from portal.geo import routing
 from portal.media.uploads import UploadRefused
 from portal.privacy.receipts import format_code
@@ -113,7 +114,7 @@ def _send(request, category, task, form):
     data["task"] = task
     try:
         tip, code = tips.submit(request, category, data, data["attachments"])
-    except (UploadRefused, tips.TipRefused) as exc:  # a storage error, or the units changed meanwhile
+    except (UploadRefused, Refused) as exc:  # a storage error, or the units changed meanwhile
         return _refused(request, category, task, form, exc.message, tips.refusal_status(exc))
     request.response.cache_control = "no-store"  # the receipt code is shown once, to this reporter
     return render_to_response(RECEIPT, {"code": format_code(code), "tip": tip, "category": category,

@@ -15,6 +15,7 @@ from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
+from portal.core.refused import Refused
 from portal.media.responses import PRIVATE, copy_response
 from portal.privacy.forms import reveal_schema
 from portal.privacy.protected import MIN_REASON_LENGTH, RevealRefused
@@ -24,7 +25,7 @@ from portal.tips import queue as tip_queue
 from portal.tips import rewards as tip_rewards
 from portal.tips.models import TipCategory, TipReward
 from portal.tips.submission import text_in
-from portal.workflow import TransitionRefused
+from portal.tips.workflow import STATE_LABELS as TIP_STATE_LABELS
 
 STEP_LABELS = {"triage": _("Accept for checking"), "transfer": _("Send to another unit"),
                "assign": _("Assign a handler"), "reassign": _("Give to another handler"),
@@ -57,7 +58,7 @@ def tip_queue_page(request):
     db, officer = request.dbsession, request.identity
     categories = db.execute(select(TipCategory).order_by(TipCategory.position, TipCategory.id)).scalars().all()
     page = {"tips": [], "counts": None, "next_query": None, "query": {}, "typed": dict(request.GET),
-            "filters": {}, "error": None, "categories": categories, "state_labels": tip_handling.STATE_LABELS,
+            "filters": {}, "error": None, "categories": categories, "state_labels": TIP_STATE_LABELS,
             "category_name": lambda c: text_in(c.names, request.locale_name) or c.slug,
             "count_cap": tip_queue.COUNT_CAP}
     try:
@@ -101,7 +102,7 @@ def _page(request, context, tip, **extra):
         "may_propose": tip_rewards.may_propose(request, tip, context),
         "may_decide": {r.id: tip_rewards.may_decide(request, r, context) for r in rewards},
         "may_pay": {r.id: tip_rewards.may_pay(request, r, context) for r in rewards},
-        "state_labels": tip_handling.STATE_LABELS, "outcome_labels": tip_handling.OUTCOME_LABELS,
+        "state_labels": TIP_STATE_LABELS, "outcome_labels": tip_handling.OUTCOME_LABELS,
         "dismiss_outcomes": tip_handling.DISMISS_OUTCOMES, "link_labels": tip_handling.LINK_LABELS,
         "flag_labels": tip_handling.FLAG_LABELS, "reward_labels": tip_rewards.STATE_LABELS,
         "step_labels": STEP_LABELS, "step_hints": STEP_HINTS, "author_labels": AUTHOR_LABELS,
@@ -141,7 +142,7 @@ def _step(request, context, tip):
     typed = {k: request.POST.get(k, "") for k in ("reason", "unit", "handler", "outcome")}
     try:
         step = tip_handling.TIP_WORKFLOW.transition(name)
-    except TransitionRefused:
+    except Refused:
         return _refused(request, context, tip, "alert", _("Choose one of the buttons on the page."), 400)
     try:
         units = [u.id for u in tip_handling.transfer_targets(request.dbsession, tip)] if name == "transfer" else ()
@@ -155,7 +156,7 @@ def _step(request, context, tip):
                                 outcome=data.get("outcome"))
     except colander.Invalid as invalid:
         return _invalid(request, context, tip, form, invalid, typed)
-    except tip_handling.Refused as refused:
+    except Refused as refused:
         return _refused(request, context, tip, form, refused.message, refused.status, typed)
     request.session.flash(request.localizer.translate(STEP_DONE[name]))
     if not request.identity.unit.contains(tip.unit):  # sent out of this officer's units
@@ -171,7 +172,7 @@ def _reveal(request, context, tip):
     except (colander.Invalid, RevealRefused):
         return _refused(request, context, tip, "reveal_reason", _("Give a reason (at least ${n} characters).",
                                                                   mapping={"n": MIN_REASON_LENGTH}), 400, typed)
-    except tip_handling.Refused as refused:
+    except Refused as refused:
         return _refused(request, context, tip, "reveal_reason", refused.message, refused.status, typed)
     # Shown in this response only: no redirect, nothing kept in the session or the page.
     return _page(request, context, tip, contact=contact)
@@ -186,7 +187,7 @@ def _message(request, context, tip, internal: bool):
         tip_handling.post_message(request, tip, data["body"], internal=internal, context=context)
     except colander.Invalid as invalid:
         return _invalid(request, context, tip, form, invalid, typed)
-    except tip_handling.Refused as refused:
+    except Refused as refused:
         return _refused(request, context, tip, form, refused.message, refused.status, typed)
     return _done(request, tip, _("Note saved: only officers see it.") if internal
                  else _("Sent: the reporter sees it on their status page."), anchor="thread")
@@ -205,7 +206,7 @@ def _link(request, context, tip, to_notice: bool):
             tip_handling.link_tip(request, tip, data["number"], data["kind"], context=context)
     except colander.Invalid as invalid:
         return _invalid(request, context, tip, form, invalid, typed)
-    except tip_handling.Refused as refused:
+    except Refused as refused:
         return _refused(request, context, tip, form, refused.message, refused.status, typed)
     return _done(request, tip, _("Linked."), anchor="links")
 
@@ -214,7 +215,7 @@ def _reward_of(request, tip):
     reward_id = record_id(request.POST.get("reward", ""))
     reward = request.dbsession.get(TipReward, reward_id) if reward_id is not None else None
     if reward is None or reward.tip_id != tip.id:
-        raise tip_handling.Refused(_("Choose one of the buttons on the page."), 400)
+        raise Refused(_("Choose one of the buttons on the page."), 400)
     return reward
 
 
@@ -244,7 +245,7 @@ def _reward(request, context, tip):
         return _done(request, tip, _("Paid: recorded in the audit log."), anchor="rewards")
     except colander.Invalid as invalid:
         return _invalid(request, context, tip, form, invalid, typed)
-    except tip_handling.Refused as refused:
+    except Refused as refused:
         return _refused(request, context, tip, form, refused.message, refused.status, typed)
     except RateLimited as limited:
         request.response.headers["Retry-After"] = str(limited.retry_after)

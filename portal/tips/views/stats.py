@@ -11,11 +11,11 @@ from sqlalchemy import select
 from portal.core.i18n import _
 from portal.core.localtime import local_today
 from portal.core.permissions import Permission
-from portal.tips import handling as tip_handling
 from portal.tips import stats as tip_stats
 from portal.tips.categories import text_in
 from portal.tips.handling_forms import DATE_RANGE, in_date_range
 from portal.tips.models import TIP_STATES, TipCategory
+from portal.tips.workflow import STATE_LABELS as TIP_STATE_LABELS
 
 # Narrow enough that a phone shows the labels at a readable size when the SVG scales down.
 BAR_WIDTH, COLUMN_WIDTH = 400, 480
@@ -73,7 +73,7 @@ def figures(request, stats, categories) -> dict[str, list[Row]]:
         "category": [Row(c.slug, text_in(c.names, locale), stats.by_category.get(c.id, 0)) for c in categories
                      if not c.retired or stats.by_category.get(c.id)],
         "unit": [Row(u.code, u.name(locale), stats.by_unit.get(u.id, 0)) for u in stats.units],
-        "state": [Row(s, translate(tip_handling.STATE_LABELS[s]), stats.by_state.get(s, 0)) for s in TIP_STATES],
+        "state": [Row(s, translate(TIP_STATE_LABELS[s]), stats.by_state.get(s, 0)) for s in TIP_STATES],
         "week": [Row(monday.isoformat(), f"{monday:%m-%d}", n) for monday, n in zip(stats.weeks, stats.by_week,
                                                                                     strict=True)],
     }

@@ -7,12 +7,13 @@ from sqlalchemy import select
 
 from portal.alarms import dispatch
 from portal.alarms.models import AlarmLocation, AlarmMessage
+from portal.alarms.resources import StaffAlarmContext
 from portal.audit.models import AuditEvent
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.privacy.protected import RevealRefused, seal
 from portal.trips.models import TripPhoto
-from portal.workflow import TransitionRefused
-from tests.factories import make_alarm, make_officer, make_photo, make_trip
+from tests.factories import make_alarm, make_officer, make_photo, make_trip, sign_in
 
 
 @pytest.fixture
@@ -92,7 +93,7 @@ def test_feed_reports_a_new_alarm_a_state_change_and_new_messages(dummy_request,
 
     # Later: the quiet one is acknowledged and gets a message; the new one has settled.
     later = utcnow() + timedelta(seconds=30)
-    dispatch.transition(dummy_request, quiet, "acknowledge", officer=dispatcher)
+    dispatch.transition(sign_in(dummy_request, dispatcher, StaffAlarmContext, quiet), quiet, "acknowledge")
     answer = dispatch.feed(dummy_request, dispatcher, answer["cursor"], now=later)
     changed = {r["id"]: r for r in answer["alarms"]}
     assert changed[quiet.id]["state"] == "acknowledged"
@@ -152,12 +153,12 @@ def test_a_cursor_this_server_did_not_make_is_refused(dummy_request, dispatcher,
 
 def test_each_step_sets_its_time_and_text_audits_and_tells_the_sender(dummy_request, dbsession, units, dispatcher):
     alarm, _ = make_alarm(dbsession, units["city_a"])
-    dispatch.transition(dummy_request, alarm, "acknowledge", officer=dispatcher)
+    dispatch.transition(sign_in(dummy_request, dispatcher, StaffAlarmContext, alarm), alarm, "acknowledge")
     assert alarm.state == "acknowledged" and alarm.acknowledged_at is not None
-    dispatch.transition(dummy_request, alarm, "dispatch", "  Car 3, officers Wang and Li  ", officer=dispatcher)
+    dispatch.transition(sign_in(dummy_request, dispatcher, StaffAlarmContext, alarm), alarm, "dispatch", "  Car 3, officers Wang and Li  ")
     assert alarm.state == "dispatched" and alarm.dispatched_at is not None
     assert alarm.dispatch_note == "Car 3, officers Wang and Li"
-    dispatch.transition(dummy_request, alarm, "close", "Found safe at the station", officer=dispatcher)
+    dispatch.transition(sign_in(dummy_request, dispatcher, StaffAlarmContext, alarm), alarm, "close", "Found safe at the station")
     assert alarm.state == "closed" and alarm.ended_at is not None and alarm.outcome == "Found safe at the station"
 
     assert thread(dbsession, alarm) == [("system", "Your alarm was received by the dispatcher."),
@@ -173,7 +174,7 @@ def test_each_step_sets_its_time_and_text_audits_and_tells_the_sender(dummy_requ
 
 def test_dispatch_straight_from_new_counts_as_acknowledged(dummy_request, dbsession, units, dispatcher):
     alarm, _ = make_alarm(dbsession, units["city_a"])
-    dispatch.transition(dummy_request, alarm, "dispatch", "Patrol 7", officer=dispatcher)
+    dispatch.transition(sign_in(dummy_request, dispatcher, StaffAlarmContext, alarm), alarm, "dispatch", "Patrol 7")
     assert alarm.acknowledged_at == alarm.dispatched_at
 
 
@@ -186,17 +187,17 @@ def test_dispatch_straight_from_new_counts_as_acknowledged(dummy_request, dbsess
 ])
 def test_refused_steps_change_nothing(dummy_request, dbsession, units, dispatcher, state, step, reason):
     alarm, _ = make_alarm(dbsession, units["city_a"], state=state)
-    with pytest.raises(TransitionRefused):
-        dispatch.transition(dummy_request, alarm, step, reason, officer=dispatcher)
+    with pytest.raises(Refused):
+        dispatch.transition(sign_in(dummy_request, dispatcher, StaffAlarmContext, alarm), alarm, step, reason)
     assert alarm.state == state and alarm.dispatch_note == "" and alarm.outcome == ""
     assert thread(dbsession, alarm) == [] and events(dbsession) == []
 
 
 def test_cancel_is_not_a_dispatcher_step(dummy_request, dbsession, units, dispatcher):
     alarm, _ = make_alarm(dbsession, units["city_a"])
-    with pytest.raises(ValueError):
-        dispatch.transition(dummy_request, alarm, "cancel", "no", officer=dispatcher)
-    assert alarm.state == "new"
+    with pytest.raises(Refused) as refused:  # the sender's step: no officer holds its permission
+        dispatch.transition(sign_in(dummy_request, dispatcher, StaffAlarmContext, alarm), alarm, "cancel", "no")
+    assert refused.value.status == 403 and alarm.state == "new"
 
 
 # -- thread and contact --------------------------------------------------------------------

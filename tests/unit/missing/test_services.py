@@ -5,7 +5,9 @@ from sqlalchemy import select
 
 from portal.accounts.policy import SESSION_KEY, auth_epoch
 from portal.audit.models import AuditEvent
+from portal.core.refused import Refused
 from portal.missing import services as missing
+from portal.missing.resources import MissingRequestContext
 from portal.missing.workflow import MISSING_REQUEST_WORKFLOW
 from tests.factories import make_missing_request, make_officer, make_unit
 
@@ -51,27 +53,34 @@ def dispatcher_request(dummy_request, dbsession, units):
     return dummy_request
 
 
+def in_context(request, missing_request):
+    """The request with the context the request's staff route builds (the engine checks the role there)."""
+    request.matchdict = {"id": str(missing_request.id)}
+    request.context = MissingRequestContext(request)
+    return request
+
+
 def test_publish_is_refused_until_the_checklist_is_complete(dispatcher_request, dbsession, registry, units):
     mr = make_missing_request(dbsession, registry["field_cipher"], units["county_a"], units["city_a"],
                               state="verifying")
-    with pytest.raises(missing.RequestRefused):
-        missing.transition(dispatcher_request, mr, "publish")
-    with pytest.raises(missing.RequestRefused):  # a confirmation needs to say how
+    with pytest.raises(Refused, match="checklist is complete"):
+        missing.transition(in_context(dispatcher_request, mr), mr, "publish")
+    with pytest.raises(Refused):  # a confirmation needs to say how
         missing.record_checklist(dispatcher_request, mr, family_confirmed=True, unit_confirmed=True, how=" ")
     missing.record_checklist(dispatcher_request, mr, family_confirmed=True, unit_confirmed=False, how="phone")
-    with pytest.raises(missing.RequestRefused):
-        missing.transition(dispatcher_request, mr, "publish")
+    with pytest.raises(Refused):
+        missing.transition(in_context(dispatcher_request, mr), mr, "publish")
     missing.record_checklist(dispatcher_request, mr, family_confirmed=True, unit_confirmed=True, how="phone")
-    missing.transition(dispatcher_request, mr, "publish")
+    missing.transition(in_context(dispatcher_request, mr), mr, "publish")
     assert (mr.state, mr.notice.state, mr.notice.verified_by_unit_id) == ("published", "published", units["city_a"].id)
 
 
 def test_withdrawing_a_published_appeal_closes_it_like_a_resolution(dispatcher_request, dbsession, registry, units):
     mr = make_missing_request(dbsession, registry["field_cipher"], units["county_a"], units["city_a"],
                               state="published")
-    with pytest.raises(missing.RequestRefused):
-        missing.transition(dispatcher_request, mr, "withdraw", "  ")
-    missing.transition(dispatcher_request, mr, "withdraw", "The family asked to take it down.")
+    with pytest.raises(Refused, match="Give a reason"):
+        missing.transition(in_context(dispatcher_request, mr), mr, "withdraw", "  ")
+    missing.transition(in_context(dispatcher_request, mr), mr, "withdraw", "The family asked to take it down.")
     assert (mr.state, mr.notice.state, mr.reason) == ("withdrawn", "resolved", "The family asked to take it down.")
     event = dbsession.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
     assert (event.action, event.from_state, event.to_state) == ("missing_request.withdraw", "published", "withdrawn")
@@ -80,8 +89,8 @@ def test_withdrawing_a_published_appeal_closes_it_like_a_resolution(dispatcher_r
 def test_steps_from_the_wrong_state_are_refused(dispatcher_request, dbsession, registry, units):
     mr = make_missing_request(dbsession, registry["field_cipher"], units["county_a"], units["city_a"])
     for name, reason in (("resolve", "found"), ("publish", "")):
-        with pytest.raises(missing.RequestRefused):
-            missing.transition(dispatcher_request, mr, name, reason)
-    with pytest.raises(missing.RequestRefused):
+        with pytest.raises(Refused, match="not possible while the request is"):
+            missing.transition(in_context(dispatcher_request, mr), mr, name, reason)
+    with pytest.raises(Refused):
         missing.record_checklist(dispatcher_request, mr, family_confirmed=True, unit_confirmed=True, how="x")
     assert mr.state == "submitted"

@@ -11,13 +11,14 @@ from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter, RateLimited
 from portal.audit.models import AuditEvent
 from portal.core.localtime import LOCAL_TZ
 from portal.core.pagination import BadCursor
+from portal.core.refused import Refused
 from portal.media.models import Media
 from portal.media.uploads import UploadRefused
 from portal.privacy.protected import RevealRefused
 from portal.sightings import services as sightings
 from portal.sightings.models import Sighting
-from portal.workflow import TransitionRefused
-from tests.factories import jpeg_bytes, make_notice, make_officer, make_sighting
+from portal.sightings.resources import SightingContext
+from tests.factories import jpeg_bytes, make_notice, make_officer, make_sighting, sign_in
 
 
 @pytest.fixture
@@ -91,12 +92,12 @@ def moderator(dbsession, units):
 
 def test_transition_keeps_the_reason_and_audits_the_officer(dummy_request, dbsession, notice, moderator):
     sighting = make_sighting(dbsession, notice)
-    sightings.transition(dummy_request, sighting, "review", " matches the camera ", officer=moderator)
+    sightings.transition(sign_in(dummy_request, moderator, SightingContext, sighting), sighting, "review", " matches the camera ")
     assert (sighting.state, sighting.reason) == ("reviewed", "matches the camera")
     event = dbsession.execute(select(AuditEvent)).scalar_one()
     assert (event.action, event.officer_id, event.actor) == ("sighting.review", moderator.id, "officer:m")
-    with pytest.raises(TransitionRefused):
-        sightings.transition(dummy_request, sighting, "close", "", officer=moderator)
+    with pytest.raises(Refused):
+        sightings.transition(sign_in(dummy_request, moderator, SightingContext, sighting), sighting, "close", "")
     assert sighting.state == "reviewed"
 
 

@@ -4,9 +4,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
+from portal.core.refused import Refused
 from portal.sightings.models import SIGHTING_STATES
 from portal.sightings.workflow import SIGHTING_WORKFLOW
-from portal.workflow import TransitionRefused
+from tests.factories import Granting
 
 
 def test_declaration_matches_the_model_and_the_design():
@@ -27,17 +28,18 @@ def test_every_step_needs_a_reason_and_the_moderate_permission():
     ("forwarded", ["close"]),
     ("closed", []),
 ])
-def test_steps_open_from_each_state(state, open_steps):
-    assert [t.name for t in SIGHTING_WORKFLOW.available(SimpleNamespace(state=state))] == open_steps
+def test_steps_open_from_each_state(dummy_request, state, open_steps):
+    steps = SIGHTING_WORKFLOW.available(dummy_request, SimpleNamespace(state=state), context=Granting("moderate"))
+    assert [t.name for t in steps] == open_steps
 
 
-def test_no_step_for_someone_without_the_permission():
-    assert SIGHTING_WORKFLOW.available(SimpleNamespace(state="received"), lambda permission: False) == []
+def test_no_step_for_someone_without_the_permission(dummy_request):
+    assert SIGHTING_WORKFLOW.available(dummy_request, SimpleNamespace(state="received"), context=Granting()) == []
 
 
 def test_a_step_moves_and_audits_with_its_reason(dummy_request, dbsession):
     thing = SimpleNamespace(state="received", id=7)
-    SIGHTING_WORKFLOW.apply(dummy_request, thing, "review", reason="  checked the camera  ")
+    SIGHTING_WORKFLOW.apply(dummy_request, thing, "review", reason="  checked the camera  ", context=Granting("moderate"))
     assert thing.state == "reviewed"
     event = dbsession.execute(select(AuditEvent)).scalar_one()
     assert (event.action, event.object_type, event.object_id, event.from_state, event.to_state, event.reason) == (
@@ -53,7 +55,7 @@ def test_a_step_moves_and_audits_with_its_reason(dummy_request, dbsession):
 ])
 def test_refused_steps_change_nothing(dummy_request, dbsession, state, step, reason):
     thing = SimpleNamespace(state=state, id=7)
-    with pytest.raises(TransitionRefused):
-        SIGHTING_WORKFLOW.apply(dummy_request, thing, step, reason=reason)
+    with pytest.raises(Refused):
+        SIGHTING_WORKFLOW.apply(dummy_request, thing, step, reason=reason, context=Granting("moderate"))
     assert thing.state == state
     assert dbsession.execute(select(AuditEvent)).first() is None

@@ -7,9 +7,9 @@ from sqlalchemy import func, select, update
 
 from portal.accounts.policy import SESSION_KEY, auth_epoch
 from portal.audit.models import AuditEvent
+from portal.core.refused import Refused
 from portal.privacy.protected import RevealRefused
 from portal.tips import handling as tip_handling
-from portal.tips.handling import Refused
 from portal.tips.models import Tip, TipAnswer, TipMessage
 from portal.tips.resources import TipContext
 from tests.factories import make_category, make_notice, make_officer, make_tip

@@ -13,6 +13,7 @@ from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter, RateLimited
 from portal.audit.models import AuditEvent
 from portal.core.localtime import LOCAL_TZ
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.media.models import Media
 from portal.media.uploads import UploadRefused
 from portal.privacy import receipts
@@ -153,7 +154,7 @@ def test_the_receiving_unit_is_the_chosen_one_else_the_smallest_area(dbsession, 
     ("\u00b2", 30.5, 100.5, tips.NO_UNIT),  # "²".isdigit() is True, int("²") raises
 ])
 def test_no_unit_is_refused_clearly(dbsession, areas, unit_id, lat, lon, message):
-    with pytest.raises(tips.TipRefused) as refused:
+    with pytest.raises(Refused) as refused:
         tips.receiving_unit(dbsession, unit_id, lat, lon)
     assert refused.value.message == message
 
@@ -256,7 +257,7 @@ def test_files_are_stored_with_their_flags(dummy_request, dbsession, registry, a
 def test_a_refused_unit_or_storage_error_writes_no_row(dummy_request, dbsession, registry, areas, category,
                                                        monkeypatch):
     before = [count(dbsession, m) for m in (Tip, Media, Receipt, AuditEvent)]
-    with pytest.raises(tips.TipRefused):
+    with pytest.raises(Refused):
         tips.submit(dummy_request, category, data(where={"place": "", "lat": 1.0, "lon": 1.0, "accuracy_m": None}))
 
     def broken(*args, **kwargs):

@@ -1,14 +1,15 @@
 """The tip and reward workflows as declared: states, steps, who may take them and which need a reason.
-How the engine applies and audits a step is tested once, in test_engine.py."""
+How the engine applies, guards and audits a step is tested once, in tests/unit/test_workflow.py."""
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
+from portal.core.refused import Refused
 from portal.tips.models import REWARD_STATES, TIP_STATES
 from portal.tips.workflow import REWARD_WORKFLOW, TIP_WORKFLOW
-from portal.workflow import TransitionRefused
+from tests.factories import Granting, make_officer, sign_in
 
 
 def test_tip_declaration_matches_the_model_and_the_design():
@@ -41,10 +42,15 @@ def test_reward_declaration_matches_the_model():
     ("in_progress", ["reassign"], ["close"]),
     ("closed", [], []),
 ])
-def test_steps_open_from_each_state_by_permission(state, moderator, handler):
-    tip = SimpleNamespace(state=state)
-    assert [t.name for t in TIP_WORKFLOW.available(tip, lambda p: p == "moderate")] == moderator
-    assert [t.name for t in TIP_WORKFLOW.available(tip, lambda p: p == "handle")] == handler
+def test_steps_open_from_each_state_by_permission(dummy_request, dbsession, units, state, moderator, handler):
+    officer = make_officer(dbsession, units["county_a"], ["moderator", "handler"])
+    request = sign_in(dummy_request, officer)
+    tip = SimpleNamespace(state=state, assigned_to_id=officer.id)
+    assert [t.name for t in TIP_WORKFLOW.available(request, tip, context=Granting("moderate"))] == moderator
+    assert [t.name for t in TIP_WORKFLOW.available(request, tip, context=Granting("handle"))] == handler
+    # Starting and closing are the assigned handler's alone.
+    assert TIP_WORKFLOW.available(request, SimpleNamespace(state=state, assigned_to_id=-1),
+                                  context=Granting("handle")) == []
 
 
 @pytest.mark.parametrize("workflow,state,step,reason", [
@@ -60,8 +66,8 @@ def test_steps_open_from_each_state_by_permission(state, moderator, handler):
     (REWARD_WORKFLOW, "paid", "refuse", "too late"),
 ])
 def test_refused_steps_change_nothing(dummy_request, dbsession, workflow, state, step, reason):
-    thing = SimpleNamespace(state=state, id=7)
-    with pytest.raises(TransitionRefused):
-        workflow.apply(dummy_request, thing, step, reason=reason)
+    thing = SimpleNamespace(state=state, id=7, assigned_to_id=None, proposed_by_id=None)
+    with pytest.raises(Refused):
+        workflow.apply(dummy_request, thing, step, reason=reason, context=Granting("moderate", "handle"))
     assert thing.state == state
     assert dbsession.execute(select(AuditEvent)).first() is None

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from portal.alarms.models import Alarm
 from portal.audit.models import AuditEvent
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.outbox.models import OutboxMessage
 from portal.trips import services as trips
 from portal.trips.models import TripPoint
@@ -36,7 +37,7 @@ def test_start_stores_guardians_and_returns_one_token_each(dummy_request, dbsess
     ([{"label": "Mum"}], 25, "within the next 24 hours"),
 ])
 def test_start_refuses_impossible_trips(dummy_request, dbsession, units, guardians, hours, message):
-    with pytest.raises(trips.TripRefused) as refused:
+    with pytest.raises(Refused) as refused:
         trips.start(dummy_request, destination="Home", expected_arrival_at=utcnow() + timedelta(hours=hours),
                     guardians=guardians)
     assert message in str(refused.value)
@@ -47,7 +48,7 @@ def test_points_refused_for_ended_trips_and_out_of_order(dummy_request, dbsessio
     trip, _t, _g = make_trip(dbsession)
     now = utcnow()
     trips.add_point(dummy_request, trip, lat=38.5, lon=115.5, accuracy_m=10, located_at=now, now=now)
-    with pytest.raises(trips.TripRefused) as older:
+    with pytest.raises(Refused) as older:
         trips.add_point(dummy_request, trip, lat=38.5, lon=115.5, located_at=now - timedelta(seconds=5), now=now)
     assert older.value.status == 409
     # Browsers give epoch milliseconds; ISO text works too.
@@ -55,7 +56,7 @@ def test_points_refused_for_ended_trips_and_out_of_order(dummy_request, dbsessio
                             located_at=(now + timedelta(seconds=5)).isoformat(), now=now + timedelta(seconds=5))
     assert (point.lat, point.accuracy_m) == (38.5001, 8.0)
     trip.state = "arrived"
-    with pytest.raises(trips.TripRefused) as ended:
+    with pytest.raises(Refused) as ended:
         trips.add_point(dummy_request, trip, lat=38.5, lon=115.5, now=now)
     assert ended.value.status == 409
 
@@ -67,7 +68,7 @@ def test_points_refused_for_ended_trips_and_out_of_order(dummy_request, dbsessio
 ])
 def test_absurd_points_are_refused(dummy_request, dbsession, units, values):
     trip, _t, _g = make_trip(dbsession)
-    with pytest.raises(trips.TripRefused):
+    with pytest.raises(Refused):
         trips.add_point(dummy_request, trip, **values)
     assert trips.last_point(dbsession, trip) is None
 
