@@ -9,6 +9,9 @@ from collections import deque
 
 from zope.interface import Interface, implementer
 
+from portal.core.i18n import _
+from portal.core.refused import Refused
+
 
 class IRateLimiter(Interface):
     def hit(key, limit, window):
@@ -93,6 +96,7 @@ if now < 0 then
 end
 return tostring(tonumber(oldest[2]) - now)
 """
+
 log = logging.getLogger(__name__)
 
 
@@ -160,12 +164,24 @@ class RedisRateLimiter:
         self._call(self._client.delete, self.redis_key(key))
 
 
-class RateLimited(Exception):
-    """Over a public form's limit; retry_after is in seconds (for the Retry-After header)."""
+class RateLimited(Refused):
+    """Over a public form's limit: a 429 refusal; retry_after is in seconds (the Retry-After header).
+    Views that say more (how many minutes, the call link) catch it first."""
 
-    def __init__(self, retry_after: int):
-        super().__init__("rate limited")
+    def __init__(self, retry_after: int, message=None):
+        super().__init__(message or _("Too many attempts from your connection. Please wait ${minutes} minutes and "
+                                      "try again; if it is urgent, call the police.",
+                                      mapping={"minutes": minutes(retry_after)}), 429)
         self.retry_after = retry_after
+
+    def saying(self, message) -> "RateLimited":
+        """The same limit with a message of the page's own."""
+        return RateLimited(self.retry_after, message)
+
+
+def minutes(retry_after) -> int:
+    """Whole minutes to wait, rounded up, at least one: what people are told."""
+    return max(1, (int(retry_after) + 59) // 60)
 
 
 def count_per_hour(request, name: str, setting: str) -> None:

@@ -4,8 +4,7 @@ An alarm is never refused for rate reasons: a flood from one address is marked f
 (flagged, flag_reason) and still stored. What the person wrote, their contact and their position stay
 out of the audit log: it records only that something happened, to which alarm, at which unit."""
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -16,7 +15,9 @@ from portal.audit import chain as audit
 from portal.core.i18n import _
 from portal.core.localtime import local_time
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.geo import routing
+from portal.geo.position import DEFAULT_MAX_ACCURACY_M, read_position
 from portal.media.uploads import UploadLimits, UploadRefused, check_photos, store_photos
 from portal.privacy import protected
 from portal.privacy.links import new_token
@@ -25,73 +26,16 @@ from portal.workflow import LinkHolder
 CONTACT_LABEL = "alarm.sender_contact"
 MAX_MESSAGE = 2000  # characters of one chat message (the first alarm text is kept whole)
 MAX_PLACE = 255
-MAX_ACCURACY_M = 50_000  # beyond this a "position" says nothing useful about where someone is
+MAX_ACCURACY_M = DEFAULT_MAX_ACCURACY_M
 MAX_AGE = timedelta(minutes=10)  # a fix older than this is stale
 MAX_FUTURE = timedelta(minutes=2)  # device clocks drift a little; not hours
 
 
-class PositionRefused(ValueError):
-    """A position that cannot be used: the view answers 4xx with this message."""
-
-
-@dataclass(frozen=True)
-class Position:
-    lat: float
-    lon: float
-    accuracy_m: float | None
-    located_at: datetime
-
-
-def _number(value, name):
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise PositionRefused(f"{name} is not a number") from exc
-    if number != number or number in (float("inf"), float("-inf")):
-        raise PositionRefused(f"{name} is not a number")
-    return number
-
-
-def check_position(lat, lon, accuracy_m=None, located_at=None, *, now=None, strict_time=True) -> Position | None:
-    """A usable position, None when none was given, or PositionRefused saying what is wrong.
-
-    strict_time=False (the alarm itself) keeps an old fix, which still says where to send help better
-    than nothing, and takes a fix from a phone whose clock runs ahead as taken now."""
-    lat, lon, accuracy = _number(lat, "latitude"), _number(lon, "longitude"), _number(accuracy_m, "accuracy")
-    if lat is None and lon is None:
-        return None
-    if lat is None or lon is None:
-        raise PositionRefused("latitude and longitude come together")
-    if not -90 <= lat <= 90:
-        raise PositionRefused("latitude must lie between -90 and 90")
-    if not -180 <= lon <= 180:
-        raise PositionRefused("longitude must lie between -180 and 180")
-    if accuracy is not None and not 0 <= accuracy <= MAX_ACCURACY_M:
-        raise PositionRefused(f"accuracy must lie between 0 and {MAX_ACCURACY_M} metres")
-    now = now or utcnow()
-    located_at = parse_time(located_at) if located_at is not None else now
-    if not strict_time:
-        return Position(lat, lon, accuracy, min(located_at, now))
-    if located_at < now - MAX_AGE:
-        raise PositionRefused("the position is stale (older than 10 minutes)")
-    if located_at > now + MAX_FUTURE:
-        raise PositionRefused("the position's time lies in the future")
-    return Position(lat, lon, accuracy, located_at)
-
-
-def parse_time(value) -> datetime:
-    """An aware UTC datetime from a datetime, epoch milliseconds (the browser's fix timestamp) or ISO text."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    try:
-        if isinstance(value, int | float) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
-            return datetime.fromtimestamp(float(value) / 1000, UTC)
-        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except (ValueError, OverflowError, OSError) as exc:
-        raise PositionRefused("the position's time is not understood") from exc
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def check_position(lat, lon, accuracy_m=None, located_at=None, *, keep_old=False, required=False, now=None):
+    """The alarm's position through the one validator (geo/position.py), with the alarm's bounds: a
+    fix at most MAX_AGE old and MAX_FUTURE ahead, unless `keep_old` (the alarm itself)."""
+    return read_position(lat, lon, accuracy_m, located_at, required=required, max_accuracy_m=MAX_ACCURACY_M,
+                         max_age=MAX_AGE, max_future=MAX_FUTURE, keep_old=keep_old, now=now)
 
 
 def _flood_reason(request) -> str:
@@ -128,8 +72,8 @@ def raise_alarm(request, *, kind="silent", lat=None, lon=None, accuracy_m=None, 
     dbsession = request.dbsession
     note = ""
     try:
-        position = check_position(lat, lon, accuracy_m, located_at, strict_time=False)
-    except PositionRefused:
+        position = check_position(lat, lon, accuracy_m, located_at, keep_old=True)
+    except Refused:
         position, note = None, str(_("The position sent was not usable; ask the sender where they are."))
     if position is not None and position.located_at < utcnow() - MAX_AGE:
         note = str(_("The position is more than 10 minutes old: the sender may have moved."))
@@ -227,14 +171,12 @@ def latest_location(dbsession, alarm: Alarm) -> AlarmLocation | None:
 def add_location(request, alarm: Alarm, lat, lon, accuracy_m=None, located_at=None) -> tuple[AlarmLocation, bool]:
     """Record where the sender is now; returns (row, merged).
 
-    PositionRefused for an unusable position. A point that follows the newest one within
-    LOCATION_MIN_INTERVAL seconds replaces it instead of adding a row, so a chatty phone costs one
+    Refused for an unusable position (400 malformed, 422 stale or too coarse). A point that follows
+    the newest one within LOCATION_MIN_INTERVAL seconds replaces it instead of adding a row, so a chatty phone costs one
     row per interval and the latest point is never lost; past the flood limit the point is still
     kept that way and Flood tells the page to slow down."""
     _require_open(alarm)
-    position = check_position(lat, lon, accuracy_m, located_at)
-    if position is None:
-        raise PositionRefused("latitude and longitude are required")
+    position = check_position(lat, lon, accuracy_m, located_at, required=True)
     flooding = not _count(request, "location", alarm, LOCATION_FLOOD)
     newest = latest_location(request.dbsession, alarm)
     now = utcnow()

@@ -9,6 +9,7 @@ from pyramid.i18n import get_localizer
 from pyramid.threadlocal import get_current_request
 
 from portal.core.i18n import _
+from portal.core.refused import Refused
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "templates", "deform")
 
@@ -70,3 +71,77 @@ def includeme(config):
     deform.Form.set_zpt_renderer(
         [os.path.abspath(TEMPLATE_DIR), deform.template.default_dir], translator=_translate
     )
+
+
+class FormView:
+    """One form page, in the shape of Substance D's FormView: a subclass says which schema, which
+    buttons and what each button does; this class does the rest the same way on every page.
+
+    GET shows the form (`appstruct()` fills it). A POST first runs `before(form)` (rate limits,
+    anything refused before the fields are read); then the fields are validated: invalid ones come
+    back rendered with their messages as a 400; valid ones go to `<button>_success(appstruct)`, which
+    returns the response (usually a 303). A `Refused` raised on the way shows the form again filled
+    in as it was sent, with the message at its field (or on top of the form) and the refusal's
+    status, and dooms the transaction so nothing of it is kept. `page(**values)` gives the template
+    its values around the form; `self.failed` says whether the form came back refused or invalid."""
+
+    schema_factory = None  # a callable returning the Colander schema
+    buttons: tuple = (("submit", _("Submit")),)
+    form_options: dict = {}
+
+    def __init__(self, context, request):
+        self.context, self.request = context, request
+        self.failed = False
+
+    def schema(self):
+        return self.schema_factory()
+
+    def form(self) -> deform.Form:
+        buttons = tuple(deform.Button(name, title) for name, title in self.buttons)
+        return make_form(self.request, self.schema(), buttons=buttons, **self.form_options)
+
+    def appstruct(self) -> dict:
+        return {}
+
+    def page(self, **values) -> dict:
+        return values
+
+    def before(self, form) -> None:
+        """Checks before the fields are read; raise Refused to stop."""
+
+    def __call__(self):
+        form = self.form()
+        if self.request.method != "POST":
+            return self.page(form=form.render(self.appstruct()))
+        try:
+            self.before(form)
+            data, invalid = submitted(self.request, form)
+            if invalid:
+                self.failed = True
+                return self.page(form=invalid)
+            return getattr(self, f"{self._button()}_success")(data)
+        except Refused as refused:
+            return self.refused(form, refused)
+
+    def _button(self) -> str:
+        names = [name for name, _title in self.buttons]
+        return next((name for name in names if name in self.request.POST), names[0])
+
+    def refused(self, form, refused: Refused):
+        request = self.request
+        self.failed = True
+        tm = getattr(request, "tm", None)
+        if tm is not None:
+            tm.doom()
+        request.response.status_int = refused.status
+        if getattr(refused, "retry_after", None):
+            request.response.headers["Retry-After"] = str(refused.retry_after)
+        pstruct = _parsed(request)
+        if pstruct is not None:
+            form.set_pstruct(pstruct)
+        if refused.field is not None and refused.field in [child.name for child in form.children]:
+            error = colander.Invalid(form.schema)
+            error[refused.field] = refused.message
+            form.widget.handle_error(form, error)
+            return self.page(form=form.render())
+        return self.page(form=form.render(), error=refused.message)

@@ -6,6 +6,8 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.threadlocal import get_current_request
 
 from portal.core.i18n import _
+from portal.core.refused import Refused
+from portal.geo.position import read_position
 
 MAX_ACCURACY_M = 100_000  # beyond this a "position" says nothing useful about where
 COORDINATES = ("lat", "lon", "accuracy_m")
@@ -66,6 +68,11 @@ def _number_input():
 def _point_complete(node, value):
     if (value.get("lat") is None) != (value.get("lon") is None):
         raise colander.Invalid(node, _("Give both latitude and longitude, or neither."))
+    # The one validator again on what colander parsed: "NaN" and "inf" pass its Float and Range.
+    try:
+        read_position(value.get("lat"), value.get("lon"), value.get("accuracy_m"), max_accuracy_m=MAX_ACCURACY_M)
+    except Refused as refused:
+        raise colander.Invalid(node, refused.message) from None
 
 
 def location_node(name="location", *, title=_("Place"), place_required=False, description=None):

@@ -15,6 +15,7 @@ from shapely.geometry import Point, shape
 from sqlalchemy import case, func, select
 
 from portal.core.generation import PublicGeneration
+from portal.geo.position import is_on_earth
 from portal.units.models import Unit
 
 
@@ -97,15 +98,8 @@ def _index(dbsession) -> _Index:
     return index
 
 
-def _usable(lat, lon) -> bool:
-    try:
-        return lat is not None and lon is not None and -90 <= float(lat) <= 90 and -180 <= float(lon) <= 180
-    except (TypeError, ValueError):
-        return False
-
-
 def _unit_id_for_point(index: _Index, lat, lon) -> int | None:
-    if not _usable(lat, lon):
+    if not is_on_earth(lat, lon):
         return None
     x, y = float(lon), float(lat)  # GeoJSON order: longitude, latitude
     point = Point(x, y)

@@ -1,4 +1,4 @@
-"""Staff copies without metadata for the sound and video formats other than MP4 (services/mp4_clean.py),
+"""Staff copies without metadata for the sound and video formats other than MP4 (mp4_clean.py),
 made without a decoder: the tags these formats keep in known places are cut out or overwritten, and
 the sound and picture data are copied byte for byte.
 
@@ -21,9 +21,10 @@ the sound and picture data are copied byte for byte.
 A file whose structure does not fit what we walk raises Unreadable: no staff copy, the original is
 kept as evidence."""
 import struct
-import zlib
 
+from portal.media.clean_ogg import ogg
 from portal.media.patched_reader import PatchedReader
+from portal.media.readers import SplicedReader, Unreadable, read_at
 from portal.media.sniff import id3_end, vint
 
 AS_IS = frozenset({"audio/amr", "audio/amr-wb"})
@@ -32,50 +33,7 @@ MAX_CHUNKS = 10_000  # RIFF chunks, FLAC metadata blocks
 MAX_ELEMENTS = 200_000  # Matroska elements walked (an unknown-size cluster is walked block by block)
 
 
-class Unreadable(ValueError):
-    """The file's structure does not fit: no staff copy."""
-
-
 # Readers for media_store.put_stream: one pass, a chunk at a time ------------------------------------
-
-class SplicedReader:
-    """Reads pieces one after the other: bytes as given, (start, end) ranges of the file."""
-
-    def __init__(self, f, pieces):
-        self.f = f
-        self.pieces = list(pieces)
-        self.index = 0
-
-    def read(self, size: int = -1) -> bytes:
-        out = bytearray()
-        while self.index < len(self.pieces) and (size < 0 or len(out) < size):
-            piece = self.pieces[self.index]
-            want = None if size < 0 else size - len(out)
-            if isinstance(piece, bytes):
-                part = piece if want is None else piece[:want]
-                rest = piece[len(part):]
-            else:
-                start, end = piece
-                count = end - start if want is None else min(end - start, want)
-                self.f.seek(start)
-                part = self.f.read(count)
-                if len(part) < count:
-                    raise Unreadable("the file is shorter than it was")
-                rest = (start + count, end) if start + count < end else b""
-            out += part
-            if rest:
-                self.pieces[self.index] = rest
-            else:
-                self.index += 1
-        return bytes(out)
-
-
-def _read(f, pos: int, count: int) -> bytes:
-    f.seek(pos)
-    data = f.read(count)
-    if len(data) < count:
-        raise Unreadable("cut off")
-    return data
 
 
 # MP3, AAC --------------------------------------------------------------------------------------------
@@ -87,14 +45,14 @@ def _syncsafe(data: bytes) -> int:
 def _trailing_tag(f, start: int, end: int) -> int | None:
     """Where a tag at the end of [start, end) begins, or None when none ends there."""
     low = max(start, end - 256)
-    tail = _read(f, low, end - low)
+    tail = read_at(f, low, end - low)
 
     def at(back: int, text: bytes) -> bool:
         return end - back >= start and tail[len(tail) - back:len(tail) - back + len(text)] == text
 
     if at(128, b"TAG"):  # ID3v1, perhaps with the 227-byte "TAG+" block before it
         cut = end - 128
-        return cut - 227 if cut - 227 >= start and _read(f, cut - 227, 4) == b"TAG+" else cut
+        return cut - 227 if cut - 227 >= start and read_at(f, cut - 227, 4) == b"TAG+" else cut
     if at(32, b"APETAGEX"):  # APEv2 footer: size of items and footer, then flags (bit 31: a header too)
         size, _items, flags = struct.unpack("<III", tail[len(tail) - 20:len(tail) - 8])
         return end - size - (32 if flags & 0x80000000 else 0)
@@ -135,13 +93,13 @@ WAV_KEPT = frozenset({b"fmt ", b"fact", b"data"})
 
 def wav(f, size: int) -> SplicedReader:
     """The RIFF/WAVE file with only the chunks that make the sound."""
-    header = _read(f, 0, 12)
+    header = read_at(f, 0, 12)
     riff_end = min(size, 8 + struct.unpack("<I", header[4:8])[0])
     pos, pieces, kept, seen = 12, [], 0, set()
     for _ in range(MAX_CHUNKS):
         if pos + 8 > riff_end:
             break
-        chunk, length = struct.unpack("<4sI", _read(f, pos, 8))
+        chunk, length = struct.unpack("<4sI", read_at(f, pos, 8))
         end = pos + 8 + length + (length & 1)  # chunks are padded to an even length
         if pos + 8 + length > size:
             if {b"fmt ", b"data"} <= seen:  # junk after the sound: left out like any other chunk
@@ -167,11 +125,11 @@ FLAC_PADDING = 1
 
 def flac(f, size: int) -> PatchedReader:
     """The FLAC file with its tag, picture and application blocks turned into padding."""
-    if _read(f, 0, 4) != b"fLaC":
+    if read_at(f, 0, 4) != b"fLaC":
         raise Unreadable("no FLAC marker")
     pos, zeros, patches = 4, [], []
     for _ in range(MAX_CHUNKS):
-        header = _read(f, pos, 4)
+        header = read_at(f, pos, 4)
         last, kind, length = header[0] & 0x80, header[0] & 0x7F, int.from_bytes(header[1:4], "big")
         if kind == 127 or pos + 4 + length > size:
             raise Unreadable("a metadata block does not fit")
@@ -275,7 +233,7 @@ class _Matroska:
             if child != SEEK:
                 continue
             for grandchild, _at, id_data, id_end in self.children(data, stop):
-                if grandchild == SEEK_ID and int.from_bytes(_read(self.f, id_data, id_end - id_data), "big") in (
+                if grandchild == SEEK_ID and int.from_bytes(read_at(self.f, id_data, id_end - id_data), "big") in (
                         TAGS, ATTACHMENTS):
                     self.void(at, stop)
                     break
@@ -299,109 +257,7 @@ def matroska(f, size: int) -> PatchedReader:
     return PatchedReader(f, walker.zeros, walker.patches)
 
 
-# Ogg ----------------------------------------------------------------------------------------------------
-
-# What the first packet of a logical stream starts with -> what its comment packet (the second) starts
-# with, and whether a framing bit must follow the comments (Vorbis checks it).
-OGG_COMMENTS = {b"\x01vorbis": (b"\x03vorbis", True), b"OpusHead": (b"OpusTags", False),
-                b"\x80theora": (b"\x81theora", False), b"Speex   ": (b"", False)}
-OGG_SKELETON = b"fishead\0"  # an index of the other streams: no comments
-MAX_PAGES = 200_000
-MAX_COMMENT_BYTES = 16 * 1024 * 1024
-_REVERSED = bytes(int(f"{n:08b}"[::-1], 2) for n in range(256))
-
-
-def ogg_crc(data: bytes) -> int:
-    """The Ogg page checksum: CRC-32 with polynomial 0x04C11DB7, not reflected, no initial or final
-    value. zlib's CRC-32 is the reflected one: fed the bytes bit-reversed, started at zero (its
-    initial 0xFFFFFFFF undone), its result bit-reversed is Ogg's."""
-    reflected = zlib.crc32(data.translate(_REVERSED), 0xFFFFFFFF) ^ 0xFFFFFFFF
-    return int(f"{reflected:032b}"[::-1], 2)
-
-
-class _OggStream:
-    def __init__(self, comment_magic: bytes | None, framing: bool):
-        self.magic, self.framing = comment_magic, framing
-        self.packets = 0  # packets completed
-        self.spans = []  # (file offset, length) of the comment packet's bytes, page by page
-        self.pages = []  # (offset, length) of the pages holding them
-
-
-def _ogg_streams(f, size: int) -> dict:
-    """Walk every page; for each logical stream, where its comment packet lies."""
-    streams, pos = {}, 0
-    for _ in range(MAX_PAGES):
-        if pos >= size:
-            return streams
-        header = _read(f, pos, 27)
-        if header[:4] != b"OggS" or header[4] != 0:
-            raise Unreadable("not an Ogg page")
-        serial, count = struct.unpack("<I", header[14:18])[0], header[26]
-        lacing = _read(f, pos + 27, count)
-        body = pos + 27 + count
-        end = body + sum(lacing)
-        if end > size:
-            raise Unreadable("a page does not fit")
-        if header[5] & 0x02:  # beginning of a stream: its first packet says what it is
-            first = _read(f, body, min(8, end - body))
-            kind = next((magic for magic in (*OGG_COMMENTS, OGG_SKELETON) if first.startswith(magic)), None)
-            if kind is None or serial in streams:
-                raise Unreadable("a stream we do not know")
-            streams[serial] = _OggStream(*OGG_COMMENTS[kind]) if kind != OGG_SKELETON else _OggStream(None, False)
-        stream = streams.get(serial)
-        if stream is None:
-            raise Unreadable("a page of no stream")
-        offset = body
-        for value in lacing:
-            if stream.packets == 1 and stream.magic is not None:
-                if value:
-                    stream.spans.append((offset, value))
-                if not stream.pages or stream.pages[-1][0] != pos:
-                    stream.pages.append((pos, end - pos))
-            offset += value
-            if value < 255:
-                stream.packets += 1
-        pos = end
-    raise Unreadable("too many pages")
-
-
-def _blank_comments(packet: bytes, magic: bytes, framing: bool) -> bytes:
-    """The comment packet with its vendor string and no comments, padded with zeros to its length
-    (Opus calls that padding; Vorbis wants its framing bit right after the comments)."""
-    start = len(magic)
-    if not packet.startswith(magic) or len(packet) < start + 4:
-        raise Unreadable("not a comment packet")
-    vendor_end = start + 4 + struct.unpack("<I", packet[start:start + 4])[0]
-    kept = packet[:vendor_end] + bytes(4) + (b"\x01" if framing else b"")
-    if len(kept) > len(packet):
-        raise Unreadable("a comment packet too short")
-    return kept + bytes(len(packet) - len(kept))
-
-
-def ogg(f, size: int) -> PatchedReader:
-    """The Ogg file with every stream's comments (and pictures in them) blanked, page checksums redone."""
-    patches, total = [], 0
-    for stream in _ogg_streams(f, size).values():
-        if stream.magic is None or not stream.spans:
-            continue
-        total += sum(n for _offset, n in stream.spans)
-        if total > MAX_COMMENT_BYTES:  # all streams together: the blanked packets are held in memory
-            raise Unreadable("comments too large")
-        packet = b"".join(_read(f, offset, n) for offset, n in stream.spans)
-        blank, done, mine = _blank_comments(packet, stream.magic, stream.framing), 0, []
-        for offset, n in stream.spans:
-            mine.append((offset, blank[done:done + n]))
-            done += n
-        for page, page_length in stream.pages:
-            data = bytearray(_read(f, page, page_length))
-            for offset, piece in mine:
-                if page <= offset < page + page_length:
-                    data[offset - page:offset - page + len(piece)] = piece
-            data[22:26] = bytes(4)
-            patches.append((page + 22, struct.pack("<I", ogg_crc(bytes(data)))))
-        patches += mine
-    return PatchedReader(f, (), patches)
-
+# Ogg: clean_ogg.py ---------------------------------------------------------------------------------
 
 CLEANERS = {"audio/mpeg": frames_only, "audio/aac": frames_only, "audio/wav": wav, "audio/flac": flac,
             "video/webm": matroska, "video/x-matroska": matroska, "audio/ogg": ogg, "video/ogg": ogg}

@@ -18,7 +18,7 @@ def _encode(image: Image.Image, max_side: int) -> tuple[bytes, int, int]:
 
 def derive_public_copies(store, original_key: str, new_keys: list | None = None) -> dict:
     """Read the stored original and write the public and thumbnail copies next to it."""
-    with Image.open(store.path(original_key)) as image:
+    with store.open(original_key) as stored, Image.open(stored) as image:
         image = ImageOps.exif_transpose(image)  # keep the orientation the camera meant
         public, width, height = _encode(image, PUBLIC_MAX)
         thumb, _, _ = _encode(image, THUMB_MAX)

@@ -1,12 +1,12 @@
 """Serving a photo's derived copies (never the original, which stays as evidence)."""
 from pyramid.httpexceptions import HTTPNotFound
-from pyramid.response import FileResponse
+from pyramid.response import Response
 
 PRIVATE = "private, no-store"
 
 
 def copy_response(request, media, *, thumb: bool = False, cache_control: str = PRIVATE,
-                  content_type: str = "image/jpeg") -> FileResponse:
+                  content_type: str = "image/jpeg") -> Response:
     """The re-encoded public copy (or its thumbnail) of `media`; 404 when there is none. Callers have
     already decided who may see it; the default keeps it out of every shared cache. A cleaned video
     copy (tips) passes its own content type."""
@@ -16,6 +16,6 @@ def copy_response(request, media, *, thumb: bool = False, cache_control: str = P
     store = request.registry["media_store"]
     if key is None or not store.exists(key):
         raise HTTPNotFound()
-    response = FileResponse(store.path(key), request=request, content_type=content_type)
+    response = store.response(request, key, content_type)
     response.cache_control = cache_control
     return response

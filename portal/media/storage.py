@@ -1,13 +1,43 @@
-"""Media storage behind an interface: local disk by default."""
+"""Media storage behind an interface (IMediaStore): local disk by default; an object-storage backend
+implements the same methods. Nothing outside media/ sees a file path: callers open, put, test,
+delete and serve files by key."""
 import hashlib
 import io
 import os
 import shutil
 import tempfile
 
+from pyramid.response import FileResponse
+from zope.interface import Interface, implementer
+
 CHUNK = 64 * 1024
 
 
+class IMediaStore(Interface):
+    """Where uploaded originals and their derived copies live, addressed by content keys."""
+
+    def put_stream(stream, suffix, new_keys=None):
+        """Copy a file object in chunks; return (key, sha256, size). Keys are content addresses:
+        only keys this call created are appended to `new_keys` (what a failed transaction deletes)."""
+
+    def put_bytes(data, suffix, new_keys=None):
+        """Store bytes; as put_stream."""
+
+    def open(key):
+        """A binary file object reading the stored file (FileNotFoundError when there is none)."""
+
+    def exists(key):
+        """Whether a file is stored under `key`."""
+
+    def delete(key):
+        """Remove the file under `key`; nothing happens when there is none."""
+
+    def response(request, key, content_type):
+        """A response streaming the file under `key` with `content_type` (FileNotFoundError when
+        there is none); callers set its caching and disposition."""
+
+
+@implementer(IMediaStore)
 class LocalMediaStore:
     """Files under one directory, addressed by keys such as ``ab/cd/<sha256>.jpg``.
 
@@ -18,7 +48,7 @@ class LocalMediaStore:
         self.root = os.path.abspath(root)
         os.makedirs(self.root, exist_ok=True)
 
-    def path(self, key: str) -> str:
+    def _path(self, key: str) -> str:
         path = os.path.abspath(os.path.join(self.root, key))
         if not path.startswith(self.root + os.sep):
             raise ValueError("media key escapes the store")
@@ -39,10 +69,10 @@ class LocalMediaStore:
                     out.write(chunk)
             sha = digest.hexdigest()
             key = f"{sha[:2]}/{sha[2:4]}/{sha}{suffix}"
-            os.makedirs(os.path.dirname(self.path(key)), exist_ok=True)
+            os.makedirs(os.path.dirname(self._path(key)), exist_ok=True)
             if new_keys is not None and not self.exists(key):
                 new_keys.append(key)
-            os.replace(tmp, self.path(key))
+            os.replace(tmp, self._path(key))
             return key, sha, size
         except BaseException:
             if os.path.exists(tmp):
@@ -51,27 +81,36 @@ class LocalMediaStore:
 
     def put_file(self, path: str, sha: str, suffix: str, new_keys: list | None = None) -> tuple[str, str, int]:
         """Move a file already under this directory (a streamed upload, hashed as it arrived: see
-        services/upload_stream.py) into place instead of copying it; same result as put_stream."""
+        tips/upload_stream.py) into place instead of copying it; same result as put_stream."""
         key = f"{sha[:2]}/{sha[2:4]}/{sha}{suffix}"
         size = os.path.getsize(path)
-        os.makedirs(os.path.dirname(self.path(key)), exist_ok=True)
+        os.makedirs(os.path.dirname(self._path(key)), exist_ok=True)
         if new_keys is not None and not self.exists(key):
             new_keys.append(key)
-        os.replace(path, self.path(key))
+        os.replace(path, self._path(key))
         return key, sha, size
 
     def put_bytes(self, data: bytes, suffix: str, new_keys: list | None = None) -> tuple[str, str, int]:
         return self.put_stream(io.BytesIO(data), suffix, new_keys)
 
+    def open(self, key: str):
+        return open(self._path(key), "rb")  # the caller closes it (a `with` block)
+
+    def response(self, request, key: str, content_type: str):
+        path = self._path(key)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(key)
+        return FileResponse(path, request=request, content_type=content_type)
+
     def exists(self, key: str) -> bool:
-        return os.path.isfile(self.path(key))
+        return os.path.isfile(self._path(key))
 
     def delete(self, key: str) -> None:
         try:
-            os.unlink(self.path(key))
+            os.unlink(self._path(key))
         except FileNotFoundError:
             pass
 
     def copy_to(self, key: str, fileobj) -> None:
-        with open(self.path(key), "rb") as src:
+        with open(self._path(key), "rb") as src:
             shutil.copyfileobj(src, fileobj, CHUNK)

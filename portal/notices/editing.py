@@ -2,7 +2,6 @@
 audited (through the workflow engine) and clears the public page cache when it changes a page.
 
 Refusals carry translatable messages: the views show them to the officer as they are."""
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit import chain as audit
@@ -97,18 +96,3 @@ def transition(request, notice: Notice, name: str, reason: str = "", *, context=
     generation.invalidate(request)
 
 
-def expire_due(request, now=None) -> int:
-    """Move published notices past their expiry time to expired (run by the worker). Missing-person
-    appeals follow their request's workflow; past expires_at they are already off public pages."""
-    now = now or utcnow()
-    due = request.dbsession.execute(
-        select(Notice).where(Notice.state == "published", Notice.kind.in_(STAFF_KINDS),
-                             Notice.expires_at.is_not(None), Notice.expires_at <= now)
-    ).scalars().all()
-    for notice in due:
-        NOTICE_WORKFLOW.apply(request, notice, "expire", actor="system",
-                              reason=f"expiry time {notice.expires_at:%Y-%m-%d %H:%M} UTC passed")
-        notice.updated_at = now
-    if due:
-        generation.invalidate(request)
-    return len(due)

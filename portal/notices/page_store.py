@@ -25,7 +25,6 @@ import logging
 import os
 import re
 import threading
-import time
 import zlib
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -36,7 +35,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from webob import Request as BlankRequest
 
-from portal.core.i18n import LANGUAGES
 from portal.core.meta import utcnow
 from portal.notices.models import Notice
 from portal.notices.page_store_models import NoticePage, NoticePageStamp
@@ -65,8 +63,6 @@ PORTAL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATES_DIR = os.path.join(os.path.dirname(PORTAL_DIR), "templates")
 ACCEPT_LANGUAGE = {"zh_CN": "zh-CN", "en": "en", "ug": "ug"}
 SQLITE_READER_PRAGMAS = ("PRAGMA query_only = 1", "PRAGMA busy_timeout = 5000", f"PRAGMA mmap_size = {2**32}")
-WORKER_SECONDS = 5.0  # rendering ahead yields to the worker's other jobs after this long per round
-WORKER_BATCH = 100
 
 
 def code_version(settings, roots=(PORTAL_DIR, TEMPLATES_DIR)) -> str:
@@ -374,35 +370,3 @@ def _validated(headers, stored_etag: str, site: str) -> list:
             ("Vary", "Accept-Language, Cookie")]
 
 
-def render_ahead(request, seconds: float = WORKER_SECONDS, batch: int = WORKER_BATCH) -> int:
-    """Worker job: store the default-language page and API answer of public notices that have none
-    for their current stamp and this code, newest first, for up to `seconds`. Other languages are
-    stored on their first view."""
-    pages = request.registry.get("notice_pages")
-    if pages is None:
-        return 0
-    locale = pages.default_locale if pages.default_locale in LANGUAGES else "zh_CN"
-    variants = {"html": f"html:{locale}", "api": f"api:{locale}"}
-    # Tests hand their session to the renders too (see NoticePages.connection).
-    extra = {k: request.environ[k] for k in ("app.dbsession", "tm.active", "tm.manager") if k in request.environ}
-    deadline = time.monotonic() + seconds
-    done, after = 0, None
-    # Walks down by keyset: a notice whose page cannot be stored (an error page) is passed once per round.
-    while time.monotonic() < deadline:
-        due = pages.due(request.dbsession, variants.values(), batch, after)
-        if not due:
-            break
-        rows = []
-        for after in due:
-            for kind, variant in variants.items():
-                environ = pages.blank_environ(after[1], kind, locale, extra)
-                looked_up = pages.lookup(environ, after[1], variant)  # the stamp, before the render
-                if looked_up is not None and looked_up.stored is None:
-                    rows.append(pages.row(after[1], variant, looked_up.stamp, *pages.render(environ)))
-            done += 1
-            if time.monotonic() >= deadline:
-                break
-        rows = [r for r in rows if r is not None]
-        if rows:
-            pages.store(extra, rows)  # one transaction per batch
-    return done

@@ -12,25 +12,24 @@ import threading
 import transaction
 from pyramid.paster import bootstrap
 
-from portal.notices import editing as notice_editing
-from portal.notices import page_store as notice_pages
+from portal.notices import jobs as notice_jobs
 from portal.outbox import services as outbox
 from portal.scripts.common import load_settings
-from portal.trips import services as trips
+from portal.trips import jobs as trips_jobs
 
 log = logging.getLogger("portal.worker")
 
 # name -> job(request) returning how many items it handled.
 JOBS = {
-    "expire-notices": notice_editing.expire_due,
-    # Trips: missed arrivals, unanswered ones, abandoned ones, then retention (services/trips.py).
-    "trips-overdue": trips.mark_overdue,
-    "trips-escalate": trips.escalate_unanswered,
-    "trips-expire": trips.expire_abandoned,
-    "trips-purge": trips.purge_ended,
-    # Pages of notices published or changed since, rendered ahead (services/notice_pages.py); at most
+    "expire-notices": notice_jobs.expire_due,
+    # Trips: missed arrivals, unanswered ones, abandoned ones, then retention (trips/jobs.py).
+    "trips-overdue": trips_jobs.mark_overdue,
+    "trips-escalate": trips_jobs.escalate_unanswered,
+    "trips-expire": trips_jobs.expire_abandoned,
+    "trips-purge": trips_jobs.purge_ended,
+    # Pages of notices published or changed since, rendered ahead (notices/jobs.py); at most
     # a few seconds per round.
-    "render-notice-pages": notice_pages.render_ahead,
+    "render-notice-pages": notice_jobs.render_ahead,
     # Last, so notices queued by the jobs above leave in the same round.
     "send-outbox": outbox.send_due,
 }

@@ -33,8 +33,7 @@ def text_in(texts: dict | None, locale: str) -> str:
 
 def listing(dbsession) -> tuple[list[TipCategory], list[TipCategory]]:
     """(offered categories in their order, retired ones)."""
-    rows = dbsession.execute(select(TipCategory).options(selectinload(TipCategory.questions))
-                             .order_by(TipCategory.position, TipCategory.id)).scalars().all()
+    rows = dbsession.execute(TipCategory.in_order().options(selectinload(TipCategory.questions))).scalars().all()
     return [c for c in rows if not c.retired], [c for c in rows if c.retired]
 
 

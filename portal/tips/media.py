@@ -234,7 +234,7 @@ def _staff_copy(store, checked: CheckedAttachment, key: str, written: list) -> d
         return derive_public_copies(store, key, written)
     if checked.content_type in media_clean.AS_IS:
         return {"public_key": key}  # the format has no place for metadata: the original is safe to show
-    with open(store.path(key), "rb") as original:
+    with store.open(key) as original:
         try:
             reader = _cleaned(original, checked)
         # BrokenBoxes and Unreadable are ValueErrors; the others are what hostile tables may still cause.

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,6 +56,13 @@ class TipCategory(Base):
     questions: Mapped[list["TipQuestion"]] = relationship(
         back_populates="category", order_by="TipQuestion.position, TipQuestion.id", cascade="all, delete-orphan"
     )
+
+    @classmethod
+    def in_order(cls, *, offered_only: bool = False):
+        """The select of categories in the order the public and staff see them listed (position,
+        then id); `offered_only` leaves out retired ones."""
+        query = select(cls).order_by(cls.position, cls.id)
+        return query.where(cls.retired.is_(False)) if offered_only else query
 
 
 class TipQuestion(Base):

@@ -55,9 +55,7 @@ def text_in(texts: dict | None, locale: str) -> str:
 # Categories and questions -----------------------------------------------------------------------
 
 def offered_categories(dbsession) -> list[TipCategory]:
-    return list(dbsession.execute(
-        select(TipCategory).where(TipCategory.retired.is_(False)).order_by(TipCategory.position, TipCategory.id)
-    ).scalars())
+    return list(dbsession.execute(TipCategory.in_order(offered_only=True)).scalars())
 
 
 def category_by_slug(dbsession, slug: str | None) -> TipCategory | None:

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import func, select
 
 from portal.abuse.ratelimit import RateLimited, count_per_hour
 from portal.alarms import raising as alarms
@@ -20,9 +20,8 @@ from portal.core.i18n import _
 from portal.core.localtime import local_time
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
-from portal.media.models import Media
+from portal.geo.position import read_position
 from portal.media.uploads import UploadLimits, store_photos
-from portal.outbox import services as outbox
 from portal.privacy import protected
 from portal.privacy.links import new_token
 from portal.trips.models import Trip, TripGuardian, TripPhoto, TripPoint
@@ -62,10 +61,10 @@ def count_attempt(request) -> None:
     hourly limit. (Alarms are never limited; starting trips is.)"""
     try:
         count_per_hour(request, "trip", "portal.trip.rate_per_hour")
-    except RateLimited:
-        raise Refused(_("Many trips have been started from this address. Please wait and try again later. "
-                            "If you are in danger, call ${police} now.",
-                            mapping={"police": request.registry["fallbacks"].police}), 429) from None
+    except RateLimited as limited:
+        raise limited.saying(_("Many trips have been started from this address. Please wait and try again later. "
+                               "If you are in danger, call ${police} now.",
+                               mapping={"police": request.registry["fallbacks"].police})) from None
 
 
 def check_arrival(expected: datetime, now=None) -> None:
@@ -150,36 +149,6 @@ def add_photos(request, trip: Trip, checked) -> list[TripPhoto]:
 # --- location points -----------------------------------------------------------------------------------------
 
 
-def _number(value, message):
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise Refused(message)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise Refused(message) from None
-    if not math.isfinite(number):
-        raise Refused(message)
-    return number
-
-
-def _fix_time(value, now) -> datetime:
-    """The device's time of the fix: epoch milliseconds (what browsers give) or ISO 8601 text."""
-    if value is None or value == "":
-        return now
-    try:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(float(value) / 1000, UTC)
-        text = str(value).strip()
-        if text.isdigit():
-            return datetime.fromtimestamp(int(text) / 1000, UTC)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, OverflowError, OSError):
-        raise Refused(_("The time of the position is not understood.")) from None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _metres(a_lat, a_lon, b_lat, b_lon) -> float:
     """Great-circle distance (haversine)."""
     p1, p2 = math.radians(a_lat), math.radians(b_lat)
@@ -200,21 +169,9 @@ def add_point(request, trip: Trip, *, lat, lon, accuracy_m=None, located_at=None
     now = now or utcnow()
     if trip.state != "active":
         raise Refused(_("This trip has ended: positions are no longer taken."), 409)
-    lat = _number(lat, _("The latitude is not a number."))
-    lon = _number(lon, _("The longitude is not a number."))
-    accuracy = _number(accuracy_m, _("The accuracy is not a number."))
-    if lat is None or lon is None:
-        raise Refused(_("A position needs a latitude and a longitude."))
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise Refused(_("The position lies outside the world's coordinates."))
-    if accuracy is not None and not 0 <= accuracy <= MAX_ACCURACY_M:
-        raise Refused(_("The position is too inaccurate to be useful (more than ${m} m).",
-                            mapping={"m": MAX_ACCURACY_M}), 422)
-    at = _fix_time(located_at, now)
-    if at < now - MAX_POINT_AGE:
-        raise Refused(_("The position is too old."), 422)
-    if at > now + MAX_POINT_FUTURE:
-        raise Refused(_("The position's time lies in the future."), 422)
+    position = read_position(lat, lon, accuracy_m, located_at, required=True, max_accuracy_m=MAX_ACCURACY_M,
+                             max_age=MAX_POINT_AGE, max_future=MAX_POINT_FUTURE, now=now)
+    lat, lon, accuracy, at = position.lat, position.lon, position.accuracy_m, position.located_at
     previous = last_point(request.dbsession, trip)
     if previous is not None:
         if at < previous.located_at:
@@ -391,115 +348,3 @@ def _summary(dbsession, trip: Trip, cause, last: TripPoint | None):
 # --- the worker's jobs ---------------------------------------------------------------------------------------
 
 
-def _setting(request, name) -> int:
-    return int(request.registry.settings[name])
-
-
-def mark_overdue(request, now=None) -> int:
-    """Active trips past their expected arrival become overdue: every guardian page shows it, and
-    guardians who left a contact get a notice through the outbox."""
-    now = now or utcnow()
-    escalate_minutes = _setting(request, "portal.trip.escalate_minutes")
-    due = request.dbsession.execute(
-        select(Trip).where(Trip.state == "active", Trip.overdue_at.is_(None), Trip.expected_arrival_at <= now)
-    ).scalars().all()
-    for trip in due:
-        trip.overdue_at = now
-        notified = 0
-        for guardian in trip.guardians:
-            if guardian.contact is None:
-                continue
-            contact = json.loads(request.registry["field_cipher"].decrypt(guardian.contact, GUARDIAN_CONTACT_LABEL))
-            channel, recipient = next(iter(contact.items()))
-            body = request.localizer.translate(_(
-                "Safety Portal: the trip you are guarding (${label}) has not arrived: it was expected at ${arrival} "
-                "(Beijing time). Open your guardian link and answer \"I am on it\", or the police are alerted "
-                "automatically at ${deadline}.", mapping={
-                    "label": guardian.label, "arrival": local_time(trip.expected_arrival_at, "%H:%M"),
-                    "deadline": local_time(now + timedelta(minutes=escalate_minutes), "%H:%M")}))
-            outbox.enqueue(request, channel, recipient, body, ("trip", trip.id), send_after=now)
-            notified += 1
-        audit.record(request, "trip.overdue", officer=None, actor="system", object_type="trip", object_id=trip.id,
-                     reason=f"expected arrival passed; {notified} guardians notified")
-    return len(due)
-
-
-def _answered():
-    """Some guardian said "I am on it" for the trip."""
-    return exists(select(TripGuardian.id).where(TripGuardian.trip_id == Trip.id,
-                                                 TripGuardian.answered_at.is_not(None)))
-
-
-def escalate_unanswered(request, now=None) -> int:
-    """Overdue trips that no guardian answered in time raise an alarm themselves."""
-    now = now or utcnow()
-    minutes = _setting(request, "portal.trip.escalate_minutes")
-    due = request.dbsession.execute(
-        select(Trip).where(Trip.state == "active", Trip.overdue_at.is_not(None),
-                           Trip.overdue_at <= now - timedelta(minutes=minutes), ~_answered())
-    ).scalars().all()
-    for trip in due:
-        escalate(request, trip, minutes, now)
-    return len(due)
-
-
-def expire_abandoned(request, now=None) -> int:
-    """Active trips long past their arrival time with no recent position end as expired: only those a
-    guardian answered. An unanswered one must escalate to an alarm, however late the worker runs."""
-    now = now or utcnow()
-    since = now - timedelta(hours=_setting(request, "portal.trip.expire_hours"))
-    recent = exists(select(TripPoint.id).where(TripPoint.trip_id == Trip.id, TripPoint.received_at > since))
-    due = request.dbsession.execute(
-        select(Trip).where(Trip.state == "active", Trip.expected_arrival_at <= since, ~recent, _answered())
-    ).scalars().all()
-    for trip in due:
-        TRIP_WORKFLOW.apply(request, trip, "expire", actor="system",
-                            reason="no arrival and no position long after the expected arrival")
-        trip.ended_at = now
-    request.dbsession.flush()
-    return len(due)
-
-
-def purge_ended(request, now=None) -> int:
-    """Delete the track points and photos (rows and files) of trips that ended more than the
-    retention period ago, and the contacts kept for them. A trip whose alarm is still open keeps
-    its track for the dispatcher until the alarm is closed."""
-    now = now or utcnow()
-    before = now - timedelta(days=_setting(request, "portal.trip.retention_days"))
-    dbsession = request.dbsession
-    open_alarm = exists(select(Alarm.id).where(Alarm.trip_id == Trip.id, Alarm.state.in_(OPEN_ALARM_STATES)))
-    due = dbsession.execute(
-        select(Trip).where(Trip.state != "active", Trip.purged_at.is_(None), Trip.ended_at <= before, ~open_alarm)
-    ).scalars().all()
-    store = request.registry["media_store"]
-    for trip in due:
-        dbsession.execute(delete(TripPoint).where(TripPoint.trip_id == trip.id))
-        media = [photo.media for photo in trip.photos]
-        trip.photos.clear()
-        dbsession.flush()
-        keys = set()
-        for row in media:
-            keys.update(k for k in (row.original_key, row.public_key, row.thumb_key) if k)
-            dbsession.delete(row)
-        dbsession.flush()
-        # Files go now, not after commit: if this transaction fails the trip is purged again on the
-        # next round, and the files were due for deletion anyway. Keys are content addresses, so a
-        # file another row still uses (the same photo sent elsewhere) stays.
-        for key in keys:
-            if not _key_in_use(dbsession, key):
-                store.delete(key)
-        trip.owner_contact = None
-        trip.destination = ""
-        trip.vehicle_plate = ""
-        for guardian in trip.guardians:
-            guardian.contact = None
-            guardian.label = ""
-        trip.purged_at = now
-        audit.record(request, "trip.purged", officer=None, actor="system", object_type="trip", object_id=trip.id,
-                     reason=f"retention: track and {len(media)} photos deleted")
-    return len(due)
-
-
-def _key_in_use(dbsession, key: str) -> bool:
-    return dbsession.execute(select(exists().where(
-        or_(Media.original_key == key, Media.public_key == key, Media.thumb_key == key)))).scalar()

@@ -5,13 +5,12 @@ Whoever holds a link may use it; nothing here is cached anywhere (no-store) or i
 from datetime import timedelta
 from urllib.parse import quote
 
-import deform
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from portal.core.forms import make_form, refilled, submitted
+from portal.core.forms import FormView
 from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.localtime import local_time
@@ -61,42 +60,39 @@ def _refusal(request, refused: Refused, trip):
 # --- /trips/new ---------------------------------------------------------------------------------------------
 
 
-def _form(request):
-    return make_form(request, trip_schema(), buttons=(deform.Button("start", _("Start the trip")),), focus="off")
-
-
 @view_config(route_name="trip_new", renderer="trips/new.html", request_method=("GET", "POST"))
-def trip_new(request):
-    _private(request)
-    form = _form(request)
-    if request.method != "POST":
-        return {"form": form.render()}
-    try:
-        trips.count_attempt(request)
-    except Refused as refused:
-        request.response.status_int = refused.status
-        request.response.headers["Retry-After"] = "3600"
-        return {"form": refilled(request, form), "error": refused.message}
-    data, invalid = submitted(request, form)
-    if invalid:
-        return {"form": invalid, "failed": True}
-    if data["website"]:
-        return HTTPSeeOther(request.route_path("home"))  # a bot: nothing kept, nothing said
-    try:
-        started = trips.start(
-            request, destination=data["destination"], expected_arrival_at=data["expected_arrival_at"],
-            vehicle_plate=data["vehicle_plate"], photos=data["photos"], guardians=data["guardians"],
-            owner_contact=data["contact"])
-    except (Refused, UploadRefused) as refused:
-        request.tm.doom()  # files already written for it go again
-        request.response.status_int = getattr(refused, "status", 400)
-        return {"form": refilled(request, form), "failed": True, "error": refused.message}
-    links = [_share(request, started.trip, guardian.label, request.route_url("guard", token=token))
-             for guardian, token in started.guardians]
-    # The links are shown once, to this visitor: the database keeps only their hashes.
-    return render_to_response("trips/started.html", {
-        "trip": started.trip, "trip_url": request.route_url("trip", token=started.token), "links": links,
-    }, request=request, response=request.response)
+class NewTrip(FormView):
+    schema_factory = staticmethod(trip_schema)
+    buttons = (("start", _("Start the trip")),)
+    form_options = {"focus": "off"}
+
+    def __call__(self):
+        _private(self.request)
+        return super().__call__()
+
+    def page(self, **values):
+        return {"failed": self.failed, **values}
+
+    def before(self, form):
+        trips.count_attempt(self.request)  # every sending counts; over the limit, RateLimited (429)
+
+    def start_success(self, data):
+        request = self.request
+        if data["website"]:
+            return HTTPSeeOther(request.route_path("home"))  # a bot: nothing kept, nothing said
+        try:
+            started = trips.start(
+                request, destination=data["destination"], expected_arrival_at=data["expected_arrival_at"],
+                vehicle_plate=data["vehicle_plate"], photos=data["photos"], guardians=data["guardians"],
+                owner_contact=data["contact"])
+        except UploadRefused as refused:  # files already written for it go again (the transaction is doomed)
+            raise Refused(refused.message, 400) from None
+        links = [_share(request, started.trip, guardian.label, request.route_url("guard", token=token))
+                 for guardian, token in started.guardians]
+        # The links are shown once, to this visitor: the database keeps only their hashes.
+        return render_to_response("trips/started.html", {
+            "trip": started.trip, "trip_url": request.route_url("trip", token=started.token), "links": links,
+        }, request=request, response=request.response)
 
 
 def _share(request, trip, label, url) -> dict:

@@ -1,12 +1,13 @@
+"""The administrators' unit pages: the units in scope, a new unit, one unit's details and jurisdiction."""
 import colander
-import deform
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from portal.core.forms import make_form, submitted
+from portal.core.forms import FormView
 from portal.core.i18n import _
 from portal.core.permissions import Permission
+from portal.core.refused import Refused
 from portal.units import services as units
 from portal.units.forms import NewUnitSchema, UnitSchema
 from portal.units.models import Unit
@@ -25,36 +26,42 @@ def unit_list(request):
 
 
 @view_config(route_name="staff_unit_new", renderer="staff/form.html", permission=Permission.MANAGE_UNITS)
-def unit_new(request):
-    form = make_form(request, NewUnitSchema(), buttons=(deform.Button("save", _("Create unit")),))
-    heading = _("New unit")
-    if request.method != "POST":
-        return {"form": form.render({"phone_110": "110"}), "heading": heading}
-    data, invalid = submitted(request, form)
-    if invalid:
-        return {"form": invalid, "heading": heading}
-    if request.dbsession.execute(select(Unit.id).where(Unit.code == data["code"])).first():
-        request.response.status_int = 400
-        return {"form": form.render(data), "heading": heading,
-                "error": _("A unit with this code already exists.")}
-    parent = request.dbsession.get(Unit, int(data["parent_id"]))
-    unit = units.create(request, parent=parent, code=data["code"], **_fields(data))
-    request.session.flash(request.localizer.translate(_("Unit created.")))
-    return HTTPSeeOther(request.route_path("staff_unit", id=unit.id))
+class NewUnit(FormView):
+    schema_factory = NewUnitSchema
+    buttons = (("save", _("Create unit")),)
+
+    def appstruct(self):
+        return {"phone_110": "110"}
+
+    def page(self, **values):
+        return {"heading": _("New unit"), **values}
+
+    def save_success(self, data):
+        request = self.request
+        if request.dbsession.execute(select(Unit.id).where(Unit.code == data["code"])).first():
+            raise Refused(_("A unit with this code already exists."), 400)
+        parent = request.dbsession.get(Unit, int(data["parent_id"]))
+        unit = units.create(request, parent=parent, code=data["code"], **_fields(data))
+        request.session.flash(request.localizer.translate(_("Unit created.")))
+        return HTTPSeeOther(request.route_path("staff_unit", id=unit.id))
 
 
 @view_config(route_name="staff_unit", renderer="staff/form.html", permission=Permission.MANAGE_UNITS)
-def unit_edit(context, request):
-    unit = context.unit
-    form = make_form(request, UnitSchema(), buttons=(deform.Button("save", _("Save")),))
-    heading = _("Unit ${code}", mapping={"code": unit.code})
-    if request.method != "POST":
+class EditUnit(FormView):
+    schema_factory = UnitSchema
+    buttons = (("save", _("Save")),)
+
+    def appstruct(self):
+        unit = self.context.unit
         # colander.null, not None: None would be rendered as the text "None".
-        appstruct = {k: colander.null if getattr(unit, k) is None else getattr(unit, k) for k in units.UNIT_FIELDS}
-        return {"form": form.render(appstruct), "heading": heading, "unit": unit}
-    data, invalid = submitted(request, form)
-    if invalid:
-        return {"form": invalid, "heading": heading, "unit": unit}
-    units.update(request, unit, **_fields(data))
-    request.session.flash(request.localizer.translate(_("Saved.")))
-    return HTTPSeeOther(request.route_path("staff_unit", id=unit.id))
+        return {k: colander.null if getattr(unit, k) is None else getattr(unit, k) for k in units.UNIT_FIELDS}
+
+    def page(self, **values):
+        return {"heading": _("Unit ${code}", mapping={"code": self.context.unit.code}), "unit": self.context.unit,
+                **values}
+
+    def save_success(self, data):
+        unit = self.context.unit
+        units.update(self.request, unit, **_fields(data))
+        self.request.session.flash(self.request.localizer.translate(_("Saved.")))
+        return HTTPSeeOther(self.request.route_path("staff_unit", id=unit.id))

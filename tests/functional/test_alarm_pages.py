@@ -275,7 +275,7 @@ def test_location_updates_and_their_refusals(testapp, dbsession, sent, monkeypat
     rows = dbsession.execute(select(AlarmLocation).where(AlarmLocation.alarm_id == alarm.id)).scalars().all()
     assert [(r.lat, r.lon) for r in rows] == [(36.7, 111.6)]
     for values, status, word in [({"lat": "91"}, 400, "latitude"), ({"lon": "-181"}, 400, "longitude"),
-                                 ({"accuracy_m": "1e9"}, 400, "accuracy"), ({"lat": "abc"}, 400, "number"),
+                                 ({"accuracy_m": "1e9"}, 422, "accuracy"), ({"lat": "abc"}, 400, "number"),
                                  ({"lat": ""}, 400, "come together"),
                                  ({"located_at": str(int((utcnow() - timedelta(minutes=11)).timestamp() * 1000))},
                                   422, "stale")]:
@@ -402,3 +402,17 @@ def test_the_service_worker_is_served_for_the_alarm_scopes(testapp):
     assert "no-cache" in response.headers["Cache-Control"]
     for kept in ('"alarm"', '"embed/alarm"', '"static/css/alarm.css"', '"static/js/alarm.js"'):
         assert kept in response.text
+
+
+@pytest.mark.parametrize("values", [
+    {"lat": "NaN", "lon": "NaN"},
+    {"lat": "36.5", "lon": "inf"},
+    {"lat": "36.5", "lon": "111.5", "located_at": "0001-01-01T00:00:00+14:00"},
+    {"lat": "36.5", "lon": "111.5", "located_at": "9999-12-31T23:59:59-14:00"},
+    {"lat": "36.5", "lon": "111.5", "accuracy_m": "1" + "0" * 400},
+])
+def test_an_alarm_with_a_malformed_position_is_never_lost(testapp, dbsession, units, values):
+    send_form(testapp, text=TEXT, **values)
+    (alarm,) = all_alarms(dbsession)
+    assert alarm.lat is None and alarm.lon is None and alarm.unit == units["province"]
+    assert "not usable" in alarm.messages[-1].text

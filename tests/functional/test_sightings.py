@@ -107,9 +107,9 @@ def test_sighting_with_a_point_photo_and_contact(testapp, dbsession, registry, n
     dbsession.refresh(notice)
     assert media not in notice.media
     store = registry["media_store"]
-    with open(store.path(media.original_key), "rb") as kept:
+    with store.open(media.original_key) as kept:
         assert kept.read() == original  # the evidence is kept unchanged
-    with open(store.path(media.public_key), "rb") as public:
+    with store.open(media.public_key) as public:
         copy = public.read()
     assert b"SpyPhone" not in copy
     with Image.open(io.BytesIO(copy)) as image:
@@ -413,3 +413,17 @@ def test_the_whole_journey_from_public_form_to_queue(testapp, dbsession, officer
     page = testapp.get(f"/staff/sightings/{sighting.id}")
     assert PHONE not in page.text
     assert testapp.get(f"/staff/sightings/{sighting.id}/photo").body.startswith(b"\xff\xd8")
+
+
+@pytest.mark.parametrize("lat,lon", [("NaN", "NaN"), ("inf", "115"), ("38", "-Infinity")])
+def test_a_point_that_is_no_number_is_refused_and_the_form_kept(testapp, dbsession, registry, notice, lat, lon):
+    before = counts(dbsession, registry.settings["portal.media_dir"])
+    form = fill(testapp.get(f"/notices/{notice.id}/sightings/new").forms["deform"])
+    form["lat"].force_value(lat)
+    form["lon"].force_value(lon)
+    page = form.submit("send", status=400)
+    shown = " ".join(page.html.get_text().split())
+    # NaN passes colander's range check; the position validator names it. Infinity is out of range.
+    assert any(words in shown for words in ("is not a number.", "between -90 and 90", "between -180 and 180"))
+    assert TEXT in page.text
+    assert counts(dbsession, registry.settings["portal.media_dir"]) == before

@@ -612,7 +612,7 @@ def test_staff_copies_of_files_and_the_audited_original(testapp, dbsession, regi
     assert events(dbsession, action="tip.media_original") == []
     form["reason"] = "Listen to the voices for the case file"
     original = form.submit(status=200)
-    with open(registry["media_store"].path(audio.original_key), "rb") as kept:
+    with registry["media_store"].open(audio.original_key) as kept:
         assert original.body == kept.read()
     assert original.content_type == "application/octet-stream"
     assert original.headers["Content-Disposition"] == f'attachment; filename="tip-{tip.id}-{audio.id}.mp3"'

@@ -329,7 +329,7 @@ def test_files_are_stored_flagged_and_noted(testapp, dbsession, registry, areas,
     assert abs(first.client_captured_at.timestamp() * 1000 - fresh) < 1000
     assert set(second.flags.split()) == {"type-mismatch", "old-capture"}
     assert (first.media.kind, first.media.content_type, first.media.size) == ("image", "image/jpeg", len(shot))
-    with open(registry["media_store"].path(first.media.original_key), "rb") as kept:
+    with registry["media_store"].open(first.media.original_key) as kept:
         assert kept.read() == shot
 
 

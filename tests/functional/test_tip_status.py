@@ -162,7 +162,7 @@ def test_a_reply_with_a_file_joins_the_thread(testapp, dbsession, registry, tip_
     assert (message.tip_id, message.internal, message.officer_id) == (tip.id, False, None)
     (attachment,) = tip.attachments
     assert (attachment.message_id, attachment.media.size) == (message.id, len(shot))
-    with open(registry["media_store"].path(attachment.media.original_key), "rb") as kept:
+    with registry["media_store"].open(attachment.media.original_key) as kept:
         assert kept.read() == shot
     event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "tip.reply")).scalar_one()
     assert (event.actor, event.object_id) == ("public", str(tip.id)) and "Thursdays" not in event.reason

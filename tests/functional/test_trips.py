@@ -20,6 +20,7 @@ from portal.media.models import Media
 from portal.outbox import services as outbox
 from portal.outbox.models import OutboxMessage
 from portal.privacy.links import new_token
+from portal.trips import jobs as trips_jobs
 from portal.trips import services as trips
 from portal.trips.models import Trip, TripGuardian, TripPhoto, TripPoint
 from tests.factories import jpeg_bytes, make_officer, make_photo, make_trip, make_units
@@ -432,9 +433,9 @@ def test_overdue_notifies_guardians_then_escalates_to_an_alarm_routed_by_the_las
     dbsession.flush()
     assert "Overdue" not in testapp.get(f"/guard/{dad}").text  # the worker has not looked yet
 
-    assert trips.mark_overdue(dummy_request, now) == 1
+    assert trips_jobs.mark_overdue(dummy_request, now) == 1
     assert trip.overdue_at == now
-    assert trips.mark_overdue(dummy_request, now) == 0  # once only
+    assert trips_jobs.mark_overdue(dummy_request, now) == 0  # once only
     (message,) = dbsession.execute(select(OutboxMessage)).scalars().all()
     assert (message.channel, message.subject_type, message.subject_id) == ("sms", "trip", trip.id)
     assert PHONE not in message.recipient and "Mum" not in message.body  # sealed
@@ -457,8 +458,8 @@ def test_overdue_notifies_guardians_then_escalates_to_an_alarm_routed_by_the_las
     assert PHONE not in caplog.text and "Mum" not in caplog.text and "guarding" not in caplog.text
 
     # Not yet: the guardians have 15 minutes.
-    assert trips.escalate_unanswered(dummy_request, now + timedelta(minutes=14)) == 0
-    assert trips.escalate_unanswered(dummy_request, now + timedelta(minutes=16)) == 1
+    assert trips_jobs.escalate_unanswered(dummy_request, now + timedelta(minutes=14)) == 0
+    assert trips_jobs.escalate_unanswered(dummy_request, now + timedelta(minutes=16)) == 1
     alarm = dbsession.execute(select(Alarm)).scalar_one()
     assert trip.state == "alarm_raised" and alarm.trip_id == trip.id
     assert alarm.unit_id == units["city_b"].id and (alarm.lat, alarm.lon) == CITY_B_POINT
@@ -479,12 +480,12 @@ def test_a_guardian_who_answers_holds_back_the_automatic_alarm(testapp, dbsessio
     assert "not overdue" in refused.text
     now = utcnow()
     trip.expected_arrival_at = now - timedelta(minutes=1)
-    trips.mark_overdue(dummy_request, now)
+    trips_jobs.mark_overdue(dummy_request, now)
     page = testapp.get(f"/guard/{guard}")
     page.forms[[i for i, f in page.forms.items() if (f.action or "").endswith("/answer")][0]].submit(status=303)
     assert trip.guardians[0].answered_at is not None
     assert "You said you are on it" in testapp.get(f"/guard/{guard}").text
-    assert trips.escalate_unanswered(dummy_request, now + timedelta(hours=1)) == 0
+    assert trips_jobs.escalate_unanswered(dummy_request, now + timedelta(hours=1)) == 0
     assert trip.state == "active"
     assert dbsession.execute(select(func.count()).select_from(Alarm)).scalar_one() == 0
 
@@ -500,7 +501,7 @@ def test_abandoned_trips_expire(testapp, dbsession, dummy_request, units):
         trip.guardians[0].answered_at = now - timedelta(hours=24)  # "I am on it"
     dbsession.add(TripPoint(trip=recent, lat=38.5, lon=115.5, located_at=now, received_at=now - timedelta(hours=1)))
     dbsession.flush()
-    assert trips.expire_abandoned(dummy_request, now) == 1
+    assert trips_jobs.expire_abandoned(dummy_request, now) == 1
     # Nobody answered the third: it is never quietly expired, it must escalate to an alarm.
     assert (silent.state, recent.state, unanswered.state) == ("expired", "active", "active")
     assert silent.ended_at == now
@@ -531,7 +532,7 @@ def test_retention_deletes_points_photos_and_files_of_ended_trips(testapp, dbses
     shared_key = old_media[0].original_key  # the same test picture as the other trips': it stays
     assert store.exists(key) and store.exists(shared_key)
 
-    assert trips.purge_ended(dummy_request, now) == 1
+    assert trips_jobs.purge_ended(dummy_request, now) == 1
     assert old.purged_at == now
     assert (old.destination, old.owner_contact, old.guardians[0].contact, old.guardians[0].label) == ("", None, None, "")
     for trip, kept in ((old, 0), (young, 1), (held, 1), (running, 1)):
@@ -541,7 +542,7 @@ def test_retention_deletes_points_photos_and_files_of_ended_trips(testapp, dbses
     assert all(dbsession.get(Media, m.id) is None for m in old_media)
     assert not store.exists(key)  # its own file is gone
     assert store.exists(shared_key)  # still used by another trip's photo
-    assert trips.purge_ended(dummy_request, now) == 0
+    assert trips_jobs.purge_ended(dummy_request, now) == 0
     event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "trip.purged")).scalar_one()
     assert event.actor == "system" and "2 photos" in event.reason
 

@@ -16,7 +16,9 @@ from pyramid.view import view_config
 from portal.alarms import raising as alarms
 from portal.core.i18n import _
 from portal.core.json import from_this_site, json_error, json_response, wants_json
+from portal.core.refused import Refused
 from portal.geo import routing
+from portal.geo.position import read_position
 
 TEMPLATE = "alarm/page.html"
 EMBED_TEMPLATE = "alarm/embed.html"
@@ -95,11 +97,9 @@ def embed_alarm(request):
 def alarm_route(request):
     """Which command center an alarm from this point goes to, for the page to name before sending."""
     try:
-        position = alarms.check_position(request.GET.get("lat"), request.GET.get("lon"))
-    except alarms.PositionRefused as exc:
-        return json_error(request, 400, _("The position is not usable: ${why}.", mapping={"why": str(exc)}))
-    if position is None:
-        return json_error(request, 400, _("Latitude and longitude are required."))
+        position = read_position(request.GET.get("lat"), request.GET.get("lon"), required=True)
+    except Refused as refused:
+        return json_error(request, refused.status, refused.message)
     unit = routing.command_center_for_point(request.dbsession, position.lat, position.lon)
     if unit is None:
         return json_error(request, 404, _("No command center is set up yet."))

@@ -129,10 +129,9 @@ def post_location(context, request):
                                           post.get("accuracy_m"), post.get("located_at"))
     except alarms.AlarmEnded:
         return json_error(request, 409, _ENDED)
-    except alarms.PositionRefused as exc:
+    except Refused as refused:  # the position: nothing of it is kept
         request.tm.doom()
-        return json_error(request, 422 if "stale" in str(exc) or "future" in str(exc) else 400,
-                          _("The position was not accepted: ${why}.", mapping={"why": str(exc)}))
+        return json_error(request, refused.status, refused.message)
     except alarms.Flood as exc:
         # The point is kept (it replaced the newest one); the page is asked to slow down.
         return json_response({"error": request.localizer.translate(_("Too many position updates; slowing down.")),

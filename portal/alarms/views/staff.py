@@ -6,7 +6,7 @@ import colander
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
-from portal.alarms import dispatch
+from portal.alarms import dispatch, feed
 from portal.alarms.forms import message_schema, step_schema
 from portal.alarms.models import Alarm
 from portal.core.i18n import _
@@ -40,7 +40,7 @@ def console(request):
     lists = dispatch.console(request.dbsession, request.identity)
     counts = dispatch.counts_for(request.dbsession, [a.id for a in lists["open"] + lists["ended"]])
     return {"open": lists["open"], "ended": lists["ended"], "counts": counts,
-            "cursor": dispatch.start_cursor(request.dbsession), "poll_ms": POLL_MS,
+            "cursor": feed.start_cursor(request.dbsession), "poll_ms": POLL_MS,
             "state_labels": dispatch.STATE_LABELS, "kind_labels": dispatch.KIND_LABELS}
 
 
@@ -50,8 +50,8 @@ def console_feed(request):
     cursor, every row of the console now."""
     cursor = request.GET.get("cursor", "")
     try:
-        answer = dispatch.feed(request, request.identity, cursor)
-    except dispatch.BadFeedCursor:
+        answer = feed.feed(request, request.identity, cursor)
+    except feed.BadFeedCursor:
         return _json_error(request, 400, _("This cursor is not valid. Reload the console."))
     request.response.cache_control = "no-store"
     return answer

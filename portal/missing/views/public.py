@@ -1,11 +1,11 @@
 """/missing/new: a family asks for a missing-person appeal; its status renderer for /status."""
-import deform
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from portal.abuse.ratelimit import RateLimited
-from portal.core.forms import make_form, refilled, submitted
+from portal.core.forms import FormView
 from portal.core.i18n import _
+from portal.core.refused import Refused
 from portal.media.uploads import MAX_PHOTO_BYTES, UploadRefused
 from portal.missing import services as missing
 from portal.missing.forms import MAX_PHOTOS, missing_request_schema
@@ -22,34 +22,34 @@ STATE_LABELS = {
 }
 
 
-def _page(form_html, **values):
-    return dict({"form": form_html, "max_photos": MAX_PHOTOS, "max_mb": MAX_PHOTO_BYTES // (1024 * 1024)}, **values)
-
-
 @view_config(route_name="missing_new", renderer="missing/new.html", request_method=("GET", "POST"))
-def missing_new(request):
-    form = make_form(request, missing_request_schema(), buttons=(deform.Button("send", _("Send the request")),))
-    if request.method != "POST":
-        return _page(form.render())
-    try:
-        missing.count_attempt(request)
-    except RateLimited as exc:
-        request.response.status_int = 429
-        request.response.headers["Retry-After"] = str(exc.retry_after)
-        return _page(refilled(request, form), failed=True, error=_(
-            "Too many requests were sent from your connection. Nothing was saved. Please wait ${minutes} minutes "
-            "and send it again, or call the police.", mapping={"minutes": max(1, exc.retry_after // 60)}))
-    data, invalid = submitted(request, form)
-    if invalid:
-        return _page(invalid, failed=True)
-    try:
-        missing_request, code = missing.submit(request, data)
-    except UploadRefused as refused:
-        request.response.status_int = 400
-        return _page(refilled(request, form), failed=True, error=refused.message)
-    request.response.cache_control = "no-store"  # the receipt code is shown once, to this visitor
-    return render_to_response("missing/submitted.html", {"code": format_code(code), "missing_request": missing_request},
-                              request=request, response=request.response)
+class NewMissingRequest(FormView):
+    schema_factory = staticmethod(missing_request_schema)
+    buttons = (("send", _("Send the request")),)
+
+    def page(self, **values):
+        return {"max_photos": MAX_PHOTOS, "max_mb": MAX_PHOTO_BYTES // (1024 * 1024), "failed": self.failed,
+                **values}
+
+    def before(self, form):
+        try:
+            missing.count_attempt(self.request)
+        except RateLimited as limited:
+            raise limited.saying(_(
+                "Too many requests were sent from your connection. Nothing was saved. Please wait ${minutes} minutes "
+                "and send it again, or call the police.", mapping={"minutes": max(1, limited.retry_after // 60)})
+            ) from None
+
+    def send_success(self, data):
+        request = self.request
+        try:
+            missing_request, code = missing.submit(request, data)
+        except UploadRefused as refused:  # nothing is half-saved: the form comes back filled in
+            raise Refused(refused.message, 400) from None
+        request.response.cache_control = "no-store"  # the receipt code is shown once, to this visitor
+        return render_to_response("missing/submitted.html",
+                                  {"code": format_code(code), "missing_request": missing_request},
+                                  request=request, response=request.response)
 
 
 @status_renderer(missing.SUBJECT_TYPE)

@@ -1,5 +1,5 @@
 """Administrators' pages for tip categories: the ordered list, a new category, and one category with
-its questions. Each change is a POST with the CSRF token and goes through services/tip_categories.py,
+its questions. Each change is a POST with the CSRF token and goes through tips/categories.py,
 which checks and audits it."""
 import itertools
 
@@ -8,10 +8,11 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from portal.core.forms import make_form, refilled, submitted
+from portal.core.forms import FormView, make_form, refilled, submitted
 from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.permissions import Permission
+from portal.core.refused import Refused
 from portal.tips import categories as tip_categories
 from portal.tips.categories import CategoryError
 from portal.tips.category_forms import (
@@ -45,22 +46,22 @@ def category_list(request):
 
 
 @view_config(route_name="staff_category_new", renderer="staff/form.html", permission=Permission.MANAGE_CATEGORIES)
-def category_new(request):
-    form = make_form(request, CategorySchema(), buttons=(deform.Button("save", _("Create category")),))
-    heading = _("New tip category")
-    if request.method != "POST":
-        return {"form": form.render(), "heading": heading}
-    data, invalid = submitted(request, form)
-    if invalid:
-        return {"form": invalid, "heading": heading}
-    try:
-        category = tip_categories.create(request, **category_data(data))
-    except CategoryError as refused:
-        request.response.status_int = 400
-        return {"form": refilled(request, form), "heading": heading, "error": refused.args[0]}
-    request.session.flash(request.localizer.translate(
-        _("Category created. It is offered at the end of the list; add its questions below.")))
-    return HTTPSeeOther(request.route_path("staff_category", id=category.id))
+class NewCategory(FormView):
+    schema_factory = CategorySchema
+    buttons = (("save", _("Create category")),)
+
+    def page(self, **values):
+        return {"heading": _("New tip category"), **values}
+
+    def save_success(self, data):
+        request = self.request
+        try:
+            category = tip_categories.create(request, **category_data(data))
+        except CategoryError as refused:
+            raise Refused(refused.args[0], 400) from None
+        request.session.flash(request.localizer.translate(
+            _("Category created. It is offered at the end of the list; add its questions below.")))
+        return HTTPSeeOther(request.route_path("staff_category", id=category.id))
 
 
 def _question_in(category, value):

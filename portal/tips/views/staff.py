@@ -5,9 +5,7 @@ import os
 
 import colander
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from pyramid.response import FileResponse
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from portal.abuse.ratelimit import RateLimited
 from portal.audit import chain as audit
@@ -56,7 +54,7 @@ def _queue_filters(request, categories) -> tuple[dict, tip_queue.QueueFilters]:
 @view_config(route_name="staff_tips", renderer="staff/tips.html", permission=Permission.WORK_TIPS)
 def tip_queue_page(request):
     db, officer = request.dbsession, request.identity
-    categories = db.execute(select(TipCategory).order_by(TipCategory.position, TipCategory.id)).scalars().all()
+    categories = db.execute(TipCategory.in_order()).scalars().all()
     page = {"tips": [], "counts": None, "next_query": None, "query": {}, "typed": dict(request.GET),
             "filters": {}, "error": None, "categories": categories, "state_labels": TIP_STATE_LABELS,
             "category_name": lambda c: text_in(c.names, request.locale_name) or c.slug,
@@ -136,7 +134,11 @@ def _done(request, tip, message, anchor=None):
     return HTTPSeeOther(request.route_path("staff_tip", id=tip.id, _anchor=anchor))
 
 
-def _step(request, context, tip):
+@view_config(route_name="staff_tip", request_method="POST", request_param="action=step",
+             renderer="staff/tip.html", permission=Permission.WORK_TIPS)
+def take_step(context, request):
+    """A workflow step on the tip (triage, transfer, assign, start, dismiss, close) with its fields."""
+    tip = context.tip
     name = request.POST.get("step", "")
     form = f"step-{name}"
     typed = {k: request.POST.get(k, "") for k in ("reason", "unit", "handler", "outcome")}
@@ -164,7 +166,11 @@ def _step(request, context, tip):
     return HTTPSeeOther(request.route_path("staff_tip", id=tip.id))
 
 
-def _reveal(request, context, tip):
+@view_config(route_name="staff_tip", request_method="POST", request_param="action=reveal",
+             renderer="staff/tip.html", permission=Permission.WORK_TIPS)
+def reveal_contact(context, request):
+    """The reporter's contact, for the assigned handler, on a stated reason (audited first)."""
+    tip = context.tip
     typed = {"reveal_reason": request.POST.get("reason", "")}
     try:
         data = reveal_schema().deserialize({"reason": typed["reveal_reason"]})
@@ -193,6 +199,20 @@ def _message(request, context, tip, internal: bool):
                  else _("Sent: the reporter sees it on their status page."), anchor="thread")
 
 
+@view_config(route_name="staff_tip", request_method="POST", request_param="action=message",
+             renderer="staff/tip.html", permission=Permission.WORK_TIPS)
+def message_reporter(context, request):
+    """A message to the reporter, shown on their /status page."""
+    return _message(request, context, context.tip, internal=False)
+
+
+@view_config(route_name="staff_tip", request_method="POST", request_param="action=note",
+             renderer="staff/tip.html", permission=Permission.WORK_TIPS)
+def internal_note(context, request):
+    """A note only officers see."""
+    return _message(request, context, context.tip, internal=True)
+
+
 def _link(request, context, tip, to_notice: bool):
     form = "link-notice" if to_notice else "link-tip"
     typed = {"number": request.POST.get("number", ""), "kind": request.POST.get("kind", "")}
@@ -211,6 +231,18 @@ def _link(request, context, tip, to_notice: bool):
     return _done(request, tip, _("Linked."), anchor="links")
 
 
+@view_config(route_name="staff_tip", request_method="POST", request_param="action=link_tip",
+             renderer="staff/tip.html", permission=Permission.WORK_TIPS)
+def link_tip(context, request):
+    return _link(request, context, context.tip, to_notice=False)
+
+
+@view_config(route_name="staff_tip", request_method="POST", request_param="action=link_notice",
+             renderer="staff/tip.html", permission=Permission.WORK_TIPS)
+def link_notice(context, request):
+    return _link(request, context, context.tip, to_notice=True)
+
+
 def _reward_of(request, tip):
     reward_id = record_id(request.POST.get("reward", ""))
     reward = request.dbsession.get(TipReward, reward_id) if reward_id is not None else None
@@ -219,60 +251,80 @@ def _reward_of(request, tip):
     return reward
 
 
-def _reward(request, context, tip):
-    action = request.POST.get("action")
-    form = "reward-propose"
-    typed = {k: request.POST.get(k, "") for k in ("amount", "reason", "decision")}
+def _reward_refused(request, context, form, failure, typed):
+    """A reward action that did not happen: the page again at its form, with what was typed."""
+    tip = context.tip
+    if isinstance(failure, colander.Invalid):
+        return _invalid(request, context, tip, form, failure, typed)
+    if isinstance(failure, RateLimited):
+        request.response.headers["Retry-After"] = str(failure.retry_after)
+        return _refused(request, context, tip, form, _("Too many receipt codes tried. Please wait a while and "
+                                                       "try again."), 429, typed)
+    return _refused(request, context, tip, form, failure.message, failure.status, typed)
+
+
+def _reward_typed(request):
+    return {k: request.POST.get(k, "") for k in ("amount", "reason", "decision")}
+
+
+@view_config(route_name="staff_tip", request_method="POST", request_param="action=reward_propose",
+             renderer="staff/tip.html", permission=Permission.WORK_TIPS)
+def propose_reward(context, request):
+    """The assigned handler proposes a reward; a second officer decides on it."""
+    typed = _reward_typed(request)
     try:
-        if action == "reward_propose":
-            data = forms.proposal_schema().deserialize({"amount": typed["amount"], "reason": typed["reason"]})
-            tip_rewards.propose(request, tip, data["amount"], data["reason"], context=context)
-            return _done(request, tip, _("Proposed: a second officer decides on it."), anchor="rewards")
-        reward = _reward_of(request, tip)
-        if action == "reward_decide":
-            decision = typed["decision"] if typed["decision"] in ("approve", "refuse") else "approve"
-            form = f"reward-{decision}-{reward.id}"
-            data = forms.decision_schema().deserialize(
-                {"version": request.POST.get("version", ""), "decision": typed["decision"], "reason": typed["reason"]})
-            tip_rewards.decide(request, reward, data["decision"], data["reason"], context=context,
-                               version=data["version"])
-            return _done(request, tip, _("Approved: the reporter is told how to claim it.")
-                         if data["decision"] == "approve" else _("Refused."), anchor="rewards")
+        data = forms.proposal_schema().deserialize({"amount": typed["amount"], "reason": typed["reason"]})
+        tip_rewards.propose(request, context.tip, data["amount"], data["reason"], context=context)
+    except (colander.Invalid, Refused) as failure:
+        return _reward_refused(request, context, "reward-propose", failure, typed)
+    return _done(request, context.tip, _("Proposed: a second officer decides on it."), anchor="rewards")
+
+
+@view_config(route_name="staff_tip", request_method="POST", request_param="action=reward_decide",
+             renderer="staff/tip.html", permission=Permission.WORK_TIPS)
+def decide_reward(context, request):
+    """A second officer approves or refuses a proposed reward, with a reason."""
+    typed, form = _reward_typed(request), "alert"
+    try:
+        reward = _reward_of(request, context.tip)
+        decision = typed["decision"] if typed["decision"] in ("approve", "refuse") else "approve"
+        form = f"reward-{decision}-{reward.id}"
+        data = forms.decision_schema().deserialize(
+            {"version": request.POST.get("version", ""), "decision": typed["decision"], "reason": typed["reason"]})
+        tip_rewards.decide(request, reward, data["decision"], data["reason"], context=context,
+                           version=data["version"])
+    except (colander.Invalid, Refused) as failure:
+        return _reward_refused(request, context, form, failure, typed)
+    return _done(request, context.tip, _("Approved: the reporter is told how to claim it.")
+                 if data["decision"] == "approve" else _("Refused."), anchor="rewards")
+
+
+@view_config(route_name="staff_tip", request_method="POST", request_param="action=reward_pay",
+             renderer="staff/tip.html", permission=Permission.WORK_TIPS)
+def pay_reward(context, request):
+    """An approved reward paid against the tip's receipt code, which the person shows."""
+    typed, form = _reward_typed(request), "alert"
+    try:
+        reward = _reward_of(request, context.tip)
         form = f"reward-pay-{reward.id}"
         data = forms.payment_schema().deserialize({"version": request.POST.get("version", ""),
                                                    "code": request.POST.get("code", "")})
         tip_rewards.pay(request, reward, data["code"], context=context, version=data["version"])
-        return _done(request, tip, _("Paid: recorded in the audit log."), anchor="rewards")
-    except colander.Invalid as invalid:
-        return _invalid(request, context, tip, form, invalid, typed)
-    except Refused as refused:
-        return _refused(request, context, tip, form, refused.message, refused.status, typed)
-    except RateLimited as limited:
-        request.response.headers["Retry-After"] = str(limited.retry_after)
-        return _refused(request, context, tip, form, _("Too many receipt codes tried. Please wait a while and "
-                                                       "try again."), 429, typed)
+    except (colander.Invalid, Refused, RateLimited) as failure:
+        return _reward_refused(request, context, form, failure, typed)
+    return _done(request, context.tip, _("Paid: recorded in the audit log."), anchor="rewards")
 
 
-ACTIONS = {
-    "step": _step,
-    "reveal": _reveal,
-    "message": lambda request, context, tip: _message(request, context, tip, internal=False),
-    "note": lambda request, context, tip: _message(request, context, tip, internal=True),
-    "link_tip": lambda request, context, tip: _link(request, context, tip, to_notice=False),
-    "link_notice": lambda request, context, tip: _link(request, context, tip, to_notice=True),
-    "reward_propose": _reward, "reward_decide": _reward, "reward_pay": _reward,
-}
-
-
-@view_config(route_name="staff_tip", renderer="staff/tip.html", permission=Permission.WORK_TIPS)
+@view_config(route_name="staff_tip", request_method="GET", renderer="staff/tip.html", permission=Permission.WORK_TIPS)
 def tip_page(context, request):
-    tip = context.tip
-    if request.method != "POST":
-        return _page(request, context, tip)
-    action = ACTIONS.get(request.POST.get("action", ""))
-    if action is None:
-        return _refused(request, context, tip, "alert", _("Choose one of the buttons on the page."), 400)
-    return action(request, context, tip)
+    return _page(request, context, context.tip)
+
+
+@view_config(route_name="staff_tip", request_method="POST", renderer="staff/tip.html",
+             permission=Permission.WORK_TIPS)
+def unknown_action(context, request):
+    """A post naming no action of this page (the views above match theirs by `action`)."""
+    return _refused(request, context, context.tip, "alert", _("Choose one of the buttons on the page."), 400)
 
 
 # Its files ----------------------------------------------------------------------------------
@@ -324,8 +376,7 @@ def tip_media_original(context, request):
     audit.record(request, "tip.media_original", object_type="tip", object_id=tip.id,
                  reason=f"media {media.id}: {reason}")
     # Never rendered by the browser: a download, of a type it will not sniff or play inline.
-    response = FileResponse(store.path(media.original_key), request=request,
-                            content_type="application/octet-stream")
+    response = store.response(request, media.original_key, "application/octet-stream")
     response.cache_control = PRIVATE
     # The store's key ends in the extension of the sniffed type, never the name the reporter gave.
     _disposition(response, "attachment", tip.id, media.id, os.path.splitext(media.original_key)[1] or ".bin")

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from portal.core.i18n import _
 from portal.core.localtime import local_today
@@ -38,7 +37,7 @@ class Row:
 
 
 def _categories(dbsession) -> list[TipCategory]:
-    return list(dbsession.execute(select(TipCategory).order_by(TipCategory.position, TipCategory.id)).scalars())
+    return list(dbsession.execute(TipCategory.in_order()).scalars())
 
 
 def _date(value: str):

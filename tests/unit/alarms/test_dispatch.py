@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from portal.alarms import dispatch
+from portal.alarms import dispatch, feed
 from portal.alarms.models import AlarmLocation, AlarmMessage
 from portal.alarms.resources import StaffAlarmContext
 from portal.audit.models import AuditEvent
@@ -80,12 +80,12 @@ def test_counts_give_the_first_words_and_the_updates(dbsession, units):
 
 def test_feed_reports_a_new_alarm_a_state_change_and_new_messages(dummy_request, dbsession, units, dispatcher):
     quiet, _ = make_alarm(dbsession, units["city_a"], created_at=ago(minutes=5), updated_at=ago(minutes=5))
-    cursor = dispatch.start_cursor(dbsession)
-    answer = dispatch.feed(dummy_request, dispatcher, cursor)
+    cursor = feed.start_cursor(dbsession)
+    answer = feed.feed(dummy_request, dispatcher, cursor)
     assert answer["alarms"] == [] and answer["open_ids"] == [quiet.id]
 
     new, _ = make_alarm(dbsession, units["county_a"], place="Bus station, north gate")
-    answer = dispatch.feed(dummy_request, dispatcher, answer["cursor"])
+    answer = feed.feed(dummy_request, dispatcher, answer["cursor"])
     (row,) = answer["alarms"]
     assert (row["id"], row["state"], row["open"], row["place"]) == (new.id, "new", True, "Bus station, north gate")
     assert row["url"] == f"/staff/alarms/{new.id}" and answer["open_count"] == 2
@@ -94,59 +94,59 @@ def test_feed_reports_a_new_alarm_a_state_change_and_new_messages(dummy_request,
     # Later: the quiet one is acknowledged and gets a message; the new one has settled.
     later = utcnow() + timedelta(seconds=30)
     dispatch.transition(sign_in(dummy_request, dispatcher, StaffAlarmContext, quiet), quiet, "acknowledge")
-    answer = dispatch.feed(dummy_request, dispatcher, answer["cursor"], now=later)
+    answer = feed.feed(dummy_request, dispatcher, answer["cursor"], now=later)
     changed = {r["id"]: r for r in answer["alarms"]}
     assert changed[quiet.id]["state"] == "acknowledged"
     assert changed[quiet.id]["messages"] == 1  # the system line for the sender
     dbsession.add(AlarmMessage(alarm=new, sender="public", text="Please hurry"))
     dbsession.flush()
-    answer = dispatch.feed(dummy_request, dispatcher, answer["cursor"], now=later + timedelta(seconds=30))
+    answer = feed.feed(dummy_request, dispatcher, answer["cursor"], now=later + timedelta(seconds=30))
     assert [(r["id"], r["public_messages"], r["text"]) for r in answer["alarms"]] == [(new.id, 1, "Please hurry")]
 
 
 def test_feed_resends_recent_changes_until_they_settle(dummy_request, dbsession, units, dispatcher):
     """A row that commits late must not be skipped: the cursor stays OVERLAP behind."""
-    cursor = dispatch.start_cursor(dbsession)
+    cursor = feed.start_cursor(dbsession)
     alarm, _ = make_alarm(dbsession, units["city_a"])
     dbsession.add(AlarmMessage(alarm=alarm, sender="public", text="help"))
     dbsession.flush()
-    first = dispatch.feed(dummy_request, dispatcher, cursor)
-    again = dispatch.feed(dummy_request, dispatcher, first["cursor"])
+    first = feed.feed(dummy_request, dispatcher, cursor)
+    again = feed.feed(dummy_request, dispatcher, first["cursor"])
     assert [r["id"] for r in again["alarms"]] == [alarm.id]  # still inside the overlap
-    settled = dispatch.feed(dummy_request, dispatcher, again["cursor"], now=utcnow() + 2 * dispatch.OVERLAP)
-    quiet = dispatch.feed(dummy_request, dispatcher, settled["cursor"], now=utcnow() + 3 * dispatch.OVERLAP)
+    settled = feed.feed(dummy_request, dispatcher, again["cursor"], now=utcnow() + 2 * dispatch.OVERLAP)
+    quiet = feed.feed(dummy_request, dispatcher, settled["cursor"], now=utcnow() + 3 * dispatch.OVERLAP)
     assert quiet["alarms"] == []
 
 
 def test_feed_keeps_other_units_out(dummy_request, dbsession, units, dispatcher):
-    cursor = dispatch.start_cursor(dbsession)
+    cursor = feed.start_cursor(dbsession)
     other, _ = make_alarm(dbsession, units["city_b"])
     dbsession.add(AlarmMessage(alarm=other, sender="public", text="not for city A"))
     dbsession.flush()
-    answer = dispatch.feed(dummy_request, dispatcher, cursor)
+    answer = feed.feed(dummy_request, dispatcher, cursor)
     assert answer["alarms"] == [] and answer["open_ids"] == [] and "not for city A" not in json.dumps(answer)
 
 
 def test_feed_reports_an_alarm_the_sender_cancelled(dummy_request, dbsession, units, dispatcher):
     alarm, _ = make_alarm(dbsession, units["city_a"], created_at=ago(minutes=5), updated_at=ago(minutes=5))
-    cursor = dispatch.start_cursor(dbsession)
+    cursor = feed.start_cursor(dbsession)
     alarm.state, alarm.ended_at = "cancelled", utcnow()
     dbsession.flush()
-    answer = dispatch.feed(dummy_request, dispatcher, cursor)
+    answer = feed.feed(dummy_request, dispatcher, cursor)
     assert [(r["id"], r["state"], r["open"]) for r in answer["alarms"]] == [(alarm.id, "cancelled", False)]
     assert answer["open_ids"] == []
 
 
 def test_feed_without_cursor_is_the_whole_console(dummy_request, dbsession, units, dispatcher):
     alarm, _ = make_alarm(dbsession, units["city_a"])
-    answer = dispatch.feed(dummy_request, dispatcher, "")
+    answer = feed.feed(dummy_request, dispatcher, "")
     assert [r["id"] for r in answer["alarms"]] == [alarm.id] and answer["cursor"].startswith("v1.")
 
 
 @pytest.mark.parametrize("cursor", ["x", "v1.1.2", "v2.1.2.3", "v1.a.2.3", "v1.1.-2.3", "v1." + "9" * 16 + ".1.1"])
 def test_a_cursor_this_server_did_not_make_is_refused(dummy_request, dispatcher, cursor):
-    with pytest.raises(dispatch.BadFeedCursor):
-        dispatch.feed(dummy_request, dispatcher, cursor)
+    with pytest.raises(feed.BadFeedCursor):
+        feed.feed(dummy_request, dispatcher, cursor)
 
 
 # -- steps ---------------------------------------------------------------------------------

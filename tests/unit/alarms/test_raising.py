@@ -9,6 +9,7 @@ from portal.alarms import raising as alarms
 from portal.alarms.models import AlarmMessage
 from portal.audit.models import AuditEvent
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.geo import routing
 from portal.privacy.links import token_hash
 from tests.factories import make_trip, make_units
@@ -104,7 +105,7 @@ def test_check_position_reads_browser_timestamps_and_refuses_nonsense():
     assert alarms.check_position(None, "", now=now) is None
     for bad in (("nan", 1), ("inf", 1), (1, 1, -5), (1, 1, None, "yesterday"),
                 (1, 1, None, (now + timedelta(hours=2)).isoformat())):
-        with pytest.raises(alarms.PositionRefused):
+        with pytest.raises(Refused):
             alarms.check_position(*bad, now=now)
 
 

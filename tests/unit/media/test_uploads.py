@@ -85,10 +85,10 @@ def _stored(store, media):
 def test_public_copies_have_no_exif_or_gps_and_the_original_is_kept(dummy_request, own_tm):
     store = dummy_request.registry["media_store"]
     (media,) = store_photos(dummy_request, check_photos([upload(jpeg_with_gps((640, 480)), "phone.jpg")], LIMITS))
-    with open(store.path(media.original_key), "rb") as original:
+    with store.open(media.original_key) as original:
         assert GPS_MARKER in original.read()  # evidence, unchanged
     for key in (media.public_key, media.thumb_key):
-        with open(store.path(key), "rb") as copy:
+        with store.open(key) as copy:
             data = copy.read()
         assert GPS_MARKER not in data
         with Image.open(io.BytesIO(data)) as image:

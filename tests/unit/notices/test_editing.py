@@ -10,6 +10,7 @@ from portal.core import generation
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
 from portal.notices import editing as notice_editing
+from portal.notices import jobs as notice_jobs
 from portal.notices.models import Notice
 from portal.notices.resources import StaffNoticeContext
 from tests.factories import make_notice, make_officer
@@ -192,9 +193,9 @@ def test_expire_due_moves_only_overdue_staff_notices(dummy_request, units, dbses
     later = make_notice(dbsession, units["city_a"], expires_at=future)
     never = make_notice(dbsession, units["city_a"])
     person = make_notice(dbsession, units["city_a"], kind="missing_person", expires_at=past)
-    assert notice_editing.expire_due(dummy_request) == 1
+    assert notice_jobs.expire_due(dummy_request) == 1
     assert [n.state for n in (due, later, never, person)] == ["expired", "published", "published", "published"]
     event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "notice.expire")).scalar_one()
     assert event.actor == "system" and event.object_id == str(due.id) and "expiry time" in event.reason
     assert invalidations
-    assert notice_editing.expire_due(dummy_request) == 0
+    assert notice_jobs.expire_due(dummy_request) == 0

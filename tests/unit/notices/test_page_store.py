@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.core.meta import utcnow
 from portal.media.models import Media
-from portal.notices import page_store as notice_pages
+from portal.notices import jobs as notice_jobs
 from portal.notices.page_store import PLACEHOLDER_ORIGIN, NoticePages, code_version, localize, origin, target
 from portal.notices.page_store_models import NoticePage, NoticePageStamp
 from tests.factories import make_notice
@@ -167,7 +167,7 @@ def test_targets():
 
 def test_rendering_ahead_without_a_store_does_nothing(dummy_request):
     assert "notice_pages" not in dummy_request.registry  # tests run with the page cache off
-    assert notice_pages.render_ahead(dummy_request) == 0
+    assert notice_jobs.render_ahead(dummy_request) == 0
 
 
 def test_the_reader_keeps_a_connection_per_thread_and_replaces_one_that_failed(engine):

@@ -52,7 +52,7 @@ def test_seed_publishes_every_kind_with_pictures_and_hides_drafts(dbsession, reg
             shape({"type": "Point", "coordinates": [details.last_seen_lon, details.last_seen_lat]}))
         media = notice.media[0]
         assert store.exists(media.original_key) and store.exists(media.thumb_key)
-        with Image.open(store.path(media.public_key)) as image:
+        with Image.open(store.open(media.public_key)) as image:
             assert not image.getexif() and "exif" not in image.info
             assert (image.width, image.height) == (media.width, media.height)
 

@@ -174,10 +174,11 @@ def test_notes_and_links_come_from_those_working_an_open_tip(dbsession, as_offic
     assert dbsession.execute(select(func.count(TipMessage.id)).where(TipMessage.author == "officer")).scalar_one() == 0
 
 
-def test_system_lines_are_translated_when_shown_officers_text_is_not(dummy_request, dbsession, tip):
+def test_system_lines_are_translated_when_shown_officers_text_is_not(dummy_request, dbsession, tip, monkeypatch):
     system = TipMessage(tip_id=tip.id, author="system", body=str(tip_handling.SYSTEM_TEXTS["close"]))
     written = TipMessage(tip_id=tip.id, author="officer", body="Your tip was closed.")
-    dummy_request.localizer.translate = lambda s: f"[{s}]"
+    # The localizer is shared by every request in its language: patched for this test only.
+    monkeypatch.setattr(dummy_request.localizer, "translate", lambda s: f"[{s}]")
     assert tip_handling.message_text(dummy_request, system) == "[Your tip was closed. Thank you for your help.]"
     assert tip_handling.message_text(dummy_request, written) == "Your tip was closed."
 

@@ -166,7 +166,7 @@ def own_tm(dummy_request):
 
 
 def _read(store, key) -> bytes:
-    with open(store.path(key), "rb") as f:
+    with store.open(key) as f:
         return f.read()
 
 

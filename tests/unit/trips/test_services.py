@@ -10,6 +10,7 @@ from portal.audit.models import AuditEvent
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
 from portal.outbox.models import OutboxMessage
+from portal.trips import jobs as trips_jobs
 from portal.trips import services as trips
 from portal.trips.models import TripPoint
 from tests.factories import make_trip
@@ -95,7 +96,7 @@ def test_raising_twice_gives_the_same_alarm(dummy_request, dbsession, units):
 
 def test_overdue_without_contacts_queues_nothing_and_is_still_marked(dummy_request, dbsession, units):
     trip, _t, _g = make_trip(dbsession, expected_arrival_at=utcnow() - timedelta(minutes=1))
-    assert trips.mark_overdue(dummy_request) == 1
+    assert trips_jobs.mark_overdue(dummy_request) == 1
     assert trip.overdue_at is not None and trips.is_overdue(trip)
     assert dbsession.execute(select(func.count()).select_from(OutboxMessage)).scalar_one() == 0
 
@@ -104,9 +105,9 @@ def test_escalation_waits_for_the_configured_minutes(dummy_request, dbsession, r
     monkeypatch.setitem(registry.settings, "portal.trip.escalate_minutes", "30")
     now = utcnow()
     trip, _t, _g = make_trip(dbsession, expected_arrival_at=now - timedelta(minutes=1))
-    trips.mark_overdue(dummy_request, now)
-    assert trips.escalate_unanswered(dummy_request, now + timedelta(minutes=29)) == 0
-    assert trips.escalate_unanswered(dummy_request, now + timedelta(minutes=31)) == 1
+    trips_jobs.mark_overdue(dummy_request, now)
+    assert trips_jobs.escalate_unanswered(dummy_request, now + timedelta(minutes=29)) == 0
+    assert trips_jobs.escalate_unanswered(dummy_request, now + timedelta(minutes=31)) == 1
     assert trip.state == "alarm_raised"
 
 
@@ -116,8 +117,8 @@ def test_only_ended_trips_past_retention_are_purged(dummy_request, dbsession, re
     trip, _t, _g = make_trip(dbsession, state="expired", ended_at=now - timedelta(hours=25))
     dbsession.add(TripPoint(trip=trip, lat=1, lon=1, located_at=now))
     dbsession.flush()
-    assert trips.purge_ended(dummy_request, now - timedelta(hours=2)) == 0
-    assert trips.purge_ended(dummy_request, now) == 1
+    assert trips_jobs.purge_ended(dummy_request, now - timedelta(hours=2)) == 0
+    assert trips_jobs.purge_ended(dummy_request, now) == 1
     assert dbsession.execute(
         select(func.count()).select_from(TripPoint).where(TripPoint.trip_id == trip.id)).scalar_one() == 0
 
