@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from portal.core.i18n import _
+from portal.core.refused import Refused
 
 VERSION = "v1"
 KEY_LABEL = b"portal.pow.challenge-key.v1"  # keeps this key apart from every other use of the secret
@@ -32,12 +33,11 @@ REPLAYED = _("This form was already sent once. If you did not get a receipt code
 TOO_FAST = _("The form was sent too quickly. Please check what you wrote, wait a few seconds and send it again.")
 
 
-class PowRefused(ValueError):
-    """A proof of work we will not take; the message (a translation string) says why, for the person."""
+class PowRefused(Refused, ValueError):
+    """A proof of work we will not take: a 400 refusal whose message says why, for the person."""
 
     def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+        super().__init__(message, 400)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from portal.audit import chain as audit
 from portal.audit.models import AuditEvent
 from portal.core.i18n import _
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.media.models import Media
 from portal.privacy import protected
 from portal.units.models import Unit
@@ -52,10 +53,6 @@ STATE_LABELS = {
 KIND_LABELS = {"text": _("text alarm"), "silent": _("silent alarm")}
 SENDER_LABELS = {"public": _("Sender"), "dispatcher": _("Dispatcher"), "system": _("System")}
 STATE_ORDER = {state: index for index, state in enumerate(OPEN_STATES + ENDED_STATES)}
-
-
-class MessageRefused(Exception):
-    """A dispatcher's message that cannot be sent (empty, too long, or the alarm has ended)."""
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -265,11 +262,11 @@ def send_message(request, alarm: Alarm, text: str, *, officer=None) -> AlarmMess
     officer = officer if officer is not None else request.identity
     text = (text or "").strip()
     if not text:
-        raise MessageRefused("empty")
+        raise Refused(_("Write a message first."), 400, "text")
     if len(text) > MAX_MESSAGE:
-        raise MessageRefused("too long")
+        raise Refused(_("The message is too long: at most ${n} characters.", mapping={"n": MAX_MESSAGE}), 400, "text")
     if alarm.state not in OPEN_STATES:
-        raise MessageRefused("ended")
+        raise Refused(ALARM_WORKFLOW.final_message, 409, "text")
     message = AlarmMessage(alarm=alarm, sender="dispatcher", officer_id=officer.id, text=text)
     request.dbsession.add(message)
     request.dbsession.flush()
@@ -279,7 +276,7 @@ def send_message(request, alarm: Alarm, text: str, *, officer=None) -> AlarmMess
 
 
 def reveal_contact(request, alarm: Alarm, reason: str, *, officer=None):
-    """The sender's contact for this response only; the showing is audited first (RevealRefused
+    """The sender's contact for this response only; the showing is audited first (Refused
     without a reason). A dict (name, phone) or the text as it was given; None when none was left."""
     officer = officer if officer is not None else request.identity
     value = protected.reveal(request, alarm.sender_contact, officer=officer, label=CONTACT_LABEL,

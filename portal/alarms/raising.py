@@ -113,8 +113,7 @@ MAX_PHOTOS = 20  # per alarm
 PHOTO_LIMITS = UploadLimits(max_count=1)
 
 
-class AlarmEnded(Exception):
-    """The alarm is closed or cancelled: it takes no more messages, positions or photos (409)."""
+ENDED = _("This alarm has ended. Nothing more can be added to it. In danger again? Send a new alarm or call 110.")
 
 
 class Flood(Exception):
@@ -129,7 +128,7 @@ def is_open(alarm: Alarm) -> bool:
 
 def _require_open(alarm: Alarm) -> None:
     if not is_open(alarm):
-        raise AlarmEnded()
+        raise Refused(ENDED, 409)
 
 
 def _count(request, kind: str, alarm: Alarm, limit_window) -> bool:
@@ -145,13 +144,14 @@ def _retry_after(request, kind: str, alarm: Alarm, window: int) -> int:
 
 
 def post_message(request, alarm: Alarm, text: str) -> AlarmMessage:
-    """One line from the sender into the thread. ValueError for an empty or oversized text."""
+    """One line from the sender into the thread; Refused for an ended alarm (409), an empty or an
+    oversized text (400)."""
     _require_open(alarm)
     text = (text or "").strip()
     if not text:
-        raise ValueError("empty")
+        raise Refused(_("Write a message first."), 400, "text")
     if len(text) > MAX_MESSAGE:
-        raise ValueError("too long")
+        raise Refused(_("The message is too long: at most ${n} characters.", mapping={"n": MAX_MESSAGE}), 400, "text")
     if not _count(request, "message", alarm, MESSAGE_FLOOD):
         raise Flood(_retry_after(request, "message", alarm, MESSAGE_FLOOD[1]))
     message = AlarmMessage(alarm=alarm, sender="public", text=text)

@@ -11,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 
 from portal.core.i18n import _
 from portal.core.meta import utcnow
+from portal.core.refused import Refused
 from portal.media.images import derive_public_copies
 from portal.media.models import Media
 
@@ -23,14 +24,13 @@ IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "
                  "GIF": ("image/gif", ".gif")}
 
 
-class UploadRefused(ValueError):
-    """A file we will not take; the message (a translation string) says why, for the person, and
-    `status` what the response says (413 too large, 429 too often, else 400)."""
+class UploadRefused(Refused, ValueError):
+    """A file we will not take: a Refused whose message says why, for the person, and whose status
+    is what the response says (413 too large, 429 too often, else 400). Still a ValueError, which
+    the cleaners' callers treat as "no copy"."""
 
     def __init__(self, message, status: int = 400):
-        super().__init__(str(message))
-        self.message = message
-        self.status = status
+        super().__init__(message, status)
 
 
 @dataclass(frozen=True)

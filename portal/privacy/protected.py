@@ -1,11 +1,10 @@
 """Protected fields: stored encrypted; every showing names the officer and reason and is audited."""
 from portal.audit import chain as audit
+from portal.core.i18n import _
+from portal.core.refused import Refused
 
 MIN_REASON_LENGTH = 5
-
-
-class RevealRefused(Exception):
-    """Raised when a reveal is asked without a reason; the caller answers 400."""
+NO_REASON = _("Give a reason (at least ${n} characters).", mapping={"n": MIN_REASON_LENGTH})
 
 
 def seal(request, plaintext: str | None, label: str) -> str | None:
@@ -21,9 +20,9 @@ def reveal(request, token: str | None, *, officer, label: str, object_type: str,
     context ACL; this call makes sure no showing goes unrecorded."""
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON_LENGTH:
-        raise RevealRefused(f"A reason of at least {MIN_REASON_LENGTH} characters is required.")
+        raise Refused(NO_REASON, 400, "reason")
     if officer is None:
-        raise RevealRefused("Only a signed-in officer can see protected fields.")
+        raise Refused(_("Only a signed-in officer can see protected fields."), 403)
     audit.record(
         request,
         "protected.reveal",

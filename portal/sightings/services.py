@@ -78,7 +78,7 @@ def transition(request, sighting: Sighting, name: str, reason: str, *, context=N
 
 
 def reveal_contact(request, sighting: Sighting, reason: str, *, officer=None) -> dict | None:
-    """Decrypt the contact for this response only; the showing is audited first (RevealRefused
+    """Decrypt the contact for this response only; the showing is audited first (Refused
     without a reason)."""
     officer = officer if officer is not None else request.identity
     value = protected.reveal(request, sighting.contact, officer=officer, label=CONTACT_LABEL,

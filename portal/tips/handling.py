@@ -173,7 +173,7 @@ def transition(request, tip: Tip, name: str, *, context, version, reason: str = 
 # The reporter's contact ---------------------------------------------------------------------
 
 def reveal_contact(request, tip: Tip, reason: str, *, context) -> dict:
-    """The contact for the assigned handler, audited with the reason first (RevealRefused without
+    """The contact for the assigned handler, audited with the reason first (Refused without
     one); the reporter is told on /status that it was viewed, and when."""
     if not is_assigned_handler(request, tip, context):
         raise Refused(_("Only the handler assigned to this tip can see the reporter's contact."), 403)

@@ -573,8 +573,10 @@ def test_the_route_lookup_names_the_unit_of_a_point(testapp, areas):
     assert testapp.get("/tips/route", {"lat": "33.5", "lon": "100.5"}).json["unit"] == "City A"
     outside = testapp.get("/tips/route", {"lat": OUTSIDE[0], "lon": OUTSIDE[1]}, status=404)
     assert "outside the areas" in outside.json["error"]
-    for bad in ({"lat": "x", "lon": "1"}, {"lat": "91", "lon": "1"}, {"lat": "nan", "lon": "1"}, {}):
-        testapp.get("/tips/route", bad, status=400)
+    for bad, words in (({"lat": "x", "lon": "1"}, "not a number"), ({"lat": "91", "lon": "1"}, "outside the world"),
+                       ({"lat": "nan", "lon": "1"}, "not a number"), ({"lat": "1", "lon": "-inf"}, "not a number"),
+                       ({"lat": "1"}, "come together"), ({}, "needs a latitude and a longitude")):
+        assert words in testapp.get("/tips/route", bad, status=400).json["error"]
 
 
 def test_a_phone_sized_photo_passes(testapp, dbsession, areas, category):

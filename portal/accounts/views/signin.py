@@ -7,13 +7,15 @@ from pyramid.security import forget, remember
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from portal.abuse.ratelimit import RateLimited
 from portal.accounts import signin, totp
 from portal.accounts.forms import CodeSchema, LoginSchema
 from portal.accounts.models import Officer
 from portal.accounts.signin import Outcome
 from portal.audit import chain as audit
-from portal.core.forms import make_form
+from portal.core.forms import FormView, make_form
 from portal.core.i18n import _
+from portal.core.refused import Refused
 
 PENDING_SECONDS = 300
 
@@ -63,69 +65,80 @@ def _page(request, form, *, error=None, status=200, heading=_("Staff sign-in"), 
             "heading": heading, **extra}
 
 
-@view_config(route_name="login", renderer="auth/login.html", request_method="GET")
-def login_form(request):
-    if request.identity is not None:
-        return HTTPSeeOther(safe_next(request))
-    return _page(request, make_form(request, LoginSchema(), buttons=(deform.Button("submit", _("Sign in")),)))
+LOCKED = _("This account is locked after too many failed attempts. Try again in ${m} minutes "
+           "or ask an administrator to unlock it.")
 
 
-@view_config(route_name="login", renderer="auth/login.html", request_method="POST")
-def login_submit(request):
-    _rate_limit(request, "login")
-    form = make_form(request, LoginSchema(), buttons=(deform.Button("submit", _("Sign in")),))
-    try:
-        data = form.validate(request.POST.items())
-    except deform.ValidationFailure as failure:
-        return _page(request, failure.render(), status=400)
-    result = signin.check_password(request, data["username"], data["password"])
-    if result.outcome is Outcome.SIGNED_IN:
-        return _finish(request, result.officer)
-    if result.outcome is Outcome.NEEDS_TOTP:
-        _set_pending(request, "pending_totp", result.officer)
-        return HTTPSeeOther(request.route_path("login_totp"))
-    if result.outcome is Outcome.NEEDS_ENROLMENT:
-        _set_pending(request, "pending_enrol", result.officer, secret=totp.new_secret())
-        return HTTPSeeOther(request.route_path("login_enrol"))
-    # Keep the username, never the password.
-    form_html = form.render({"username": data["username"]})
-    if result.outcome is Outcome.LOCKED:
-        request.response.headers["Retry-After"] = str(result.locked_minutes * 60)
-        return _page(request, form_html, status=429, error=_(
-            "This account is locked after too many failed attempts. Try again in ${m} minutes "
-            "or ask an administrator to unlock it.", mapping={"m": result.locked_minutes}))
-    return _page(request, form_html, status=400, error=_("Wrong username or password."))
+@view_config(route_name="login", renderer="auth/login.html")
+class SignIn(FormView):
+    """Username and password; then the second factor (or its set-up) where the role needs it. The
+    username is kept when sign-in fails, the password never is."""
+
+    schema_factory = LoginSchema
+    buttons = (("submit", _("Sign in")),)
+
+    def __call__(self):
+        if self.request.method != "POST" and self.request.identity is not None:
+            return HTTPSeeOther(safe_next(self.request))
+        return super().__call__()
+
+    def page(self, **values):
+        return {"error": None, "heading": _("Staff sign-in"), **values}
+
+    def before(self, form):
+        _rate_limit(self.request, "login")
+
+    def submit_success(self, data):
+        request = self.request
+        result = signin.check_password(request, data["username"], data["password"])
+        if result.outcome is Outcome.SIGNED_IN:
+            return _finish(request, result.officer)
+        if result.outcome is Outcome.NEEDS_TOTP:
+            _set_pending(request, "pending_totp", result.officer)
+            return HTTPSeeOther(request.route_path("login_totp"))
+        if result.outcome is Outcome.NEEDS_ENROLMENT:
+            _set_pending(request, "pending_enrol", result.officer, secret=totp.new_secret())
+            return HTTPSeeOther(request.route_path("login_enrol"))
+        if result.outcome is Outcome.LOCKED:
+            raise RateLimited(result.locked_minutes * 60, _(LOCKED, mapping={"m": result.locked_minutes}))
+        raise Refused(_("Wrong username or password."), 400)
+
+
+@view_config(route_name="login_totp", renderer="auth/login.html")
+class SecondFactor(FormView):
+    """The one-time code of an officer whose password was right a few minutes ago."""
+
+    schema_factory = CodeSchema
+    buttons = (("submit", _("Confirm")),)
+
+    def __call__(self):
+        self.officer = _pending(self.request, "pending_totp")
+        if self.officer is None:
+            return HTTPSeeOther(self.request.route_path("login"))
+        return super().__call__()
+
+    def page(self, **values):
+        return {"error": None, "heading": _("Enter your one-time code"), **values}
+
+    def before(self, form):
+        _rate_limit(self.request, "totp")
+
+    def submit_success(self, data):
+        request = self.request
+        result = signin.check_totp(request, self.officer, data["code"])
+        if result.outcome is Outcome.SIGNED_IN:
+            return _finish(request, self.officer)
+        if result.outcome is Outcome.LOCKED:
+            # Locked: the half-finished sign-in ends here; no form to try again with.
+            request.session.invalidate()
+            request.response.status_int = 429
+            request.response.headers["Retry-After"] = str(result.locked_minutes * 60)
+            return self.page(form="", error=_(LOCKED, mapping={"m": result.locked_minutes}))
+        raise Refused(_("That code is not right. Codes change every 30 seconds; use the newest."), 400)
 
 
 def _code_form(request, label):
     return make_form(request, CodeSchema(), buttons=(deform.Button("submit", label),))
-
-
-@view_config(route_name="login_totp", renderer="auth/login.html")
-def login_totp(request):
-    officer = _pending(request, "pending_totp")
-    if officer is None:
-        return HTTPSeeOther(request.route_path("login"))
-    form = _code_form(request, _("Confirm"))
-    heading = _("Enter your one-time code")
-    if request.method != "POST":
-        return _page(request, form, heading=heading)
-    _rate_limit(request, "totp")
-    try:
-        data = form.validate(request.POST.items())
-    except deform.ValidationFailure as failure:
-        return _page(request, failure.render(), status=400, heading=heading)
-    result = signin.check_totp(request, officer, data["code"])
-    if result.outcome is Outcome.SIGNED_IN:
-        return _finish(request, officer)
-    if result.outcome is Outcome.LOCKED:
-        request.session.invalidate()
-        request.response.headers["Retry-After"] = str(result.locked_minutes * 60)
-        return _page(request, "", status=429, heading=heading, error=_(
-            "This account is locked after too many failed attempts. Try again in ${m} minutes "
-            "or ask an administrator to unlock it.", mapping={"m": result.locked_minutes}))
-    return _page(request, form, status=400, heading=heading,
-                 error=_("That code is not right. Codes change every 30 seconds; use the newest."))
 
 
 def enrolment_page(request, officer, secret, *, status=200, error=None, form=None):

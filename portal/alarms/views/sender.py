@@ -14,7 +14,7 @@ from portal.core.i18n import _
 from portal.core.json import from_this_site, json_error, json_response, wants_json
 from portal.core.localtime import local_time
 from portal.core.refused import Refused
-from portal.media.uploads import UploadRefused, chosen_files
+from portal.media.uploads import chosen_files
 
 TEMPLATE = "alarm/sender.html"
 POLL_MS = 2000  # new dispatcher messages show within about this much (the target is 3 s)
@@ -83,7 +83,7 @@ def _refuse(request, status, message, **extra):
     return _page(request, error=request.localizer.translate(message), values=values, status=status)
 
 
-_ENDED = _("This alarm has ended. Nothing more can be added to it. In danger again? Send a new alarm or call 110.")
+_ENDED = alarms.ENDED
 _FOREIGN = _("Not sent: this request did not come from the alarm page. Reload the page and try again.")
 
 
@@ -103,16 +103,11 @@ def post_message(context, request):
         return _refuse(request, 403, _FOREIGN)
     try:
         message = alarms.post_message(request, context.alarm, request.POST.get("text", ""))
-    except alarms.AlarmEnded:
-        return _refuse(request, 409, _ENDED)
     except alarms.Flood as exc:
         return _refuse(request, 429, _("Too many messages at once. Wait a moment; your text is kept."),
                        retry_after=exc.retry_after)
-    except ValueError as exc:
-        if str(exc) == "empty":
-            return _refuse(request, 400, _("Write a message first."))
-        return _refuse(request, 400, _("The message is too long: at most ${n} characters.",
-                                       mapping={"n": alarms.MAX_MESSAGE}))
+    except Refused as refused:  # ended (409), empty or too long (400)
+        return _refuse(request, refused.status, refused.message)
     if wants_json(request):
         return json_response({"message": message_json(request, message)}, status=201)
     return _back(request)
@@ -127,9 +122,7 @@ def post_location(context, request):
     try:
         row, merged = alarms.add_location(request, context.alarm, post.get("lat"), post.get("lon"),
                                           post.get("accuracy_m"), post.get("located_at"))
-    except alarms.AlarmEnded:
-        return json_error(request, 409, _ENDED)
-    except Refused as refused:  # the position: nothing of it is kept
+    except Refused as refused:  # ended (409), or the position: nothing of it is kept
         request.tm.doom()
         return json_error(request, refused.status, refused.message)
     except alarms.Flood as exc:
@@ -147,10 +140,8 @@ def post_photos(context, request):
         return _refuse(request, 403, _FOREIGN)
     try:
         messages = alarms.add_photos(request, context.alarm, chosen_files(request, "photo"))
-    except alarms.AlarmEnded:
-        return _refuse(request, 409, _ENDED)
-    except UploadRefused as exc:
-        return _refuse(request, 400, exc.message)
+    except Refused as refused:  # ended (409), or the photo (nothing of it is kept)
+        return _refuse(request, refused.status if refused.status == 409 else 400, refused.message)
     if wants_json(request):
         return json_response({"messages": [message_json(request, m) for m in messages]}, status=201)
     return _back(request)

@@ -15,7 +15,6 @@ from portal.core.permissions import Permission
 from portal.core.refused import Refused
 from portal.media.responses import copy_response
 from portal.privacy.forms import reveal_schema
-from portal.privacy.protected import RevealRefused
 
 POLL_MS = 1500  # the console and the alarm page ask for changes this often
 STEP_LABELS = {"acknowledge": _("Acknowledge"), "dispatch": _("Dispatch help"), "close": _("Close")}
@@ -140,10 +139,10 @@ def _message(context, request):
     except colander.Invalid as invalid:
         error = _translated(request, invalid).get("text", "")
         return _json_error(request, 400, error) if as_json else _invalid(context, request, typed, {"text": error})
-    except dispatch.MessageRefused:
-        error = _ended(request, alarm)
-        return (_json_error(request, 409, error) if as_json
-                else _invalid(context, request, typed, {"text": error}, status=409))
+    except Refused as refused:
+        error = _ended(request, alarm) if refused.status == 409 else request.localizer.translate(refused.message)
+        return (_json_error(request, refused.status, error) if as_json
+                else _invalid(context, request, typed, {"text": error}, status=refused.status))
     if as_json:
         request.override_renderer = "json"
         request.response.cache_control = "no-store"
@@ -158,9 +157,9 @@ def _reveal(context, request):
         contact = dispatch.reveal_contact(request, context.alarm, data["reason"])
     except colander.Invalid as invalid:
         return _invalid(context, request, typed, {"reveal_reason": _translated(request, invalid).get("reason", "")})
-    except RevealRefused:
-        return _invalid(context, request, typed, {"reveal_reason": request.localizer.translate(
-            _("Give a reason (at least 5 characters)."))})
+    except Refused as refused:
+        return _invalid(context, request, typed, {"reveal_reason": request.localizer.translate(refused.message)},
+                        status=refused.status)
     # Shown in this response only: no redirect, nothing kept in the session or the page's data.
     request.response.cache_control = "no-store"
     return _page(context, request, contact=contact or {})

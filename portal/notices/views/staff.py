@@ -7,7 +7,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from portal.accounts.models import Officer
-from portal.core.forms import make_form, submitted
+from portal.core.forms import FormView, make_form, submitted
 from portal.core.i18n import _
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
@@ -76,27 +76,44 @@ def notice_list(request):
 
 
 @view_config(route_name="staff_notice_new", renderer="staff/notice_new.html", permission=Permission.MODERATE)
-def notice_new(request):
-    kind = request.GET.get("kind", "")
-    choices = {k: KIND_LABELS[k] for k in notice_editing.STAFF_KINDS}
-    page = {"choices": choices, "kind": kind, "form": None, "error": None,
-            "heading": KIND_LABELS.get(kind, _("New notice"))}
-    if kind not in choices:
-        if kind:
-            request.response.status_int = 400
-            page["error"] = _("Choose one of these kinds of notice.")
-        return page
-    form = make_form(request, notice_schema(kind, with_unit=True), buttons=(deform.Button("save", _("Save draft")),),
-                     action=request.route_path("staff_notice_new", _query={"kind": kind}))
-    if request.method != "POST":
-        return dict(page, form=form.render({"unit_id": str(request.identity.unit_id)}))
-    data, invalid = submitted(request, form)
-    if invalid:
-        return dict(page, form=invalid)
-    unit = request.dbsession.get(Unit, int(data["unit_id"]))
-    notice = notice_editing.create_draft(request, kind=kind, unit=unit, values=data)
-    request.session.flash(request.localizer.translate(_("Draft saved. Send it for review when it is ready.")))
-    return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))
+class NewNotice(FormView):
+    """A draft of a staff-written kind: first the kind (a list of links), then its form."""
+
+    buttons = (("save", _("Save draft")),)
+
+    def __init__(self, context, request):
+        super().__init__(context, request)
+        self.kind = request.GET.get("kind", "")
+        self.choices = {k: KIND_LABELS[k] for k in notice_editing.STAFF_KINDS}
+
+    def __call__(self):
+        if self.kind not in self.choices:
+            if self.kind:
+                self.request.response.status_int = 400
+                return self.page(error=_("Choose one of these kinds of notice."))
+            return self.page()
+        return super().__call__()
+
+    @property
+    def form_options(self):
+        return {"action": self.request.route_path("staff_notice_new", _query={"kind": self.kind})}
+
+    def schema(self):
+        return notice_schema(self.kind, with_unit=True)
+
+    def appstruct(self):
+        return {"unit_id": str(self.request.identity.unit_id)}
+
+    def page(self, **values):
+        return {"choices": self.choices, "kind": self.kind, "form": None, "error": None,
+                "heading": KIND_LABELS.get(self.kind, _("New notice")), **values}
+
+    def save_success(self, data):
+        request = self.request
+        unit = request.dbsession.get(Unit, int(data["unit_id"]))
+        notice = notice_editing.create_draft(request, kind=self.kind, unit=unit, values=data)
+        request.session.flash(request.localizer.translate(_("Draft saved. Send it for review when it is ready.")))
+        return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))
 
 
 def _edit_form(request, notice):

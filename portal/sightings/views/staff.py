@@ -12,7 +12,6 @@ from portal.core.permissions import Permission
 from portal.core.refused import Refused
 from portal.media.responses import copy_response
 from portal.privacy.forms import reveal_schema
-from portal.privacy.protected import RevealRefused
 from portal.sightings import services as sightings
 from portal.sightings.forms import step_schema
 from portal.sightings.models import SIGHTING_STATES
@@ -111,9 +110,9 @@ def _reveal(context, request):
     except colander.Invalid as invalid:
         messages = invalid.asdict(translate=request.localizer.translate)
         return _invalid(context, request, typed, {"reveal_reason": messages.get("reason", "")})
-    except RevealRefused:
-        return _invalid(context, request, typed,
-                        {"reveal_reason": request.localizer.translate(_("Give a reason (at least 5 characters)."))})
+    except Refused as refused:
+        return _invalid(context, request, typed, {"reveal_reason": request.localizer.translate(refused.message)},
+                        status=refused.status)
     # Shown in this response only: no redirect, nothing kept in the session.
     return _page(context, request, contact=contact or {})
 

@@ -16,7 +16,7 @@ from portal.core.permissions import Permission
 from portal.core.refused import Refused
 from portal.media.responses import PRIVATE, copy_response
 from portal.privacy.forms import reveal_schema
-from portal.privacy.protected import MIN_REASON_LENGTH, RevealRefused
+from portal.privacy.protected import MIN_REASON_LENGTH, NO_REASON
 from portal.tips import handling as tip_handling
 from portal.tips import handling_forms as forms
 from portal.tips import queue as tip_queue
@@ -175,9 +175,8 @@ def reveal_contact(context, request):
     try:
         data = reveal_schema().deserialize({"reason": typed["reveal_reason"]})
         contact = tip_handling.reveal_contact(request, tip, data["reason"], context=context)
-    except (colander.Invalid, RevealRefused):
-        return _refused(request, context, tip, "reveal_reason", _("Give a reason (at least ${n} characters).",
-                                                                  mapping={"n": MIN_REASON_LENGTH}), 400, typed)
+    except colander.Invalid:
+        return _refused(request, context, tip, "reveal_reason", NO_REASON, 400, typed)
     except Refused as refused:
         return _refused(request, context, tip, "reveal_reason", refused.message, refused.status, typed)
     # Shown in this response only: no redirect, nothing kept in the session or the page.

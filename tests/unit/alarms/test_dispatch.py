@@ -11,7 +11,7 @@ from portal.alarms.resources import StaffAlarmContext
 from portal.audit.models import AuditEvent
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
-from portal.privacy.protected import RevealRefused, seal
+from portal.privacy.protected import seal
 from portal.trips.models import TripPhoto
 from tests.factories import make_alarm, make_officer, make_photo, make_trip, sign_in
 
@@ -215,7 +215,7 @@ def test_a_dispatcher_message_is_stored_and_audited_without_its_words(dummy_requ
                                              ("cancelled", "hello")])
 def test_messages_refused(dummy_request, dbsession, units, dispatcher, state, text):
     alarm, _ = make_alarm(dbsession, units["city_a"], state=state)
-    with pytest.raises(dispatch.MessageRefused):
+    with pytest.raises(Refused):
         dispatch.send_message(dummy_request, alarm, text, officer=dispatcher)
     assert thread(dbsession, alarm) == [] and events(dbsession) == []
 
@@ -256,7 +256,7 @@ def test_reveal_returns_the_contact_and_audits_the_reason(dummy_request, dbsessi
 def test_reveal_without_reason_is_refused_and_not_audited(dummy_request, dbsession, units, dispatcher):
     alarm, _ = make_alarm(dbsession, units["city_a"],
                           sender_contact=seal(dummy_request, "13912345678", dispatch.CONTACT_LABEL))
-    with pytest.raises(RevealRefused):
+    with pytest.raises(Refused):
         dispatch.reveal_contact(dummy_request, alarm, "why", officer=dispatcher)
     assert events(dbsession) == []
     assert dispatch.reveal_contact(dummy_request, alarm, "a real reason", officer=dispatcher) == {

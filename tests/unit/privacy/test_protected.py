@@ -2,6 +2,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
+from portal.core.refused import Refused
 from portal.privacy import protected
 from tests.factories import make_officer, make_units
 
@@ -29,12 +30,12 @@ def test_reveal_decrypts_and_audits_who_why_and_what(officer_request, dbsession)
 @pytest.mark.parametrize("reason", ["", "   ", "why"])
 def test_reveal_without_a_reason_is_refused_and_not_decrypted(officer_request, dbsession, reason):
     token = protected.seal(officer_request, "secret", "tip.contact")
-    with pytest.raises(protected.RevealRefused):
+    with pytest.raises(Refused):
         protected.reveal(officer_request, token, officer=officer_request.officer, label="tip.contact",
                          object_type="tip", object_id=5, reason=reason)
     assert dbsession.execute(select(AuditEvent)).first() is None
 
 
 def test_anonymous_cannot_reveal(dummy_request):
-    with pytest.raises(protected.RevealRefused):
+    with pytest.raises(Refused):
         protected.reveal(dummy_request, "t1$x", officer=None, label="l", object_type="tip", object_id=1, reason="a good reason")

@@ -14,7 +14,6 @@ from portal.core.pagination import BadCursor
 from portal.core.refused import Refused
 from portal.media.models import Media
 from portal.media.uploads import UploadRefused
-from portal.privacy.protected import RevealRefused
 from portal.sightings import services as sightings
 from portal.sightings.models import Sighting
 from portal.sightings.resources import SightingContext
@@ -104,7 +103,7 @@ def test_transition_keeps_the_reason_and_audits_the_officer(dummy_request, dbses
 def test_reveal_contact_audits_first_and_needs_a_reason(dummy_request, dbsession, notice, moderator):
     cipher = dummy_request.registry["field_cipher"]
     sighting = make_sighting(dbsession, notice, cipher=cipher, contact='{"name": "Li", "phone": "13900000000"}')
-    with pytest.raises(RevealRefused):
+    with pytest.raises(Refused):
         sightings.reveal_contact(dummy_request, sighting, "no", officer=moderator)
     assert count(dbsession, AuditEvent) == 0
     assert sightings.reveal_contact(dummy_request, sighting, "calling back", officer=moderator) == {
