@@ -7,6 +7,7 @@ import os
 from pyramid.config import Configurator
 
 from portal import tables  # noqa: F401  (every table, so relationships across domains resolve)
+from portal.core import utf8
 from portal.core.settings import apply_environment, check_settings
 from portal.notices import pagecache
 
@@ -41,4 +42,5 @@ def main(global_config, **settings):
     with Configurator(settings=settings, root_factory="portal.core.resources.PublicRoot") as config:
         for name in INCLUDES:
             config.include(name)
-    return pagecache.wrap(config.make_wsgi_app())
+    # Outermost: URLs and form bodies are valid UTF-8 before the page cache or Pyramid reads them.
+    return utf8.wrap(pagecache.wrap(config.make_wsgi_app()))

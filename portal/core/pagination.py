@@ -1,6 +1,6 @@
 """Keyset pagination: pages are found by the last row seen, never by OFFSET."""
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 class BadCursor(ValueError):
@@ -18,8 +18,10 @@ def decode_cursor(token: str) -> tuple[datetime, int]:
         at, _, row_id = raw.partition("|")
         moment = datetime.fromisoformat(at)
         number = int(row_id)
-    except (ValueError, UnicodeDecodeError) as exc:
+        if moment.tzinfo is None or not 0 < number < 2**31:
+            raise ValueError(token)
+        # In UTC now, not when the database compares it: year 1 at +14:00 has no UTC time at all.
+        moment = moment.astimezone(UTC)
+    except (ValueError, UnicodeDecodeError, OverflowError) as exc:
         raise BadCursor("the page link is not valid") from exc
-    if moment.tzinfo is None or not 0 < number < 2**31:
-        raise BadCursor("the page link is not valid")
     return moment, number

@@ -23,7 +23,9 @@ PENDING_SECONDS = 300
 def safe_next(request) -> str:
     """Only same-site paths: never an open redirect."""
     target = request.params.get("next") or request.session.get("pending_next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # A path of this site, printable ASCII only: no other host, no header-breaking control character.
+    if (target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isascii() and target.isprintable()):
         return target
     return request.route_path("staff")
 

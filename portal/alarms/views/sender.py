@@ -11,6 +11,7 @@ from pyramid.view import view_config
 
 from portal.alarms import raising as alarms
 from portal.core.i18n import _
+from portal.core.ids import record_id
 from portal.core.json import from_this_site, json_error, json_response, wants_json
 from portal.core.localtime import local_time
 from portal.core.refused import Refused
@@ -89,11 +90,11 @@ _FOREIGN = _("Not sent: this request did not come from the alarm page. Reload th
 
 @view_config(route_name="alarm_sender_action", match_param="action=updates", request_method="GET")
 def updates(context, request):
-    try:
-        after = int(request.GET.get("after", "0") or 0)
-    except ValueError:
+    value = request.GET.get("after", "0") or "0"
+    after = 0 if value == "0" else record_id(value)  # ASCII digits within the ids' range only
+    if after is None:
         return json_error(request, 400, _("'after' must be a message number."))
-    return json_response(updates_json(request, context.alarm, max(0, after)))
+    return json_response(updates_json(request, context.alarm, after))
 
 
 @view_config(route_name="alarm_sender_action", match_param="action=messages", request_method="POST",
