@@ -26,6 +26,13 @@ def stripped(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def posted_text(request, name: str, default: str = "") -> str:
+    """What a hand-written form sent under `name`, as text: a file part or nothing gives `default`,
+    so a malformed post is read for what it does say (an alarm still arrives)."""
+    value = request.POST.get(name) if request.method == "POST" else None
+    return value if isinstance(value, str) else default
+
+
 def _translate(term):
     request = get_current_request()
     return get_localizer(request).translate(term) if request is not None else term

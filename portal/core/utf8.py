@@ -6,8 +6,9 @@ could be rendered (the error page included): an alarm sent from such a page woul
 This WSGI layer, outermost, makes the path, each query token and each token of an ordinary
 (urlencoded) form body valid UTF-8 first: bytes in a declared charset are read in it; otherwise bytes
 that are valid GB18030 are read as that (so a GBK search term still searches); anything else gets the
-replacement character. The request then goes on as an ordinary one: a page, a clear 4xx, or a 404.
-Bodies larger than an ordinary form may be are left for the portal to refuse (413), unread here."""
+replacement character; NUL is dropped (PostgreSQL text cannot hold it). The request then goes on as
+an ordinary one: a page, a clear 4xx, or a 404. Bodies larger than an ordinary form are left for the
+portal to refuse (413), unread here."""
 import codecs
 import io
 import re
@@ -20,19 +21,19 @@ _TOKEN = re.compile(r"[^&=;]+")
 
 
 def _text(raw: bytes, charset: str | None = None) -> str | None:
-    """None when `raw` is already UTF-8 (and no other charset was declared); else the text it most
-    likely means."""
+    """None when `raw` is already UTF-8 without NUL (and no other charset was declared); else the text
+    it most likely means, without NUL: no text field has a use for it, and PostgreSQL refuses it."""
     if charset is not None:
-        return raw.decode(charset, errors="replace")
+        return raw.decode(charset, errors="replace").replace("\x00", "")
     try:
-        raw.decode("utf-8")
-        return None
+        text = raw.decode("utf-8")
+        return text.replace("\x00", "") if "\x00" in text else None
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("gb18030")
+        return raw.decode("gb18030").replace("\x00", "")
     except UnicodeDecodeError:
-        return raw.decode("utf-8", errors="replace")
+        return raw.decode("utf-8", errors="replace").replace("\x00", "")
 
 
 def _token(match, charset=None) -> str:
@@ -45,7 +46,7 @@ def _token(match, charset=None) -> str:
 def utf8_query(query: str, charset: str | None = None) -> str:
     """The query string (WSGI: its bytes as latin-1) with every key and value valid UTF-8; tokens are
     read in `charset` when the sender declared one other than UTF-8."""
-    if not query or (charset is None and query.isascii() and "%" not in query):
+    if not query or (charset is None and query.isascii() and "%" not in query and "\x00" not in query):
         return query
     return _TOKEN.sub(lambda match: _token(match, charset), query)
 

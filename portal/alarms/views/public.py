@@ -14,6 +14,7 @@ from pyramid.response import FileResponse
 from pyramid.view import view_config
 
 from portal.alarms import raising as alarms
+from portal.core.forms import posted_text
 from portal.core.i18n import _
 from portal.core.json import from_this_site, json_error, json_response, wants_json
 from portal.core.refused import Refused
@@ -36,9 +37,10 @@ MAX_CONTACT = 120
 
 
 def _form_values(request) -> dict:
-    post = request.POST if request.method == "POST" else {}
-    return {name: (post.get(name) or "").strip() for name in
-            ("text", "place", "lat", "lon", "accuracy_m", "located_at", "contact")}
+    """What the form sent, as text: a file or anything else under a field's name counts as nothing,
+    so a malformed post still raises its alarm with what it does say."""
+    return {name: posted_text(request, name).strip()
+            for name in ("text", "place", "lat", "lon", "accuracy_m", "located_at", "contact")}
 
 
 def _page(request, *, embed=False, values=None, error=None):
@@ -85,7 +87,7 @@ def alarm_page(request):
 # The token is checked by from_this_site (see the module's docstring), not by Pyramid's default.
 @view_config(route_name="alarm", renderer=TEMPLATE, request_method="POST", require_csrf=False)
 def alarm_send(request):
-    return _raise(request, embed=request.POST.get("embed") == "1")
+    return _raise(request, embed=posted_text(request, "embed") == "1")
 
 
 @view_config(route_name="embed_alarm", renderer=EMBED_TEMPLATE, request_method=("GET", "HEAD"))

@@ -10,6 +10,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from portal.alarms import raising as alarms
+from portal.core.forms import posted_text
 from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.json import from_this_site, json_error, json_response, wants_json
@@ -80,7 +81,7 @@ def _refuse(request, status, message, **extra):
     request.tm.doom()  # nothing half-saved
     if wants_json(request):
         return json_error(request, status, message, **extra)
-    values = {"text": request.POST.get("text", "")} if request.method == "POST" else {}
+    values = {"text": posted_text(request, "text")} if request.method == "POST" else {}
     return _page(request, error=request.localizer.translate(message), values=values, status=status)
 
 
@@ -103,7 +104,7 @@ def post_message(context, request):
     if not from_this_site(request):
         return _refuse(request, 403, _FOREIGN)
     try:
-        message = alarms.post_message(request, context.alarm, request.POST.get("text", ""))
+        message = alarms.post_message(request, context.alarm, posted_text(request, "text"))
     except alarms.Flood as exc:
         return _refuse(request, 429, _("Too many messages at once. Wait a moment; your text is kept."),
                        retry_after=exc.retry_after)
@@ -119,10 +120,9 @@ def post_message(context, request):
 def post_location(context, request):
     if not from_this_site(request):
         return json_error(request, 403, _FOREIGN)
-    post = request.POST
     try:
-        row, merged = alarms.add_location(request, context.alarm, post.get("lat"), post.get("lon"),
-                                          post.get("accuracy_m"), post.get("located_at"))
+        row, merged = alarms.add_location(request, context.alarm, *(posted_text(request, name) for name in
+                                                                  ("lat", "lon", "accuracy_m", "located_at")))
     except Refused as refused:  # ended (409), or the position: nothing of it is kept
         request.tm.doom()
         return json_error(request, refused.status, refused.message)
@@ -153,7 +153,7 @@ def post_photos(context, request):
 def cancel(context, request):
     """A confirmation step first (GET, or a POST without confirm=yes); then the transition, recorded."""
     page = _page(request)
-    if request.method != "POST" or request.POST.get("confirm") != "yes":
+    if request.method != "POST" or posted_text(request, "confirm") != "yes":
         return page
     if not from_this_site(request):
         return _refuse(request, 403, _FOREIGN)

@@ -47,3 +47,9 @@ def test_raw_bytes_in_a_form_body_are_read_too():
 def test_a_declared_charset_is_honoured():
     assert utf8_query("text=caf%E9", "latin-1") == "text=" + quote("café")
     assert utf8_query("text=caf\xe9", "latin-1") == "text=" + quote("café")
+
+
+def test_nul_is_dropped_from_queries_forms_and_paths():
+    assert utf8_query("q=a%00b&x=%00") == "q=ab&x="
+    assert utf8_query("q=a\x00b") == "q=ab"
+    assert utf8_path("/notices\x00/1") == "/notices/1"
