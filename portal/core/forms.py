@@ -30,7 +30,12 @@ def posted_text(request, name: str, default: str = "") -> str:
     """What a hand-written form sent under `name`, as text: a file part or nothing gives `default`,
     so a malformed post is read for what it does say (an alarm still arrives)."""
     value = request.POST.get(name) if request.method == "POST" else None
-    return value if isinstance(value, str) else default
+    return without_nul(value) if isinstance(value, str) else default
+
+
+def without_nul(text: str) -> str:
+    """No field has a use for NUL, and PostgreSQL text cannot hold it (a 503 and a lost submission)."""
+    return text.replace("\x00", "") if "\x00" in text else text
 
 
 def _translate(term):
@@ -48,8 +53,9 @@ def make_form(request, schema, *, buttons=("submit",), action="", **kw) -> defor
 def submitted(request, form: deform.Form):
     """(data, None) when the POST is valid; else (None, the form re-rendered with its messages
     and what was typed), and the response becomes a 400."""
+    fields = [(name, without_nul(value) if isinstance(value, str) else value) for name, value in request.POST.items()]
     try:
-        return form.validate(request.POST.items()), None
+        return form.validate(fields), None
     except deform.ValidationFailure as failure:
         request.response.status_int = 400
         return None, failure.render()

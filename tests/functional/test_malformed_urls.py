@@ -143,3 +143,32 @@ def test_a_nul_in_a_query_is_no_database_error(testapp, url):
     response = testapp.get(url, expect_errors=True)
     assert_portal_answer(response)
     assert response.status_int in (200, 400)
+
+
+def test_nul_in_a_multipart_form_is_dropped_not_a_lost_alarm(testapp, dbsession, units):
+    from sqlalchemy import select
+    from webtest import Upload
+
+    from portal.alarms.models import Alarm
+
+    token = testapp.get("/alarm").forms["alarm-form"]["csrf_token"].value
+    testapp.post("/alarm", [("csrf_token", token), ("text", "help\x00 me"), ("place", "Bus\x00 stop"),
+                            ("photo", Upload("a.txt", b"x"))], status=303)
+    (alarm,) = dbsession.execute(select(Alarm)).scalars().all()
+    assert alarm.place == "Bus stop" and alarm.messages[0].text == "help me"
+
+
+def test_nul_in_a_deform_form_is_dropped(testapp, dbsession, units):
+    from sqlalchemy import select
+
+    from portal.sightings.models import Sighting
+    from tests.factories import make_notice
+
+    notice = make_notice(dbsession, units["city_a"], kind="missing_person")
+    form = testapp.get(f"/notices/{notice.id}/sightings/new").forms["deform"]
+    form["seen_at"] = "2026-12-01 10:00"
+    form["place"] = "Bus\x00 stop"
+    form["text"] = "A girl in a red\x00 coat"
+    form.submit("send", status=303)
+    (sighting,) = dbsession.execute(select(Sighting)).scalars().all()
+    assert (sighting.place, sighting.text) == ("Bus stop", "A girl in a red coat")
