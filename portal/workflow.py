@@ -6,12 +6,15 @@ role within the object's unit scope, asked of the request's security policy agai
 the worker for SYSTEM steps; the holder of a secret link, whose context grants the link's
 permission); the object is still at the version the caller saw and in one of the transition's
 source states; a reason is given where one is needed; every guard passes. Then it changes the state
-and writes the audit event (the version column moves when the session flushes). A failed check
-raises `Refused` and changes nothing: no state, no version, no audit event."""
+and the version in one compare-and-set UPDATE (so of two concurrent steps only the first wins) and
+writes the audit event. A failed check raises `Refused` and changes nothing: no state, no version,
+no audit event."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyramid.authorization import ACLHelper, Allow, Everyone
+from sqlalchemy import inspect, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.audit import chain as audit
 from portal.core.i18n import _
@@ -182,7 +185,7 @@ class Workflow:
             raise refused
         transition = self._by_name[name]
         current = getattr(obj, self.state_attr)
-        setattr(obj, self.state_attr, transition.target)
+        self._compare_and_set(obj, current, transition.target)
         kw = {"officer": officer} if officer is not None else {}
         if actor is not None:
             kw["actor"] = actor
@@ -197,3 +200,29 @@ class Workflow:
             **kw,
         )
         return transition
+
+    def _compare_and_set(self, obj, current: str, target: str) -> None:
+        """Write the new state only if the row still holds the state (and version) this request
+        read: of two officers, guardians or workers stepping one object at once, the second gets
+        Refused(stale, 409) instead of both winning. PostgreSQL makes the second UPDATE wait for
+        the first to commit and then finds no row; SQLite serialises writers the same way."""
+        state = inspect(obj, raiseerr=False)
+        if state is None or not state.persistent:
+            setattr(obj, self.state_attr, target)  # not stored yet (or not a mapped object): nothing to race
+            return
+        dbsession = state.session
+        dbsession.flush()  # earlier changes first, so the version compared is the one stored
+        table = state.mapper.local_table
+        where = [column == value for column, value in zip(state.mapper.primary_key, state.identity, strict=True)]
+        where.append(table.c[self.state_attr] == current)
+        values = {self.state_attr: target}
+        has_version = "version" in table.c
+        if has_version:
+            where.append(table.c.version == obj.version)
+            values["version"] = obj.version + 1
+        if dbsession.execute(update(table).where(*where).values(**values)).rowcount != 1:
+            raise Refused(self.stale_message, 409)
+        set_committed_value(obj, self.state_attr, target)
+        if has_version:
+            set_committed_value(obj, "version", values["version"])
+

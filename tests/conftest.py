@@ -89,13 +89,18 @@ def engine(db_url):
 
 @pytest.fixture(scope="session")
 def app_settings(db_url, tmp_path_factory):
+    return settings_for(db_url, tmp_path_factory.mktemp("media"))
+
+
+def settings_for(db_url, media_dir) -> dict:
+    """The test app's settings for a database (tests/functional/test_races.py runs its own)."""
     return {
         "sqlalchemy.url": db_url,
         "portal.session_secret": "test-session-secret-0123456789abcdef0123456789",
         "portal.field_keys": "t1:dGVzdC1maWVsZC1rZXktMzItYnl0ZXMtMDAwMDAwMDA t0:b2xkLXRlc3Qta2V5LTMyLWJ5dGVzLTAwMDAwMDAwMDA",
         "portal.field_key_id": "t1",
         "portal.receipt_pepper": "test-receipt-pepper-0123456789",
-        "portal.media_dir": str(tmp_path_factory.mktemp("media")),
+        "portal.media_dir": str(media_dir),
         "portal.session_secure": "false",
         "portal.page_cache_seconds": "0",  # tests/functional/test_page_cache.py turns it on
         "portal.pow.bits": "4",  # tests solve the proof of work in Python (tests.factories.solve_pow)

@@ -27,6 +27,9 @@ class Alarm(Base):
         CheckConstraint(_WORLD[1], name="lon"),
         # The dispatcher console: open alarms of the centers in scope, newest first.
         Index("ix_alarms_console", "unit_id", "state", "created_at", "id"),
+        # One trip, one alarm: two guardians pressing at once (or a guardian and the worker) cannot
+        # make two (several NULLs are allowed on both databases).
+        Index("uq_alarms_trip_id", "trip_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -47,6 +50,8 @@ class Alarm(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_reason: Mapped[str] = mapped_column(String(255), default="")
     trip_id: Mapped[int | None] = mapped_column(ForeignKey("trips.id"))
+    # Moved by every workflow step (portal/workflow.py compares and sets it with the state).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     dispatch_note: Mapped[str] = mapped_column(Text, default="")  # who was sent
     outcome: Mapped[str] = mapped_column(Text, default="")  # how it ended (closed or cancelled)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -92,6 +97,8 @@ class AlarmMessage(Base):
         CheckConstraint(one_of("sender", MESSAGE_SENDERS), name="sender"),
         # Both sides poll "messages after id N".
         Index("ix_alarm_messages_alarm", "alarm_id", "id"),
+        # A line sent again (its answer was lost on the way back) is stored once.
+        Index("uq_alarm_messages_nonce", "alarm_id", "client_nonce", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -101,6 +108,7 @@ class AlarmMessage(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    client_nonce: Mapped[str | None] = mapped_column(String(64))  # the sender's page names each line it sends
 
     alarm: Mapped[Alarm] = relationship(back_populates="messages")
     officer: Mapped[Officer | None] = relationship()

@@ -9,9 +9,11 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from portal.abuse.ratelimit import RateLimited, count_per_hour
+from portal.alarms import idempotency
 from portal.alarms.models import Alarm, AlarmLocation, AlarmMessage
 from portal.alarms.workflow import ALARM_WORKFLOW, SENDER
 from portal.audit import chain as audit
+from portal.core.db import insert_once
 from portal.core.i18n import _
 from portal.core.localtime import local_time
 from portal.core.meta import utcnow
@@ -35,7 +37,7 @@ def check_position(lat, lon, accuracy_m=None, located_at=None, *, keep_old=False
     """The alarm's position through the one validator (geo/position.py), with the alarm's bounds: a
     fix at most MAX_AGE old and MAX_FUTURE ahead, unless `keep_old` (the alarm itself)."""
     return read_position(lat, lon, accuracy_m, located_at, required=required, max_accuracy_m=MAX_ACCURACY_M,
-                         max_age=MAX_AGE, max_future=MAX_FUTURE, keep_old=keep_old, now=now)
+                         max_age=MAX_AGE, max_future=MAX_FUTURE, keep_old=keep_old, ignore_bad_time=True, now=now)
 
 
 def _flood_reason(request) -> str:
@@ -64,23 +66,35 @@ def seal_contact(request, contact) -> str | None:
 
 
 def raise_alarm(request, *, kind="silent", lat=None, lon=None, accuracy_m=None, located_at=None, place="",
-                text="", contact=None, trip=None, actor="public") -> tuple[Alarm, str]:
+                text="", contact=None, trip=None, actor="public", nonce=None) -> tuple[Alarm, str]:
     """Store a new alarm routed to the command center for its position; returns (alarm, link token).
 
     Never refused: an unusable position is left out (a system note tells the dispatcher why), a
-    flood is flagged, and the alarm still goes to the root center when nothing says where it is."""
+    phone's unusable fix time is replaced by the time of arrival (and the dispatcher told), a
+    flood is flagged, and the alarm still goes to the root center when nothing says where it is.
+    The same `nonce` sent again (a retry whose answer was lost, a double press) returns the alarm
+    it raised the first time (see idempotency.py)."""
     dbsession = request.dbsession
+    token, hashed = idempotency.token_for(request, nonce)
+    if nonce is not None:
+        existing = idempotency.resent_alarm(dbsession, hashed)
+        if existing is not None:
+            idempotency.keep_new_text(dbsession, existing, text)
+            return existing, token
+        if idempotency.token_taken(dbsession, hashed):
+            token, hashed = new_token()  # an old alarm's nonce, reused long after: a new alarm
     note = ""
     try:
         position = check_position(lat, lon, accuracy_m, located_at, keep_old=True)
     except Refused:
         position, note = None, str(_("The position sent was not usable; ask the sender where they are."))
-    if position is not None and position.located_at < utcnow() - MAX_AGE:
+    if position is not None and position.time_replaced:
+        note = str(_("The phone's time of the position was not understood: the time the alarm arrived is shown."))
+    elif position is not None and position.located_at < utcnow() - MAX_AGE:
         note = str(_("The position is more than 10 minutes old: the sender may have moved."))
     unit = routing.command_center_for_point(dbsession, *(position.lat, position.lon) if position else (None, None))
     if unit is None:
         raise LookupError("no unit exists to receive alarms")
-    token, hashed = new_token()
     flag_reason = _flood_reason(request)
     alarm = Alarm(
         token_hash=hashed, kind=kind if kind in ("text", "silent") else "silent", state=ALARM_WORKFLOW.initial,
@@ -89,8 +103,14 @@ def raise_alarm(request, *, kind="silent", lat=None, lon=None, accuracy_m=None, 
         **({"lat": position.lat, "lon": position.lon, "accuracy_m": position.accuracy_m,
             "located_at": position.located_at} if position else {}),
     )
-    dbsession.add(alarm)
-    dbsession.flush()
+    if not insert_once(dbsession, alarm):
+        # The same nonce, sent at the same instant, raised its alarm in another request: that one
+        # (or, for a trip, the alarm another guardian's press stored first).
+        existing = idempotency.resent_alarm(dbsession, hashed, any_age=True) or (trip is not None and dbsession.execute(
+            select(Alarm).where(Alarm.trip_id == trip.id)).scalar_one_or_none())
+        if not existing:
+            raise RuntimeError("the alarm could not be stored")
+        return existing, token
     if (text or "").strip():
         dbsession.add(AlarmMessage(alarm=alarm, sender="public", text=text.strip()))
     if note:
@@ -143,9 +163,12 @@ def _retry_after(request, kind: str, alarm: Alarm, window: int) -> int:
     return request.rate_limiter.retry_after(f"alarm-{kind}:{alarm.id}", window)
 
 
-def post_message(request, alarm: Alarm, text: str) -> AlarmMessage:
+def post_message(request, alarm: Alarm, text: str, nonce=None) -> AlarmMessage:
     """One line from the sender into the thread; Refused for an ended alarm (409), an empty or an
-    oversized text (400)."""
+    oversized text (400). The same `nonce` sent again returns the line it stored."""
+    resent = idempotency.resent_message(request.dbsession, alarm, nonce)
+    if resent is not None:
+        return resent
     _require_open(alarm)
     text = (text or "").strip()
     if not text:
@@ -154,8 +177,10 @@ def post_message(request, alarm: Alarm, text: str) -> AlarmMessage:
         raise Refused(_("The message is too long: at most ${n} characters.", mapping={"n": MAX_MESSAGE}), 400, "text")
     if not _count(request, "message", alarm, MESSAGE_FLOOD):
         raise Flood(_retry_after(request, "message", alarm, MESSAGE_FLOOD[1]))
-    message = AlarmMessage(alarm=alarm, sender="public", text=text)
-    request.dbsession.add(message)
+    message = AlarmMessage(alarm_id=alarm.id, sender="public", text=text, client_nonce=idempotency.well_formed(nonce))
+    if not insert_once(request.dbsession, message):
+        return idempotency.resent_message(request.dbsession, alarm, nonce)  # the same press, stored meanwhile
+    request.dbsession.expire(alarm, ["messages"])  # the thread, read again with this line
     alarm.updated_at = utcnow()
     request.dbsession.flush()
     return message
@@ -180,6 +205,9 @@ def add_location(request, alarm: Alarm, lat, lon, accuracy_m=None, located_at=No
     flooding = not _count(request, "location", alarm, LOCATION_FLOOD)
     newest = latest_location(request.dbsession, alarm)
     now = utcnow()
+    if newest is not None and not position.time_replaced and \
+            (newest.located_at, newest.lat, newest.lon) == (position.located_at, position.lat, position.lon):
+        return newest, True  # the same fix sent again (its answer was lost): stored once
     if newest is not None and newest.located_at > position.located_at:
         # An older fix arriving late (a retried request): the newer one already stands.
         if flooding:

@@ -33,6 +33,8 @@ class Position:
     lon: float
     accuracy_m: float | None = None
     located_at: datetime | None = None
+    # The device's fix time was not understood and the server's time stands in (ignore_bad_time).
+    time_replaced: bool = False
 
 
 def number(value, not_a_number) -> float | None:
@@ -77,12 +79,15 @@ def parse_fix_time(value, now: datetime | None = None) -> datetime:
 
 def read_position(lat, lon, accuracy_m=None, located_at=None, *, required: bool = False,
                   max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M, max_age: timedelta | None = None,
-                  max_future: timedelta | None = None, keep_old: bool = False, now=None) -> Position | None:
+                  max_future: timedelta | None = None, keep_old: bool = False, ignore_bad_time: bool = False,
+                  now=None) -> Position | None:
     """The position sent, None when none was (unless `required`), or Refused saying what is wrong.
 
     Without a fix time the position is taken as of now. `max_age` and `max_future` bound the fix
     time; `keep_old=True` (the alarm itself) keeps an old fix, which still says where to send help
-    better than nothing, and takes a fix from a clock running ahead as taken now."""
+    better than nothing, and takes a fix from a clock running ahead as taken now. `ignore_bad_time`
+    (alarms and trips: a place must never be lost to a phone's broken clock) takes a fix time that
+    is not understood as now and says so in `time_replaced`."""
     lat = number(lat, _("The latitude is not a number."))
     lon = number(lon, _("The longitude is not a number."))
     accuracy = number(accuracy_m, _("The accuracy is not a number."))
@@ -102,15 +107,22 @@ def read_position(lat, lon, accuracy_m=None, located_at=None, *, required: bool 
         raise Refused(_("The position is too inaccurate to be useful: its accuracy is more than ${m} m.",
                         mapping={"m": int(max_accuracy_m)}), 422)
     now = now or utcnow()
-    at = parse_fix_time(located_at, now) if located_at not in (None, "") else now
+    at, replaced = now, False
+    if located_at not in (None, ""):
+        try:
+            at = parse_fix_time(located_at, now)
+        except Refused:
+            if not ignore_bad_time:
+                raise
+            replaced = True
     if keep_old:
-        return Position(lat, lon, accuracy, min(at, now))
+        return Position(lat, lon, accuracy, min(at, now), replaced)
     if max_age is not None and at < now - max_age:
         raise Refused(_("The position is stale: it is too old (more than ${minutes} minutes).",
                         mapping={"minutes": int(max_age.total_seconds() // 60)}), 422)
     if max_future is not None and at > now + max_future:
         raise Refused(_("The position's time lies in the future."), 422)
-    return Position(lat, lon, accuracy, at)
+    return Position(lat, lon, accuracy, at, replaced)
 
 
 def is_on_earth(lat, lon) -> bool:

@@ -26,6 +26,8 @@ class Sighting(Base):
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     state: Mapped[str] = mapped_column(String(16), default="received")
+    # Moved by every workflow step (portal/workflow.py compares and sets it with the state).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     place: Mapped[str] = mapped_column(String(255), default="")
     lat: Mapped[float | None] = mapped_column(Float)

@@ -18,6 +18,7 @@ from portal.abuse.forms import pow_node
 from portal.core.i18n import _
 from portal.core.localtime import LocalDateTime
 from portal.core.meta import utcnow
+from portal.core.nonces import well_formed
 from portal.core.refused import Refused
 from portal.core.widgets import honeypot_node, reject_filled_honeypot
 from portal.geo.forms import location_node
@@ -279,10 +280,18 @@ def _message_or_files(node, value):
         raise error
 
 
+def _nonce_or_empty(value):
+    return value if value is colander.null else (well_formed(value) or "")
+
+
 def reply_schema() -> colander.SchemaNode:
     schema = colander.SchemaNode(colander.Mapping(), validator=_message_or_files)
     # The receipt code travels in the body only, never in a URL (history, logs, Referer).
     schema.add(colander.SchemaNode(colander.String(), name="code", validator=colander.Length(1, 64),
+                                   widget=deform.widget.HiddenWidget()))
+    # One per form shown: the same answer sent twice (a double press, a retry) is stored once.
+    schema.add(colander.SchemaNode(colander.String(), name="nonce", missing="",
+                                   preparer=_nonce_or_empty,
                                    widget=deform.widget.HiddenWidget()))
     schema.add(colander.SchemaNode(
         colander.String(), name="message", title=_("Your answer or more information"), missing="",

@@ -172,6 +172,8 @@ class TipMessage(Base):
     __table_args__ = (
         CheckConstraint(one_of("author", MESSAGE_AUTHORS), name="author"),
         Index("ix_tip_messages_thread", "tip_id", "created_at", "id"),
+        # A reply sent twice (a double press, or again after its answer was lost) is stored once.
+        Index("uq_tip_messages_nonce", "tip_id", "client_nonce", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -181,6 +183,7 @@ class TipMessage(Base):
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    client_nonce: Mapped[str | None] = mapped_column(String(64))  # from the reply form, one per form shown
 
     officer: Mapped[Officer | None] = relationship()
 

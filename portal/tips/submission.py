@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from portal.abuse.ratelimit import RateLimited, count_per_hour
 from portal.audit import chain as audit
+from portal.core.db import insert_once
 from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.refused import Refused
@@ -212,17 +213,31 @@ def submit(request, category: TipCategory, data: dict, attachments=()) -> tuple[
     return tip, code
 
 
-def reply(request, tip: Tip, body: str, attachments=()) -> TipMessage:
-    """The reporter's answer on the thread, with its files, stored whole."""
+def reply(request, tip: Tip, body: str, attachments=(), nonce=None) -> TipMessage:
+    """The reporter's answer on the thread, with its files, stored whole; the same form's `nonce`
+    sent again (a double press, a retry whose answer was lost) returns the answer stored first."""
+    dbsession = request.dbsession
+    resent = _resent_reply(dbsession, tip, nonce)
+    if resent is not None:
+        return resent
     files = _store_files(request, attachments)
-    message = TipMessage(tip_id=tip.id, author="reporter", internal=False, body=(body or "").strip())
-    request.dbsession.add(message)
-    request.dbsession.flush()
+    message = TipMessage(tip_id=tip.id, author="reporter", internal=False, body=(body or "").strip(),
+                         client_nonce=nonce)
+    if not insert_once(dbsession, message):
+        request.tm.doom()  # the same answer is being stored by its twin request: these files go
+        return _resent_reply(dbsession, tip, nonce)
     stored = _link_files(request, tip, files, message)
     request.dbsession.flush()
     audit.record(request, "tip.reply", officer=None, actor="public", object_type=SUBJECT_TYPE, object_id=tip.id,
                  from_state=tip.state, to_state=tip.state, reason=f"reporter replied, {len(stored)} file(s)")
     return message
+
+
+def _resent_reply(dbsession, tip: Tip, nonce) -> TipMessage | None:
+    if not nonce:
+        return None
+    return dbsession.execute(select(TipMessage).where(
+        TipMessage.tip_id == tip.id, TipMessage.client_nonce == nonce)).scalar_one_or_none()
 
 
 # What the reporter sees -------------------------------------------------------------------------

@@ -22,6 +22,8 @@ class Trip(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # the traveller's own link
     state: Mapped[str] = mapped_column(String(16), default="active")
+    # Moved by every workflow step (portal/workflow.py compares and sets it with the state).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     destination: Mapped[str] = mapped_column(String(255))
     expected_arrival_at: Mapped[datetime] = mapped_column(UTCDateTime())
     vehicle_plate: Mapped[str] = mapped_column(String(20), default="")

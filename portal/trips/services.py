@@ -170,9 +170,12 @@ def add_point(request, trip: Trip, *, lat, lon, accuracy_m=None, located_at=None
     if trip.state != "active":
         raise Refused(_("This trip has ended: positions are no longer taken."), 409)
     position = read_position(lat, lon, accuracy_m, located_at, required=True, max_accuracy_m=MAX_ACCURACY_M,
-                             max_age=MAX_POINT_AGE, max_future=MAX_POINT_FUTURE, now=now)
+                             max_age=MAX_POINT_AGE, max_future=MAX_POINT_FUTURE, ignore_bad_time=True, now=now)
     lat, lon, accuracy, at = position.lat, position.lon, position.accuracy_m, position.located_at
     previous = last_point(request.dbsession, trip)
+    if previous is not None and (previous.located_at, previous.lat, previous.lon) == (at, lat, lon) \
+            and not position.time_replaced:
+        return previous  # the same fix sent again (its answer was lost): stored once
     if previous is not None:
         if at < previous.located_at:
             raise Refused(_("A newer position was already received."), 409)
@@ -284,8 +287,16 @@ def raise_alarm(request, trip: Trip, *, guardian: TripGuardian | None = None, no
         raise Refused(_("This trip has ended, so no alarm can be raised from it. If someone is in danger, "
                             "call ${police} now.", mapping={"police": request.registry["fallbacks"].police}), 409)
     who = f"guardian {guardian.id}" if guardian is not None else "traveller"
-    TRIP_WORKFLOW.apply(request, trip, "raise_alarm", actor="public", context=LinkHolder(GUARDIAN),
-                        reason=f"raised by the {who}")
+    try:
+        TRIP_WORKFLOW.apply(request, trip, "raise_alarm", actor="public", context=LinkHolder(GUARDIAN),
+                            reason=f"raised by the {who}")
+    except Refused as refused:
+        # Another guardian (or the worker) raised it at the same instant: theirs is the trip's alarm.
+        request.dbsession.refresh(trip)
+        existing = alarm_of(request.dbsession, trip) if refused.status == 409 else None
+        if existing is None:
+            raise
+        return existing
     if guardian is not None:
         cause = _("Raised by the guardian \"${label}\".", mapping={"label": guardian.label})
     else:

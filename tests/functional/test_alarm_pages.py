@@ -171,10 +171,36 @@ def test_a_stale_token_from_our_own_page_still_sends(testapp, dbsession, units):
     form = testapp.get("/alarm").forms["alarm-form"]
     testapp.reset()  # a new session: the token of the (cached) page no longer matches
     form["text"] = TEXT
-    form.submit(status=303, headers={"Sec-Fetch-Site": "same-origin"})
-    form.submit(status=303, headers={"Origin": "http://localhost"})
-    form.submit(status=303)  # WebTest sends the page as Referer, as an old browser would
+    for n, headers in enumerate(({"Sec-Fetch-Site": "same-origin"}, {"Origin": "http://localhost"},
+                                 {})):  # without either, WebTest sends the page as Referer, as an old browser would
+        form["nonce"] = f"page-load-number-{n:04d}"  # three page loads (one would be one alarm, sent thrice)
+        form.submit(status=303, headers=headers)
     assert len(all_alarms(dbsession)) == 3
+
+
+def test_the_same_form_sent_again_is_the_same_alarm_and_its_link_comes_back(testapp, dbsession, units):
+    """A retry whose first answer was lost (issue 10, finding 3): one alarm, and the sender gets
+    its link again; words typed before the second press join its thread."""
+    form = testapp.get("/alarm").forms["alarm-form"]
+    assert len(form["nonce"].value) >= 16
+    form["text"] = TEXT
+    first = form.submit(status=303).location
+    again = form.submit(status=303).location
+    form["text"] = "He has a knife"
+    third = testapp.post("/alarm", dict(form.submit_fields()), headers=JSON, status=201).json["url"]
+    (alarm,) = all_alarms(dbsession)
+    assert first == again and third in first
+    dbsession.expire_all()
+    assert [m.text for m in alarm.messages if m.sender == "public"] == [TEXT, "He has a knife"]
+    assert testapp.get(third).status_int == 200
+
+
+def test_a_fresh_page_is_a_new_alarm(testapp, dbsession, units):
+    for _ in range(2):
+        form = testapp.get("/alarm").forms["alarm-form"]
+        form["text"] = TEXT
+        form.submit(status=303)
+    assert len(all_alarms(dbsession)) == 2
 
 
 def test_a_cross_site_post_is_refused_and_the_form_kept(testapp, dbsession, units):
@@ -404,11 +430,20 @@ def test_the_service_worker_is_served_for_the_alarm_scopes(testapp):
         assert kept in response.text
 
 
+@pytest.mark.parametrize("located_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "yesterday"])
+def test_an_alarm_whose_fix_time_is_not_understood_keeps_its_place(testapp, dbsession, units, located_at):
+    """A broken phone clock costs only the fix time: the place goes to the dispatcher, who is told
+    the time shown is the time of arrival (issue 10, finding 2)."""
+    before = utcnow()
+    send_form(testapp, text=TEXT, lat="36.5", lon="111.5", located_at=located_at)
+    (alarm,) = all_alarms(dbsession)
+    assert (alarm.lat, alarm.lon) == (36.5, 111.5) and alarm.located_at >= before
+    assert "time of the position was not understood" in alarm.messages[-1].text
+
+
 @pytest.mark.parametrize("values", [
     {"lat": "NaN", "lon": "NaN"},
     {"lat": "36.5", "lon": "inf"},
-    {"lat": "36.5", "lon": "111.5", "located_at": "0001-01-01T00:00:00+14:00"},
-    {"lat": "36.5", "lon": "111.5", "located_at": "9999-12-31T23:59:59-14:00"},
     {"lat": "36.5", "lon": "111.5", "accuracy_m": "1" + "0" * 400},
 ])
 def test_an_alarm_with_a_malformed_position_is_never_lost(testapp, dbsession, units, values):
@@ -416,3 +451,40 @@ def test_an_alarm_with_a_malformed_position_is_never_lost(testapp, dbsession, un
     (alarm,) = all_alarms(dbsession)
     assert alarm.lat is None and alarm.lon is None and alarm.unit == units["province"]
     assert "not usable" in alarm.messages[-1].text
+
+
+# --- the database down: the no-JavaScript alarm says NOT SENT and hands over the SMS ----------------------
+
+@pytest.fixture
+def dead_database(tmp_path):
+    """A session whose every query fails as a database that is down does (OperationalError)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    engine = create_engine(f"sqlite:///{tmp_path}/no/such/dir/portal.sqlite")
+    yield Session(engine)
+    engine.dispose()
+
+
+def test_with_the_database_down_the_alarm_says_not_sent_and_the_sms_carries_the_place(testapp, units,
+                                                                                     dead_database, caplog):
+    form = testapp.get("/alarm").forms["alarm-form"]
+    fields = dict(form.submit_fields())
+    fields.update(text="Locked in a car", place="Beijing Road 5, blue door", lat="36.51234", lon="111.54321",
+                  accuracy_m="12")
+    page = testapp.post("/alarm", fields, extra_environ={"app.dbsession": dead_database}, status=503)
+    assert "NOT SENT" in page.text and page.headers["Retry-After"] == "30"
+    assert 'href="tel:110"' in page.text
+    sms = unquote(page.html.find(id="sms-link")["href"])
+    assert sms.startswith("sms:12110?&body=")
+    assert "Beijing Road 5, blue door" in sms and "36.51234,111.54321" in sms and "Locked in a car" in sms
+    assert page.forms["alarm-form"]["place"].value == "Beijing Road 5, blue door"  # kept, to send again
+    assert page.headers["Content-Security-Policy"]
+    assert "Locked in a car" not in caplog.text and "Beijing Road" not in caplog.text
+
+
+def test_with_the_database_down_the_script_is_told_not_sent(testapp, units, dead_database):
+    form = testapp.get("/alarm").forms["alarm-form"]
+    answer = testapp.post("/alarm", dict(form.submit_fields()), headers=JSON,
+                          extra_environ={"app.dbsession": dead_database}, status=503).json
+    assert "NOT SENT" in answer["error"]

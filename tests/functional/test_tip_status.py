@@ -171,6 +171,24 @@ def test_a_reply_with_a_file_joins_the_thread(testapp, dbsession, registry, tip_
     assert answered.forms["deform"].action == "/status"
 
 
+def test_the_same_reply_form_sent_twice_is_one_answer_and_the_next_form_is_new(testapp, dbsession, tip_and_code):
+    """A double press, or a resend after a lost answer (issue 10, finding 3), stores one answer."""
+    tip, code = tip_and_code
+    form = status_of(testapp, code).forms["tip-reply"]
+    form["message"] = "The van was white."
+    first = form.submit("reply", status=200)
+    second = form.submit("reply", status=200)
+    assert "Your answer was sent to the police." in second.text
+    stored = dbsession.execute(select(TipMessage).where(TipMessage.author == "reporter")).scalars().all()
+    assert [m.body for m in stored] == ["The van was white."]
+    # The next form shown is another answer: the same words sent with it are stored again.
+    assert first.forms["tip-reply"]["nonce"].value != form["nonce"].value
+    follow_up = first.forms["tip-reply"]
+    follow_up["message"] = "The van was white."
+    follow_up.submit("reply", status=200)
+    assert len(dbsession.execute(select(TipMessage).where(TipMessage.author == "reporter")).scalars().all()) == 2
+
+
 def test_a_reply_without_javascript_or_files_works_too(testapp, dbsession, tip_and_code):
     tip, code = tip_and_code
     page = status_of(testapp, code)

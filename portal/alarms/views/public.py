@@ -9,10 +9,14 @@ comes from one of our own pages: Sec-Fetch-Site "same-origin", or else an Origin
 a Referer) on this site. A forged cross-site post carries the other site's origin and is refused; the
 refusal re-shows the form, filled in, with a fresh token, so a second press sends it."""
 
+import logging
+
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.response import FileResponse
-from pyramid.view import view_config
+from pyramid.view import exception_view_config, view_config
+from sqlalchemy.exc import DBAPIError
 
+from portal.alarms import idempotency
 from portal.alarms import raising as alarms
 from portal.core.forms import posted_text
 from portal.core.i18n import _
@@ -21,6 +25,7 @@ from portal.core.refused import Refused
 from portal.geo import routing
 from portal.geo.position import read_position
 
+log = logging.getLogger(__name__)
 TEMPLATE = "alarm/page.html"
 EMBED_TEMPLATE = "alarm/embed.html"
 SW_PATH = "portal:static/js/sw.js"
@@ -40,13 +45,16 @@ def _form_values(request) -> dict:
     """What the form sent, as text: a file or anything else under a field's name counts as nothing,
     so a malformed post still raises its alarm with what it does say."""
     return {name: posted_text(request, name).strip()
-            for name in ("text", "place", "lat", "lon", "accuracy_m", "located_at", "contact")}
+            for name in ("text", "place", "lat", "lon", "accuracy_m", "located_at", "contact", "nonce")}
 
 
 def _page(request, *, embed=False, values=None, error=None):
     fallback = request.registry["fallbacks"]
+    values = values or _form_values(request)
+    # One nonce per form shown (the page's script makes a fresh one on every load; see idempotency.py).
+    values["nonce"] = idempotency.well_formed(values.get("nonce")) or idempotency.new_nonce()
     return {
-        "values": values or _form_values(request),
+        "values": values,
         "error": error,
         "embed": embed,
         "sms_href": fallback.sms_href(request.localizer.translate(SMS_MESSAGE)),
@@ -72,11 +80,42 @@ def _raise(request, embed: bool):
         lon=values["lon"] or None, accuracy_m=values["accuracy_m"] or None,
         located_at=values["located_at"] or None, place=values["place"][:alarms.MAX_PLACE],
         text=values["text"], contact={"phone": values["contact"][:MAX_CONTACT]} if values["contact"] else None,
+        nonce=values["nonce"] or None,
     )
     url = request.route_path("alarm_sender", token=token)
     if wants_json(request):
         return json_response({"url": url, "unit": alarm.unit.name(request.locale_name)}, status=201)
     return HTTPSeeOther(url)
+
+
+NOT_SENT = _("NOT SENT. The alarm could not be stored: the service has a fault. Call ${police} now, or send "
+             "the text message below: it says where you are.")
+
+
+@exception_view_config(DBAPIError, route_name="alarm", request_method="POST", renderer=TEMPLATE)
+def alarm_not_sent(exc, request):
+    """The database is down: say plainly that nothing was sent, and hand the person the call and an
+    SMS that carries what they typed and where they are (no JavaScript needed for either)."""
+    log.error("alarm not stored: %s", type(exc).__name__)  # never what was typed
+    request.response.headers["Retry-After"] = "30"
+    fallback = request.registry["fallbacks"]
+    message = _(NOT_SENT, mapping={"police": fallback.police})
+    if wants_json(request):
+        return json_error(request, 503, message)
+    values = _form_values(request)
+    try:
+        position = read_position(values["lat"] or None, values["lon"] or None, values["accuracy_m"] or None)
+    except Refused:
+        position = None
+    words = " ".join(part for part in (request.localizer.translate(SMS_MESSAGE), values["text"][:300]) if part)
+    body = alarms.sms_body(words, place=values["place"][:alarms.MAX_PLACE],
+                           **({"lat": position.lat, "lon": position.lon, "accuracy_m": position.accuracy_m}
+                              if position else {}))
+    page = _page(request, embed=posted_text(request, "embed") == "1", values=values,
+                 error=request.localizer.translate(message))
+    page.update(sms_href=fallback.sms_href(body), sms_text=body, not_sent=True)
+    request.response.status_int = 503
+    return page
 
 
 @view_config(route_name="alarm", renderer=TEMPLATE, request_method=("GET", "HEAD"))

@@ -9,6 +9,7 @@ JSON for the page's script (Accept: application/json) and a 303 back to the page
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
+from portal.alarms import idempotency
 from portal.alarms import raising as alarms
 from portal.core.forms import posted_text
 from portal.core.i18n import _
@@ -64,7 +65,7 @@ def _page(request, *, error=None, values=None, status=200):
             "error": error, "values": values or {},
             "sms_href": sms_href, "sms_number": sms_number, "sms_text": sms_text, "embed": False,
             "leave_url": request.registry.settings["portal.alarm.leave_url"], "max_text": alarms.MAX_MESSAGE,
-            "poll_ms": POLL_MS, "location_ms": LOCATION_MS}
+            "poll_ms": POLL_MS, "location_ms": LOCATION_MS, "nonce": idempotency.new_nonce()}
 
 
 @view_config(route_name="alarm_sender", renderer=TEMPLATE, request_method=("GET", "HEAD"))
@@ -104,7 +105,8 @@ def post_message(context, request):
     if not from_this_site(request):
         return _refuse(request, 403, _FOREIGN)
     try:
-        message = alarms.post_message(request, context.alarm, posted_text(request, "text"))
+        message = alarms.post_message(request, context.alarm, posted_text(request, "text"),
+                                      posted_text(request, "nonce") or None)
     except alarms.Flood as exc:
         return _refuse(request, 429, _("Too many messages at once. Wait a moment; your text is kept."),
                        retry_after=exc.retry_after)

@@ -108,7 +108,18 @@
     });
   }
 
+  /* Each line carries a nonce, kept while it is retried and renewed once it is stored: a line
+   * whose answer was lost is not stored twice. */
+  function renewNonce(form) {
+    if (!form || !form.elements.nonce || !(window.crypto && crypto.getRandomValues)) return;
+    var bytes = new Uint8Array(18);
+    crypto.getRandomValues(bytes);
+    form.elements.nonce.value = btoa(String.fromCharCode.apply(null, bytes))
+      .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  renewNonce($("alarm-message"));
   enhance($("alarm-message"), "message-status", function (body) {
+    renewNonce($("alarm-message"));
     $("message-text").value = "";
     append(body.message);
   });

@@ -118,6 +118,16 @@
   form.elements.place.addEventListener("input", refreshSms);
   refreshSms();
 
+  /* One nonce per page load, kept through every retry: an alarm whose answer was lost and is sent
+   * again is the same alarm on the server (alarms/idempotency.py). A page from the service worker's
+   * cache would otherwise carry the nonce of the load that cached it. */
+  if (form.elements.nonce && window.crypto && crypto.getRandomValues) {
+    var bytes = new Uint8Array(18);
+    crypto.getRandomValues(bytes);
+    form.elements.nonce.value = btoa(String.fromCharCode.apply(null, bytes))
+      .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
   var sending = false;
   var retry = null;
   var composerOpened = false;

@@ -14,6 +14,7 @@ from pyramid.view import view_config
 from portal.abuse.ratelimit import RateLimited
 from portal.core.forms import make_form, refilled, submitted
 from portal.core.i18n import _
+from portal.core.nonces import new_nonce
 from portal.media.uploads import UploadRefused
 from portal.privacy import receipts
 from portal.status.forms import StatusLookupSchema
@@ -44,7 +45,7 @@ def _reply_form(request):
 
 def _fresh_reply_form(request) -> str:
     """An empty reply form carrying the code this page was opened with (/status or a reply)."""
-    return _reply_form(request).render({"code": receipts.normalize(request.POST.get("code", ""))})
+    return _reply_form(request).render({"code": receipts.normalize(request.POST.get("code", "")), "nonce": new_nonce()})
 
 
 def _lookup_form(request):
@@ -121,7 +122,7 @@ def status_reply(request):
     if invalid:
         return again(_("Please correct the marked fields."), 400, invalid)
     try:
-        tips.reply(request, tip, data["message"], data["attachments"])
+        tips.reply(request, tip, data["message"], data["attachments"], nonce=data["nonce"] or None)
     except UploadRefused as exc:  # a storage error
         return again(exc.message, tips.refusal_status(exc))
     return _status_page(request, tip_view(request, tip, notice=SENT, reply_form_html=_fresh_reply_form(request)))

@@ -103,10 +103,13 @@ def test_check_position_reads_browser_timestamps_and_refuses_nonsense():
     assert (position.lat, position.lon, position.accuracy_m) == (36.5, 111.5, 20)
     assert abs((position.located_at - now).total_seconds()) < 1
     assert alarms.check_position(None, "", now=now) is None
-    for bad in (("nan", 1), ("inf", 1), (1, 1, -5), (1, 1, None, "yesterday"),
-                (1, 1, None, (now + timedelta(hours=2)).isoformat())):
+    for bad in (("nan", 1), ("inf", 1), (1, 1, -5), (1, 1, None, (now + timedelta(hours=2)).isoformat())):
         with pytest.raises(Refused):
             alarms.check_position(*bad, now=now)
+    # A fix time that is no time at all: the place stands, at the server's time, and says so.
+    for garbled in ("yesterday", "0001-01-01T00:00:00+14:00", "1" * 30):
+        position = alarms.check_position(1, 1, None, garbled, now=now)
+        assert (position.lat, position.located_at, position.time_replaced) == (1, now, True)
 
 
 def test_no_message_row_for_blank_text(dummy_request, dbsession, units):

@@ -65,13 +65,32 @@ def test_points_refused_for_ended_trips_and_out_of_order(dummy_request, dbsessio
 @pytest.mark.parametrize("values", [
     {"lat": float("nan"), "lon": 115.5}, {"lat": float("inf"), "lon": 115.5}, {"lat": True, "lon": 115.5},
     {"lat": 38.5, "lon": 181}, {"lat": 38.5, "lon": 115.5, "accuracy_m": -1},
-    {"lat": 38.5, "lon": 115.5, "located_at": "yesterday"},
 ])
 def test_absurd_points_are_refused(dummy_request, dbsession, units, values):
     trip, _t, _g = make_trip(dbsession)
     with pytest.raises(Refused):
         trips.add_point(dummy_request, trip, **values)
     assert trips.last_point(dbsession, trip) is None
+
+
+@pytest.mark.parametrize("located_at", ["yesterday", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_point_whose_fix_time_is_not_understood_is_kept_at_the_server_time(dummy_request, dbsession, units,
+                                                                            located_at):
+    """A phone's broken clock must not lose the traveller's place (issue 10, finding 2)."""
+    trip, _t, _g = make_trip(dbsession)
+    now = utcnow()
+    point = trips.add_point(dummy_request, trip, lat=38.5, lon=115.5, located_at=located_at, now=now)
+    assert (point.lat, point.lon, point.located_at) == (38.5, 115.5, now)
+
+
+def test_the_same_fix_sent_twice_is_stored_once(dummy_request, dbsession, units):
+    trip, _t, _g = make_trip(dbsession)
+    at = utcnow()
+    first = trips.add_point(dummy_request, trip, lat=38.5, lon=115.5, located_at=at.isoformat())
+    again = trips.add_point(dummy_request, trip, lat=38.5, lon=115.5, located_at=at.isoformat())
+    assert again.id == first.id
+    assert dbsession.execute(select(func.count()).select_from(TripPoint)
+                             .where(TripPoint.trip_id == trip.id)).scalar_one() == 1
 
 
 def test_a_far_jump_is_accepted_when_enough_time_passed(dummy_request, dbsession, units):
