@@ -61,6 +61,9 @@ DEFAULTS = {
     "portal.tip.max_audio_mb": "50",
     "portal.tip.max_total_mb": "300",  # the whole request body
     "portal.tip.old_capture_hours": "24",  # a photo shot longer before its upload is flagged
+    # A part of an upload older than this is removed by the worker even if its process lives (the
+    # parts of dead processes go at every start and every worker round): longer than any upload takes.
+    "portal.upload.stale_minutes": "120",
     # Proof of work instead of a CAPTCHA: leading zero bits a browser must find; without JavaScript
     # the form must have been open this long instead (and the stricter no-JS limit applies).
     "portal.pow.bits": "16",

@@ -107,4 +107,4 @@ def test_files_are_removed_when_the_transaction_aborts(dummy_request, own_tm):
     assert len(_stored(store, media)) == 6
     own_tm.abort()
     assert _stored(store, media) == []
-    assert not [n for n in os.listdir(store.root) if n.startswith(".incoming-")]
+    assert not [n for n in os.listdir(store.incoming_dir()) if n.startswith("copy-")]

@@ -276,7 +276,7 @@ def test_everything_written_is_removed_when_the_transaction_aborts(dummy_request
     assert len(keys) == 7 and all(store.exists(k) for k in keys)
     own_tm.abort()
     assert not any(store.exists(k) for k in keys)
-    assert not [n for n in os.listdir(store.root) if n.startswith(".incoming-")]
+    assert not [n for n in os.listdir(store.incoming_dir()) if n.startswith("copy-")]
 
 
 def test_timed_gps_tracks_are_blanked_with_their_samples(dummy_request, own_tm):
