@@ -133,7 +133,8 @@ def test_the_app_factory_refuses_to_start(app_settings):
 
 
 def test_console_scripts_refuse_too(tmp_path):
-    lines = "\n".join(f"{k} = {v}" for k, v in DEVELOPMENT.items() if k.startswith(("portal.", "sqlalchemy.")))
+    lines = "\n".join(f"{k} = {v}" for k, v in DEVELOPMENT.items()
+                      if k.startswith(("portal.", "sqlalchemy.")) and k != "portal.production")
     ini = tmp_path / "prod.ini"
     ini.write_text(f"[app:main]\nuse = egg:safety-portal\nportal.production = true\n{lines}\n")
     with pytest.raises(SettingsError, match="portal.receipt_pepper"):
