@@ -81,7 +81,10 @@ def database_unavailable(exc, request):
 
 @exception_view_config(Exception, renderer=TEMPLATE)
 def server_error(exc, request):
-    # Log type and place only: messages of some exceptions carry submitted data.
-    log.error("unhandled %s at %s %s", type(exc).__name__, request.method, request.path,
+    # Log type and place only: messages of some exceptions carry submitted data. The place is the
+    # route's name, never the path, which may hold a secret link's token.
+    route = request.matched_route
+    where = f"route {route.name}" if route is not None else request.path  # redacted: privacy/log_redaction.py
+    log.error("unhandled %s at %s %s", type(exc).__name__, request.method, where,
               exc_info=(type(exc), None, exc.__traceback__))
     return render_error(request, 500)

@@ -1,5 +1,5 @@
 """Settings: the .ini file, then environment variables (for secrets in production)."""
-from pyramid.settings import asbool
+from portal.core.secret_strength import GENERATE_SECRET, is_production, weak_secrets
 
 # Environment variable -> setting. Production keeps every secret out of the .ini file.
 ENVIRONMENT = {
@@ -21,6 +21,8 @@ REQUIRED = (
 )
 
 DEFAULTS = {
+    # true in production.ini: weak or published secrets stop start-up (core/secret_strength.py).
+    "portal.production": "false",
     "portal.fallback.police": "110",
     "portal.fallback.traffic": "122",
     "portal.fallback.sms": "12110",
@@ -59,6 +61,9 @@ DEFAULTS = {
     "portal.tip.max_audio_mb": "50",
     "portal.tip.max_total_mb": "300",  # the whole request body
     "portal.tip.old_capture_hours": "24",  # a photo shot longer before its upload is flagged
+    # A part of an upload older than this is removed by the worker even if its process lives (the
+    # parts of dead processes go at every start and every worker round): longer than any upload takes.
+    "portal.upload.stale_minutes": "120",
     # Proof of work instead of a CAPTCHA: leading zero bits a browser must find; without JavaScript
     # the form must have been open this long instead (and the stricter no-JS limit applies).
     "portal.pow.bits": "16",
@@ -102,8 +107,26 @@ def check_settings(settings: dict) -> None:
             + ", ".join(f"{key} (or ${names[key]})" if key in names else key for key in missing)
         )
     if len(settings["portal.session_secret"]) < 32:
-        raise SettingsError("portal.session_secret must be at least 32 characters")
-    if asbool(settings.get("portal.production", False)) and "dev-only" in (
-        settings["portal.session_secret"] + settings["portal.receipt_pepper"]
-    ):
-        raise SettingsError("production refuses the development secrets; set them from the environment")
+        raise SettingsError(
+            f"portal.session_secret is shorter than 32 characters; generate one with: {GENERATE_SECRET}")
+    check_production_secrets(settings)
+
+
+def check_production_secrets(settings: dict) -> None:
+    """In production (portal.production = true) refuse published, short, regular or mis-sized secrets
+    and keys (core/secret_strength.py). A no-op in development and tests."""
+    if not is_production(settings):
+        return
+    problems = weak_secrets(settings)
+    if problems:
+        names = {v: k for k, v in ENVIRONMENT.items()}
+        raise SettingsError(
+            "production refuses weak secrets (set them from the environment):\n"
+            + "\n".join(f"- {_with_variable(problem, names)}" for problem in problems)
+        )
+
+
+def _with_variable(problem: str, names: dict) -> str:
+    """The problem with its setting's environment variable after the setting's name."""
+    setting = problem.split(" ", 1)[0].rstrip(":")
+    return problem.replace(setting, f"{setting} (${names[setting]})", 1) if setting in names else problem

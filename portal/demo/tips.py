@@ -224,9 +224,8 @@ def _flagged_photo(dbsession, media_store, rng, tips) -> None:
         return
     original = pictures.thing(rng, "tip photo")
     key, sha, size = media_store.put_bytes(original, ".jpg")
-    media = Media(kind="image", sha256=sha, size=size, content_type="image/jpeg", original_name="IMG_2031.jpg",
-                  original_key=key, uploaded_at=tip.created_at, alt_text="",
-                  **derive_public_copies(media_store, key))
+    media = Media(kind="image", sha256=sha, size=size, content_type="image/jpeg", original_key=key,
+                  uploaded_at=tip.created_at, alt_text="", **derive_public_copies(media_store, key))
     dbsession.add(media)
     dbsession.flush()
     dbsession.add(TipAttachment(tip=tip, media_id=media.id, flags="old-capture",

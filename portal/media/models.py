@@ -1,10 +1,23 @@
 """Uploaded and generated media: the original is evidence, public copies are derived."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.meta import Base, UTCDateTime, utcnow
+
+# The name the file had on the sender's device ("IMG_0001.jpg", "张三-身份证.jpg") may say who they
+# are: it is a protected field, sealed under this label (privacy/protected.py), never shown in clear.
+ORIGINAL_NAME_LABEL = "media.original_name"
+MAX_NAME_CHARS = 255
+
+
+def seal_original_name(request, name: str | None) -> str | None:
+    """The file's own name sealed as privacy/protected.py `seal` seals every protected field (the
+    registry's field cipher, under ORIGINAL_NAME_LABEL; this layer cannot import privacy). Read it
+    back only through `protected.reveal`, which audits the showing."""
+    name = (name or "")[:MAX_NAME_CHARS]
+    return request.registry["field_cipher"].encrypt(name, ORIGINAL_NAME_LABEL) if name else None
 
 
 class Media(Base):
@@ -19,7 +32,7 @@ class Media(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     content_type: Mapped[str] = mapped_column(String(64))  # sniffed from the bytes
-    original_name: Mapped[str] = mapped_column(String(255), default="")
+    original_name_sealed: Mapped[str | None] = mapped_column(Text)  # ORIGINAL_NAME_LABEL; None: no name
     # Storage keys, relative to the media store; originals are never served to the public.
     original_key: Mapped[str] = mapped_column(String(255))
     public_key: Mapped[str | None] = mapped_column(String(255))

@@ -6,9 +6,12 @@ import io
 import os
 import shutil
 import tempfile
+import threading
 
 from pyramid.response import FileResponse
 from zope.interface import Interface, implementer
+
+from portal.media import incoming
 
 CHUNK = 64 * 1024
 
@@ -36,17 +39,30 @@ class IMediaStore(Interface):
         """A response streaming the file under `key` with `content_type` (FileNotFoundError when
         there is none); callers set its caching and disposition."""
 
+    def incoming_dir():
+        """A local directory of this process for files being written (upload parts): on the store's
+        own disk, so storing one is a rename; removed by the next sweep once the process is gone."""
+
 
 @implementer(IMediaStore)
 class LocalMediaStore:
     """Files under one directory, addressed by keys such as ``ab/cd/<sha256>.jpg``.
 
-    Writes go to a temporary file in the same directory and are renamed into place, so a
-    crash never leaves half a file under a real key."""
+    Writes go to a temporary file in this process's incoming directory (media/incoming.py) and are
+    renamed into place, so a crash never leaves half a file under a real key, and the next start-up
+    removes the half it left."""
 
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
         os.makedirs(self.root, exist_ok=True)
+        self._incoming = None  # (directory, lock file), claimed on first use
+        self._claiming = threading.Lock()
+
+    def incoming_dir(self) -> str:
+        with self._claiming:
+            if self._incoming is None:
+                self._incoming = incoming.claim(self.root)
+            return self._incoming[0]
 
     def _path(self, key: str) -> str:
         path = os.path.abspath(os.path.join(self.root, key))
@@ -60,7 +76,7 @@ class LocalMediaStore:
         appended to `new_keys` (what a failed transaction may delete again)."""
         digest = hashlib.sha256()
         size = 0
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        fd, tmp = tempfile.mkstemp(dir=self.incoming_dir(), prefix="copy-")
         try:
             with os.fdopen(fd, "wb") as out:
                 while chunk := stream.read(CHUNK):

@@ -13,7 +13,7 @@ from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
 from portal.media.images import derive_public_copies
-from portal.media.models import Media
+from portal.media.models import Media, seal_original_name
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
 # Decoding more pixels than this could take gigabytes of memory (an "image bomb").
@@ -111,7 +111,8 @@ def store_photos(request, checked: list[tuple]) -> list[Media]:
             raise UploadRefused(_("The photo ${name} could not be stored. Please try again.",
                                   mapping={"name": field.filename})) from exc
         rows.append(Media(kind="image", position=position, sha256=sha, size=size, content_type=content_type,
-                          original_name=os.path.basename(field.filename)[:255], original_key=key,
+                          original_name_sealed=seal_original_name(request, os.path.basename(field.filename)),
+                          original_key=key,
                           uploaded_at=utcnow(), **copies))
     return rows
 

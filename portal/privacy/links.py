@@ -11,6 +11,9 @@ from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"  # noqa: S105 - a URL pattern, not a secret
+# Paths whose next segment is a token, and the pages under them that are not (log_redaction.py).
+SECRET_LINK_PREFIXES = ("/alarm/", "/trips/", "/guard/")
+NOT_SECRET_SEGMENTS = ("new", "route")
 _WELL_FORMED = re.compile(TOKEN_PATTERN + r"\Z")
 
 

@@ -6,12 +6,15 @@ import transaction
 from pyramid.paster import get_appsettings, setup_logging
 
 from portal.core.db import get_engine, get_session_factory, get_tm_session
-from portal.core.settings import apply_environment
+from portal.core.settings import apply_environment, check_production_secrets
 
 
 def load_settings(config_uri: str) -> dict:
+    """The settings a script runs with; in production, weak secrets stop it as they stop the app."""
     setup_logging(config_uri)
-    return apply_environment(get_appsettings(config_uri), os.environ)
+    settings = apply_environment(get_appsettings(config_uri), os.environ)
+    check_production_secrets(settings)
+    return settings
 
 
 @contextlib.contextmanager

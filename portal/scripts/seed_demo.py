@@ -232,7 +232,7 @@ def _picture(dbsession, media_store, rng, notice):
     key, sha, size = media_store.put_bytes(original, ".jpg")
     copies = derive_public_copies(media_store, key)
     dbsession.add(Media(notice=notice, kind="image", sha256=sha, size=size, content_type="image/jpeg",
-                        original_name=f"{notice.slug}.jpg", original_key=key, alt_text=notice.title, **copies))
+                        original_key=key, alt_text=notice.title, **copies))
 
 
 def print_report(report: SeedReport, out=sys.stdout) -> None:

@@ -12,6 +12,7 @@ import threading
 import transaction
 from pyramid.paster import bootstrap
 
+from portal.media import jobs as media_jobs
 from portal.notices import jobs as notice_jobs
 from portal.outbox import services as outbox
 from portal.scripts.common import load_settings
@@ -22,6 +23,8 @@ log = logging.getLogger("portal.worker")
 # name -> job(request) returning how many items it handled.
 JOBS = {
     "expire-notices": notice_jobs.expire_due,
+    # Upload parts a killed server left (reporters' media, unencrypted) and any past their time.
+    "sweep-partial-uploads": media_jobs.sweep_partial_uploads,
     # Trips: missed arrivals, unanswered ones, abandoned ones, then retention (trips/jobs.py).
     "trips-overdue": trips_jobs.mark_overdue,
     "trips-escalate": trips_jobs.escalate_unanswered,

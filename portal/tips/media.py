@@ -26,7 +26,7 @@ from portal.core.meta import utcnow
 from portal.media import clean as media_clean
 from portal.media import mp4_clean, sniff
 from portal.media.images import derive_public_copies
-from portal.media.models import Media
+from portal.media.models import Media, seal_original_name
 from portal.media.uploads import MAX_PHOTO_PIXELS, UploadLimits, UploadRefused, _check_image, _remove_on_abort
 
 log = logging.getLogger(__name__)
@@ -273,7 +273,7 @@ def store_attachments(request, checked: list[CheckedAttachment]) -> list[tuple[M
             raise UploadRefused(_("The file ${name} could not be stored. Please try again.",
                                   mapping={"name": item.name})) from exc
         media = Media(kind=item.kind, position=position, sha256=sha, size=size, content_type=item.content_type,
-                      original_name=plain_name(item.name), original_key=key, uploaded_at=uploaded_at,
-                      captured_at=item.captured_at, **copies)
+                      original_name_sealed=seal_original_name(request, plain_name(item.name)), original_key=key,
+                      uploaded_at=uploaded_at, captured_at=item.captured_at, **copies)
         rows.append((media, item))
     return rows

@@ -2,9 +2,10 @@
 
 For multipart POSTs to /tips/new and /status/reply a tween reads `wsgi.input` in chunks through the
 `multipart` package's push parser, before Pyramid or WebOb touch the body. Text fields go into a
-MultiDict (bounded by portal.max_form_bytes); each file part goes into its own temp file under
-`<media_dir>/.incoming` (the media store's disk, so storing it later is a rename) and is hashed on
-the way. The result is handed to WebOb as the already-parsed POST, so CSRF checks, Deform and
+MultiDict (bounded by portal.max_form_bytes); each file part goes into its own temp file in this
+process's incoming directory (media/incoming.py: on the media store's disk, so storing it later is a
+rename; whatever a killed process leaves there is removed at the next start) and is hashed on the
+way. The result is handed to WebOb as the already-parsed POST, so CSRF checks, Deform and
 `uploads.chosen_files` work unchanged.
 
 Before any of the body is read, every POST counts one attempt against the address
@@ -25,7 +26,6 @@ import hashlib
 import logging
 import os
 import tempfile
-import time
 
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 from pyramid.httpexceptions import HTTPRequestEntityTooLarge
@@ -46,8 +46,6 @@ FILE_FIELDS = frozenset({"attachments"})  # the only inputs of those forms that 
 CHUNK = 64 * 1024
 MAX_TEXT_FIELDS = 500  # parts without a file: far more than any tip form has
 REFUSAL_KEY = "portal.upload_refusal"
-INCOMING = ".incoming"
-STALE_SECONDS = 24 * 3600
 
 
 class StreamedFile:
@@ -80,7 +78,7 @@ class StreamedFile:
             os.unlink(self.path)
         except FileNotFoundError:  # moved into the media store
             pass
-        except OSError as exc:  # left for the sweep at the next start
+        except OSError as exc:  # left for the sweeps (media/incoming.py)
             log.error("could not remove an upload's temp file: %s", type(exc).__name__)
 
 
@@ -280,10 +278,6 @@ class FormStream:
 
 # Pyramid wiring -----------------------------------------------------------------------------------
 
-def incoming_dir(settings) -> str:
-    return os.path.join(settings["portal.media_dir"], INCOMING)
-
-
 def refusal(request) -> UploadRefused | None:
     """Why the streamed body was refused (None: it was not, or it was not streamed)."""
     return request.environ.get(REFUSAL_KEY)
@@ -333,7 +327,7 @@ def tween_factory(handler, registry):
     settings = registry.settings
     limits = attachment_limits(settings)
     max_text_bytes = int(settings["portal.max_form_bytes"])
-    incoming = incoming_dir(settings)
+    incoming = registry["media_store"].incoming_dir()
 
     def upload_stream_tween(request):
         if not is_streamed(request):
@@ -359,22 +353,8 @@ def retry_attempts(request, previous=None):
     return previous(request) if previous is not None else None
 
 
-def _sweep(incoming: str):
-    """Remove temp files a crashed process left behind (a day old: others may be in use)."""
-    cutoff = time.time() - STALE_SECONDS
-    for entry in os.scandir(incoming):
-        try:
-            if entry.is_file() and entry.stat().st_mtime < cutoff:
-                os.unlink(entry.path)
-        except OSError:
-            pass
-
-
 def includeme(config):
     settings = config.get_settings()
-    incoming = incoming_dir(settings)
-    os.makedirs(incoming, exist_ok=True)
-    _sweep(incoming)
     config.add_tween("portal.tips.upload_stream.tween_factory", under=INGRESS)
     # pyramid_retry reads this when the configuration is committed, after every include.
     previous = config.maybe_dotted(settings.get("retry.activate_hook"))

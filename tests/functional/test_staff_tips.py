@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
 from portal.core.localtime import LOCAL_TZ
-from portal.media.models import Media
+from portal.media.models import ORIGINAL_NAME_LABEL, Media
 from portal.tips import submission as public_tips
 from portal.tips.models import Tip, TipAnswer, TipAttachment, TipLink, TipMessage
 from tests.factories import make_category, make_notice, make_officer, make_photo, make_tip
@@ -72,7 +72,7 @@ def tip(dbsession, registry, units, category):
     photo = make_photo(dbsession, store)
     key, sha, size = store.put_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00 not really an mp3", ".mp3")
     audio = Media(kind="audio", sha256=sha, size=size, content_type="audio/mpeg", original_key=key,
-                  original_name="zhou-recording.mp3")
+                  original_name_sealed=registry["field_cipher"].encrypt("zhou-recording.mp3", ORIGINAL_NAME_LABEL))
     dbsession.add(audio)
     dbsession.flush()
     dbsession.add_all([TipAttachment(tip=tip, media=photo, flags="old-capture"), TipAttachment(tip=tip, media=audio)])

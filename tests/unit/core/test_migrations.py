@@ -1,6 +1,7 @@
 """The schema comes only from Alembic: the models and the migrations must agree, and every
 revision must go down and up again with rows in the tables. Runs on SQLite and PostgreSQL."""
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -78,6 +79,7 @@ def insert_rows(connection, revision):
             "INSERT INTO missing_person_details (notice_id, full_name, sex, build, hair, eyes, clothing,"
             " distinguishing_marks, last_seen_place, circumstances) VALUES (:n, '张三', 'male', '', '', '', '', '',"
             " '', '')"), {"n": notice_id})
+        insert_media(connection, notice_id)
     if revision >= "0004":  # missing-person requests and sightings
         connection.execute(text(
             "INSERT INTO missing_requests (state, notice_id, accepting_unit_id, accepting_unit_phone,"
@@ -115,6 +117,16 @@ def insert_rows(connection, revision):
             "INSERT INTO tip_rewards (tip_id, state, amount, reason, decision_reason, proposed_by_id, proposed_at,"
             " version) VALUES (:t, 'proposed', 500, 'useful', '', :o, CURRENT_TIMESTAMP, 1)"),
             {"t": tip_id, "o": officer_id})
+
+
+def insert_media(connection, notice_id, name="IMG_0001 张三.jpg"):
+    """A photo of a notice, with its file's own name in clear before it was sealed, sealed after."""
+    columns = {c["name"] for c in inspect(connection).get_columns("media")}
+    named = {"original_name": name} if "original_name" in columns else {}
+    values = {"notice_id": notice_id, "position": 0, "kind": "image", "sha256": "a" * 64, "size": 1,
+              "content_type": "image/jpeg", "original_key": "aa/aa/a.jpg", "alt_text": "", **named}
+    connection.execute(text(f"INSERT INTO media ({', '.join(values)}, uploaded_at) VALUES "
+                            f"({', '.join(':' + k for k in values)}, CURRENT_TIMESTAMP)"), values)
 
 
 def test_every_revision_goes_down_and_up_with_rows_present(empty_engine):
@@ -167,3 +179,44 @@ def test_default_tip_categories_go_down_only_while_no_tip_uses_them(empty_engine
         assert len(rows) == 11
         drugs = next(r for r in rows if r[0] == "drugs")
         assert "改过的名字" in str(drugs[1]) and drugs[2] == 2  # as the administrators left it, not doubled
+
+
+def test_original_names_are_sealed_going_up_and_opened_going_down(empty_engine):
+    """0013 seals the names already stored with the settings' field key (development.ini's here), and
+    its downgrade opens them again."""
+    from pyramid.paster import get_appsettings
+
+    from portal.media.models import ORIGINAL_NAME_LABEL
+    from portal.privacy.crypto import FieldCipher
+
+    settings = get_appsettings(alembic_config().config_file_name)
+    cipher = FieldCipher.from_setting(settings["portal.field_keys"], settings["portal.field_key_id"])
+    migrate(empty_engine, "0010")
+    with empty_engine.begin() as connection:
+        insert_rows(connection, "0010")
+        notice_id = connection.execute(text("SELECT id FROM notices")).scalar_one()
+        connection.execute(text("UPDATE media SET original_name = '' WHERE id = (SELECT min(id) FROM media)"))
+        insert_media(connection, notice_id, name="张三的身份证.jpg")
+    migrate(empty_engine, "0013")
+    with empty_engine.connect() as connection:
+        stored = connection.execute(text("SELECT original_name_sealed FROM media ORDER BY id")).scalars().all()
+        assert "original_name" not in {c["name"] for c in inspect(connection).get_columns("media")}
+    assert stored[0] is None  # no name, nothing to seal
+    assert "张三" not in stored[1] and cipher.decrypt(stored[1], ORIGINAL_NAME_LABEL) == "张三的身份证.jpg"
+    migrate(empty_engine, "0010", downgrade=True)
+    with empty_engine.connect() as connection:
+        names = connection.execute(text("SELECT original_name FROM media ORDER BY id")).scalars().all()
+    assert names == ["", "张三的身份证.jpg"]
+
+
+def test_without_a_field_key_the_names_are_dropped_not_kept(empty_engine):
+    migrate(empty_engine, "0010")
+    with empty_engine.begin() as connection:
+        insert_rows(connection, "0010")
+    config = alembic_config()
+    config.attributes["field_cipher"] = None  # settings without a field key
+    with empty_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0013")
+    with empty_engine.connect() as connection:
+        assert connection.execute(text("SELECT original_name_sealed FROM media")).scalars().all() == [None]

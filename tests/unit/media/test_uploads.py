@@ -10,6 +10,7 @@ from PIL import Image
 from transaction.interfaces import NoTransaction
 from webob.multidict import MultiDict
 
+from portal.media.models import ORIGINAL_NAME_LABEL
 from portal.media.uploads import UploadLimits, UploadRefused, check_photos, chosen_files, store_photos
 from tests.images import GPS_MARKER, jpeg_with_gps, png, png_claiming, truncated_jpeg
 
@@ -93,7 +94,10 @@ def test_public_copies_have_no_exif_or_gps_and_the_original_is_kept(dummy_reques
         assert GPS_MARKER not in data
         with Image.open(io.BytesIO(data)) as image:
             assert image.format == "JPEG" and not image.getexif()
-    assert (media.content_type, media.width, media.height, media.original_name) == ("image/jpeg", 640, 480, "phone.jpg")
+    assert (media.content_type, media.width, media.height) == ("image/jpeg", 640, 480)
+    assert "phone" not in media.original_name_sealed  # the name is sealed like a protected field
+    cipher = dummy_request.registry["field_cipher"]
+    assert cipher.decrypt(media.original_name_sealed, ORIGINAL_NAME_LABEL) == "phone.jpg"
     own_tm.commit()
     assert len(_stored(store, [media])) == 3  # kept after commit
     for key in (media.original_key, media.public_key, media.thumb_key):
@@ -107,4 +111,4 @@ def test_files_are_removed_when_the_transaction_aborts(dummy_request, own_tm):
     assert len(_stored(store, media)) == 6
     own_tm.abort()
     assert _stored(store, media) == []
-    assert not [n for n in os.listdir(store.root) if n.startswith(".incoming-")]
+    assert not [n for n in os.listdir(store.incoming_dir()) if n.startswith("copy-")]

@@ -12,7 +12,7 @@ from portal.audit.models import AuditEvent
 from portal.core.localtime import LOCAL_TZ
 from portal.core.pagination import BadCursor
 from portal.core.refused import Refused
-from portal.media.models import Media
+from portal.media.models import ORIGINAL_NAME_LABEL, Media
 from portal.media.uploads import UploadRefused
 from portal.sightings import services as sightings
 from portal.sightings.models import Sighting
@@ -56,8 +56,10 @@ def test_submit_with_a_photo_keeps_it_off_the_notice(dummy_request, dbsession, n
     store = dummy_request.registry["media_store"]
     sighting = submit(dummy_request, notice, photos=[upload(jpeg_bytes(), "IMG_1.jpg")])
     media = sighting.media
-    assert (media.notice_id, media.kind, media.content_type, media.original_name) == (
-        None, "image", "image/jpeg", "IMG_1.jpg")
+    assert (media.notice_id, media.kind, media.content_type) == (None, "image", "image/jpeg")
+    assert "IMG_1" not in media.original_name_sealed
+    cipher = dummy_request.registry["field_cipher"]
+    assert cipher.decrypt(media.original_name_sealed, ORIGINAL_NAME_LABEL) == "IMG_1.jpg"
     assert store.exists(media.original_key) and store.exists(media.public_key) and store.exists(media.thumb_key)
     dbsession.expire_all()
     assert dbsession.get(Media, media.id).notice_id is None

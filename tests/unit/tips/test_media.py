@@ -14,6 +14,7 @@ from transaction.interfaces import NoTransaction
 
 from portal.core.localtime import LOCAL_TZ
 from portal.media import mp4_clean
+from portal.media.models import ORIGINAL_NAME_LABEL
 from portal.media.uploads import UploadRefused
 from portal.tips import media as tip_media
 from portal.tips import upload_stream
@@ -180,8 +181,10 @@ def test_photo_original_is_evidence_and_the_staff_copy_has_no_metadata(dummy_req
     data = m.jpeg_taken(taken, size=(640, 480))
     ((media, checked),) = store_attachments(dummy_request, check_attachments([upload(data, "phone.jpg")], LIMITS))
     assert _read(store, media.original_key) == data  # unchanged
-    assert (media.kind, media.content_type, media.size, media.original_name) == ("image", "image/jpeg", len(data),
-                                                                                 "phone.jpg")
+    assert (media.kind, media.content_type, media.size) == ("image", "image/jpeg", len(data))
+    assert "phone" not in media.original_name_sealed  # the name is sealed like a protected field
+    cipher = dummy_request.registry["field_cipher"]
+    assert cipher.decrypt(media.original_name_sealed, ORIGINAL_NAME_LABEL) == "phone.jpg"
     assert media.captured_at == checked.captured_at and media.uploaded_at is not None
     for key in (media.public_key, media.thumb_key):
         copy = _read(store, key)
@@ -276,7 +279,7 @@ def test_everything_written_is_removed_when_the_transaction_aborts(dummy_request
     assert len(keys) == 7 and all(store.exists(k) for k in keys)
     own_tm.abort()
     assert not any(store.exists(k) for k in keys)
-    assert not [n for n in os.listdir(store.root) if n.startswith(".incoming-")]
+    assert not [n for n in os.listdir(store.incoming_dir()) if n.startswith("copy-")]
 
 
 def test_timed_gps_tracks_are_blanked_with_their_samples(dummy_request, own_tm):
@@ -301,7 +304,8 @@ def test_sound_only_mp4_is_audio_with_the_audio_limit():
 def test_names_are_stored_without_paths_or_control_characters(dummy_request, own_tm):
     ((media, _),) = store_attachments(dummy_request, check_attachments([upload(png(), "C:\\fakepath\\a\x00b\n.png")],
                                                                        LIMITS))
-    assert media.original_name == "ab.png"
+    cipher = dummy_request.registry["field_cipher"]
+    assert cipher.decrypt(media.original_name_sealed, ORIGINAL_NAME_LABEL) == "ab.png"
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 7, 64, 4096])

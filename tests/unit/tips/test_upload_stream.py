@@ -199,8 +199,15 @@ def _request(body, length, path="/tips/new", content_type=m.CONTENT_TYPE, regist
     return request
 
 
+class _Registry(dict):
+    settings: dict
+
+
 def _registry(incoming):
-    return SimpleNamespace(settings={**SETTINGS, "portal.media_dir": os.path.dirname(incoming)})
+    """Settings, and a media store whose directory for files being written is `incoming`."""
+    registry = _Registry(media_store=SimpleNamespace(incoming_dir=lambda: incoming))
+    registry.settings = {**SETTINGS, "portal.media_dir": os.path.dirname(incoming)}
+    return registry
 
 
 def test_the_tween_hands_webob_the_parsed_form_and_cleans_up(incoming):
