@@ -102,6 +102,8 @@ def settings_for(db_url, media_dir) -> dict:
         "portal.receipt_pepper": "test-receipt-pepper-0123456789",
         "portal.media_dir": str(media_dir),
         "portal.session_secure": "false",
+        # Every absolute link starts here, whatever Host a request sends (requests say "localhost").
+        "portal.public_url": "http://portal.test",
         "portal.page_cache_seconds": "0",  # tests/functional/test_page_cache.py turns it on
         "portal.pow.bits": "4",  # tests solve the proof of work in Python (tests.factories.solve_pow)
         "portal.pow.min_fill_seconds": "0",

@@ -8,7 +8,7 @@ a published or weak key stops the migration, as it stops the application. The do
 again with the same key (a name it cannot open becomes '').
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05
 """
 import logging
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

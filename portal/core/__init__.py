@@ -11,6 +11,7 @@ def includeme(config):
     config.include(".forms")
     config.include(".headers")
     config.include(".resources")
+    config.include(".links")
     config.add_static_view("static", "portal:static", cache_max_age=3600)
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")

@@ -1,4 +1,8 @@
 """Settings: the .ini file, then environment variables (for secrets in production)."""
+from urllib.parse import urlsplit
+
+from pyramid.settings import asbool
+
 from portal.core.secret_strength import GENERATE_SECRET, is_production, weak_secrets
 
 # Environment variable -> setting. Production keeps every secret out of the .ini file.
@@ -9,6 +13,7 @@ ENVIRONMENT = {
     "PORTAL_FIELD_KEY_ID": "portal.field_key_id",
     "PORTAL_RECEIPT_PEPPER": "portal.receipt_pepper",
     "PORTAL_MEDIA_DIR": "portal.media_dir",
+    "PORTAL_PUBLIC_URL": "portal.public_url",
 }
 
 REQUIRED = (
@@ -70,7 +75,14 @@ DEFAULTS = {
     "portal.pow.min_fill_seconds": "3",
     "portal.ratelimit.backend": "memory",  # or "redis" for several servers
     "portal.ratelimit.redis_url": "redis://127.0.0.1:6379/0",
-    "portal.cap_sender": "",  # CAP <sender>; empty: safety-portal@<the site's host name>
+    # The one base of every absolute link (core/links.py); required in production.
+    "portal.public_url": "",
+    "portal.cap_sender": "",  # CAP <sender>; empty: safety-portal@<the host name of portal.public_url>
+    # A CAP Cancel (retracted, expired, resolved notice) stays in the CAP feed this long.
+    "portal.cap.cancel_days": "7",
+    # <expires> of an alert whose notice has no expiry time: this long after it was sent; a notice still
+    # public then gets a fresh Update with the next period (consumers never hold a stale or lapsed alert).
+    "portal.cap.expires_days": "30",
     "jinja2.directories": "portal:../templates",
     "jinja2.i18n.domain": "portal",
     "jinja2.newstyle": "true",
@@ -110,6 +122,7 @@ def check_settings(settings: dict) -> None:
         raise SettingsError(
             f"portal.session_secret is shorter than 32 characters; generate one with: {GENERATE_SECRET}")
     check_production_secrets(settings)
+    check_public_url(settings)
 
 
 def check_production_secrets(settings: dict) -> None:
@@ -130,3 +143,23 @@ def _with_variable(problem: str, names: dict) -> str:
     """The problem with its setting's environment variable after the setting's name."""
     setting = problem.split(" ", 1)[0].rstrip(":")
     return problem.replace(setting, f"{setting} (${names[setting]})", 1) if setting in names else problem
+
+
+def check_public_url(settings) -> None:
+    """Refuse a malformed base, and production without one (a message saying what to set)."""
+    value = str(settings.get("portal.public_url", "")).strip()
+    production = asbool(settings.get("portal.production", False))
+    if not value:
+        if production:
+            raise SettingsError(
+                "portal.public_url (or $PORTAL_PUBLIC_URL) is required in production: the address the public "
+                "reaches the portal at, e.g. https://safety.example.gov.cn. Every absolute link (QR codes, "
+                "CAP and Atom feeds, Open Graph, SMS texts) is built from it, never from the Host header.")
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        raise SettingsError("portal.public_url must be an http(s) address with a host name and no query, "
+                             f"e.g. https://safety.example.gov.cn (got {value!r})")
+    if production and parts.scheme != "https":
+        raise SettingsError(f"portal.public_url must start with https:// in production (got {value!r})")

@@ -3,7 +3,7 @@ vehicles, reward tasks. The public pages, feeds and API; the staff's drafts and 
 from portal.core.generation import GenerationWatch
 from portal.core.resources import StaffRoot
 from portal.notices.pagecache import PageCache
-from portal.notices.resources import PublicNoticeContext, StaffNoticeContext
+from portal.notices.resources import CapNoticeContext, PublicNoticeContext, StaffNoticeContext
 
 
 def includeme(config):
@@ -20,7 +20,7 @@ def includeme(config):
     config.add_route("notices", "/notices")
     config.add_route("notice", r"/notices/{id:\d+}", factory=PublicNoticeContext)
     config.add_route("notice_poster", r"/notices/{id:\d+}/poster", factory=PublicNoticeContext)
-    config.add_route("notice_cap", r"/notices/{id:\d+}.cap", factory=PublicNoticeContext)
+    config.add_route("notice_cap", r"/notices/{id:\d+}.cap", factory=CapNoticeContext)
     config.add_route("feed_atom", "/feeds/notices.atom")
     config.add_route("feed_cap", "/feeds/notices.cap.atom")
     config.add_route("media", r"/media/{id:\d+}/{variant:public|thumb}")

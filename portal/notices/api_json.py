@@ -1,4 +1,5 @@
 """Notices as the API shows them: public fields only, never police-only or protected ones."""
+from portal.core.links import public_url
 from portal.notices.editing import KIND_FIELDS
 
 
@@ -12,8 +13,8 @@ def _unit(request, unit):
 
 def _photo(request, media):
     return {
-        "url": request.route_url("media", id=media.id, variant="public"),
-        "thumbnail_url": request.route_url("media", id=media.id, variant="thumb"),
+        "url": public_url(request, "media", id=media.id, variant="public"),
+        "thumbnail_url": public_url(request, "media", id=media.id, variant="thumb"),
         "width": media.width,
         "height": media.height,
         "alt": media.alt_text,
@@ -29,8 +30,8 @@ def summary(request, notice) -> dict:
         "unit": _unit(request, notice.unit),
         "published_at": _time(notice.published_at),
         "updated_at": _time(notice.updated_at),
-        "url": request.route_url("notice", id=notice.id),
-        "thumbnail_url": request.route_url("media", id=notice.media[0].id, variant="thumb") if notice.media else None,
+        "url": public_url(request, "notice", id=notice.id),
+        "thumbnail_url": public_url(request, "media", id=notice.media[0].id, variant="thumb") if notice.media else None,
     }
 
 
@@ -39,7 +40,7 @@ def detail(request, notice) -> dict:
     body.update(
         text=notice.body,
         photos=[_photo(request, m) for m in notice.media],
-        poster_url=request.route_url("notice_poster", id=notice.id),
+        poster_url=public_url(request, "notice_poster", id=notice.id),
         missing_person=_missing_person(notice.missing_person),
         kind_details={name: getattr(notice, name) for name in KIND_FIELDS.get(notice.kind, ())},
         verified=_verified(request, notice),

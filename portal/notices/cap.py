@@ -1,9 +1,13 @@
 """CAP 1.2 (OASIS Common Alerting Protocol) messages for notices.
 
-A notice's first message is an Alert; a later change is an Update and closing a missing-person
-appeal is a Cancel, both referencing the first Alert. Each message has its own identifier."""
+A notice's first message is an Alert; a later change (or the next period of an alert without an
+expiry time) is an Update; a notice leaving the public site (retracted, expired, resolved, an appeal
+closed) is a Cancel. Updates and Cancels reference the first Alert. Each message has its own
+identifier and an <expires>."""
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 CAP = "urn:oasis:names:tc:emergency:cap:1.2"
 
@@ -17,23 +21,65 @@ EVENT = {  # (Chinese, English)
     "vehicle": ("协查车辆", "Wanted vehicle"), "reward_task": ("悬赏通告", "Reward"),
 }
 LAST_SEEN_RADIUS_KM = 5
+# What a Cancel says (nothing of the notice itself): (Chinese, English) per state it ended in.
+ENDED = {
+    "closed_appeal": (("此寻人启事已结束", "This appeal has been closed"),
+                      ("感谢大家的关注和帮助。", "Thank you to everyone who helped.")),
+    "retracted": (("此通告已撤回", "This notice has been withdrawn"),
+                  ("此通告已不再有效，请勿再依据它采取行动。", "This notice is no longer valid; do not act on it.")),
+    "ended": (("此通告已结束", "This notice has ended"),
+              ("此通告已不再有效。感谢大家的关注。", "This notice is no longer in force. Thank you for your help.")),
+}
 
 
 def cap_time(value) -> str:
-    # CAP 1.2 forbids "Z": UTC is written "-00:00".
-    return value.strftime("%Y-%m-%dT%H:%M:%S") + "-00:00"
+    # CAP 1.2 forbids "Z" and fractions of a second: UTC is written "-00:00".
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "-00:00"
 
 
 def identifier(notice, at) -> str:
     return f"notice-{notice.id}-{int(at.timestamp())}"
 
 
-def message_type(notice, closed: bool) -> str:
-    if closed:
-        return "Cancel"
-    if notice.updated_at and notice.published_at and (notice.updated_at - notice.published_at).total_seconds() > 60:
-        return "Update"
-    return "Alert"
+@dataclass(frozen=True)
+class Message:
+    """Which CAP message stands for the notice now: its type, when it was sent and until when it holds."""
+
+    msg_type: str  # Alert, Update or Cancel
+    sent: datetime
+    expires: datetime
+
+    @property
+    def cancel(self) -> bool:
+        return self.msg_type == "Cancel"
+
+
+def ended_at(notice, now) -> datetime | None:
+    """When the notice left the public site, or None while it is public (or was never public). A
+    published notice past its expiry time has left, even before the worker marks it expired."""
+    if notice.state == "published":
+        return notice.expires_at if notice.expires_at is not None and notice.expires_at <= now else None
+    return notice.ended_at if notice.published_at is not None else None
+
+
+def message(notice, now, *, horizon: timedelta, cancel_for: timedelta) -> Message | None:
+    """The notice's current message; None for a notice with no alert (never public).
+
+    A notice that left the public site is a Cancel, sent when it left and held for `cancel_for` (how
+    long it stays in the feed). A public one is the first Alert, or an Update once it was changed;
+    it expires at the notice's expiry time, or else `horizon` after it was sent: a notice still public
+    then is sent again as an Update for the next period, so no consumer keeps it past its end."""
+    ended = ended_at(notice, now)
+    if ended is not None:
+        return Message("Cancel", ended, ended + cancel_for)
+    if notice.state != "published" or notice.published_at is None:
+        return None
+    changed = notice.updated_at and (notice.updated_at - notice.published_at).total_seconds() > 60
+    sent = notice.updated_at if changed else notice.published_at
+    if notice.expires_at is not None:
+        return Message("Update" if changed else "Alert", sent, notice.expires_at)
+    sent += horizon * max(0, (now - sent) // horizon)
+    return Message("Alert" if sent == notice.published_at else "Update", sent, sent + horizon)
 
 
 def _sub(parent, tag, text=None):
@@ -59,18 +105,25 @@ def _cap_polygon(geometry) -> str:
     return " ".join(f"{lat},{lon}" for lon, lat in rings[0])
 
 
-def alert(notice, *, sender: str, web: str, closed: bool, unit_names: dict) -> bytes:
-    """The CAP message for the notice's current state. Closed appeals carry no personal data."""
-    msg_type = message_type(notice, closed)
-    sent_at = notice.updated_at if msg_type != "Alert" else notice.published_at
+def _ending(notice) -> str:
+    if notice.kind == "missing_person":
+        return "closed_appeal"
+    return "retracted" if notice.state == "retracted" else "ended"
+
+
+def alert(notice, current: Message, *, sender: str, web: str, unit_names: dict) -> bytes:
+    """The CAP message `current` (see `message`) of the notice. A Cancel carries nothing of the notice
+    but its kind and unit: no title, text, person or place."""
+    closed = current.cancel
     root = ET.Element(f"{{{CAP}}}alert")
-    _sub(root, "identifier", identifier(notice, sent_at))
+    _sub(root, "identifier", identifier(notice, current.sent))
     _sub(root, "sender", sender)
-    _sub(root, "sent", cap_time(sent_at))
+    _sub(root, "sent", cap_time(current.sent))
     _sub(root, "status", "Actual")
-    _sub(root, "msgType", msg_type)
+    _sub(root, "msgType", current.msg_type)
     _sub(root, "scope", "Public")
-    if msg_type != "Alert":
+    if current.msg_type != "Alert":
+        # CAP 1.2: "sender,identifier,sent" of the message this one updates or cancels.
         _sub(root, "references", f"{sender},{identifier(notice, notice.published_at)},{cap_time(notice.published_at)}")
     for language, index in (("zh-CN", 0), ("en-US", 1)):
         info = _sub(root, "info")
@@ -80,11 +133,13 @@ def alert(notice, *, sender: str, web: str, closed: bool, unit_names: dict) -> b
         _sub(info, "urgency", "Past" if closed else ("Immediate" if notice.kind == "missing_person" else "Expected"))
         _sub(info, "severity", "Minor" if closed else SEVERITY[notice.kind])
         _sub(info, "certainty", "Observed")
+        _sub(info, "expires", cap_time(current.expires))
         unit_name = unit_names[language]
         _sub(info, "senderName", unit_name)
         if closed:
-            _sub(info, "headline", ("此寻人启事已结束" if index == 0 else "This appeal has been closed"))
-            _sub(info, "description", "感谢大家的关注和帮助。" if index == 0 else "Thank you to everyone who helped.")
+            headline, description = ENDED[_ending(notice)]
+            _sub(info, "headline", headline[index])
+            _sub(info, "description", description[index])
         else:
             _sub(info, "headline", notice.title[:160])
             _sub(info, "description", notice.body)

@@ -1,4 +1,5 @@
-"""Atom 1.0 feeds of published notices; a closed missing-person appeal appears only as closed."""
+"""Atom 1.0 feeds of published notices; a closed missing-person appeal appears only as closed. The CAP
+index also lists, for `portal.cap.cancel_days`, the Cancel of every notice that left the public site."""
 import xml.etree.ElementTree as ET
 
 from sqlalchemy import and_, or_, select
@@ -17,6 +18,22 @@ def feed_notices(dbsession, limit: int = 50):
     return dbsession.execute(
         select(Notice).where(or_(and_(Notice.state == "published", not_expired(utcnow())), closed))
         .options(selectinload(Notice.media))
+        .order_by(Notice.updated_at.desc(), Notice.id.desc()).limit(limit)
+    ).scalars().all()
+
+
+def cap_notices(dbsession, now, cancel_for, limit: int = 100):
+    """Public notices, and notices that left the public site less than `cancel_for` ago (their Cancel),
+    most recently changed first. A notice retracted before it was ever public has no alert to cancel."""
+    since = now - cancel_for
+    ended = or_(
+        and_(Notice.state.in_(("resolved", "expired", "retracted")), Notice.published_at.is_not(None),
+             Notice.ended_at > since),
+        # Past its expiry time before the worker marked it expired.
+        and_(Notice.state == "published", Notice.expires_at <= now, Notice.expires_at > since),
+    )
+    return dbsession.execute(
+        select(Notice).where(or_(and_(Notice.state == "published", not_expired(now)), ended))
         .order_by(Notice.updated_at.desc(), Notice.id.desc()).limit(limit)
     ).scalars().all()
 

@@ -61,6 +61,7 @@ def expire_due(request, now=None) -> int:
         NOTICE_WORKFLOW.apply(request, notice, "expire", actor="system",
                               reason=f"expiry time {notice.expires_at:%Y-%m-%d %H:%M} UTC passed")
         notice.updated_at = now
+        notice.ended_at = notice.expires_at  # it left the public site then, not when the worker came by
     if due:
         generation.invalidate(request)
     return len(due)

@@ -11,7 +11,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.core.meta import Base, UTCDateTime, one_of, utcnow
 from portal.units.models import Unit
@@ -26,8 +26,6 @@ NOTICE_STATES = (
     "retracted",
 )
 SEXES = ("female", "male", "unknown")
-
-
 
 
 class Notice(Base):
@@ -54,6 +52,9 @@ class Notice(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When it left the public site (resolved, expired, retracted): its CAP Cancel is in the CAP feed
+    # for portal.cap.cancel_days after this. Never set for a notice that was never public.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     # Optimistic locking: a stale second save raises StaleDataError instead of overwriting.
     version: Mapped[int] = mapped_column(Integer, default=1)
     approver_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
@@ -85,6 +86,14 @@ class Notice(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("state")
+    def _note_the_end(self, key, state):
+        # Every way off the public site (staff workflow, the expiry job, a family's request closing)
+        # passes here, so none can forget the Cancel its CAP consumers need.
+        if self.state == "published" and state != "published":
+            self.ended_at = utcnow()
+        return state
 
     @property
     def is_public(self) -> bool:

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from portal.core.i18n import _
+from portal.core.links import public_url
 
 # Search engines drop a missing-person page a year after publication unless it expires earlier.
 UNAVAILABLE_AFTER = timedelta(days=365)
@@ -33,7 +34,7 @@ def open_graph(request, notice, url: str) -> list[tuple[str, str]]:
             ("og:description", description(notice)), ("og:url", url)]
     if notice.media:
         photo = notice.media[0]
-        tags.append(("og:image", request.route_url("media", id=photo.id, variant="public")))
+        tags.append(("og:image", public_url(request, "media", id=photo.id, variant="public")))
         if photo.alt_text:
             tags.append(("og:image:alt", photo.alt_text))
     return tags
@@ -62,7 +63,7 @@ def json_ld(request, notice, url: str) -> Markup:
     if notice.expires_at is not None:
         data["expires"] = _time(notice.expires_at)
     if notice.media:
-        data["image"] = [request.route_url("media", id=m.id, variant="public") for m in notice.media]
+        data["image"] = [public_url(request, "media", id=m.id, variant="public") for m in notice.media]
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):

@@ -10,6 +10,8 @@ primary-key read instead of a render (about 2.5 ms of CPU), on every server.
 - Rendered on a miss by the application itself (every view, subscriber and header as usual) for a
   placeholder origin, stored, and served with the request's origin put in (`localize`): one row per
   notice and language, whatever the host name. A render that is not a plain 200 page is not stored.
+  With `portal.public_url` set (production must) the pages' absolute links are already that address,
+  so no placeholder is left to replace; the replacing serves development without the setting.
 - Rendered ahead by the worker's `render-notice-pages` job for newly published or changed notices in
   the default language, newest first.
 - A stale page is never served: see models/notice_page.py for the stamp that makes this exact.
@@ -53,9 +55,10 @@ SAFE_HOST = re.compile(r"^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:
 DROPPED_REQUEST_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
 # Settings left out of the code version: secrets (never hashed into a value stored in the database),
 # and knobs an operator tunes per server that shape no page (caches, limits, queues). Anything else is
-# in: a setting wrongly in only costs renders, one wrongly out would serve stale pages.
+# in: a setting wrongly in only costs renders, one wrongly out would serve stale pages (portal.public_url,
+# the base of every absolute link on a page, is in).
 UNVERSIONED_SETTINGS = re.compile(
-    r"secret|key|pepper|password|token|sqlalchemy\.|url$|_dir$"
+    r"secret|key|pepper|password|token|sqlalchemy\.|(?<!public_)url$|_dir$"
     r"|^portal\.(page_cache|notice_pages|ratelimit\.|outbox\.|login\.)|rate_per_", re.IGNORECASE)
 # Libraries whose output is part of the page.
 LIBRARIES = ("pyramid", "pyramid_jinja2", "Jinja2", "MarkupSafe", "WebOb", "translationstring")

@@ -23,6 +23,16 @@ class PublicNoticeContext:
         self.notice = notice
 
 
+class CapNoticeContext:
+    """A notice as its CAP message shows it: also after it left the public site (its Cancel, which
+    carries nothing of it). Which notices have a message at all is the view's (cap.message)."""
+
+    __acl__ = []
+
+    def __init__(self, request):
+        self.notice = load_row(request, Notice, options=[joinedload(Notice.missing_person)])
+
+
 class StaffNoticeContext:
     """A notice as staff see it: moderators of its unit or a unit above it may work on it."""
 

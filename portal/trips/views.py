@@ -13,6 +13,7 @@ from sqlalchemy import select
 from portal.core.forms import FormView
 from portal.core.i18n import _
 from portal.core.ids import record_id
+from portal.core.links import public_url
 from portal.core.localtime import local_time
 from portal.core.refused import Refused
 from portal.core.resources import id_from_matchdict
@@ -87,11 +88,11 @@ class NewTrip(FormView):
                 owner_contact=data["contact"])
         except UploadRefused as refused:  # files already written for it go again (the transaction is doomed)
             raise Refused(refused.message, 400) from None
-        links = [_share(request, started.trip, guardian.label, request.route_url("guard", token=token))
+        links = [_share(request, started.trip, guardian.label, public_url(request, "guard", token=token))
                  for guardian, token in started.guardians]
         # The links are shown once, to this visitor: the database keeps only their hashes.
         return render_to_response("trips/started.html", {
-            "trip": started.trip, "trip_url": request.route_url("trip", token=started.token), "links": links,
+            "trip": started.trip, "trip_url": public_url(request, "trip", token=started.token), "links": links,
         }, request=request, response=request.response)
 
 

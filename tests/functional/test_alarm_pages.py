@@ -412,7 +412,7 @@ def test_the_embed_may_be_framed_by_the_configured_sites(testapp, registry, monk
     assert "X-Frame-Options" not in page.headers
     form = page.forms["alarm-form"]
     assert form["embed"].value == "1" and form.action == "/alarm"
-    assert page.html.select_one(".full-page a")["href"] == "http://localhost/alarm"
+    assert page.html.select_one(".full-page a")["href"] == "http://portal.test/alarm"
     assert page.html.select_one("#alarm-form")["data-msg-denied"].startswith("Location is not allowed here")
     assert [a["href"] for a in page.html.select(".fallback-links a")][:2] == ["tel:110", "tel:122"]
     # Framed in another site, our session cookie is not sent: the post comes without a matching token.

@@ -35,14 +35,14 @@ def test_atom_feed_lists_published_and_closed_without_personal_data(testapp, wor
     feed = ET.fromstring(response.body)
     for tag in ("id", "title", "updated"):
         assert feed.find(ATOM + tag).text
-    assert feed.find(f"{ATOM}link[@rel='self']").get("href") == "http://localhost/feeds/notices.atom"
+    assert feed.find(f"{ATOM}link[@rel='self']").get("href") == "http://portal.test/feeds/notices.atom"
     entries = {e.find(ATOM + "link[@rel='alternate']").get("href"): e for e in feed.findall(ATOM + "entry")}
-    assert set(entries) == {f"http://localhost/notices/{world[k].id}" for k in ("girl", "vehicle", "closed")}
+    assert set(entries) == {f"http://portal.test/notices/{world[k].id}" for k in ("girl", "vehicle", "closed")}
     for entry in entries.values():
         for tag in ("id", "title", "updated"):
             assert entry.find(ATOM + tag).text
         assert entry.find(ATOM + "author/" + ATOM + "name").text
-    closed = entries[f"http://localhost/notices/{world['closed'].id}"]
+    closed = entries[f"http://portal.test/notices/{world['closed'].id}"]
     assert closed.find(ATOM + "title").text == "This appeal has been closed"
     assert closed.find(ATOM + "summary") is None
     assert "王强" not in response.text and "Draft secret" not in response.text
@@ -66,7 +66,7 @@ def test_cap_alert_for_a_missing_person(testapp, world):
                        ("certainty", "Observed"), ("event", "寻人启事"), ("headline", "寻人启事：李秀英")]:
         assert info.find(CAP + tag).text == value
     assert info.find(CAP + "area/" + CAP + "circle").text == "38.5,115.5 5"
-    assert info.find(CAP + "web").text == f"http://localhost/notices/{world['girl'].id}"
+    assert info.find(CAP + "web").text == f"http://portal.test/notices/{world['girl'].id}"
 
 
 def test_cap_update_uses_the_unit_polygon_and_references_the_first_alert(testapp, world):
@@ -88,7 +88,7 @@ def test_cap_cancel_for_a_closed_appeal_carries_nothing_personal(testapp, world)
 def test_cap_index_links_every_message(testapp, world):
     feed = ET.fromstring(testapp.get("/feeds/notices.cap.atom").body)
     links = [link.get("href") for link in feed.iter(ATOM + "link") if link.get("type") == "application/cap+xml"]
-    assert sorted(links) == sorted(f"http://localhost/notices/{world[k].id}.cap" for k in ("girl", "vehicle", "closed"))
+    assert sorted(links) == sorted(f"http://portal.test/notices/{world[k].id}.cap" for k in ("girl", "vehicle", "closed"))
 
 
 def test_no_cap_for_drafts(testapp, world):

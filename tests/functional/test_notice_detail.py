@@ -55,12 +55,12 @@ def test_open_graph_tags(testapp, dbsession, units, registry):
     page = testapp.get(f"/notices/{notice.id}")
     og = {m["property"]: m["content"] for m in page.html.select("meta[property]")}
     assert og["og:title"] == "Stolen van" and og["og:type"] == "article"
-    assert og["og:url"] == f"http://localhost/notices/{notice.id}"
+    assert og["og:url"] == f"http://portal.test/notices/{notice.id}"
     assert og["og:description"].startswith("A white van") and len(og["og:description"]) <= 200
     assert "og:image" not in og
     media = add_photo(dbsession, registry, notice)
     og = {m["property"]: m["content"] for m in testapp.get(f"/notices/{notice.id}").html.select("meta[property]")}
-    assert og["og:image"] == f"http://localhost/media/{media.id}/public"
+    assert og["og:image"] == f"http://portal.test/media/{media.id}/public"
     assert og["og:image:alt"] == "Photo of the van"
 
 
@@ -74,7 +74,7 @@ def test_json_ld_parses_and_cannot_be_broken_out_of(testapp, dbsession, units):
     data = json.loads(scripts[0].string)
     assert data["@context"] == "https://schema.org" and data["@type"] == "Article"
     assert data["headline"] == title
-    assert data["url"] == f"http://localhost/notices/{notice.id}"
+    assert data["url"] == f"http://portal.test/notices/{notice.id}"
     assert data["publisher"]["name"] == "City A" and data["datePublished"] == notice.published_at.isoformat()
 
 
@@ -83,7 +83,7 @@ def test_sighting_poster_and_share_links(testapp, dbsession, units):
     page = testapp.get(f"/notices/{notice.id}")
     hrefs = [a["href"] for a in page.html.select("article a")]
     assert f"/notices/{notice.id}/sightings/new" in hrefs and f"/notices/{notice.id}/poster" in hrefs
-    url = f"http://localhost/notices/{notice.id}"
+    url = f"http://portal.test/notices/{notice.id}"
     assert page.html.select_one("#share-url")["value"] == url
     mailto = next(h for h in hrefs if h.startswith("mailto:"))
     sms = next(h for h in hrefs if h.startswith("sms:"))

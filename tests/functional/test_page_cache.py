@@ -105,8 +105,9 @@ def test_a_page_rendered_for_one_host_name_is_never_served_for_another(cached_ap
     testapp.get(f"/notices/{notice.id}")
     assert testapp.get(f"/notices/{notice.id}").headers["X-Page-Cache"] == "hit"
     forged = testapp.get(f"/notices/{notice.id}", extra_environ={"HTTP_HOST": "evil.example"})
-    # Not localhost's page from memory: the stored page with the forged host's own links, as Pyramid writes them.
+    # Not localhost's page from memory; and its links are portal.public_url's, never the forged host's.
     assert forged.headers.get("X-Page-Cache") != "hit" and "localhost" not in forged.text
+    assert "evil.example" not in forged.text and f"http://portal.test/notices/{notice.id}" in forged.text
     assert "evil.example" not in testapp.get(f"/notices/{notice.id}").text
     # A host that is not a plain host name is never written into a stored page: Pyramid renders (and escapes) it.
     odd = testapp.get(f"/notices/{notice.id}", extra_environ={"HTTP_HOST": 'evil.example"><script>x'})
@@ -177,12 +178,12 @@ def test_a_stored_page_is_byte_for_byte_what_the_application_renders_for_that_ho
                 validators = {"ETag", "Cache-Control", "Vary", "X-Page-Cache"}
                 assert {k: v for k, v in stored.headers.items() if k not in validators} == dict(expected.headers)
                 assert served.headers["ETag"] == stored.headers["ETag"]
-    # The links really carry each host (the page says it in two forms: as it is, and percent-encoded).
-    for host, origin in (("portal.example:8443", "https://portal.example:8443"),
-                         ("portal.example:443", "https://portal.example")):
+    # Whatever the host, the links carry portal.public_url (as it is, and percent-encoded in share links).
+    for host in ("portal.example:8443", "portal.example:443"):
         page = other.get(f"/notices/{notice.id}", extra_environ={"HTTP_HOST": host, "wsgi.url_scheme": "https"})
-        assert f'href="{origin}/notices/{notice.id}"' in page.text
-        assert quote(f"{origin}/notices/{notice.id}") in page.text and "invalid" not in page.text
+        assert f'href="http://portal.test/notices/{notice.id}"' in page.text
+        assert quote(f"http://portal.test/notices/{notice.id}") in page.text
+        assert "invalid" not in page.text and "portal.example" not in page.text
     assert page_rows(dbsession, notice) == {f"{kind}:{lang}" for kind in ("html", "api") for lang in ("zh_CN", "en", "ug")}
 
 

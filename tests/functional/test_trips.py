@@ -7,6 +7,7 @@ import json
 import logging
 import os
 from datetime import datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import func, select
@@ -564,3 +565,12 @@ def test_the_worker_runs_the_trip_jobs_and_the_outbox(dbsession):
     assert names.index("send-outbox") == len(names) - 1
     assert names.index("trips-overdue") < names.index("trips-escalate")
 
+
+
+def test_the_links_to_pass_on_carry_the_public_address_whatever_host_was_asked(testapp, units):
+    testapp.extra_environ = dict(testapp.extra_environ, HTTP_HOST="evil.example")  # a forged Host header
+    page = send(testapp, name_guardians(start_form(testapp), ("Mum", PHONE)), status=200)
+    assert "evil.example" not in unquote(page.text)
+    sms = [unquote(a["href"]) for a in page.html.select("a[href]") if a["href"].startswith("sms:?&body=")]
+    assert len(sms) == 1 and "http://portal.test/guard/" in sms[0]
+    assert page.html.select_one(".guardian-links .copyable").text.startswith("http://portal.test/guard/")

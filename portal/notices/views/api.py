@@ -3,6 +3,7 @@ import colander
 from pyramid.view import exception_view_config, notfound_view_config, view_config
 from sqlalchemy.exc import DBAPIError
 
+from portal.core.links import public_url
 from portal.core.pagination import BadCursor
 from portal.notices import api_json as notice_json
 from portal.notices import reading as notices
@@ -38,7 +39,7 @@ def api_notices(request):
         return _error(request, 400, "Some filters are not valid.", {"limit": str(exc)})
     next_url = None
     if next_cursor:
-        next_url = request.route_url("api_notices", _query=dict(canonical_query(filters), cursor=next_cursor,
+        next_url = public_url(request, "api_notices", _query=dict(canonical_query(filters), cursor=next_cursor,
                                                                 limit=limit))
     return {"items": [notice_json.summary(request, n) for n in rows], "next_cursor": next_cursor,
             "next_url": next_url}
@@ -61,7 +62,7 @@ def api_notice(context, request):
 
 @view_config(route_name="api_openapi", renderer="json")
 def api_openapi(request):
-    return document(request.route_url("home").rstrip("/"))
+    return document(public_url(request, "home").rstrip("/"))
 
 
 @notfound_view_config(renderer="json", path_info=API_PATH)

@@ -1,8 +1,12 @@
 """Atom and CAP feeds of the published notices."""
+from datetime import timedelta
+
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
 from portal.core.i18n import _
+from portal.core.links import public_host, public_url
 from portal.core.meta import utcnow
 from portal.notices import cap, feeds
 
@@ -10,6 +14,7 @@ CAP_TYPE = "application/cap+xml"
 ATOM_TYPE = "application/atom+xml"
 FEED_TITLE = _("Safety Portal: police notices")
 CLOSED_TITLE = _("This appeal has been closed")
+ENDED_TITLE = _("This notice is no longer in force")
 
 
 def _xml(body: bytes, content_type: str) -> Response:
@@ -19,27 +24,41 @@ def _xml(body: bytes, content_type: str) -> Response:
 
 
 def cap_sender(request) -> str:
-    return request.registry.settings["portal.cap_sender"] or f"safety-portal@{request.domain}"
+    return request.registry.settings["portal.cap_sender"] or f"safety-portal@{public_host(request)}"
+
+
+def cap_periods(request) -> dict:
+    settings = request.registry.settings
+    return {"horizon": timedelta(days=float(settings["portal.cap.expires_days"])),
+            "cancel_for": timedelta(days=float(settings["portal.cap.cancel_days"]))}
 
 
 def unit_names(request, unit) -> dict:
     return {"zh-CN": unit.name("zh_CN"), "en-US": unit.name("en")}
 
 
-def _entry(request, notice, cap_link=False):
-    closed = feeds.is_closed(notice)
+def _entry(request, notice, current=None):
+    """An Atom entry; `current` (a CAP message) for the CAP index, which links the message itself."""
+    closed = current.cancel if current is not None else feeds.is_closed(notice)
+    if not closed:
+        title = notice.title
+    elif notice.kind == "missing_person":
+        title = request.localizer.translate(CLOSED_TITLE)
+    else:
+        title = request.localizer.translate(ENDED_TITLE)
     entry = {
-        "id": f"tag:{request.domain},2026:notice-{notice.id}",
-        "title": request.localizer.translate(CLOSED_TITLE) if closed else notice.title,
-        "url": request.route_url("notice", id=notice.id),
-        "updated": notice.updated_at,
+        "id": f"tag:{public_host(request)},2026:notice-{notice.id}",
+        "title": title,
+        "url": public_url(request, "notice", id=notice.id),
+        "updated": current.sent if current is not None else notice.updated_at,
         "published": notice.published_at,
         "author": notice.unit.name(request.locale_name),
         "category": notice.kind,
         "summary": None if closed else notice.body.split("\n\n")[0][:500],
     }
-    if cap_link:
-        entry["links"] = [{"rel": "related", "href": request.route_url("notice_cap", id=notice.id), "type": CAP_TYPE}]
+    if current is not None:
+        entry["links"] = [{"rel": "related", "href": public_url(request, "notice_cap", id=notice.id),
+                           "type": CAP_TYPE}]
     return entry
 
 
@@ -47,24 +66,34 @@ def _entry(request, notice, cap_link=False):
 def atom(request):
     rows = feeds.feed_notices(request.dbsession)
     body = feeds.atom_feed(
-        feed_id=f"tag:{request.domain},2026:notices", title=request.localizer.translate(FEED_TITLE),
-        self_url=request.route_url("feed_atom"), site_url=request.route_url("notices"),
+        feed_id=f"tag:{public_host(request)},2026:notices", title=request.localizer.translate(FEED_TITLE),
+        self_url=public_url(request, "feed_atom"), site_url=public_url(request, "notices"),
         entries=[_entry(request, n) for n in rows], updated=rows[0].updated_at if rows else utcnow())
     return _xml(body, ATOM_TYPE)
 
 
 @view_config(route_name="feed_cap")
 def cap_index(request):
-    rows = feeds.feed_notices(request.dbsession)
+    now, periods = utcnow(), cap_periods(request)
+    messages = [(n, cap.message(n, now, **periods)) for n in feeds.cap_notices(request.dbsession, now,
+                                                                                 periods["cancel_for"])]
+    entries = [_entry(request, n, current) for n, current in messages if current is not None]
     body = feeds.atom_feed(
-        feed_id=f"tag:{request.domain},2026:notices-cap", title=request.localizer.translate(FEED_TITLE) + " (CAP)",
-        self_url=request.route_url("feed_cap"), site_url=request.route_url("notices"),
-        entries=[_entry(request, n, cap_link=True) for n in rows], updated=rows[0].updated_at if rows else utcnow())
+        feed_id=f"tag:{public_host(request)},2026:notices-cap",
+        title=request.localizer.translate(FEED_TITLE) + " (CAP)",
+        self_url=public_url(request, "feed_cap"), site_url=public_url(request, "notices"),
+        entries=entries, updated=max((e["updated"] for e in entries), default=now))
     return _xml(body, ATOM_TYPE)
 
 
 @view_config(route_name="notice_cap")
 def notice_cap(context, request):
-    body = cap.alert(context.notice, sender=cap_sender(request), web=request.route_url("notice", id=context.notice.id),
-                     closed=context.closed, unit_names=unit_names(request, context.notice.unit))
+    """The notice's current CAP message. A Cancel stays here after it leaves the feed: consumers
+    that follow a link learn the alert is over, and it carries nothing of the notice."""
+    notice = context.notice
+    current = cap.message(notice, utcnow(), **cap_periods(request))
+    if current is None:
+        raise HTTPNotFound()
+    body = cap.alert(notice, current, sender=cap_sender(request), web=public_url(request, "notice", id=notice.id),
+                     unit_names=unit_names(request, notice.unit))
     return _xml(body, CAP_TYPE)

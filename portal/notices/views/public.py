@@ -4,6 +4,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from portal.core.i18n import _
+from portal.core.links import public_url
 from portal.core.pagination import BadCursor
 from portal.notices import page_extras as notice_page
 from portal.notices import posters
@@ -54,7 +55,7 @@ def notice_detail(context, request):
     if context.closed:
         return render_to_response("notices/closed.html", {}, request=request)
     notice = context.notice
-    url = request.route_url("notice", id=notice.id)
+    url = public_url(request, "notice", id=notice.id)
     return {"notice": notice, "kind_labels": KIND_LABELS, "share": notice_page.share_links(notice, url),
             "open_graph": notice_page.open_graph(request, notice, url),
             "json_ld": notice_page.json_ld(request, notice, url),
@@ -65,5 +66,5 @@ def notice_detail(context, request):
 def notice_poster(context, request):
     if context.closed:  # an old poster's QR code lands here: say it is over, show nothing of the person
         return render_to_response("notices/closed.html", {}, request=request)
-    url = request.route_url("notice", id=context.notice.id)
+    url = public_url(request, "notice", id=context.notice.id)
     return {"notice": context.notice, "kind_labels": KIND_LABELS, "url": url, "qr": posters.qr_data_uri(url)}

@@ -220,3 +220,32 @@ def test_without_a_field_key_the_names_are_dropped_not_kept(empty_engine):
         command.upgrade(config, "0013")
     with empty_engine.connect() as connection:
         assert connection.execute(text("SELECT original_name_sealed FROM media")).scalars().all() == [None]
+
+
+def test_ended_notices_get_the_time_they_left_the_public_site(empty_engine):
+    """0015 adds notices.ended_at (how long a CAP Cancel stays in the feed) and fills it for notices that
+    were public: resolved at their resolution, expired at their expiry time, retracted at their last
+    change; a notice retracted before it was ever published gets none."""
+    before = ScriptDirectory.from_config(alembic_config()).get_revision("0015").down_revision
+    migrate(empty_engine, before)
+    with empty_engine.begin() as connection:
+        insert_rows(connection, before)  # one published appeal
+        first = connection.execute(text("SELECT * FROM notices")).mappings().one()
+        copy = {k: v for k, v in first.items() if k != "id"}
+        cases = {"resolved": "2026-01-02 00:00:00+00:00", "expired": "2026-01-03 00:00:00+00:00",
+                 "retracted": "2026-01-04 00:00:00+00:00", "never public": "2026-01-05 00:00:00+00:00"}
+        for slug, at in cases.items():
+            row = dict(copy, slug=slug, state="retracted" if slug == "never public" else slug,
+                       resolved_at=at if slug == "resolved" else None, expires_at=at if slug == "expired" else None,
+                       updated_at=at, published_at=None if slug == "never public" else copy["published_at"])
+            connection.execute(text(f"INSERT INTO notices ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"),
+                               row)
+    migrate(empty_engine, "0015")
+    with empty_engine.connect() as connection:
+        ended = dict(connection.execute(text("SELECT slug, ended_at FROM notices")).all())
+    assert ended["s"] is None and ended["never public"] is None  # still published; never public
+    for slug in ("resolved", "expired", "retracted"):
+        assert str(ended[slug]).startswith(cases[slug][:10]), (slug, ended[slug])
+    migrate(empty_engine, before, downgrade=True)
+    with empty_engine.connect() as connection:
+        assert "ended_at" not in {c["name"] for c in inspect(connection).get_columns("notices")}

@@ -136,6 +136,9 @@ def test_the_code_version_follows_files_and_settings_but_not_secrets(tmp_path):
     (tmp_path / "__pycache__" / "x.pyc").write_bytes(b"compiled")
     assert code_version(settings, roots=[tmp_path]) == version
     assert code_version(dict(settings, **{"portal.fallback.police": "911"}), roots=[tmp_path]) != version
+    # The base of every absolute link on a page: a new one renders the pages again.
+    assert code_version(dict(settings, **{"portal.public_url": "https://new.example"}), roots=[tmp_path]) != version
+    assert code_version(dict(settings, **{"portal.alarm.leave_url": "https://x.example"}), roots=[tmp_path]) == version
     assert code_version(dict(settings, hook=lambda: None), roots=[tmp_path]) == version  # differs per process
     assert code_version(dict(settings, **{"portal.page_cache_entries": "9"}), roots=[tmp_path]) == version
     (tmp_path / "layout.html").write_text("<p>two</p>")
