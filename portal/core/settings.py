@@ -9,6 +9,8 @@ ENVIRONMENT = {
     "PORTAL_FIELD_KEY_ID": "portal.field_key_id",
     "PORTAL_RECEIPT_PEPPER": "portal.receipt_pepper",
     "PORTAL_MEDIA_DIR": "portal.media_dir",
+    "PORTAL_AUDIT_KEY": "portal.audit_key",
+    "PORTAL_AUDIT_CHECKPOINT_FILE": "portal.audit.checkpoint_file",
 }
 
 REQUIRED = (
@@ -18,6 +20,7 @@ REQUIRED = (
     "portal.field_key_id",
     "portal.receipt_pepper",
     "portal.media_dir",
+    "portal.audit_key",
 )
 
 DEFAULTS = {
@@ -66,6 +69,11 @@ DEFAULTS = {
     "portal.ratelimit.backend": "memory",  # or "redis" for several servers
     "portal.ratelimit.redis_url": "redis://127.0.0.1:6379/0",
     "portal.cap_sender": "",  # CAP <sender>; empty: safety-portal@<the site's host name>
+    # The audit log's anchor outside the database (audit/checkpoints.py): where the worker appends a signed
+    # checkpoint, how often, and an e-mail address of a remote collector that gets each one through the outbox.
+    "portal.audit.checkpoint_file": "",
+    "portal.audit.checkpoint_seconds": "60",
+    "portal.audit.checkpoint_outbox_to": "",
     "jinja2.directories": "portal:../templates",
     "jinja2.i18n.domain": "portal",
     "jinja2.newstyle": "true",
@@ -103,7 +111,11 @@ def check_settings(settings: dict) -> None:
         )
     if len(settings["portal.session_secret"]) < 32:
         raise SettingsError("portal.session_secret must be at least 32 characters")
-    if asbool(settings.get("portal.production", False)) and "dev-only" in (
-        settings["portal.session_secret"] + settings["portal.receipt_pepper"]
+    production = asbool(settings.get("portal.production", False))
+    if production and "dev-only" in (
+        settings["portal.session_secret"] + settings["portal.receipt_pepper"] + settings["portal.audit_key"]
     ):
         raise SettingsError("production refuses the development secrets; set them from the environment")
+    if production and not str(settings.get("portal.audit.checkpoint_file", "")).strip():
+        raise SettingsError("production needs portal.audit.checkpoint_file (or $PORTAL_AUDIT_CHECKPOINT_FILE): "
+                            "the audit log's checkpoints, on storage the database's administrators cannot write")
