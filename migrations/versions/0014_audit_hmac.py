@@ -123,6 +123,8 @@ def _seal_existing(bind):
 
 
 def upgrade():
+    if context.is_offline_mode():
+        raise RuntimeError("revision 0014 reads and seals the audit log's rows: run it against the database, not --sql")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seq", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("key_id", sa.String(length=16), nullable=True))
@@ -134,6 +136,8 @@ def upgrade():
 
 
 def downgrade():
+    if context.is_offline_mode():
+        raise RuntimeError("revision 0014 rewrites the audit log's hashes: run it against the database, not --sql")
     bind = op.get_bind()
     prev, changes = GENESIS, []
     for row in _rows(bind):

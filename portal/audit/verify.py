@@ -174,8 +174,8 @@ class _Walk:
             checkpoint = found[0]
             if head_id > seen_up_to:
                 report.add(TRUNCATED, f"the checkpoint of {checkpoint.at} counted {checkpoint.count} events up to "
-                           f"event {head_id}; the log now ends at event {seen_up_to or '(none)'} with "
-                           f"{report.chain_length} events: rows were cut from its end")
+                           f"event {head_id}; the log now ends at event {seen_up_to or '(none)'} (chain position "
+                           f"{report.chain_length}): rows were cut from its end")
             elif not any(after < head_id < before for after, before in self.gaps):
                 report.add(TRUNCATED, f"event {head_id}, the head the checkpoint of {checkpoint.at} recorded, is gone "
                            f"although the chain runs on unbroken: the log was cut back and written on")
