@@ -31,7 +31,7 @@ BAD_CHECKPOINT, NO_CHECKPOINT = "bad-checkpoint", "no-checkpoint"
 _WHY = {
     EDITED: "content does not match its seal (a field was changed)",
     RECOMPUTED: "carries a plain SHA-256 anyone can compute, not a seal made with the audit key "
-                "(rewritten and re-hashed)",
+                "(rewritten and re-hashed, or added, by someone without the key)",
     UNKNOWN_KEY: "sealed with a key id that is not configured in portal.audit_key",
 }
 
