@@ -37,6 +37,7 @@ def app(workdir):
         "portal.field_keys": "b1:YmVuY2gtd2VpZ2h0LWtleS0zMi1ieXRlcy0wMDAwMDA",
         "portal.field_key_id": "b1",
         "portal.receipt_pepper": "bench-receipt-pepper-0123456789",
+        "portal.audit_key": "b1:bench-audit-key-0123456789abcdef0123456789",
         "portal.media_dir": os.path.join(workdir, "media"),
     }
     return webtest.TestApp(portal.main({}, **settings), extra_environ={"HTTP_HOST": "localhost"})

@@ -174,7 +174,8 @@ def main(argv=None) -> int:
         "sqlalchemy.url": url, "pyramid.reload_templates": "false",
         "portal.session_secret": "bench-session-secret-0123456789abcdef0123",
         "portal.field_keys": "b1:YmVuY2gtZmllbGQta2V5LTMyLWJ5dGVzLTAwMDAwMDA", "portal.field_key_id": "b1",
-        "portal.receipt_pepper": "bench-receipt-pepper-0123456789", "portal.media_dir": media_dir,
+        "portal.receipt_pepper": "bench-receipt-pepper-0123456789",
+        "portal.audit_key": "b1:bench-audit-key-0123456789abcdef0123456789", "portal.media_dir": media_dir,
         "portal.pow.bits": "4", "portal.pow.min_fill_seconds": "0", "portal.tip.rate_per_hour": "10000",
     }
     if args.page_cache_seconds is not None:

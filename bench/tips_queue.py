@@ -218,13 +218,15 @@ def measure(url: str, repeat: int, workdir: str) -> list[tuple]:
     import portal
 
     engine = get_engine({"sqlalchemy.url": url})
-    session_factory = get_session_factory(engine)
+    # Creating the moderators writes audit events, sealed with the bench's audit key.
+    session_factory = get_session_factory(engine, {"portal.audit_key": "b1:bench-audit-key-0123456789abcdef0123456789"})
     people = moderators(session_factory)
     settings = {
         "sqlalchemy.url": url, "pyramid.reload_templates": "false", "portal.session_secure": "false",
         "portal.session_secret": "bench-session-secret-0123456789abcdef0123",
         "portal.field_keys": "b1:YmVuY2gtZmllbGQta2V5LTMyLWJ5dGVzLTAwMDAwMDA", "portal.field_key_id": "b1",
-        "portal.receipt_pepper": "bench-receipt-pepper-0123456789", "portal.media_dir": f"{workdir}/media",
+        "portal.receipt_pepper": "bench-receipt-pepper-0123456789",
+        "portal.audit_key": "b1:bench-audit-key-0123456789abcdef0123456789", "portal.media_dir": f"{workdir}/media",
     }
     app = webtest.TestApp(portal.main({}, **settings), extra_environ={"HTTP_HOST": "localhost",
                                                                       "HTTP_ACCEPT_LANGUAGE": "zh-CN"})

@@ -14,13 +14,19 @@ from portal.notices.search_index import include_name
 config = context.config
 
 
+def _settings() -> dict:
+    """The application's settings; revisions that need one (0014: the audit key) read them here."""
+    if "settings" not in config.attributes:
+        config.attributes["settings"] = apply_environment(get_appsettings(config.config_file_name), os.environ)
+    return config.attributes["settings"]
+
+
 def _engine():
-    settings = apply_environment(get_appsettings(config.config_file_name), os.environ)
-    return get_engine(settings)
+    return get_engine(_settings())
 
 
 def run_migrations_offline():
-    settings = apply_environment(get_appsettings(config.config_file_name), os.environ)
+    settings = _settings()
     context.configure(
         url=settings["sqlalchemy.url"],
         target_metadata=Base.metadata,
@@ -35,6 +41,7 @@ def run_migrations_online():
     # Tests hand in an open connection so they can migrate a database they control.
     connection = config.attributes.get("connection")
     if connection is not None:
+        _settings()
         _run(connection)
         return
     if config.config_file_name and not config.attributes.get("skip_logging"):

@@ -20,6 +20,8 @@ from portal.core.db import get_engine, get_tm_session
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_CLIENT_ADDR = "203.0.113.7"
+# The audit key (id:secret; tests/unit/audit/test_tampering.py also uses it to tamper as a key holder would not).
+TEST_AUDIT_KEY = "t1:test-audit-key-0123456789abcdef0123456789"
 
 
 def postgres_url() -> str:
@@ -101,6 +103,7 @@ def settings_for(db_url, media_dir) -> dict:
         "portal.field_key_id": "t1",
         "portal.receipt_pepper": "test-receipt-pepper-0123456789",
         "portal.media_dir": str(media_dir),
+        "portal.audit_key": TEST_AUDIT_KEY,
         "portal.session_secure": "false",
         # Every absolute link starts here, whatever Host a request sends (requests say "localhost").
         "portal.public_url": "http://portal.test",
@@ -130,11 +133,13 @@ def tm():
 
 
 @pytest.fixture
-def dbsession(engine, tm):
+def dbsession(engine, tm, app_settings):
     connection = engine.connect()
     outer = connection.begin()
     # Code under test may commit or roll back savepoints; the outer transaction always rolls back.
-    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    # The settings travel with the session as the app's do (the audit key, core/db.py).
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False,
+                           info={"settings": app_settings})
     dbsession = get_tm_session(factory, tm)
     yield dbsession
     dbsession.close()

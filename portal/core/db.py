@@ -34,8 +34,9 @@ def get_engine(settings, prefix="sqlalchemy."):
     return engine
 
 
-def get_session_factory(engine):
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def get_session_factory(engine, settings=None):
+    # Sessions carry the settings for code that has a session but no request (the audit key: audit/chain.py).
+    return sessionmaker(bind=engine, expire_on_commit=False, info={"settings": settings})
 
 
 def get_tm_session(session_factory, transaction_manager, request=None):
@@ -63,7 +64,7 @@ def includeme(config):
     config.include("pyramid_retry")
 
     engine = get_engine(settings)
-    session_factory = get_session_factory(engine)
+    session_factory = get_session_factory(engine, settings)
     config.registry["dbsession_factory"] = session_factory
     config.registry["db_engine"] = engine
 

@@ -18,6 +18,7 @@ FIELD_KEY_BYTES = 32  # AES-256
 # Secrets that are text (any characters); field keys are checked as keys below. A setting added later
 # whose name ends like one of SECRET_SUFFIXES is checked as text too.
 TEXT_SECRETS = ("portal.session_secret", "portal.receipt_pepper")
+AUDIT_KEY = "portal.audit_key"
 SECRET_SUFFIXES = ("_secret", "_pepper", ".secret", ".pepper", "_hmac_key", ".hmac_key")
 MIN_SECRET_CHARS = 32
 MIN_SECRET_BITS = 128  # estimated: length x the Shannon entropy of its own characters
@@ -75,6 +76,8 @@ def published(ini_path: str = DEVELOPMENT_INI) -> tuple[set[str], set[bytes]]:
         for name, value in section.items():
             if name == FIELD_KEYS:
                 keys.update(decode_key(b64) for _kid, b64 in parse_field_keys(value))
+            elif name == AUDIT_KEY:
+                texts.update(secret for _kid, secret in parse_field_keys(value))
             elif is_text_secret(name) and value.strip():
                 texts.add(value.strip())
     keys.discard(None)
@@ -152,6 +155,12 @@ def weak_secrets(settings, ini_path: str = DEVELOPMENT_INI) -> list[str]:
         problem = field_key_problem(b64, keys)
         if problem:
             problems.append(f"{FIELD_KEYS}: the key with id {kid!r} {problem}; generate one with: {GENERATE_KEY}")
+    # The audit key: `id:secret` entries, each secret held to the text-secret rule (audit/chain.py).
+    for kid, secret in parse_field_keys(str(settings.get(AUDIT_KEY) or "")):
+        problem = text_secret_problem(secret.strip(), texts)
+        if problem:
+            problems.append(f"{AUDIT_KEY}: the key with id {kid!r} {problem}; generate one with: "
+                            f"python -c \"import secrets; print('a1:' + secrets.token_urlsafe(48))\"")
     current = str(settings.get("portal.field_key_id") or "").strip()
     if field_keys and current not in {kid for kid, _b64 in field_keys}:
         problems.append(f"portal.field_key_id names no key listed in {FIELD_KEYS}")

@@ -14,6 +14,8 @@ ENVIRONMENT = {
     "PORTAL_RECEIPT_PEPPER": "portal.receipt_pepper",
     "PORTAL_MEDIA_DIR": "portal.media_dir",
     "PORTAL_PUBLIC_URL": "portal.public_url",
+    "PORTAL_AUDIT_KEY": "portal.audit_key",
+    "PORTAL_AUDIT_CHECKPOINT_FILE": "portal.audit.checkpoint_file",
 }
 
 REQUIRED = (
@@ -23,6 +25,7 @@ REQUIRED = (
     "portal.field_key_id",
     "portal.receipt_pepper",
     "portal.media_dir",
+    "portal.audit_key",
 )
 
 DEFAULTS = {
@@ -83,6 +86,11 @@ DEFAULTS = {
     # <expires> of an alert whose notice has no expiry time: this long after it was sent; a notice still
     # public then gets a fresh Update with the next period (consumers never hold a stale or lapsed alert).
     "portal.cap.expires_days": "30",
+    # The audit log's anchor outside the database (audit/checkpoints.py): where the worker appends a signed
+    # checkpoint, how often, and an e-mail address of a remote collector that gets each one through the outbox.
+    "portal.audit.checkpoint_file": "",
+    "portal.audit.checkpoint_seconds": "60",
+    "portal.audit.checkpoint_outbox_to": "",
     "jinja2.directories": "portal:../templates",
     "jinja2.i18n.domain": "portal",
     "jinja2.newstyle": "true",
@@ -123,6 +131,9 @@ def check_settings(settings: dict) -> None:
             f"portal.session_secret is shorter than 32 characters; generate one with: {GENERATE_SECRET}")
     check_production_secrets(settings)
     check_public_url(settings)
+    if is_production(settings) and not str(settings.get("portal.audit.checkpoint_file", "")).strip():
+        raise SettingsError("production needs portal.audit.checkpoint_file (or $PORTAL_AUDIT_CHECKPOINT_FILE): "
+                            "the audit log's checkpoints, on storage the database's administrators cannot write")
 
 
 def check_production_secrets(settings: dict) -> None:

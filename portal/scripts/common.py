@@ -21,7 +21,7 @@ def load_settings(config_uri: str) -> dict:
 def db_session(settings):
     """A session whose work commits when the block ends without error."""
     engine = get_engine(settings)
-    factory = get_session_factory(engine)
+    factory = get_session_factory(engine, settings)
     tm = transaction.TransactionManager(explicit=True)
     tm.begin()
     try:

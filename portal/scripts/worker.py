@@ -8,10 +8,12 @@ import logging
 import signal
 import sys
 import threading
+import time
 
 import transaction
 from pyramid.paster import bootstrap
 
+from portal.audit import jobs as audit_jobs
 from portal.media import jobs as media_jobs
 from portal.notices import jobs as notice_jobs
 from portal.outbox import services as outbox
@@ -33,7 +35,10 @@ JOBS = {
     # Pages of notices published or changed since, rendered ahead (notices/jobs.py); at most
     # a few seconds per round.
     "render-notice-pages": notice_jobs.render_ahead,
-    # Last, so notices queued by the jobs above leave in the same round.
+    # A signed checkpoint of the audit chain outside the database, every portal.audit.checkpoint_seconds
+    # (audit/jobs.py): after the jobs above have written their events.
+    "audit-checkpoint": audit_jobs.write_checkpoint,
+    # Last, so notices queued by the jobs above (and a checkpoint for a remote collector) leave in the same round.
     "send-outbox": outbox.send_due,
 }
 
@@ -75,8 +80,10 @@ def main(argv=None) -> int:
         log.info("worker started: %s every %.0f s", ", ".join(JOBS), args.interval)
         try:
             while not stop.is_set():
+                started = time.monotonic()
                 run_jobs(request)
-                stop.wait(args.interval)
+                # Rounds start --interval apart, however long the jobs took (the audit checkpoint keeps time).
+                stop.wait(max(args.interval - (time.monotonic() - started), 0))
         except KeyboardInterrupt:
             pass
         log.info("worker stopped")

@@ -55,6 +55,7 @@ def app_settings_sqlite(tmp_path_factory):
         "portal.field_key_id": "b1",
         "portal.receipt_pepper": "browser-receipt-pepper-0123456789",
         "portal.media_dir": str(base / "media"),
+        "portal.audit_key": "b1:browser-audit-key-0123456789abcdef0123456789",
         "pyramid.reload_templates": "false",
         # The alarm widget test frames /embed/alarm from a page on another localhost port.
         "portal.embed_frame_ancestors": "'self' http://localhost:*",

@@ -1,17 +1,25 @@
 """The schema comes only from Alembic: the models and the migrations must agree, and every
 revision must go down and up again with rows in the tables. Runs on SQLite and PostgreSQL."""
+from datetime import UTC
+
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
+from portal.audit import chain as audit
+from portal.audit import keys
+from portal.audit.models import AuditEvent
+from portal.audit.verify import verify
 from portal.core.db import get_engine
-from portal.core.meta import Base
+from portal.core.meta import Base, utcnow
 from portal.notices.search_index import include_name
-from tests.conftest import alembic_config, migrate, postgres_url, skip_or_fail_without_postgres
+from tests.conftest import TEST_AUDIT_KEY, alembic_config, migrate, postgres_url, skip_or_fail_without_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -59,10 +67,11 @@ def insert_rows(connection, revision):
     connection.execute(text(
         "INSERT INTO officers (username, display_name, password_hash, totp_enabled, unit_id, active, failed_logins,"
         " created_at) VALUES ('o1', 'O', 'x', false, :u, true, 0, CURRENT_TIMESTAMP)"), {"u": unit_id})
+    sealed = {c["name"] for c in inspect(connection).get_columns("audit_events")} >= {"seq", "key_id"}  # 0016 on
     connection.execute(text(
         "INSERT INTO audit_events (at, actor, ip, action, object_type, object_id, from_state, to_state, reason,"
-        " prev_hash, hash) VALUES (CURRENT_TIMESTAMP, 'system', '', 'x', '', '', '', '', '', :p, :h)"),
-        {"p": "0" * 64, "h": "1" * 64})
+        f" prev_hash, hash{', seq, key_id' if sealed else ''}) VALUES (CURRENT_TIMESTAMP, 'system', '', 'x', '', '',"
+        f" '', '', '', :p, :h{', 1, :k' if sealed else ''})"), {"p": "0" * 64, "h": "1" * 64, "k": "t1"})
     if revision >= "0002":  # notices exist from 0002 on
         values = {"kind": "missing_person", "state": "published", "unit_id": unit_id, "title": "寻人", "body": "",
                   "slug": "s", "version": 1}
@@ -249,3 +258,72 @@ def test_ended_notices_get_the_time_they_left_the_public_site(empty_engine):
     migrate(empty_engine, before, downgrade=True)
     with empty_engine.connect() as connection:
         assert "ended_at" not in {c["name"] for c in inspect(connection).get_columns("notices")}
+
+
+AUDIT_EVENTS = sa.table(
+    "audit_events", *(sa.column(name) for name in ("actor", "ip", "action", "object_type", "object_id", "from_state",
+                                                   "to_state", "reason", "prev_hash", "hash")),
+    sa.column("at", sa.DateTime(timezone=True)), sa.column("officer_id", sa.Integer))
+
+
+def migrate_with_settings(engine, revision, settings, downgrade=False):
+    """As migrate(), with the settings alembic reads the audit key from (migrations/env.py)."""
+    config = alembic_config()
+    config.attributes["settings"] = settings
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if downgrade else command.upgrade)(config, revision)
+
+
+def write_plain_chain(engine, reasons, break_at=None):
+    """Events as the code before 0016 wrote them: plain SHA-256, each over the previous hash."""
+    prev = audit.GENESIS
+    with engine.begin() as connection:
+        for index, reason in enumerate(reasons):
+            row = {"at": utcnow(), "officer_id": None, "actor": "system", "ip": "", "action": f"old.{index}",
+                   "object_type": "", "object_id": "", "from_state": "", "to_state": "", "reason": reason,
+                   "prev_hash": prev}
+            row["hash"] = audit.legacy_hash(AuditEvent(**row))
+            if index == break_at:
+                row["reason"] = "changed before the key existed"
+            connection.execute(AUDIT_EVENTS.insert().values(**row))
+            prev = row["hash"]
+
+
+def plain_chain_holds(engine) -> bool:
+    prev = audit.GENESIS
+    with Session(engine) as session:
+        rows = session.execute(sa.select(AUDIT_EVENTS).order_by(sa.text("id"))).mappings().all()
+    for row in rows:
+        at = row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=UTC)  # SQLite gives it back naive
+        if row["prev_hash"] != prev or audit.legacy_hash(AuditEvent(**{**row, "at": at})) != row["hash"]:
+            return False
+        prev = row["hash"]
+    return True
+
+
+@pytest.mark.parametrize("break_at", [None, 1])
+def test_0016_seals_the_plain_chain_under_the_key_and_says_how_it_found_it(empty_engine, break_at):
+    settings = {"portal.audit_key": TEST_AUDIT_KEY}
+    migrate_with_settings(empty_engine, "0010", settings)
+    write_plain_chain(empty_engine, ["a", "b", "c"], break_at=break_at)
+    migrate_with_settings(empty_engine, "0016", settings)
+    with Session(empty_engine, info={"settings": settings}) as session:
+        assert verify(session, keys.parse(TEST_AUDIT_KEY)).ok
+        sealed = session.execute(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+        assert (sealed.action, sealed.seq, sealed.key_id) == ("audit.sealed", 4, "t1")
+        assert sealed.reason.startswith("3 events sealed with audit key t1; the plain SHA-256 chain before was ")
+        assert sealed.reason.endswith("intact" if break_at is None else "broken: event 2 did not match its hash"
+                                      " (a row altered)")
+        audit.append(session, "new.event", actor="system")  # the application goes on from there
+        session.commit()
+        assert verify(session, keys.parse(TEST_AUDIT_KEY)).ok
+    migrate_with_settings(empty_engine, "0010", settings, downgrade=True)
+    assert plain_chain_holds(empty_engine)  # what the code before 0016 checks
+
+
+def test_0016_needs_the_key_when_there_are_events_to_seal(empty_engine):
+    migrate_with_settings(empty_engine, "0010", {})
+    write_plain_chain(empty_engine, ["a"])
+    with pytest.raises(RuntimeError, match="PORTAL_AUDIT_KEY"):
+        migrate_with_settings(empty_engine, "0016", {})

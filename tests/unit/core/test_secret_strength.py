@@ -29,6 +29,9 @@ def strong() -> dict:
         "portal.field_key_id": "k2",
         "portal.receipt_pepper": secrets.token_urlsafe(48),
         "portal.media_dir": "/srv/media",
+        "portal.audit_key": f"a1:{secrets.token_urlsafe(48)}",
+        "portal.audit.checkpoint_file": "/srv/audit/checkpoints.jsonl",
+        "portal.public_url": "https://safety.example.gov.cn",
     }
 
 
@@ -139,3 +142,9 @@ def test_console_scripts_refuse_too(tmp_path):
     ini.write_text(f"[app:main]\nuse = egg:safety-portal\nportal.production = true\n{lines}\n")
     with pytest.raises(SettingsError, match="portal.receipt_pepper"):
         load_settings(str(ini))
+
+
+@pytest.mark.parametrize("audit_key", ["dev1:dev-only-audit-key-0123456789abcdef0123456789",
+                                       "a1:" + "x" * 48, "a1:short-secret"])
+def test_a_published_or_weak_audit_key_is_refused(audit_key):
+    assert "portal.audit_key" in refused(**{"portal.audit_key": audit_key})

@@ -4,6 +4,7 @@ import pytest
 
 from portal.core import i18n
 from portal.core.settings import SettingsError, apply_environment, check_settings
+from tests.unit.core.test_secret_strength import strong
 
 GOOD = {
     "sqlalchemy.url": "sqlite://",
@@ -12,6 +13,7 @@ GOOD = {
     "portal.field_key_id": "k",
     "portal.receipt_pepper": "p" * 20,
     "portal.media_dir": "/tmp",
+    "portal.audit_key": "a1:" + "k" * 40,
 }
 
 
@@ -30,6 +32,21 @@ def test_production_refuses_development_secrets():
     settings = dict(GOOD, **{"portal.production": "true", "portal.session_secret": "dev-only-" + "x" * 40})
     with pytest.raises(SettingsError, match="session_secret .* is a published development"):
         check_settings(settings)
+
+
+def test_the_audit_key_comes_from_the_environment_and_production_refuses_the_development_one():
+    merged = apply_environment(dict(GOOD), {"PORTAL_AUDIT_KEY": "a2:" + "e" * 40,
+                                            "PORTAL_AUDIT_CHECKPOINT_FILE": "/var/log/portal/cp.jsonl"})
+    assert merged["portal.audit_key"] == "a2:" + "e" * 40
+    assert merged["portal.audit.checkpoint_file"] == "/var/log/portal/cp.jsonl"
+    with pytest.raises(SettingsError, match="PORTAL_AUDIT_KEY"):
+        check_settings(dict(GOOD, **{"portal.audit_key": ""}))
+    production = strong()  # production refuses weak secrets before it looks at the audit settings
+    check_settings(production)
+    with pytest.raises(SettingsError, match="portal.audit_key"):
+        check_settings(dict(production, **{"portal.audit_key": "dev1:dev-only-audit-key-0123456789abcdef0123456789"}))
+    with pytest.raises(SettingsError, match="PORTAL_AUDIT_CHECKPOINT_FILE"):
+        check_settings(dict(production, **{"portal.audit.checkpoint_file": ""}))
 
 
 def test_the_shipped_production_ini_cannot_start_without_environment_secrets():

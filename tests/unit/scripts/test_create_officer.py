@@ -9,7 +9,7 @@ from portal.core.db import get_engine
 from portal.scripts import create_officer
 from portal.scripts.common import db_session
 from portal.units.models import Unit
-from tests.conftest import migrate
+from tests.conftest import TEST_AUDIT_KEY, migrate
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def ini(tmp_path):
     with db_session({"sqlalchemy.url": url}) as dbsession:
         dbsession.add(Unit(code="990000", path="/990000/", level="province", name_zh="省"))
     path = tmp_path / "test.ini"
-    path.write_text(f"[app:main]\nuse = egg:safety-portal\nsqlalchemy.url = {url}\n")
+    path.write_text(f"[app:main]\nuse = egg:safety-portal\nsqlalchemy.url = {url}\nportal.audit_key = {TEST_AUDIT_KEY}\n")
     return str(path), url
 
 
