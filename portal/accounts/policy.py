@@ -59,8 +59,10 @@ class PortalSecurityPolicy:
 
 
 def auth_epoch(officer) -> str:
-    """Changes when the password or second factor changes, ending other sessions."""
-    return f"{officer.password_hash[-16:]}:{int(officer.totp_enabled)}"
+    """What a session must still match to stay signed in: the officer's session generation (counted
+    up by signing out, a new password, deactivation), the password and the second factor. Any
+    change ends every session signed in before it, on the server: a kept cookie is worth nothing."""
+    return f"{officer.session_generation or 0}:{officer.password_hash[-16:]}:{int(officer.totp_enabled)}"
 
 
 def effective_principals(officer) -> list[str]:

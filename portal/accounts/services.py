@@ -52,14 +52,18 @@ def update(request, officer: Officer, *, display_name, unit, roles, active, new_
     if active != officer.active:
         officer.active = active
         changes.append("activated" if active else "deactivated")
+        if not active:
+            officer.end_all_sessions()
     if new_password:
         check_password_strength(new_password, officer.username)
         officer.password_hash = hash_password(new_password)
+        officer.end_all_sessions()
         changes.append("password reset")
     if reset_totp and officer.totp_enabled:
         officer.totp_enabled = False
         officer.totp_secret = None
         officer.totp_last_step = None
+        officer.end_all_sessions()
         changes.append("two-step sign-in reset")
     if unlock and (officer.locked_until is not None or officer.failed_logins):
         officer.locked_until = None

@@ -192,6 +192,8 @@ def logout_form(request):
 
 @view_config(route_name="logout", request_method="POST")
 def logout(request):
-    if request.identity is not None:
-        audit.record(request, "signout", object_type="officer", object_id=request.identity.id)
+    officer = request.identity
+    if officer is not None:
+        officer.end_all_sessions()  # this session and every other one, also a copy of the cookie
+        audit.record(request, "signout", object_type="officer", object_id=officer.id)
     return HTTPSeeOther(request.route_path("login"), headers=forget(request))

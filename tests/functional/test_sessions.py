@@ -1,0 +1,79 @@
+"""Sessions end on the server: a session cookie kept from before a sign-out, a new password, a reset
+second factor or a deactivation no longer signs anyone in."""
+import pyotp
+import webtest
+
+from tests.factories import make_officer
+from tests.functional.helpers import login
+
+
+def session_cookie(testapp) -> str:
+    return testapp.cookies["portal_session"]
+
+
+def other_browser(testapp) -> webtest.TestApp:
+    return webtest.TestApp(testapp.app, extra_environ=dict(testapp.extra_environ))
+
+
+def signed_in(browser) -> bool:
+    return browser.get("/staff", status="*").status_int == 200
+
+
+def test_a_cookie_copied_before_sign_out_does_not_sign_in_after_it(testapp, dbsession, units):
+    make_officer(dbsession, units["city_a"], ["moderator"], username="mod")
+    login(testapp, "mod")
+    assert signed_in(testapp)
+    copied = session_cookie(testapp)
+    testapp.get("/staff").forms[0].submit(status=303)  # the sign-out button
+    assert not signed_in(testapp)
+    testapp.set_cookie("portal_session", copied)  # replayed, as someone who copied it would
+    assert not signed_in(testapp)
+    assert testapp.get("/staff", status=303).location.startswith("http://localhost/login")
+
+
+def test_signing_out_in_one_browser_ends_the_session_in_another(testapp, dbsession, units):
+    make_officer(dbsession, units["city_a"], ["moderator"], username="mod")
+    office, phone = testapp, other_browser(testapp)
+    login(office, "mod")
+    login(phone, "mod")
+    assert signed_in(office) and signed_in(phone)
+    office.get("/staff").forms[0].submit(status=303)
+    assert not signed_in(phone)
+    login(phone, "mod")  # signing in again works
+    assert signed_in(phone)
+
+
+def test_a_new_password_ends_the_officer_session_in_another_browser(testapp, dbsession, registry, units):
+    secret = pyotp.random_base32()
+    make_officer(dbsession, units["province"], ["admin"], username="boss", totp_secret=secret,
+                 cipher=registry["field_cipher"])
+    officer = make_officer(dbsession, units["city_a"], ["moderator"], username="mod")
+    officer_browser = other_browser(testapp)
+    login(officer_browser, "mod")
+    copied = session_cookie(officer_browser)
+    login(testapp, "boss", totp_secret=secret)
+    form = testapp.get(f"/staff/officers/{officer.id}").forms["deform"]
+    form["new_password"] = "a brand new long password"
+    form.submit("save", status=303)
+    assert not signed_in(officer_browser)
+    officer_browser.set_cookie("portal_session", copied)
+    assert not signed_in(officer_browser)
+    login(officer_browser, "mod", password="a brand new long password")
+
+
+def test_an_administrator_resetting_the_second_factor_ends_running_sessions(testapp, dbsession, registry, units):
+    secret, handler_secret = pyotp.random_base32(), pyotp.random_base32()
+    make_officer(dbsession, units["province"], ["admin"], username="boss", totp_secret=secret,
+                 cipher=registry["field_cipher"])
+    officer = make_officer(dbsession, units["city_a"], ["handler"], username="h1", totp_secret=handler_secret,
+                           cipher=registry["field_cipher"])
+    officer_browser = other_browser(testapp)
+    login(officer_browser, "h1", totp_secret=handler_secret)
+    copied = session_cookie(officer_browser)
+    login(testapp, "boss", totp_secret=secret)
+    form = testapp.get(f"/staff/officers/{officer.id}").forms["deform"]
+    form["reset_totp"] = True
+    form.submit("save", status=303)
+    assert officer.session_generation == 1
+    officer_browser.set_cookie("portal_session", copied)
+    assert not signed_in(officer_browser)
