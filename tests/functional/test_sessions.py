@@ -77,3 +77,32 @@ def test_an_administrator_resetting_the_second_factor_ends_running_sessions(test
     assert officer.session_generation == 1
     officer_browser.set_cookie("portal_session", copied)
     assert not signed_in(officer_browser)
+
+
+def test_unshown_flash_messages_never_break_a_post(testapp, dbsession, units):
+    """Each save flashes a message shown on the next page; a client that never looks at a page (a
+    script, a double-clicking officer with redirects cut off) used to fill the 4 KB session cookie
+    until every POST answered a bare 500 after its transaction had committed."""
+    make_officer(dbsession, units["city_a"], ["moderator"], username="mod")
+    login(testapp, "mod")
+    form = testapp.get("/staff/notices/new").click(href="kind=wanted").forms["deform"]
+    form["title"], form["body"] = "Wanted: robbery suspect", "Robbery at the market on 3 May."
+    notice_page = form.submit("save", status=303).location
+    edit = testapp.get(notice_page).forms["edit"]
+    sizes = []
+    for _ in range(160):  # about 120 of them filled the cookie before
+        edit.submit(status=303)  # "Nothing was changed.", never shown
+        sizes.append(len(session_cookie(testapp)))
+    assert max(sizes) < 2000 and sizes[-1] == sizes[-20]  # bounded, not growing
+    assert edit.submit(status=303).location == notice_page  # a POST still answers normally
+    shown = testapp.get(notice_page)
+    assert shown.text.count("Nothing was changed.") == 4  # the newest few are kept
+    assert signed_in(testapp)
+
+
+def test_a_huge_next_parameter_is_not_carried_in_the_session(testapp, dbsession, units):
+    make_officer(dbsession, units["city_a"], ["moderator"], username="mod")
+    form = testapp.get("/login?next=/staff/" + "a" * 5000).forms[0]
+    form["username"], form["password"] = "mod", "correct horse battery staple"
+    response = form.submit("submit", status=303)
+    assert response.location == "http://localhost/staff"

@@ -18,6 +18,7 @@ from portal.core.i18n import _
 from portal.core.refused import Refused
 
 PENDING_SECONDS = 300
+MAX_NEXT_CHARS = 512  # kept in the session cookie until sign-in ends; a longer one is not a page of ours
 
 
 def safe_next(request) -> str:
@@ -25,7 +26,7 @@ def safe_next(request) -> str:
     target = request.params.get("next") or request.session.get("pending_next") or ""
     # A path of this site, printable ASCII only: no other host, no header-breaking control character.
     if (target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and target.isascii() and target.isprintable()):
+            and target.isascii() and target.isprintable() and len(target) <= MAX_NEXT_CHARS):
         return target
     return request.route_path("staff")
 
