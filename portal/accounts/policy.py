@@ -33,8 +33,9 @@ class PortalSecurityPolicy:
         officer = request.dbsession.execute(
             select(Officer).where(Officer.id == officer_id)
         ).scalar_one_or_none()
-        # A deactivated or locked officer loses a running session at the next request.
-        if officer is None or not officer.active or officer.is_locked():
+        # A deactivated officer loses a running session at the next request. A slowed-down sign-in
+        # does not: failed guesses from elsewhere must not end the officer's work.
+        if officer is None or not officer.active:
             return None
         if request.session.get("auth_epoch") != auth_epoch(officer):
             return None

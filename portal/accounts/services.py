@@ -1,4 +1,5 @@
 """Creating and changing officers; every admin change is audited (never the password itself)."""
+from portal.accounts import throttle
 from portal.accounts.models import Officer
 from portal.accounts.passwords import MIN_LENGTH, hash_password
 from portal.audit import chain as audit
@@ -65,9 +66,11 @@ def update(request, officer: Officer, *, display_name, unit, roles, active, new_
         officer.totp_last_step = None
         officer.end_all_sessions()
         changes.append("two-step sign-in reset")
-    if unlock and (officer.locked_until is not None or officer.failed_logins):
+    if unlock and (officer.locked_until is not None or officer.failed_logins
+                   or throttle.account_wait(request, officer.username)):
         officer.locked_until = None
         officer.failed_logins = 0
+        throttle.unlock(request, officer.username)
         changes.append("unlocked")
     if changes:
         audit.record(request, "officer.changed", object_type="officer", object_id=officer.id,

@@ -25,8 +25,12 @@ DEFAULTS = {
     "portal.fallback.traffic": "122",
     "portal.fallback.sms": "12110",
     "portal.default_locale": "zh_CN",
+    # Sign-in throttling (accounts/throttle.py): failures per username before it is slowed down, the
+    # first wait (doubled per further failure) and the longest; failures per address and hour.
     "portal.login.max_failures": "5",
+    "portal.login.backoff_seconds": "30",
     "portal.login.lockout_minutes": "15",
+    "portal.login.address_failures_per_hour": "20",
     "portal.login.rate_per_minute": "20",
     "portal.receipt.rate_per_hour": "20",
     "portal.sighting.rate_per_hour": "20",
