@@ -39,6 +39,10 @@ class PortalSecurityPolicy:
             return None
         if request.session.get("auth_epoch") != auth_epoch(officer):
             return None
+        # A role that needs a second factor and none set up (a role just granted, a stricter setting):
+        # not signed in; the next sign-in sets it up before anything else.
+        if not officer.totp_enabled and requires_totp(request.registry.settings, officer.roles):
+            return None
         return officer
 
     def authenticated_userid(self, request):
@@ -77,8 +81,10 @@ def effective_principals(officer) -> list[str]:
     return principals
 
 
-def requires_totp(roles) -> bool:
-    return bool(set(roles) & {str(r) for r in TOTP_REQUIRED_ROLES})
+def requires_totp(settings, roles) -> bool:
+    """Whether holders of these roles must sign in with a second factor (portal.totp.required_for)."""
+    required = TOTP_REQUIRED_ROLES[str(settings.get("portal.totp.required_for", "reveal")).strip()]
+    return bool(set(roles) & {str(r) for r in required})
 
 
 def permissions_of(roles) -> set[str]:

@@ -52,7 +52,7 @@ def check_password(request, username: str, password: str) -> SignInResult:
         officer.password_hash = hash_password(password)
     if officer.totp_enabled:
         return SignInResult(Outcome.NEEDS_TOTP, officer)
-    if requires_totp(officer.roles):
+    if requires_totp(request.registry.settings, officer.roles):
         return SignInResult(Outcome.NEEDS_ENROLMENT, officer)
     return complete(request, officer)
 

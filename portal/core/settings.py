@@ -32,6 +32,9 @@ DEFAULTS = {
     "portal.login.lockout_minutes": "15",
     "portal.login.address_failures_per_hour": "20",
     "portal.login.rate_per_minute": "20",
+    # Who must sign in with a second factor: "reveal" (every role that can see protected fields, and
+    # administrators) or "admin" (administrators only: a local demo only; production refuses it).
+    "portal.totp.required_for": "reveal",
     "portal.receipt.rate_per_hour": "20",
     "portal.sighting.rate_per_hour": "20",
     "portal.missing.rate_per_hour": "10",
@@ -107,6 +110,12 @@ def check_settings(settings: dict) -> None:
         )
     if len(settings["portal.session_secret"]) < 32:
         raise SettingsError("portal.session_secret must be at least 32 characters")
+    required_for = str(settings.get("portal.totp.required_for", "reveal")).strip()
+    if required_for not in ("reveal", "admin"):
+        raise SettingsError(f"portal.totp.required_for must be reveal or admin, not {required_for!r}")
+    if asbool(settings.get("portal.production", False)) and required_for != "reveal":
+        raise SettingsError("production requires portal.totp.required_for = reveal: every officer who can "
+                            "see protected fields signs in with a second factor")
     if asbool(settings.get("portal.production", False)) and "dev-only" in (
         settings["portal.session_secret"] + settings["portal.receipt_pepper"]
     ):
