@@ -27,6 +27,7 @@ DEFAULTS = {
     "portal.default_locale": "zh_CN",
     # Sign-in throttling (accounts/throttle.py): failures per username before it is slowed down, the
     # first wait (doubled per further failure) and the longest; failures per address and hour.
+    "portal.session_timeout": str(8 * 3600),  # seconds of inactivity that end a session
     "portal.login.max_failures": "5",
     "portal.login.backoff_seconds": "30",
     "portal.login.lockout_minutes": "15",
