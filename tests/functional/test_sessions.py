@@ -3,7 +3,7 @@ second factor or a deactivation no longer signs anyone in."""
 import pyotp
 import webtest
 
-from tests.factories import make_officer
+from tests.factories import PASSWORD, make_officer
 from tests.functional.helpers import login
 
 
@@ -106,3 +106,40 @@ def test_a_huge_next_parameter_is_not_carried_in_the_session(testapp, dbsession,
     form["username"], form["password"] = "mod", "correct horse battery staple"
     response = form.submit("submit", status=303)
     assert response.location == "http://localhost/staff"
+
+
+def change_password(browser, current, new, again=None, status=303):
+    form = browser.get("/staff").click(href="/staff/account/password").forms["deform"]
+    form["current_password"], form["new_password"] = current, new
+    form["new_password_again"] = new if again is None else again
+    return form.submit("save", status=status)
+
+
+def test_an_officer_changing_their_password_ends_every_other_session_but_this_one(testapp, dbsession, units):
+    officer = make_officer(dbsession, units["city_a"], ["moderator"], username="mod")
+    office, phone = testapp, other_browser(testapp)
+    login(office, "mod")
+    login(phone, "mod")
+    before = session_cookie(office)
+    shown = change_password(office, PASSWORD, "a new and long passphrase").follow()
+    assert "Password changed. Every other session of yours has ended." in shown.text
+    assert signed_in(office) and not signed_in(phone)
+    phone.set_cookie("portal_session", before)  # this browser's own cookie from before the change
+    assert not signed_in(phone)
+    assert officer.session_generation == 1
+    login(phone, "mod", password="a new and long passphrase")
+    login(other_browser(testapp), "mod", status=400)  # the old password no longer works
+
+
+def test_a_password_change_needs_the_current_password_and_a_good_new_one(testapp, dbsession, units):
+    officer = make_officer(dbsession, units["city_a"], ["moderator"], username="mod")
+    login(testapp, "mod")
+    stored = officer.password_hash
+    wrong = change_password(testapp, "not my password", "a new and long passphrase", status=400)
+    assert "The current password is not right." in wrong.text
+    assert "The two new passwords differ." in change_password(
+        testapp, PASSWORD, "a new and long passphrase", "something else entirely", status=400).text
+    assert "at least 12 characters" in change_password(testapp, PASSWORD, "short", status=400).text
+    assert "must not contain the username" in change_password(testapp, PASSWORD, "mod-and-more-text", status=400).text
+    assert officer.password_hash == stored and officer.session_generation == 0
+    assert signed_in(testapp)
