@@ -7,6 +7,7 @@ import pytest
 
 from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
 from tests.factories import PASSWORD, FakeClock, make_officer, totp_now
+from tests.functional.helpers import login
 from tests.functional.test_sessions import other_browser
 
 OFFICE, ATTACKERS = "198.51.100.10", ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
@@ -106,3 +107,20 @@ def test_from_the_attacked_address_the_wait_is_bounded(testapp, dbsession, units
     assert "ask an administrator to unlock it" in refused.text
     clock.now += int(refused.headers["Retry-After"])
     assert attempt(testapp, "mod", PASSWORD, address=ATTACKERS[0]).status_int == 303
+
+
+def test_an_administrator_unlocks_a_slowed_down_username(testapp, dbsession, registry, units, clock):
+    secret = pyotp.random_base32()
+    make_officer(dbsession, units["province"], ["admin"], username="boss", totp_secret=secret,
+                 cipher=registry["field_cipher"])
+    officer = make_officer(dbsession, units["city_a"], ["moderator"], username="mod")
+    for _ in range(5):
+        attempt(testapp, "mod", address=OFFICE)
+    assert attempt(testapp, "mod", PASSWORD, address=OFFICE).status_int == 429
+    admin = other_browser(testapp)
+    login(admin, "boss", totp_secret=secret)
+    form = admin.get(f"/staff/officers/{officer.id}").forms["deform"]
+    form["unlock"] = True
+    form.submit("save", status=303)
+    assert not officer.is_locked()
+    assert attempt(testapp, "mod", PASSWORD, address=OFFICE).status_int == 303
