@@ -43,7 +43,7 @@ def check_address(request) -> None:
     limiter, key = request.rate_limiter, _address_key(request)
     count, _age = limiter.recent(key, WINDOW_SECONDS)
     if count >= _setting(request, "address_failures_per_hour"):
-        wait = limiter.retry_after(key, WINDOW_SECONDS)
+        wait = min(limiter.retry_after(key, WINDOW_SECONDS), WINDOW_SECONDS)
         raise RateLimited(wait, _(ADDRESS_LIMITED, mapping={"m": minutes(wait)}))
 
 
