@@ -110,6 +110,9 @@ def settings_for(db_url, media_dir) -> dict:
         "portal.page_cache_seconds": "0",  # tests/functional/test_page_cache.py turns it on
         "portal.pow.bits": "4",  # tests solve the proof of work in Python (tests.factories.solve_pow)
         "portal.pow.min_fill_seconds": "0",
+        # As the demo: most tests sign in moderators, handlers and dispatchers with a password alone.
+        # tests/functional/test_totp_required.py walks the strict default ("reveal").
+        "portal.totp.required_for": "admin",
     }
 
 

@@ -23,6 +23,10 @@ class IRateLimiter(Interface):
     def reset(key):
         """Forget the attempts counted for key."""
 
+    def recent(key, window):
+        """(attempts counted for key in the last `window` s, seconds since the newest of them or None),
+        counting nothing. A key is only as long as its hits keep: count with a limit above what you read."""
+
 
 @implementer(IRateLimiter)
 class MemoryRateLimiter:
@@ -58,6 +62,13 @@ class MemoryRateLimiter:
     def reset(self, key: str) -> None:
         with self._lock:
             self._hits.pop(key, None)
+
+    def recent(self, key: str, window: float) -> tuple[int, float | None]:
+        now = self._clock()
+        with self._lock:
+            _, hits = self._hits.get(key, (window, ()))
+            inside = [t for t in hits if t > now - window]
+        return (len(inside), now - inside[-1]) if inside else (0, None)
 
     def _prune(self, now):
         # Each key expires by its own window (a used proof-of-work challenge is kept for two hours,
@@ -96,6 +107,17 @@ if now < 0 then
 end
 return tostring(tonumber(oldest[2]) - now)
 """
+_RECENT_SCRIPT = """
+local now = tonumber(ARGV[1])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local count = redis.call('ZCOUNT', KEYS[1], '(' .. tostring(now - tonumber(ARGV[2])), '+inf')
+if count == 0 then return {0, ''} end
+local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+return {count, tostring(now - tonumber(newest[2]))}
+"""
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +139,7 @@ class RedisRateLimiter:
         self._down_until = 0.0
         self._hit = client.register_script(_HIT_SCRIPT)
         self._oldest_age = client.register_script(_RETRY_SCRIPT)
+        self._recent = client.register_script(_RECENT_SCRIPT)
 
     @classmethod
     def from_settings(cls, settings) -> "RedisRateLimiter":
@@ -162,6 +185,12 @@ class RedisRateLimiter:
 
     def reset(self, key: str) -> None:
         self._call(self._client.delete, self.redis_key(key))
+
+    def recent(self, key: str, window: float) -> tuple[int, float | None]:
+        answer = self._call(self._recent, keys=[self.redis_key(key)], args=[repr(self._now()), repr(float(window))])
+        if not answer or not int(answer[0]):
+            return 0, None  # nothing counted, or Redis down: let the attempt through, like hit()
+        return int(answer[0]), max(0.0, float(answer[1]))
 
 
 class RateLimited(Refused):

@@ -12,6 +12,7 @@ def includeme(config):
     config.add_route("login_enrol", "/login/enrol")
     config.add_route("logout", "/logout")
     config.add_route("staff_account_totp", "/staff/account/totp", factory=StaffRoot)
+    config.add_route("staff_account_password", "/staff/account/password", factory=StaffRoot)
     config.add_route("staff_officers", "/staff/officers", factory=StaffRoot)
     config.add_route("staff_officer_new", "/staff/officers/new", factory=StaffRoot)
     config.add_route("staff_officer", r"/staff/officers/{id:\d+}", factory=OfficerContext)

@@ -66,6 +66,34 @@ def _password_not_username(form, value):
         raise exc
 
 
+def _new_passwords_match(form, value):
+    if value.get("new_password") != value.get("new_password_again"):
+        exc = colander.Invalid(form)
+        exc["new_password_again"] = _("The two new passwords differ.")
+        raise exc
+
+
+class PasswordChangeSchema(colander.MappingSchema):
+    """An officer's own new password; the current one first, so an open session alone cannot do it."""
+
+    def validator(self, node, value):
+        _new_passwords_match(node, value)
+
+    current_password = colander.SchemaNode(
+        colander.String(), title=_("Current password"), validator=colander.Length(max=256),
+        widget=deform.widget.PasswordWidget(attributes={"autocomplete": "current-password", "maxlength": 256}),
+    )
+    new_password = colander.SchemaNode(
+        colander.String(), title=_("New password"), validator=colander.All(colander.Length(max=256),
+                                                                           _password_validator),
+        widget=deform.widget.PasswordWidget(attributes={"autocomplete": "new-password", "maxlength": 256}),
+    )
+    new_password_again = colander.SchemaNode(
+        colander.String(), title=_("New password again"), validator=colander.Length(max=256),
+        widget=deform.widget.PasswordWidget(attributes={"autocomplete": "new-password", "maxlength": 256}),
+    )
+
+
 class OfficerSchema(colander.MappingSchema):
     display_name = colander.SchemaNode(colander.String(), title=_("Display name"), validator=colander.Length(1, 120))
     unit_id = colander.SchemaNode(colander.String(), title=_("Unit"), widget=unit_choices, validator=unit_in_scope)

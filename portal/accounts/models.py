@@ -25,6 +25,9 @@ class Officer(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Sessions carry the generation they were signed in under; signing out, a new password or
+    # deactivation counts it up, so every older session (a copied cookie too) stops working.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
@@ -41,6 +44,9 @@ class Officer(Base):
         self.role_rows = [r for r in self.role_rows if r.role in wanted] + [
             OfficerRole(role=r) for r in sorted(wanted - self.roles)
         ]
+
+    def end_all_sessions(self) -> None:
+        self.session_generation = (self.session_generation or 0) + 1
 
     def is_locked(self, now: datetime | None = None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or utcnow())

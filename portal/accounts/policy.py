@@ -33,10 +33,15 @@ class PortalSecurityPolicy:
         officer = request.dbsession.execute(
             select(Officer).where(Officer.id == officer_id)
         ).scalar_one_or_none()
-        # A deactivated or locked officer loses a running session at the next request.
-        if officer is None or not officer.active or officer.is_locked():
+        # A deactivated officer loses a running session at the next request. A slowed-down sign-in
+        # does not: failed guesses from elsewhere must not end the officer's work.
+        if officer is None or not officer.active:
             return None
         if request.session.get("auth_epoch") != auth_epoch(officer):
+            return None
+        # A role that needs a second factor and none set up (a role just granted, a stricter setting):
+        # not signed in; the next sign-in sets it up before anything else.
+        if not officer.totp_enabled and requires_totp(request.registry.settings, officer.roles):
             return None
         return officer
 
@@ -59,8 +64,10 @@ class PortalSecurityPolicy:
 
 
 def auth_epoch(officer) -> str:
-    """Changes when the password or second factor changes, ending other sessions."""
-    return f"{officer.password_hash[-16:]}:{int(officer.totp_enabled)}"
+    """What a session must still match to stay signed in: the officer's session generation (counted
+    up by signing out, a new password, deactivation), the password and the second factor. Any
+    change ends every session signed in before it, on the server: a kept cookie is worth nothing."""
+    return f"{officer.session_generation or 0}:{officer.password_hash[-16:]}:{int(officer.totp_enabled)}"
 
 
 def effective_principals(officer) -> list[str]:
@@ -74,8 +81,10 @@ def effective_principals(officer) -> list[str]:
     return principals
 
 
-def requires_totp(roles) -> bool:
-    return bool(set(roles) & {str(r) for r in TOTP_REQUIRED_ROLES})
+def requires_totp(settings, roles) -> bool:
+    """Whether holders of these roles must sign in with a second factor (portal.totp.required_for)."""
+    required = TOTP_REQUIRED_ROLES[str(settings.get("portal.totp.required_for", "reveal")).strip()]
+    return bool(set(roles) & {str(r) for r in required})
 
 
 def permissions_of(roles) -> set[str]:

@@ -1,7 +1,10 @@
 """Creating and changing officers; every admin change is audited (never the password itself)."""
+from portal.accounts import throttle
 from portal.accounts.models import Officer
-from portal.accounts.passwords import MIN_LENGTH, hash_password
+from portal.accounts.passwords import MIN_LENGTH, hash_password, verify_password
 from portal.audit import chain as audit
+from portal.core.i18n import _
+from portal.core.refused import Refused
 
 
 class OfficerError(ValueError):
@@ -52,23 +55,47 @@ def update(request, officer: Officer, *, display_name, unit, roles, active, new_
     if active != officer.active:
         officer.active = active
         changes.append("activated" if active else "deactivated")
+        if not active:
+            officer.end_all_sessions()
     if new_password:
         check_password_strength(new_password, officer.username)
         officer.password_hash = hash_password(new_password)
+        officer.end_all_sessions()
         changes.append("password reset")
     if reset_totp and officer.totp_enabled:
         officer.totp_enabled = False
         officer.totp_secret = None
         officer.totp_last_step = None
+        officer.end_all_sessions()
         changes.append("two-step sign-in reset")
-    if unlock and (officer.locked_until is not None or officer.failed_logins):
+    if unlock and (officer.locked_until is not None or officer.failed_logins
+                   or throttle.account_wait(request, officer.username)):
         officer.locked_until = None
         officer.failed_logins = 0
+        throttle.unlock(request, officer.username)
         changes.append("unlocked")
     if changes:
         audit.record(request, "officer.changed", object_type="officer", object_id=officer.id,
                      reason="; ".join(changes))
     return changes
+
+
+def change_own_password(request, officer: Officer, current: str, new: str) -> None:
+    """The officer's own new password, given the current one. Every session of the officer ends
+    (the caller signs this one in again); a wrong current password counts as a failed sign-in."""
+    throttle.check_account(request, officer.username)
+    if not verify_password(officer.password_hash, current):
+        throttle.failed(request, officer.username)
+        audit.record(request, "signin.failed", object_type="officer", object_id=officer.id,
+                     reason="wrong current password on a password change")
+        raise Refused(_("The current password is not right."), 400, "current_password")
+    try:
+        check_password_strength(new, officer.username)
+    except OfficerError as exc:
+        raise Refused(_("Password: ${problem}", mapping={"problem": str(exc)}), 400, "new_password") from None
+    officer.password_hash = hash_password(new)
+    officer.end_all_sessions()
+    audit.record(request, "officer.password-changed", object_type="officer", object_id=officer.id)
 
 
 def username_taken(dbsession, username: str) -> bool:

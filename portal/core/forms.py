@@ -101,6 +101,8 @@ class FormView:
     schema_factory = None  # a callable returning the Colander schema
     buttons: tuple = (("submit", _("Submit")),)
     form_options: dict = {}
+    # False where a refusal must still keep what it wrote (a failed sign-in's audit event).
+    doom_on_refusal = True
 
     def __init__(self, context, request):
         self.context, self.request = context, request
@@ -144,7 +146,7 @@ class FormView:
         request = self.request
         self.failed = True
         tm = getattr(request, "tm", None)
-        if tm is not None:
+        if tm is not None and self.doom_on_refusal:
             tm.doom()
         request.response.status_int = refused.status
         if getattr(refused, "retry_after", None):

@@ -38,8 +38,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
 }
 
-# Roles whose holders must sign in with a second factor.
-TOTP_REQUIRED_ROLES = frozenset({Role.ADMIN})
+# Permissions whose holders may see protected fields (contacts) with a reason: sightings (moderate),
+# tips (handle), alarms and families' requests (dispatch).
+REVEAL_PERMISSIONS = frozenset({Permission.MODERATE, Permission.HANDLE, Permission.DISPATCH})
+
+# Roles whose holders must sign in with a second factor, by `portal.totp.required_for`: "reveal"
+# (the default, required in production) is every role that can reveal protected fields and the
+# administrators; "admin" (a local demo only) is the administrators alone.
+TOTP_REQUIRED_ROLES = {
+    "reveal": frozenset({Role.ADMIN} | {role for role, granted in ROLE_PERMISSIONS.items()
+                                        if granted & REVEAL_PERMISSIONS}),
+    "admin": frozenset({Role.ADMIN}),
+}
 
 
 def unit_principal(unit_code: str, role: str) -> str:

@@ -35,9 +35,17 @@ DEFAULTS = {
     "portal.fallback.traffic": "122",
     "portal.fallback.sms": "12110",
     "portal.default_locale": "zh_CN",
+    # Sign-in throttling (accounts/throttle.py): failures per username before it is slowed down, the
+    # first wait (doubled per further failure) and the longest; failures per address and hour.
+    "portal.session_timeout": str(8 * 3600),  # seconds of inactivity that end a session
     "portal.login.max_failures": "5",
+    "portal.login.backoff_seconds": "30",
     "portal.login.lockout_minutes": "15",
+    "portal.login.address_failures_per_hour": "20",
     "portal.login.rate_per_minute": "20",
+    # Who must sign in with a second factor: "reveal" (every role that can see protected fields, and
+    # administrators) or "admin" (administrators only: a local demo only; production refuses it).
+    "portal.totp.required_for": "reveal",
     "portal.receipt.rate_per_hour": "20",
     "portal.sighting.rate_per_hour": "20",
     "portal.missing.rate_per_hour": "10",
@@ -130,6 +138,12 @@ def check_settings(settings: dict) -> None:
         raise SettingsError(
             f"portal.session_secret is shorter than 32 characters; generate one with: {GENERATE_SECRET}")
     check_production_secrets(settings)
+    required_for = str(settings.get("portal.totp.required_for", "reveal")).strip()
+    if required_for not in ("reveal", "admin"):
+        raise SettingsError(f"portal.totp.required_for must be reveal or admin, not {required_for!r}")
+    if is_production(settings) and required_for != "reveal":
+        raise SettingsError("production requires portal.totp.required_for = reveal: every officer who can "
+                            "see protected fields signs in with a second factor")
     check_public_url(settings)
     if is_production(settings) and not str(settings.get("portal.audit.checkpoint_file", "")).strip():
         raise SettingsError("production needs portal.audit.checkpoint_file (or $PORTAL_AUDIT_CHECKPOINT_FILE): "

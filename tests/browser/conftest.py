@@ -59,6 +59,7 @@ def app_settings_sqlite(tmp_path_factory):
         "pyramid.reload_templates": "false",
         # The alarm widget test frames /embed/alarm from a page on another localhost port.
         "portal.embed_frame_ancestors": "'self' http://localhost:*",
+        "portal.totp.required_for": "admin",  # the demo officers sign in as in `make serve`
     }
 
 

@@ -2,12 +2,13 @@
 from tests.factories import PASSWORD, totp_now
 
 
-def login(testapp, username, password=PASSWORD, totp_secret=None, status=303):
-    page = testapp.get("/login")
+def login(testapp, username, password=PASSWORD, totp_secret=None, status=303, extra_environ=None):
+    extra_environ = dict(extra_environ or {})  # another client address, say
+    page = testapp.get("/login", extra_environ=extra_environ)
     form = page.forms[0]
     form["username"] = username
     form["password"] = password
-    response = form.submit("submit", status="*")
+    response = form.submit("submit", status="*", extra_environ=dict(extra_environ))
     if totp_secret is not None and response.status_int == 303 and "/login/totp" in response.location:
         code_page = response.follow()
         code_form = code_page.forms[0]

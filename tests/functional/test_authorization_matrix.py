@@ -43,6 +43,7 @@ ROOT_ADMINS = dict(ADMINS_ONLY, unrelated_admin=403)  # the province's: categori
 MATRIX = {
     "/staff": EVERY_OFFICER,
     "/staff/account/totp": EVERY_OFFICER,
+    "/staff/account/password": EVERY_OFFICER,
     "/staff/units": ADMINS_ONLY,
     "/staff/units/new": ADMINS_ONLY,
     "/staff/units/{city_a}": ADMINS_OF_CITY_A,

@@ -8,7 +8,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from portal.abuse.ratelimit import RateLimited
-from portal.accounts import signin, totp
+from portal.accounts import signin, throttle, totp
 from portal.accounts.forms import CodeSchema, LoginSchema
 from portal.accounts.models import Officer
 from portal.accounts.signin import Outcome
@@ -18,6 +18,7 @@ from portal.core.i18n import _
 from portal.core.refused import Refused
 
 PENDING_SECONDS = 300
+MAX_NEXT_CHARS = 512  # kept in the session cookie until sign-in ends; a longer one is not a page of ours
 
 
 def safe_next(request) -> str:
@@ -25,7 +26,7 @@ def safe_next(request) -> str:
     target = request.params.get("next") or request.session.get("pending_next") or ""
     # A path of this site, printable ASCII only: no other host, no header-breaking control character.
     if (target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and target.isascii() and target.isprintable()):
+            and target.isascii() and target.isprintable() and len(target) <= MAX_NEXT_CHARS):
         return target
     return request.route_path("staff")
 
@@ -67,10 +68,6 @@ def _page(request, form, *, error=None, status=200, heading=_("Staff sign-in"), 
             "heading": heading, **extra}
 
 
-LOCKED = _("This account is locked after too many failed attempts. Try again in ${m} minutes "
-           "or ask an administrator to unlock it.")
-
-
 @view_config(route_name="login", renderer="auth/login.html")
 class SignIn(FormView):
     """Username and password; then the second factor (or its set-up) where the role needs it. The
@@ -78,6 +75,7 @@ class SignIn(FormView):
 
     schema_factory = LoginSchema
     buttons = (("submit", _("Sign in")),)
+    doom_on_refusal = False  # a failed attempt's audit event is kept
 
     def __call__(self):
         if self.request.method != "POST" and self.request.identity is not None:
@@ -89,6 +87,16 @@ class SignIn(FormView):
 
     def before(self, form):
         _rate_limit(self.request, "login")
+        throttle.check_address(self.request)
+
+    def refused(self, form, refused):
+        if not isinstance(refused, RateLimited):
+            return super().refused(form, refused)
+        # An empty form: the same page whatever username was typed, so it tells nobody which exist.
+        self.failed = True
+        self.request.response.status_int = refused.status
+        self.request.response.headers["Retry-After"] = str(refused.retry_after)
+        return self.page(form=self.form().render(), error=refused.message)
 
     def submit_success(self, data):
         request = self.request
@@ -101,8 +109,6 @@ class SignIn(FormView):
         if result.outcome is Outcome.NEEDS_ENROLMENT:
             _set_pending(request, "pending_enrol", result.officer, secret=totp.new_secret())
             return HTTPSeeOther(request.route_path("login_enrol"))
-        if result.outcome is Outcome.LOCKED:
-            raise RateLimited(result.locked_minutes * 60, _(LOCKED, mapping={"m": result.locked_minutes}))
         raise Refused(_("Wrong username or password."), 400)
 
 
@@ -112,6 +118,7 @@ class SecondFactor(FormView):
 
     schema_factory = CodeSchema
     buttons = (("submit", _("Confirm")),)
+    doom_on_refusal = False  # a wrong code's audit event is kept
 
     def __call__(self):
         self.officer = _pending(self.request, "pending_totp")
@@ -124,18 +131,13 @@ class SecondFactor(FormView):
 
     def before(self, form):
         _rate_limit(self.request, "totp")
+        throttle.check_address(self.request)
 
     def submit_success(self, data):
         request = self.request
         result = signin.check_totp(request, self.officer, data["code"])
         if result.outcome is Outcome.SIGNED_IN:
             return _finish(request, self.officer)
-        if result.outcome is Outcome.LOCKED:
-            # Locked: the half-finished sign-in ends here; no form to try again with.
-            request.session.invalidate()
-            request.response.status_int = 429
-            request.response.headers["Retry-After"] = str(result.locked_minutes * 60)
-            return self.page(form="", error=_(LOCKED, mapping={"m": result.locked_minutes}))
         raise Refused(_("That code is not right. Codes change every 30 seconds; use the newest."), 400)
 
 
@@ -192,6 +194,8 @@ def logout_form(request):
 
 @view_config(route_name="logout", request_method="POST")
 def logout(request):
-    if request.identity is not None:
-        audit.record(request, "signout", object_type="officer", object_id=request.identity.id)
+    officer = request.identity
+    if officer is not None:
+        officer.end_all_sessions()  # this session and every other one, also a copy of the cookie
+        audit.record(request, "signout", object_type="officer", object_id=officer.id)
     return HTTPSeeOther(request.route_path("login"), headers=forget(request))

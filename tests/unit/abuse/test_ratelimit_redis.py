@@ -214,3 +214,19 @@ def test_an_unknown_backend_fails_clearly_at_start_up(tmp_path):
         portal.main({}, **app_settings(tmp_path, **{"portal.ratelimit.backend": "memcache"}))
     with pytest.raises(SettingsError):
         make_rate_limiter({"portal.ratelimit.backend": ""})
+
+
+def test_recent_counts_what_is_in_the_window_and_the_age_of_the_newest_without_counting(make_limiter):
+    """How sign-in throttling reads failures (accounts/throttle.py)."""
+    clock = FakeClock()
+    limiter = make_limiter(clock)
+    assert limiter.recent("fails", 3600) == (0, None)
+    limiter.hit("fails", 100, 3600)
+    clock.now += 10
+    limiter.hit("fails", 100, 3600)
+    clock.now += 5
+    assert limiter.recent("fails", 3600) == (2, 5.0)
+    assert limiter.recent("fails", 3600) == (2, 5.0)  # reading counts nothing
+    assert limiter.recent("fails", 12) == (1, 5.0)  # only the newest is within 12 s
+    clock.now += 3600
+    assert limiter.recent("fails", 3600) == (0, None)

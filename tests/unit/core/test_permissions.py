@@ -42,5 +42,9 @@ def test_every_role_has_staff_and_only_admins_manage():
         assert Permission.STAFF in granted
         assert (Permission.MANAGE_OFFICERS in granted) == (role is Role.ADMIN)
     assert permissions_of(["moderator", "handler"]) == {"staff", "moderate", "handle", "work-tips", "view-stats"}
-    assert requires_totp(["admin"]) and not requires_totp(["moderator", "dispatcher"])
+    strict, demo = {"portal.totp.required_for": "reveal"}, {"portal.totp.required_for": "admin"}
+    assert requires_totp(demo, ["admin"]) and not requires_totp(demo, ["moderator", "dispatcher"])
+    for role in ("admin", "moderator", "handler", "dispatcher"):
+        assert requires_totp(strict, [role])
+    assert requires_totp({}, ["handler"])  # strict unless relaxed
     assert unit_principal("990100", "admin") in effective_principals(FakeOfficer(["admin"]))

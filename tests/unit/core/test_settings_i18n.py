@@ -81,3 +81,12 @@ def test_colander_messages_are_chinese_on_the_chinese_site(tmp_path):
     compile_catalogs(str(tmp_path))
     localizer = make_localizer("zh_CN", [str(tmp_path)])
     assert localizer.translate(colander._("Required")) == "必需"
+
+
+def test_the_second_factor_may_be_relaxed_for_a_demo_but_never_in_production():
+    check_settings(dict(GOOD, **{"portal.totp.required_for": "admin"}))
+    with pytest.raises(SettingsError, match="reveal or admin"):
+        check_settings(dict(GOOD, **{"portal.totp.required_for": "nobody"}))
+    with pytest.raises(SettingsError, match="production requires portal.totp.required_for = reveal"):
+        check_settings(dict(strong(), **{"portal.totp.required_for": "admin"}))
+    assert apply_environment(dict(GOOD), {})["portal.totp.required_for"] == "reveal"  # strict by default

@@ -1,6 +1,7 @@
 """The default tip categories written by migration 0009, and the rules of services/tip_categories.py:
 texts in every language, choices and danger values that make sense, what tips use stays fixed,
 order kept 1..n, every change audited."""
+import pyotp
 import pytest
 from sqlalchemy import select
 
@@ -110,8 +111,9 @@ def test_texts_fall_back_to_chinese():
 # --- changes through the service ------------------------------------------------------------------
 
 @pytest.fixture
-def request_(dummy_request, dbsession, units):
-    admin = make_officer(dbsession, units["province"], ["admin"], username="cat_admin")
+def request_(dummy_request, dbsession, registry, units):
+    admin = make_officer(dbsession, units["province"], ["admin"], username="cat_admin",
+                         totp_secret=pyotp.random_base32(), cipher=registry["field_cipher"])
     dummy_request.session[SESSION_KEY] = admin.id
     dummy_request.session["auth_epoch"] = auth_epoch(admin)
     assert dummy_request.identity is admin
