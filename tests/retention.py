@@ -14,7 +14,8 @@ _colours = itertools.count(1)
 def own_photo(dbsession, store, **kw) -> Media:
     """A stored photo whose bytes no other test row shares."""
     n = next(_colours)
-    key, sha, size = store.put_bytes(jpeg_bytes(colour=(n % 256, (n // 256) % 256, 77)), ".jpg")
+    # Its own width: JPEG can give two near colours the same bytes, never two sizes.
+    key, sha, size = store.put_bytes(jpeg_bytes(size=(16 + n % 400, 16 + n // 400)), ".jpg")
     media = Media(kind="image", sha256=sha, size=size, content_type="image/jpeg", original_key=key, **kw)
     dbsession.add(media)
     dbsession.flush()
