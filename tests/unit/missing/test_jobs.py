@@ -16,6 +16,8 @@ def request_with_photo(dbsession, registry, unit, state, days_ago):
     made = make_missing_request(dbsession, registry["field_cipher"], unit, state=state,
                                 verification_how="Called the mother at 13800000000")
     photo = own_photo(dbsession, registry["media_store"], notice=made.notice)
+    if state == "resolved":  # it was published, then resolved
+        made.notice.state, made.notice.published_at = "resolved", utcnow() - timedelta(days=days_ago + 30)
     made.updated_at = utcnow() - timedelta(days=days_ago)
     dbsession.flush()
     return made, photo.original_key
@@ -25,6 +27,7 @@ def test_ended_requests_past_the_period_lose_contact_and_photos(dummy_request, d
     store = registry["media_store"]
     resolved, key1 = request_with_photo(dbsession, registry, units["city_a"], "resolved", 91)
     rejected, key2 = request_with_photo(dbsession, registry, units["city_a"], "rejected", 95)
+    rejected_name = rejected.notice.missing_person.full_name
     young, key3 = request_with_photo(dbsession, registry, units["city_a"], "withdrawn", 89)
     published, key4 = request_with_photo(dbsession, registry, units["city_a"], "published", 300)
 
@@ -39,8 +42,11 @@ def test_ended_requests_past_the_period_lose_contact_and_photos(dummy_request, d
     for row, key in ((young, key3), (published, key4)):
         dbsession.refresh(row)
         assert row.purged_at is None and row.family_contact and store.exists(key)
-    assert_one_event(dbsession, "missing_request", "2 missing_request(s) past retention: 2 photos, 2 contacts",
-                     "13800000000", "Li Hua")
+    # The never-published appeal forgets the person too; the published (now resolved) one keeps its record.
+    assert rejected.notice.missing_person.full_name == "" and "Person" not in rejected.notice.title
+    assert resolved.notice.missing_person.full_name.startswith("Person")
+    assert_one_event(dbsession, "missing_request", "2 missing_request(s) past retention: 2 photos, 2 contacts, "
+                     "1 descriptions", "13800000000", "Li Hua", rejected_name)
     assert missing_jobs.purge_ended(dummy_request) == 0
     assert len(purge_events(dbsession, "missing_request")) == 1
 
