@@ -48,5 +48,5 @@ def _forget_person(notice) -> int:
     for name in ("full_name", "build", "hair", "eyes", "clothing", "distinguishing_marks", "last_seen_place",
                  "circumstances"):
         setattr(details, name, "")
-    details.birth_date = details.last_seen_lat = details.last_seen_lon = None
+    details.birth_date = details.last_seen_at = details.last_seen_lat = details.last_seen_lon = None
     return 1

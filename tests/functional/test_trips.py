@@ -574,3 +574,22 @@ def test_the_worker_runs_the_trip_jobs_and_the_outbox(dbsession):
     assert names.index("send-outbox") == len(names) - 1
     assert names.index("trips-overdue") < names.index("trips-escalate")
 
+
+
+def test_the_dispatcher_page_loses_the_trip_when_the_trip_is_purged(testapp, dbsession, dummy_request, units):
+    """Finding 10: a purged trip's destination and plate no longer survive in its alarm's thread."""
+    make_officer(dbsession, units["province"], ["dispatcher"], username="disp_trip")  # no position: the root center
+    trip, _token, (guard,) = make_trip(dbsession, destination=DESTINATION, vehicle_plate=PLATE)
+    page = testapp.get(f"/guard/{guard}")
+    testapp.post(f"/guard/{guard}/alarm", {"csrf_token": csrf_of(page), "confirm": "yes"}, status=303)
+    alarm = dbsession.execute(select(Alarm)).scalar_one()
+    login(testapp, "disp_trip")
+    shown = testapp.get(f"/staff/alarms/{alarm.id}").text
+    assert DESTINATION in shown and PLATE in shown  # the dispatcher reads them while the alarm runs
+    alarm.state, alarm.ended_at = "closed", utcnow()
+    trip.ended_at = utcnow() - timedelta(days=8)
+    dbsession.flush()
+    assert trips_jobs.purge_ended(dummy_request) == 1
+    shown = testapp.get(f"/staff/alarms/{alarm.id}").text
+    assert DESTINATION not in shown and PLATE not in shown
+    assert "Trip guardian alarm" in shown and "(deleted after the retention period)" in shown
