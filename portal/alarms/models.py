@@ -4,7 +4,7 @@ The sender holds a secret link (/alarm/{token}); only a hash of the token is sto
 cannot be rebuilt from the database."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Officer
@@ -30,6 +30,10 @@ class Alarm(Base):
         # One trip, one alarm: two guardians pressing at once (or a guardian and the worker) cannot
         # make two (several NULLs are allowed on both databases).
         Index("uq_alarms_trip_id", "trip_id", unique=True),
+
+
+        # The worker's retention job: ended alarms not yet purged (alarms/jobs.py).
+        Index("ix_alarms_retention", "purged_at", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -59,6 +63,9 @@ class Alarm(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the retention job removed the thread, track, photos, place and contact (alarms/jobs.py);
+    # the row keeps unit, kind, state and times for statistics.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     unit: Mapped[Unit] = relationship()
     trip: Mapped["Trip | None"] = relationship()  # noqa: F821 - the trip whose guardian raised it
@@ -106,6 +113,9 @@ class AlarmMessage(Base):
     sender: Mapped[str] = mapped_column(String(12))
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     text: Mapped[str] = mapped_column(Text, default="")
+    # A system line's parameters (its text is the msgid, translated when shown); a value may itself be
+    # {"msgid": ..., "mapping": ...}. Personal values (a trip's destination) are blanked by retention.
+    params: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     client_nonce: Mapped[str | None] = mapped_column(String(64))  # the sender's page names each line it sends

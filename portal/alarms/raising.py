@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from portal.abuse.ratelimit import RateLimited, count_per_hour
-from portal.alarms import idempotency
+from portal.alarms import idempotency, thread
 from portal.alarms.models import Alarm, AlarmLocation, AlarmMessage
 from portal.alarms.workflow import ALARM_WORKFLOW, SENDER
 from portal.audit import chain as audit
@@ -303,7 +303,5 @@ def sms_body(message: str, *, lat=None, lon=None, accuracy_m=None, located_at=No
 
 def message_text(request, message: AlarmMessage) -> str:
     """What a thread line says in the reader's language: system lines are stored as their source text
-    (a msgid) and translated when shown, to the sender and to the dispatcher alike."""
-    if message.sender == "system":
-        return request.localizer.translate(_(message.text))
-    return message.text
+    (a msgid, with parameters) and translated when shown, to the sender and to the dispatcher alike."""
+    return thread.text_of(request, message)

@@ -66,6 +66,14 @@ DEFAULTS = {
     "portal.trip.escalate_minutes": "15",  # an overdue trip nobody answered raises an alarm after this
     "portal.trip.retention_days": "7",  # track points and photos of ended trips are deleted after this
     "portal.trip.expire_hours": "24",  # an active trip silent this long past its arrival time expires
+    # Retention (README, "Retention"): days after a matter ended before its personal data is removed by
+    # the worker, in batches of at most `batch` rows per kind and round.
+    "portal.retention.alarm_days": "90",  # closed or cancelled alarms: thread, photos, track, place, contact
+    "portal.retention.tip_days": "180",  # closed tips: the reporter's contact and files
+    "portal.retention.sighting_days": "90",  # reviewed sightings, or those on a notice that closed
+    "portal.retention.missing_days": "90",  # resolved, rejected or withdrawn family requests
+    "portal.retention.outbox_days": "30",  # sent (or abandoned) SMS and e-mail
+    "portal.retention.batch": "200",
     # Tips (issue 4): limits stated on the form, enforced while the upload streams in.
     "portal.tip.rate_per_hour": "10",  # tips one address may send per hour (with proof of work)
     "portal.tip.nojs_rate_per_hour": "3",  # ... and without it (a browser without JavaScript)

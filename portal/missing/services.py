@@ -126,7 +126,8 @@ def seal_contact(request, contact: dict) -> str:
 
 def reveal_contact(request, missing_request: MissingPersonRequest, reason: str) -> dict:
     """The family contact for the signed-in dispatcher, audited with the reason first."""
-    plain = protected.reveal(request, missing_request.family_contact, officer=request.identity,
+    # Emptied by retention (missing/jobs.py): nothing to show, but the attempt is still audited.
+    plain = protected.reveal(request, missing_request.family_contact or None, officer=request.identity,
                              label=CONTACT_LABEL, object_type=SUBJECT_TYPE, object_id=missing_request.id,
                              reason=reason)
     return json.loads(plain) if plain else {}

@@ -13,11 +13,16 @@ import time
 import transaction
 from pyramid.paster import bootstrap
 
+from portal.alarms import jobs as alarm_jobs
 from portal.audit import jobs as audit_jobs
 from portal.media import jobs as media_jobs
+from portal.missing import jobs as missing_jobs
 from portal.notices import jobs as notice_jobs
+from portal.outbox import jobs as outbox_jobs
 from portal.outbox import services as outbox
 from portal.scripts.common import load_settings
+from portal.sightings import jobs as sighting_jobs
+from portal.tips import jobs as tip_jobs
 from portal.trips import jobs as trips_jobs
 
 log = logging.getLogger("portal.worker")
@@ -32,6 +37,13 @@ JOBS = {
     "trips-escalate": trips_jobs.escalate_unanswered,
     "trips-expire": trips_jobs.expire_abandoned,
     "trips-purge": trips_jobs.purge_ended,
+    # Retention of every other kind: one batch each per round, one audit event each with counts
+    # (README, "Retention"; each domain's jobs.py).
+    "alarms-purge": alarm_jobs.purge_ended,
+    "tips-purge": tip_jobs.purge_closed,
+    "sightings-purge": sighting_jobs.purge_old,
+    "missing-purge": missing_jobs.purge_ended,
+    "outbox-purge": outbox_jobs.purge_sent,
     # Pages of notices published or changed since, rendered ahead (notices/jobs.py); at most
     # a few seconds per round.
     "render-notice-pages": notice_jobs.render_ahead,

@@ -41,6 +41,8 @@ class Sighting(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # When the retention job removed what the person wrote, where, their contact and photo (sightings/jobs.py).
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     notice: Mapped[Notice] = relationship()
     unit: Mapped[Unit] = relationship()

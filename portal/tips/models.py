@@ -102,6 +102,8 @@ class Tip(Base):
         Index("ix_tips_state_queue", "unit_id", "state", "created_at", "id"),
         Index("ix_tips_assigned", "assigned_to_id", "state", "created_at", "id"),
         Index("ix_tips_created", "created_at", "id"),
+        # The worker's retention job: closed tips not yet purged (tips/jobs.py).
+        Index("ix_tips_retention", "purged_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -134,6 +136,8 @@ class Tip(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the retention job removed the contact and the files (tips/jobs.py); counts stay.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     category: Mapped[TipCategory] = relationship()

@@ -4,15 +4,18 @@ the retention period."""
 import json
 from datetime import timedelta
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import delete, exists, select
 
-from portal.alarms.models import Alarm
+from portal.alarms import thread
+from portal.alarms.models import Alarm, AlarmMessage
 from portal.audit import chain as audit
 from portal.core.i18n import _
 from portal.core.localtime import local_time
 from portal.core.meta import utcnow
-from portal.media.models import Media
+from portal.media.retention import delete_media
 from portal.outbox import services as outbox
+from portal.outbox.models import OutboxMessage
+from portal.privacy import retention
 from portal.trips.models import Trip, TripGuardian, TripPoint
 from portal.trips.services import GUARDIAN_CONTACT_LABEL, OPEN_ALARM_STATES, escalate
 from portal.trips.workflow import TRIP_WORKFLOW
@@ -87,46 +90,60 @@ def expire_abandoned(request, now=None) -> int:
     return len(due)
 
 
+# The trip's own values in its alarm's system lines (trips/services.py _summary and the cause).
+ALARM_LINE_TRIP_PARAMS = ("destination", "plate", "label")
+
+
 def purge_ended(request, now=None) -> int:
     """Delete the track points and photos (rows and files) of trips that ended more than the
-    retention period ago, and the contacts kept for them. A trip whose alarm is still open keeps
-    its track for the dispatcher until the alarm is closed."""
-    now = now or utcnow()
-    before = now - timedelta(days=_setting(request, "portal.trip.retention_days"))
+    retention period ago, the contacts kept for them, the guardians' notices in the outbox, and every
+    copy of the trip in its alarm: the destination, plate and guardian's name in the thread's system
+    line and the destination in the alarm's place. A trip whose alarm is still open keeps its track
+    for the dispatcher until the alarm is closed. One batch per run, one audit event with counts."""
+    run = retention.start(request, "trip", "portal.trip.retention_days", now)
     dbsession = request.dbsession
     open_alarm = exists(select(Alarm.id).where(Alarm.trip_id == Trip.id, Alarm.state.in_(OPEN_ALARM_STATES)))
-    due = dbsession.execute(
-        select(Trip).where(Trip.state != "active", Trip.purged_at.is_(None), Trip.ended_at <= before, ~open_alarm)
-    ).scalars().all()
-    store = request.registry["media_store"]
+    due = run.due(select(Trip).where(Trip.state != "active", Trip.purged_at.is_(None), Trip.ended_at <= run.before,
+                                     ~open_alarm).order_by(Trip.ended_at, Trip.id))
     for trip in due:
-        dbsession.execute(delete(TripPoint).where(TripPoint.trip_id == trip.id))
+        run.add("positions", dbsession.execute(delete(TripPoint).where(TripPoint.trip_id == trip.id)).rowcount)
         media = [photo.media for photo in trip.photos]
         trip.photos.clear()
         dbsession.flush()
-        keys = set()
-        for row in media:
-            keys.update(k for k in (row.original_key, row.public_key, row.thumb_key) if k)
-            dbsession.delete(row)
-        dbsession.flush()
-        # Files go now, not after commit: if this transaction fails the trip is purged again on the
-        # next round, and the files were due for deletion anyway. Keys are content addresses, so a
-        # file another row still uses (the same photo sent elsewhere) stays.
-        for key in keys:
-            if not _key_in_use(dbsession, key):
-                store.delete(key)
+        run.add("photos", delete_media(request, media))
+        run.add("alarm lines", _purge_alarm_copies(dbsession, trip))
+        run.add("outbox messages", dbsession.execute(delete(OutboxMessage).where(
+            OutboxMessage.subject_type == "trip", OutboxMessage.subject_id == trip.id)).rowcount)
         trip.owner_contact = None
         trip.destination = ""
         trip.vehicle_plate = ""
         for guardian in trip.guardians:
             guardian.contact = None
             guardian.label = ""
-        trip.purged_at = now
-        audit.record(request, "trip.purged", officer=None, actor="system", object_type="trip", object_id=trip.id,
-                     reason=f"retention: track and {len(media)} photos deleted")
-    return len(due)
+        trip.purged_at = run.now
+        run.rows += 1
+    dbsession.flush()
+    return run.report()
 
 
-def _key_in_use(dbsession, key: str) -> bool:
-    return dbsession.execute(select(exists().where(
-        or_(Media.original_key == key, Media.public_key == key, Media.thumb_key == key)))).scalar()
+def _purge_alarm_copies(dbsession, trip: Trip) -> int:
+    """Blank the trip's values in the system lines of its alarm (and the destination in the alarm's
+    place, written when no position was received); return how many lines changed."""
+    changed = 0
+    alarms = dbsession.execute(select(Alarm).where(Alarm.trip_id == trip.id)).scalars().all()
+    for alarm in alarms:
+        if trip.destination and trip.destination in alarm.place:
+            alarm.place = ""
+        lines = dbsession.execute(select(AlarmMessage).where(
+            AlarmMessage.alarm_id == alarm.id, AlarmMessage.sender == "system")).scalars().all()
+        for line in lines:
+            if line.params:
+                blanked = thread.blanked(line.params, ALARM_LINE_TRIP_PARAMS)
+                if blanked != line.params:
+                    line.params = blanked
+                    changed += 1
+            elif any(value and value in line.text for value in (trip.destination, trip.vehicle_plate)):
+                # A line written before system lines had parameters: the whole line goes.
+                line.text = str(thread.DELETED)
+                changed += 1
+    return changed

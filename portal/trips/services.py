@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from portal.abuse.ratelimit import RateLimited, count_per_hour
 from portal.alarms import raising as alarms
+from portal.alarms import thread
 from portal.alarms.models import Alarm, AlarmMessage
 from portal.audit import chain as audit
 from portal.core.i18n import _
@@ -328,9 +329,11 @@ def _hand_to_police(request, trip: Trip, cause, *, actor: str, now=None) -> Alar
         place="" if last else request.localizer.translate(
             _("No position was received. On the way to: ${destination}", mapping={"destination": trip.destination})),
         contact=_owner_contact(request, trip))
-    translate = request.localizer.translate
-    dbsession.add(AlarmMessage(alarm=alarm, sender="system", text=translate(
-        _summary(dbsession, trip, translate(cause), last))))
+    # Stored as msgid and parameters: translated when shown, and the trip's own values (destination,
+    # plate, a guardian's name) are blanked when the trip is purged (jobs.purge_ended).
+    summary = _summary(dbsession, trip, cause, last)
+    dbsession.add(AlarmMessage(alarm=alarm, sender="system", text=str(summary),
+                               params=thread.as_params(summary.mapping)))
     dbsession.flush()
     return alarm
 

@@ -7,13 +7,17 @@ import json
 import logging
 import os
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from urllib.parse import unquote
 
 import pytest
+from pyramid.i18n import make_localizer
 from sqlalchemy import func, select
 from webtest import Upload
 
+import portal
 from portal.alarms.models import Alarm
+from portal.alarms.raising import message_text
 from portal.audit.models import AuditEvent
 from portal.core.localtime import LOCAL_TZ
 from portal.core.meta import utcnow
@@ -33,6 +37,12 @@ PHONE = "13912345678"
 # City A covers lon 115-116, city B lon 116-117 (lat 38-39); the province holds both.
 CITY_A_POINT = (38.5, 115.5)
 CITY_B_POINT = (38.5, 116.5)
+
+
+def thread_text(alarm, locale="en") -> str:
+    """The alarm's thread as a reader in `locale` sees it (system lines are translated when shown)."""
+    reader = SimpleNamespace(localizer=make_localizer(locale, [os.path.join(portal.__path__[0], "locale")]))
+    return " ".join(message_text(reader, m) for m in alarm.messages)
 
 
 def box(west, south, east, north):
@@ -378,7 +388,7 @@ def test_a_guardian_raises_the_alarm_with_the_track_for_the_dispatcher(testapp, 
     assert alarm.trip is trip and alarm.unit_id == units["city_b"].id  # routed by the last point
     assert (alarm.lat, alarm.lon, alarm.accuracy_m) == (*CITY_B_POINT, 15.0)
     assert [(p.lat, p.lon) for p in alarm.trip.points] == [(38.5, 115.99), CITY_B_POINT]
-    note = " ".join(m.text for m in alarm.messages)
+    note = thread_text(alarm)
     assert "Dad" in note and DESTINATION in note and "2 points" in note
     shown = testapp.get(f"/guard/{dad}")
     assert "The alarm was sent to the police (City B)" in shown.text
@@ -403,7 +413,7 @@ def test_the_traveller_may_raise_the_alarm_too(testapp, dbsession, registry, uni
     testapp.post(f"/trips/{token}/alarm", {"csrf_token": csrf_of(page), "confirm": "yes"}, status=303)
     alarm = dbsession.execute(select(Alarm)).scalar_one()
     assert alarm.trip_id == trip.id and alarm.unit_id == units["city_a"].id
-    assert "Raised by the traveller" in " ".join(m.text for m in alarm.messages)
+    assert "Raised by the traveller" in thread_text(alarm)
     # The traveller's contact reaches the alarm sealed, for the dispatcher to reveal with a reason.
     assert "13800000000" not in alarm.sender_contact
     assert "13800000000" in registry["field_cipher"].decrypt(alarm.sender_contact, "alarm.sender_contact")
@@ -465,9 +475,9 @@ def test_overdue_notifies_guardians_then_escalates_to_an_alarm_routed_by_the_las
     assert trip.state == "alarm_raised" and alarm.trip_id == trip.id
     assert alarm.unit_id == units["city_b"].id and (alarm.lat, alarm.lon) == CITY_B_POINT
     assert alarm.located_at == point_time  # the fix's own time, not the alarm's
-    # Written for the dispatcher in the command center's language (the default, Chinese, here): it names
-    # the cause (15 minutes without an answer) and the destination.
-    summary = " ".join(m.text for m in alarm.messages)
+    # Stored as msgid and parameters, shown in the reader's language (Chinese here): it names the cause
+    # (15 minutes without an answer) and the destination.
+    summary = thread_text(alarm, "zh_CN")
     assert "15 分钟内无守护人回应" in summary and trip.destination in summary
     event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "trip.escalate")).scalar_one()
     assert (event.actor, event.to_state) == ("system", "alarm_raised")
@@ -544,8 +554,8 @@ def test_retention_deletes_points_photos_and_files_of_ended_trips(testapp, dbses
     assert not store.exists(key)  # its own file is gone
     assert store.exists(shared_key)  # still used by another trip's photo
     assert trips_jobs.purge_ended(dummy_request, now) == 0
-    event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "trip.purged")).scalar_one()
-    assert event.actor == "system" and "2 photos" in event.reason
+    event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "retention.purge")).scalar_one()
+    assert (event.actor, event.object_type) == ("system", "trip") and "2 photos" in event.reason
 
     gone = testapp.get(f"/guard/{old_guard}", status=410)
     assert "its track and photos have been deleted" in gone.text and 'href="tel:110"' in gone.text
@@ -574,3 +584,22 @@ def test_the_links_to_pass_on_carry_the_public_address_whatever_host_was_asked(t
     sms = [unquote(a["href"]) for a in page.html.select("a[href]") if a["href"].startswith("sms:?&body=")]
     assert len(sms) == 1 and "http://portal.test/guard/" in sms[0]
     assert page.html.select_one(".guardian-links .copyable").text.startswith("http://portal.test/guard/")
+
+
+def test_the_dispatcher_page_loses_the_trip_when_the_trip_is_purged(testapp, dbsession, dummy_request, units):
+    """Finding 10: a purged trip's destination and plate no longer survive in its alarm's thread."""
+    make_officer(dbsession, units["province"], ["dispatcher"], username="disp_trip")  # no position: the root center
+    trip, _token, (guard,) = make_trip(dbsession, destination=DESTINATION, vehicle_plate=PLATE)
+    page = testapp.get(f"/guard/{guard}")
+    testapp.post(f"/guard/{guard}/alarm", {"csrf_token": csrf_of(page), "confirm": "yes"}, status=303)
+    alarm = dbsession.execute(select(Alarm)).scalar_one()
+    login(testapp, "disp_trip")
+    shown = testapp.get(f"/staff/alarms/{alarm.id}").text
+    assert DESTINATION in shown and PLATE in shown  # the dispatcher reads them while the alarm runs
+    alarm.state, alarm.ended_at = "closed", utcnow()
+    trip.ended_at = utcnow() - timedelta(days=8)
+    dbsession.flush()
+    assert trips_jobs.purge_ended(dummy_request) == 1
+    shown = testapp.get(f"/staff/alarms/{alarm.id}").text
+    assert DESTINATION not in shown and PLATE not in shown
+    assert "Trip guardian alarm" in shown and "(deleted after the retention period)" in shown

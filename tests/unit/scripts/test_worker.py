@@ -53,3 +53,25 @@ def test_a_failing_job_is_reported_and_the_others_still_run(tmp_path, app_settin
     monkeypatch.setattr(worker, "JOBS", {"broken": broken, "fine": lambda request: ran.append(1) or 1})
     assert worker.main([path, "--once"]) == 1
     assert ran == [1]
+
+
+def test_once_runs_retention_for_every_kind_with_one_audit_event_each(tmp_path, app_settings):
+    from portal.alarms.models import Alarm
+    from tests.factories import make_alarm
+
+    assert {"trips-purge", "alarms-purge", "tips-purge", "sightings-purge", "missing-purge",
+            "outbox-purge"} <= set(worker.JOBS)
+    path, url = write_ini(tmp_path, app_settings)
+    with db_session({"sqlalchemy.url": url}) as dbsession:
+        units = make_units(dbsession)
+        for days in (100, 120, 10):
+            make_alarm(dbsession, units["city_a"], state="closed", place="Behind the market",
+                       ended_at=utcnow() - timedelta(days=days))
+    assert worker.main([path, "--once"]) == 0
+    assert worker.main([path, "--once"]) == 0  # nothing more: no second event
+    with db_session({"sqlalchemy.url": url}) as dbsession:
+        places = sorted(a.place for a in dbsession.execute(select(Alarm)).scalars())
+        assert places == ["", "", "Behind the market"]
+        (event,) = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "retention.purge")).scalars()
+        assert event.object_type == "alarm" and event.reason.startswith("2 alarm(s)")
+        assert "market" not in event.reason
