@@ -220,7 +220,11 @@ class Workflow:
         if has_version:
             where.append(table.c.version == obj.version)
             values["version"] = obj.version + 1
-        if dbsession.execute(update(table).where(*where).values(**values)).rowcount != 1:
+        with dbsession.no_autoflush:
+            setattr(obj, self.state_attr, target)  # through the attribute, so the model's validators see it
+            moved = dbsession.execute(update(table).where(*where).values(**values)).rowcount == 1
+        if not moved:
+            dbsession.expire(obj)  # the change (and what validators did with it) is dropped: reread on use
             raise Refused(self.stale_message, 409)
         set_committed_value(obj, self.state_attr, target)
         if has_version:

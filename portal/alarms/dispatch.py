@@ -21,6 +21,7 @@ from portal.alarms.models import ALARM_STATES, Alarm, AlarmLocation, AlarmMessag
 # One thread query and one text rule for sender and console; OVERLAP: the feed resends what changed
 # this recently (late commits). CONTACT_LABEL and MAX_MESSAGE: the alarm's own, so they cannot drift.
 from portal.alarms.raising import CONTACT_LABEL, MAX_MESSAGE, OVERLAP, message_text, messages  # noqa: F401
+from portal.alarms.thread import guardian_label
 from portal.alarms.workflow import ALARM_WORKFLOW
 from portal.audit import chain as audit
 from portal.audit.models import AuditEvent
@@ -51,7 +52,8 @@ STATE_LABELS = {
     "closed": _("closed"), "cancelled": _("cancelled by the sender"),
 }
 KIND_LABELS = {"text": _("text alarm"), "silent": _("silent alarm")}
-SENDER_LABELS = {"public": _("Sender"), "dispatcher": _("Dispatcher"), "system": _("System")}
+SENDER_LABELS = {"public": _("Sender"), "dispatcher": _("Dispatcher"), "system": _("System"),
+                 "guardian": _("Guardian")}
 STATE_ORDER = {state: index for index, state in enumerate(OPEN_STATES + ENDED_STATES)}
 
 
@@ -154,6 +156,7 @@ def message_json(request, message: AlarmMessage) -> dict:
     who = translate(SENDER_LABELS.get(message.sender, message.sender))
     if message.sender == "dispatcher" and message.officer is not None:
         who = f"{who} · {message.officer.display_name}"
+    who = f"{who} · {guardian_label(request, message)}" if message.sender == "guardian" else who
     return {"id": message.id, "sender": message.sender, "who": who, "text": message_text(request, message),
             "photo": photo_url(request, message.media_id) if message.media_id else None,
             "at": _iso(message.created_at), "local": local_time(message.created_at, "%H:%M:%S")}
@@ -285,6 +288,30 @@ def reveal_contact(request, alarm: Alarm, reason: str, *, officer=None):
         return None
     try:
         parsed = json.loads(value)
+    except ValueError:
+        return {"text": value}
+    return parsed if isinstance(parsed, dict) else {"text": str(parsed)}
+
+
+def handed_contacts(dbsession, alarm: Alarm) -> list[dict]:
+    """People another domain handed over with the alarm (a trip's guardians), contacts still sealed."""
+    return [person for source in handover.SOURCES if source.contacts is not None
+            for person in source.contacts(dbsession, alarm)]
+
+
+def reveal_handed_contact(request, alarm: Alarm, person_id: int, reason: str, *, officer=None) -> dict:
+    """One handed-over person's contact for this response only, audited first with the reason
+    (Refused without one, or for a person who is not this alarm's)."""
+    person = next((p for p in handed_contacts(request.dbsession, alarm) if p["id"] == person_id), None)
+    if person is None:
+        raise Refused(_("Choose one of the people listed on this page."), 400, "person")
+    if not person["sealed"]:
+        raise Refused(_("No contact was left for this person, or it was deleted after the trip."), 400, "person")
+    value = protected.reveal(request, person["sealed"], officer=officer if officer is not None else request.identity,
+                             label=person["cipher_label"], object_type="alarm", object_id=alarm.id,
+                             reason=f"{reason} (guardian {person['id']})")
+    try:
+        parsed = json.loads(value or "{}")
     except ValueError:
         return {"text": value}
     return parsed if isinstance(parsed, dict) else {"text": str(parsed)}

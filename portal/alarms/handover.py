@@ -14,6 +14,9 @@ class HandoverSource:
     photos: Callable
     # (dbsession, media_id) -> the first Alarm that photo was handed over with, or None
     alarm_of_photo: Callable
+    # (dbsession, alarm) -> people the police may call about it: [{"id", "label", "sealed", "cipher_label"}]
+    # (a trip's guardians); their contacts stay sealed until a dispatcher reveals one with a reason.
+    contacts: Callable | None = None
 
 
 SOURCES: list[HandoverSource] = []

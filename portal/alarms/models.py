@@ -14,7 +14,7 @@ from portal.units.models import Unit
 
 ALARM_KINDS = ("text", "silent")  # voice and video come later
 ALARM_STATES = ("new", "acknowledged", "dispatched", "closed", "cancelled")
-MESSAGE_SENDERS = ("public", "dispatcher", "system")
+MESSAGE_SENDERS = ("public", "dispatcher", "system", "guardian")  # guardian: of the trip that raised it
 _WORLD = ("lat IS NULL OR lat BETWEEN -90 AND 90", "lon IS NULL OR lon BETWEEN -180 AND 180")
 
 

@@ -163,9 +163,10 @@ def _retry_after(request, kind: str, alarm: Alarm, window: int) -> int:
     return request.rate_limiter.retry_after(f"alarm-{kind}:{alarm.id}", window)
 
 
-def post_message(request, alarm: Alarm, text: str, nonce=None) -> AlarmMessage:
-    """One line from the sender into the thread; Refused for an ended alarm (409), an empty or an
-    oversized text (400). The same `nonce` sent again returns the line it stored."""
+def post_message(request, alarm: Alarm, text: str, nonce=None, *, sender="public", params=None) -> AlarmMessage:
+    """One line from the sender (or a guardian of the trip that raised it) into the thread; Refused
+    for an ended alarm (409), an empty or an oversized text (400). The same `nonce` sent again
+    returns the line it stored."""
     resent = idempotency.resent_message(request.dbsession, alarm, nonce)
     if resent is not None:
         return resent
@@ -177,7 +178,8 @@ def post_message(request, alarm: Alarm, text: str, nonce=None) -> AlarmMessage:
         raise Refused(_("The message is too long: at most ${n} characters.", mapping={"n": MAX_MESSAGE}), 400, "text")
     if not _count(request, "message", alarm, MESSAGE_FLOOD):
         raise Flood(_retry_after(request, "message", alarm, MESSAGE_FLOOD[1]))
-    message = AlarmMessage(alarm_id=alarm.id, sender="public", text=text, client_nonce=idempotency.well_formed(nonce))
+    message = AlarmMessage(alarm_id=alarm.id, sender=sender, text=text, params=params,
+                           client_nonce=idempotency.well_formed(nonce))
     if not insert_once(request.dbsession, message):
         return idempotency.resent_message(request.dbsession, alarm, nonce)  # the same press, stored meanwhile
     request.dbsession.expire(alarm, ["messages"])  # the thread, read again with this line

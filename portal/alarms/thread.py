@@ -50,3 +50,11 @@ def blanked(params, keys) -> dict | None:
         else:
             out[key] = value
     return out
+
+
+def guardian_label(request, message) -> str:
+    """How the traveller named the guardian who wrote a line (blanked when the trip is purged)."""
+    value = (message.params or {}).get("label", "")
+    if isinstance(value, dict) and "msgid" in value:
+        return request.localizer.translate(_(value["msgid"]))
+    return str(value)

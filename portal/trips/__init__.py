@@ -13,7 +13,7 @@ def includeme(config):
     config.add_route("trip_action", f"/trips/{token}/{{action:updates|location|photos|arrived|alarm}}",
                      factory=TripContext)
     config.add_route("guard", f"/guard/{token}", factory=GuardianContext)
-    config.add_route("guard_action", f"/guard/{token}/{{action:updates|answer|alarm}}", factory=GuardianContext)
+    config.add_route("guard_action", f"/guard/{token}/{{action:updates|answer|alarm|message}}", factory=GuardianContext)
     # A trip's photos, served only to holders of one of its links (views.py).
     config.add_route("trip_photo", rf"/trips/{token}/photos/{{id:\d+}}/{{variant:public|thumb}}", factory=TripContext)
     config.add_route("guard_photo", rf"/guard/{token}/photos/{{id:\d+}}/{{variant:public|thumb}}",

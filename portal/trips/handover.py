@@ -5,7 +5,8 @@ from sqlalchemy import select
 from portal.alarms import handover
 from portal.alarms.models import Alarm
 from portal.media.models import Media
-from portal.trips.models import TripPhoto, TripPoint
+from portal.trips.models import TripGuardian, TripPhoto, TripPoint
+from portal.trips.services import GUARDIAN_CONTACT_LABEL
 
 
 def track(dbsession, alarm: Alarm, limit: int) -> list[TripPoint]:
@@ -33,4 +34,14 @@ def alarm_of_photo(dbsession, media_id: int) -> Alarm | None:
     ).scalar_one_or_none()
 
 
-SOURCE = handover.register(handover.HandoverSource(track=track, photos=photos, alarm_of_photo=alarm_of_photo))
+def guardians(dbsession, alarm: Alarm) -> list[dict]:
+    """The trip's guardians, for the dispatcher to call: the name the traveller gave, the contact sealed."""
+    if alarm.trip_id is None:
+        return []
+    rows = dbsession.execute(
+        select(TripGuardian).where(TripGuardian.trip_id == alarm.trip_id).order_by(TripGuardian.id)).scalars()
+    return [{"id": g.id, "label": g.label, "sealed": g.contact, "cipher_label": GUARDIAN_CONTACT_LABEL} for g in rows]
+
+
+SOURCE = handover.register(handover.HandoverSource(track=track, photos=photos, alarm_of_photo=alarm_of_photo,
+                                                   contacts=guardians))

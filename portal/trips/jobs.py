@@ -135,7 +135,7 @@ def _purge_alarm_copies(dbsession, trip: Trip) -> int:
         if trip.destination and trip.destination in alarm.place:
             alarm.place = ""
         lines = dbsession.execute(select(AlarmMessage).where(
-            AlarmMessage.alarm_id == alarm.id, AlarmMessage.sender == "system")).scalars().all()
+            AlarmMessage.alarm_id == alarm.id, AlarmMessage.sender.in_(("system", "guardian")))).scalars().all()
         for line in lines:
             if line.params:
                 blanked = thread.blanked(line.params, ALARM_LINE_TRIP_PARAMS)

@@ -314,6 +314,12 @@ def escalate(request, trip: Trip, minutes: int, now=None) -> Alarm:
     return _hand_to_police(request, trip, cause, actor="system", now=now)
 
 
+def alarm_nonce(trip: Trip) -> str:
+    """The nonce the trip's alarm is raised with: its sender link follows from it and the server key
+    (alarm_thread.sender_link), so the traveller reaches the alarm with the trip's own link."""
+    return "trip-" + trip.token_hash[:48]
+
+
 def _hand_to_police(request, trip: Trip, cause, *, actor: str, now=None) -> Alarm:
     """The alarm for the traveller's last position, pointing at the trip (track and photos)."""
     now = now or utcnow()
@@ -325,7 +331,7 @@ def _hand_to_police(request, trip: Trip, cause, *, actor: str, now=None) -> Alar
     alarm, _token = alarms.raise_alarm(
         request, kind="silent", lat=last.lat if last else None, lon=last.lon if last else None,
         accuracy_m=last.accuracy_m if last else None, located_at=last.located_at if last else None,
-        trip=trip, actor=actor,
+        trip=trip, actor=actor, nonce=alarm_nonce(trip),
         place="" if last else request.localizer.translate(
             _("No position was received. On the way to: ${destination}", mapping={"destination": trip.destination})),
         contact=_owner_contact(request, trip))

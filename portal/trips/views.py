@@ -10,15 +10,19 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from portal.core.forms import FormView
+from portal.alarms import raising as alarms
+from portal.core.forms import FormView, posted_text
 from portal.core.i18n import _
 from portal.core.ids import record_id
+from portal.core.json import wants_json
 from portal.core.links import public_url
 from portal.core.localtime import local_time
+from portal.core.nonces import new_nonce
 from portal.core.refused import Refused
 from portal.core.resources import id_from_matchdict
 from portal.media.responses import copy_response
 from portal.media.uploads import UploadRefused, check_photos, chosen_files
+from portal.trips import alarm_thread
 from portal.trips import services as trips
 from portal.trips.forms import trip_schema
 from portal.trips.models import TripPhoto
@@ -145,12 +149,20 @@ def _trip_page(request, context, *, status=200, error=None):
 def trip_page(context, request):
     if context.trip.purged_at is not None:
         return _gone(request)
+    if context.trip.state == "alarm_raised":
+        link = alarm_thread.sender_link(request, context.trip)
+        if link is not None:  # the trip's page is its alarm's sender page now
+            _private(request)
+            return HTTPSeeOther(link)
     return _trip_page(request, context)
 
 
 @view_config(route_name="trip_action", match_param="action=updates", request_method="GET")
 def trip_updates(context, request):
-    return _json(request, trips.updates(request, context.trip, _after(request)))
+    body = trips.updates(request, context.trip, _after(request))
+    if context.trip.state == "alarm_raised":  # the traveller's page moves on to the alarm's own page
+        body["alarm_url"] = alarm_thread.sender_link(request, context.trip)
+    return _json(request, body)
 
 
 def _after(request) -> int:
@@ -166,11 +178,21 @@ def trip_location(context, request):
             raise ValueError("not an object")
     except ValueError:
         return _json(request, {"error": request.localizer.translate(_("The position could not be read."))}, 400)
+    position = {name: data.get(name) for name in ("lat", "lon", "accuracy_m", "located_at")}
     try:
-        point = trips.add_point(request, context.trip, lat=data.get("lat"), lon=data.get("lon"),
-                                accuracy_m=data.get("accuracy_m"), located_at=data.get("located_at"))
+        if context.trip.state == "alarm_raised":
+            # The alarm is out: the traveller's positions go on into its track, for the dispatcher.
+            row = alarm_thread.forward_point(request, context.trip, **position)
+            return _json(request, {"ok": True, "state": context.trip.state, "forwarded": True,
+                                   "alarm_url": alarm_thread.sender_link(request, context.trip),
+                                   "point": {"local_time": local_time(row.located_at, "%H:%M:%S")}}, 201)
+        point = trips.add_point(request, context.trip, **position)
     except Refused as refused:
+        request.tm.doom()
         return _refusal(request, refused, context.trip)
+    except alarms.Flood as flood:
+        return _json(request, {"error": request.localizer.translate(_("Too many position updates; slowing down.")),
+                               "state": context.trip.state, "retry_after": flood.retry_after}, 429)
     return _json(request, {"ok": True, "point": trips.point_json(point)}, 201)
 
 
@@ -230,7 +252,10 @@ def _guard_page(request, context, *, status=200, error=None):
     values.update(guardian=context.guardian, error=error,
                   answered=any(g.answered_at is not None for g in trip.guardians),
                   answered_by_me=context.guardian.answered_at is not None,
-                  escalate_at=trip.overdue_at + timedelta(minutes=minutes) if trip.overdue_at else None)
+                  escalate_at=trip.overdue_at + timedelta(minutes=minutes) if trip.overdue_at else None,
+                  thread=alarm_thread.thread(request, trip), nonce=new_nonce(),
+                  alarm_open=values["alarm"] is not None and alarms.is_open(values["alarm"]),
+                  message_url=request.route_path("guard_action", token=values["token"], action="message"))
     return values
 
 
@@ -244,7 +269,37 @@ def guard_page(context, request):
 @view_config(route_name="guard_action", match_param="action=updates", request_method="GET")
 def guard_updates(context, request):
     trips.seen(context.guardian)
-    return _json(request, trips.updates(request, context.trip, _after(request)))
+    body = trips.updates(request, context.trip, _after(request))
+    body["thread"] = alarm_thread.thread(request, context.trip)  # the alarm's lines, once there is one
+    return _json(request, body)
+
+
+@view_config(route_name="guard_action", match_param="action=message", request_method="POST",
+             renderer="trips/guard.html")
+def guard_message(context, request):
+    """A guardian writes to the dispatcher in the trip's alarm's thread (a form, or JSON for a script)."""
+    text = posted_text(request, "text")
+    try:
+        line = alarm_thread.guardian_writes(request, context.guardian, text, posted_text(request, "nonce") or None)
+    except Refused as refused:
+        request.tm.doom()
+        if wants_json(request):
+            return _json(request, {"error": request.localizer.translate(refused.message)}, refused.status)
+        page = _guard_page(request, context, status=refused.status, error=refused.message)
+        page["typed"] = text
+        return page
+    except alarms.Flood as flood:
+        request.tm.doom()
+        message = _("Too many messages at once. Wait a moment; your text is kept.")
+        if wants_json(request):
+            return _json(request, {"error": request.localizer.translate(message), "retry_after": flood.retry_after},
+                         429)
+        page = _guard_page(request, context, status=429, error=message)
+        page["typed"] = text
+        return page
+    if wants_json(request):
+        return _json(request, {"line": alarm_thread.line_json(request, line)}, 201)
+    return HTTPSeeOther(request.route_path("guard", token=request.matchdict["token"]))
 
 
 @view_config(route_name="guard_action", match_param="action=answer", request_method="POST",

@@ -11,6 +11,7 @@ from pyramid.view import view_config
 
 from portal.alarms import idempotency
 from portal.alarms import raising as alarms
+from portal.alarms.thread import guardian_label
 from portal.core.forms import posted_text
 from portal.core.i18n import _
 from portal.core.ids import record_id
@@ -38,7 +39,8 @@ def state_label(request, alarm) -> str:
 
 def message_json(request, message) -> dict:
     return {"id": message.id, "sender": message.sender, "text": alarms.message_text(request, message),
-            "at": local_time(message.created_at, "%H:%M"), "photo": message.media_id is not None}
+            "at": local_time(message.created_at, "%H:%M"), "photo": message.media_id is not None,
+            "label": guardian_label(request, message) if message.sender == "guardian" else ""}
 
 
 def updates_json(request, alarm, after_id: int = 0) -> dict:
@@ -62,6 +64,7 @@ def _page(request, *, error=None, values=None, status=200):
     request.response.cache_control = "no-store"  # a secret page: not in shared caches
     return {"alarm": alarm, "token": request.matchdict["token"], "state_label": state_label(request, alarm),
             "is_open": alarms.is_open(alarm), "messages": alarm.messages, "message_text": alarms.message_text,
+            "guardian_label": guardian_label,
             "error": error, "values": values or {},
             "sms_href": sms_href, "sms_number": sms_number, "sms_text": sms_text, "embed": False,
             "leave_url": request.registry.settings["portal.alarm.leave_url"], "max_text": alarms.MAX_MESSAGE,

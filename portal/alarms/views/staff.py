@@ -10,7 +10,7 @@ from portal.alarms import dispatch, feed
 from portal.alarms.forms import message_schema, step_schema
 from portal.alarms.models import Alarm
 from portal.core.i18n import _
-from portal.core.ids import MAX_ID
+from portal.core.ids import MAX_ID, record_id
 from portal.core.permissions import Permission
 from portal.core.refused import Refused
 from portal.media.responses import copy_response
@@ -69,9 +69,11 @@ def _page(context, request, **extra):
         "photos": dispatch.photos(db, alarm),
         "history": dispatch.history(db, alarm), "is_open": alarm.state in dispatch.OPEN_STATES,
         "state_labels": dispatch.STATE_LABELS, "kind_labels": dispatch.KIND_LABELS,
-        "sender_labels": dispatch.SENDER_LABELS, "step_labels": STEP_LABELS, "step_hints": STEP_HINTS,
+        "sender_labels": dispatch.SENDER_LABELS, "guardian_label": dispatch.guardian_label,
+        "step_labels": STEP_LABELS, "step_hints": STEP_HINTS,
         "message_text": lambda m: dispatch.message_text(request, m), "poll_ms": POLL_MS,
-        "contact": None, "errors": {}, "typed": {},
+        "contact": None, "errors": {}, "typed": {}, "guardian_contact": None,
+        "guardians": dispatch.handed_contacts(db, alarm),
     }
     page.update(extra)
     return page
@@ -94,6 +96,8 @@ def alarm_page(context, request):
     action = request.POST.get("action", "")
     if action == "reveal":
         return _reveal(context, request)
+    if action == "reveal_guardian":
+        return _reveal_guardian(context, request)
     if action == "message":
         return _message(context, request)
     return _step(context, request)
@@ -163,6 +167,23 @@ def _reveal(context, request):
     # Shown in this response only: no redirect, nothing kept in the session or the page's data.
     request.response.cache_control = "no-store"
     return _page(context, request, contact=contact or {})
+
+
+def _reveal_guardian(context, request):
+    """A guardian of the trip that raised the alarm: their contact, for the dispatcher to call."""
+    person = record_id(request.POST.get("person", ""))
+    typed = {"guardian_reason": request.POST.get("reason", ""), "person": person}
+    try:
+        data = reveal_schema().deserialize({"reason": typed["guardian_reason"]})
+        contact = dispatch.reveal_handed_contact(request, context.alarm, person or 0, data["reason"])
+    except colander.Invalid as invalid:
+        return _invalid(context, request, typed, {"guardian_reason": _translated(request, invalid).get("reason", "")})
+    except Refused as refused:
+        request.tm.doom()
+        return _invalid(context, request, typed, {"guardian_reason": request.localizer.translate(refused.message)},
+                        status=refused.status)
+    request.response.cache_control = "no-store"  # shown in this response only
+    return _page(context, request, guardian_contact={"id": person, **contact})
 
 
 def _after(request, name):

@@ -48,7 +48,7 @@
     item.setAttribute("data-id", message.id);
     var who = document.createElement("span");
     who.className = "who";
-    who.textContent = msg(message.sender);
+    who.textContent = msg(message.sender) + (message.label ? " · " + message.label : "");
     var at = document.createElement("time");
     at.textContent = message.at;
     var text = document.createElement("span");

@@ -131,9 +131,30 @@
           self.draw();
         }
         if (update.last) self.say(update.last);
+        if (update.thread) self.thread(update.thread);
         if (self.data.poll === "yes") next(update.more ? 0 : POLL_MS);
       })
       .catch(function () { next(POLL_MS * 2); });
+  };
+
+  /* A guardian's page: the alarm's thread, new lines added as they come (text only, never markup). */
+  TrackMap.prototype.thread = function (lines) {
+    var list = document.getElementById("guard-thread");
+    if (!list) return;
+    lines.forEach(function (line) {
+      if (list.querySelector('[data-id="' + line.id + '"]')) return;
+      var item = document.createElement("li");
+      item.className = "from-" + line.sender;
+      item.setAttribute("data-id", line.id);
+      [["who", line.who], ["time", line.at], ["text", line.text]].forEach(function (part) {
+        var node = document.createElement(part[0] === "time" ? "time" : "span");
+        if (part[0] !== "time") node.className = part[0];
+        node.textContent = part[1];
+        item.appendChild(node);
+        item.appendChild(document.createTextNode(" "));
+      });
+      list.appendChild(item);
+    });
   };
 
   TrackMap.prototype.say = function (last) {
