@@ -1,11 +1,14 @@
 """Every error page answers with its status, a readable message and the call/SMS fallbacks."""
 import logging
+import os
 
 import pytest
 import webtest
 
 import portal
 from portal.notices import reading as notices
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 FALLBACKS = ('href="tel:110"', 'href="tel:122"', 'href="sms:12110')
 
@@ -91,3 +94,25 @@ def test_an_oversized_form_body_gets_413_and_changes_nothing(testapp):
     page = testapp.post("/login", {"username": "x", "password": "y" * 300_000}, status=413)
     assert "larger than this service accepts" in page.text
     assert_fallbacks(page)
+
+
+def test_waitress_never_answers_before_the_portal_for_a_body_size():
+    """Waitress's own 413 is plain text without the fallbacks: its limit lies above every limit of the
+    portal, so the portal's page (above) answers first (issue 10, "never a bare error")."""
+    from configparser import ConfigParser
+
+    from portal.core.settings import DEFAULTS
+
+    portal_limit = max(int(DEFAULTS["portal.tip.max_total_mb"]) * 1024 * 1024, int(DEFAULTS["portal.max_form_bytes"]))
+    for name in ("development.ini", "production.ini"):
+        parser = ConfigParser(interpolation=None)
+        parser.read(os.path.join(ROOT, name))
+        assert int(parser["server:main"]["max_request_body_size"]) > 2 * portal_limit, name
+
+
+def test_the_proxys_own_error_page_carries_the_fallbacks(testapp):
+    """The page the reverse proxy serves when no app server answers (README: Production)."""
+    page = testapp.get("/static/errors/unavailable.html")
+    for link in ('href="tel:110"', 'href="tel:122"', 'href="sms:12110"'):
+        assert link in page.text
+    assert "<script" not in page.text
