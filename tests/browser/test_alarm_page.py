@@ -164,3 +164,35 @@ def test_the_embed_works_in_an_iframe_of_another_origin(phone, live_server):
         expect(widget.locator(".full-page a")).to_have_attribute("href", f"{live_server}/alarm")
     finally:
         server.shutdown()
+
+
+def test_a_send_whose_answer_was_lost_is_sent_again_and_arrives_once(phone, live_server, app_settings_sqlite):
+    """Issue 10, finding 3: the alarm reached the server but its answer never came back (a phone on a bad
+    network); the page tries again with the same nonce and the server answers with the same alarm."""
+    page = phone().new_page()
+    page.goto(f"{live_server}/alarm?lang=en")
+    first = page.input_value("input[name=nonce]")
+    page.reload()
+    nonce = page.input_value("input[name=nonce]")
+    assert len(nonce) >= 16 and nonce != first  # one per page load, also from the service worker's cache
+    expect(page.locator("#alarm-routed")).to_be_visible()
+    lost = []
+
+    def lose_the_first_answer(route):
+        if route.request.method == "POST" and not lost:
+            lost.append(route.fetch().status)  # the server stores it; the phone never hears back
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/alarm", lose_the_first_answer)
+    text = f"answer lost {nonce[:8]}"
+    page.fill("#alarm-text", text)
+    page.click("button.send")
+    expect(page.locator("#alarm-send-status")).to_contain_text("Not sent")
+    page.wait_for_url(TOKEN_URL, timeout=20000)  # the retry, 5 s later, without another tap
+    assert lost == [201]
+    with db_session(app_settings_sqlite) as dbsession:
+        stored = dbsession.execute(select(AlarmMessage).where(AlarmMessage.text == text)).scalars().all()
+    assert len(stored) == 1
+    assert alarm_of(app_settings_sqlite, page.url)[0] == stored[0].alarm_id
