@@ -3,6 +3,7 @@
 PostgreSQL comes from PORTAL_TEST_DATABASE_URL (default: the local server's `test` database). When
 it does not answer, its tests skip with one line saying why, unless PORTAL_REQUIRE_POSTGRES=1 (CI),
 which turns that skip into a failure. Each test runs inside a transaction that is rolled back."""
+import contextlib
 import os
 
 import pytest
@@ -11,6 +12,7 @@ import webtest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 import portal
@@ -47,6 +49,25 @@ def skip_or_fail_without_postgres(url: str):
     if os.environ.get("PORTAL_REQUIRE_POSTGRES") == "1":
         pytest.fail(message + "; PORTAL_REQUIRE_POSTGRES=1 makes this a failure", pytrace=False)
     pytest.skip(message + "; set PORTAL_TEST_DATABASE_URL to run these tests")
+
+
+@contextlib.contextmanager
+def own_postgres_database(suffix: str):
+    """A PostgreSQL database of a test module's own, beside the suite's (`<database>_<suffix>`), made
+    empty and dropped afterwards: for tests that commit, or that take the schema down to base."""
+    skip_or_fail_without_postgres(postgres_url())
+    url = make_url(postgres_url())
+    name = f"{url.database}_{suffix}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def reset_postgres_schema(url: str):

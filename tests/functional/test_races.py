@@ -10,8 +10,7 @@ import time
 import pytest
 import transaction
 import webtest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import portal
@@ -26,7 +25,7 @@ from portal.tips import submission
 from portal.tips.models import TipMessage
 from portal.trips.models import Trip
 from portal.workflow import Workflow
-from tests.conftest import migrate, postgres_url, settings_for, skip_or_fail_without_postgres
+from tests.conftest import migrate, own_postgres_database, settings_for
 from tests.factories import make_notice, make_officer, make_sighting, make_tip, make_trip, make_units
 from tests.functional.helpers import login
 
@@ -39,17 +38,8 @@ def race_url(request, tmp_path_factory):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('races')}/races.sqlite"
         return
-    skip_or_fail_without_postgres(postgres_url())
-    url = make_url(postgres_url())
-    name = f"{url.database}_races"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with own_postgres_database("races") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from portal.audit import chain as audit
@@ -19,7 +18,7 @@ from portal.audit.verify import verify
 from portal.core.db import get_engine
 from portal.core.meta import Base, utcnow
 from portal.notices.search_index import include_name
-from tests.conftest import TEST_AUDIT_KEY, alembic_config, migrate, postgres_url, skip_or_fail_without_postgres
+from tests.conftest import TEST_AUDIT_KEY, alembic_config, migrate, own_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -30,19 +29,10 @@ def empty_engine(request, tmp_path):
         yield engine
         engine.dispose()
         return
-    skip_or_fail_without_postgres(postgres_url())
-    url = make_url(postgres_url())
-    name = f"{url.database}_migrations"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = get_engine({"sqlalchemy.url": url.set(database=name).render_as_string(hide_password=False)})
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with own_postgres_database("migrations") as url:
+        engine = get_engine({"sqlalchemy.url": url})
+        yield engine
+        engine.dispose()
 
 
 def revisions():
