@@ -4,6 +4,7 @@ center for that position with the trip's track; an overdue trip shows its banner
 and, when nobody answers, the worker escalates it to an alarm that the open page then shows.
 
 Demo geography (portal/demo/data.py): Hekou lies in Dongchuan city, whose bureau is a command center."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -84,8 +85,9 @@ def test_a_guardian_raises_the_alarm_and_the_dispatcher_gets_the_track(contexts,
     guardian.check("#alarm-confirm")
     guardian.click("text=Send the alarm to the police")
     expect(guardian.locator(".trip-alarm-sent")).to_contain_text(f"The alarm was sent to the police ({DONGCHUAN})")
-    # The traveller's page learns it by polling and says so too.
-    expect(traveller.locator(".trip-alarm-sent")).to_be_visible(timeout=15000)
+    # The traveller's page learns it by polling and becomes the alarm's own page (issue 10, finding 11).
+    traveller.wait_for_url(re.compile(r".*/alarm/[A-Za-z0-9_-]{43}$"), timeout=20000)
+    expect(traveller.locator("#alarm-thread")).to_contain_text("Trip guardian alarm")
     for page in (traveller, guardian):
         assert page.console.errors == []
 
