@@ -43,7 +43,7 @@ def _entry(request, notice, cap_link=False):
     return entry
 
 
-@view_config(route_name="feed_atom")
+@view_config(route_name="feed_atom", request_method="GET")
 def atom(request):
     rows = feeds.feed_notices(request.dbsession)
     body = feeds.atom_feed(
@@ -53,7 +53,7 @@ def atom(request):
     return _xml(body, ATOM_TYPE)
 
 
-@view_config(route_name="feed_cap")
+@view_config(route_name="feed_cap", request_method="GET")
 def cap_index(request):
     rows = feeds.feed_notices(request.dbsession)
     body = feeds.atom_feed(
@@ -63,7 +63,7 @@ def cap_index(request):
     return _xml(body, ATOM_TYPE)
 
 
-@view_config(route_name="notice_cap")
+@view_config(route_name="notice_cap", request_method="GET")
 def notice_cap(context, request):
     body = cap.alert(context.notice, sender=cap_sender(request), web=request.route_url("notice", id=context.notice.id),
                      closed=context.closed, unit_names=unit_names(request, context.notice.unit))
