@@ -5,6 +5,7 @@ import colander
 import deform
 import peppercorn
 from pyramid.csrf import get_csrf_token
+from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.i18n import get_localizer
 from pyramid.threadlocal import get_current_request
 
@@ -59,6 +60,11 @@ def submitted(request, form: deform.Form):
     except deform.ValidationFailure as failure:
         request.response.status_int = 400
         return None, failure.render()
+    except (ValueError, TypeError, colander.Invalid) as exc:
+        # Deform's __start__/__end__ markers that do not pair up (peppercorn) or that shape the fields
+        # unlike the schema (text where a list of guardians goes): only a forged or cut-off post does
+        # that, and Deform cannot even show the form again with it. A 400 page, not a 500.
+        raise HTTPBadRequest() from exc
 
 
 def refilled(request, form: deform.Form) -> str:
