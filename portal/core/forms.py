@@ -70,10 +70,20 @@ def submitted(request, form: deform.Form):
 def refilled(request, form: deform.Form) -> str:
     """The form with what was sent, for answers given before or after validation (a rate limit, a
     refused file): the person never types it all again."""
-    pstruct = _parsed(request)
-    if pstruct is not None:
-        form.set_pstruct(pstruct)
+    _refill(request, form)
     return form.render()
+
+
+def _refill(request, form: deform.Form) -> None:
+    """What was sent, back in the form. Markers forged into a shape unlike the schema's (a mapping where
+    the contacts' list goes) cannot be shown: the form stays empty, and the answer still says why."""
+    pstruct = _parsed(request)
+    if pstruct is None:
+        return
+    try:
+        form.set_pstruct(pstruct)
+    except (ValueError, TypeError, colander.Invalid):
+        form.cstruct = colander.null
 
 
 def _parsed(request):
@@ -155,9 +165,7 @@ class FormView:
         request.response.status_int = refused.status
         if getattr(refused, "retry_after", None):
             request.response.headers["Retry-After"] = str(refused.retry_after)
-        pstruct = _parsed(request)
-        if pstruct is not None:
-            form.set_pstruct(pstruct)
+        _refill(request, form)
         if refused.field is not None and refused.field in [child.name for child in form.children]:
             error = colander.Invalid(form.schema)
             error[refused.field] = refused.message

@@ -366,3 +366,18 @@ def test_a_form_whose_deform_markers_are_forged_is_a_400_page(testapp, dbsession
                     "application/x-www-form-urlencoded", "text/html")
     assert 400 <= response.status_int < 500
     assert_portal_answer(response, before, dbsession)
+
+
+def test_a_refused_tip_with_forged_markers_is_shown_again_not_a_500(testapp, dbsession):
+    """The proof of work is refused before the fields are read; showing the form again with what was
+    sent met a mapping forged into a list."""
+    make_category(dbsession, slug="forged")
+    form = testapp.get("/tips/new?category=forged").forms["deform"]
+    fields = [(n, v) for n, v in form.submit_fields("send") if n and isinstance(v, str) and n != "pow_nonce"]
+    fields = [(n, "contact:sequence" if (n, v) == ("__start__", "contact:mapping") else v) for n, v in fields]
+    fields.append(("pow_nonce", "x"))
+    before = counts(dbsession)
+    response = send(testapp, "POST", "/tips/new?category=forged", encode(fields, "application/x-www-form-urlencoded"),
+                    "application/x-www-form-urlencoded", "text/html")
+    assert 400 <= response.status_int < 500
+    assert_portal_answer(response, before, dbsession)
