@@ -35,6 +35,7 @@ tests_require = [
     "ruff>=0.5",
     "import-linter>=2.1",  # checks the layers of .importlinter (domains over the shared core) in `make lint`
     "hypothesis>=6.100",  # bad input by property: whatever a phone or an attacker sends (tests/unit/geo)
+    "schemathesis==4.32.5",  # the API against its OpenAPI document, all checks (pinned: new versions add checks)
 ]
 
 setup(

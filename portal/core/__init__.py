@@ -10,6 +10,7 @@ def includeme(config):
     config.include(".security")
     config.include(".forms")
     config.include(".headers")
+    config.include(".methods")
     config.include(".resources")
     config.include(".links")
     config.add_static_view("static", "portal:static", cache_max_age=3600)

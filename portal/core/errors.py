@@ -17,6 +17,8 @@ MESSAGES = {
     400: (_("The request could not be understood"), _("Please check what you entered and try again.")),
     403: (_("You may not open this page"), _("Your account does not have access to this page.")),
     404: (_("Page not found"), _("There is no page at this address. It may have been closed or moved.")),
+    405: (_("This address does not take that kind of request"),
+          _("Please open the page from its link or send its form from the page.")),
     413: (_("Too much data"), _("What you sent is larger than this service accepts.")),
     429: (_("Too many attempts"), _("Please wait a while and try again.")),
     500: (_("Something went wrong on our side"), _("The problem has been logged. Please try again later.")),
@@ -65,10 +67,14 @@ def refused(exc, request):
 def client_error(exc, request):
     if isinstance(exc, (HTTPNotFound, HTTPForbidden)):  # handled above
         return render_error(request, exc.code)
-    request.response.headers.update(
-        {k: v for k, v in exc.headers.items() if k.lower() == "retry-after"}
-    )
+    # Retry-After (429, 503) and Allow (405) tell the client what to do next.
+    kept = {k: v for k, v in exc.headers.items() if k.lower() in ("retry-after", "allow")}
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail else None
+    if wants_json(request):
+        response = json_error(request, exc.code, detail or MESSAGES.get(exc.code, MESSAGES[400])[0])
+        response.headers.update(kept)
+        return response
+    request.response.headers.update(kept)
     return render_error(request, exc.code, detail)
 
 

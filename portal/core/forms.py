@@ -5,6 +5,7 @@ import colander
 import deform
 import peppercorn
 from pyramid.csrf import get_csrf_token
+from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.i18n import get_localizer
 from pyramid.threadlocal import get_current_request
 
@@ -59,15 +60,30 @@ def submitted(request, form: deform.Form):
     except deform.ValidationFailure as failure:
         request.response.status_int = 400
         return None, failure.render()
+    except (ValueError, TypeError, colander.Invalid) as exc:
+        # Deform's __start__/__end__ markers that do not pair up (peppercorn) or that shape the fields
+        # unlike the schema (text where a list of guardians goes): only a forged or cut-off post does
+        # that, and Deform cannot even show the form again with it. A 400 page, not a 500.
+        raise HTTPBadRequest() from exc
 
 
 def refilled(request, form: deform.Form) -> str:
     """The form with what was sent, for answers given before or after validation (a rate limit, a
     refused file): the person never types it all again."""
-    pstruct = _parsed(request)
-    if pstruct is not None:
-        form.set_pstruct(pstruct)
+    _refill(request, form)
     return form.render()
+
+
+def _refill(request, form: deform.Form) -> None:
+    """What was sent, back in the form. Markers forged into a shape unlike the schema's (a mapping where
+    the contacts' list goes) cannot be shown: the form stays empty, and the answer still says why."""
+    pstruct = _parsed(request)
+    if pstruct is None:
+        return
+    try:
+        form.set_pstruct(pstruct)
+    except (ValueError, TypeError, colander.Invalid):
+        form.cstruct = colander.null
 
 
 def _parsed(request):
@@ -151,9 +167,7 @@ class FormView:
         request.response.status_int = refused.status
         if getattr(refused, "retry_after", None):
             request.response.headers["Retry-After"] = str(refused.retry_after)
-        pstruct = _parsed(request)
-        if pstruct is not None:
-            form.set_pstruct(pstruct)
+        _refill(request, form)
         if refused.field is not None and refused.field in [child.name for child in form.children]:
             error = colander.Invalid(form.schema)
             error[refused.field] = refused.message

@@ -1,9 +1,10 @@
 """Response headers and template globals shared by every page."""
 import re
+from email.message import Message
 
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, NewRequest, NewResponse
-from pyramid.httpexceptions import HTTPRequestEntityTooLarge
+from pyramid.httpexceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
 from translationstring import TranslationString
 
 from portal.core.fallbacks import Fallbacks
@@ -69,6 +70,23 @@ def localize(value, localizer):
     return value
 
 
+# RFC 2046's boundary, as WebOb (the cgi module) checks it: 1 to 70 (it allows 200) printable characters.
+_BOUNDARY = re.compile(r"[ -~]{0,200}[!-~]")
+
+
+def refuse_unsplittable_form(event):
+    """A multipart form without a usable boundary cannot be split into its fields: whatever read the form
+    first (the CSRF check, a view) would fail with WebOb's ValueError, a 500. It is a 400 page instead."""
+    request = event.request
+    if request.method != "POST" or request.content_type != "multipart/form-data":
+        return
+    header = Message()
+    header["Content-Type"] = request.headers.get("Content-Type", "")
+    boundary = header.get_param("boundary")
+    if not isinstance(boundary, str) or not _BOUNDARY.fullmatch(boundary):
+        raise HTTPBadRequest()
+
+
 def template_globals(event):
     request = event.get("request")
     if request is None:
@@ -100,4 +118,5 @@ def includeme(config):
     config.registry["fallbacks"] = Fallbacks.from_settings(config.get_settings())
     config.add_subscriber(security_headers, NewResponse)
     config.add_subscriber(limit_form_size, NewRequest)
+    config.add_subscriber(refuse_unsplittable_form, NewRequest)
     config.add_subscriber(template_globals, BeforeRender)

@@ -2,13 +2,13 @@ from pyramid.view import view_config
 from sqlalchemy import text
 
 
-@view_config(route_name="healthz", renderer="json")
+@view_config(route_name="healthz", request_method="GET", renderer="json")
 def healthz(request):
     """The process is up; says nothing about the database."""
     return {"status": "ok"}
 
 
-@view_config(route_name="readyz", renderer="json")
+@view_config(route_name="readyz", request_method="GET", renderer="json")
 def readyz(request):
     """Ready only when the database answers: a load balancer stops sending traffic otherwise."""
     try:

@@ -15,6 +15,7 @@ import re
 from urllib.parse import quote, unquote_to_bytes
 
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 MAX_FORM_BYTES = 256 * 1024  # portal.max_form_bytes' default: larger bodies are refused later, unread
 
 _TOKEN = re.compile(r"[^&=;]+")
@@ -51,29 +52,40 @@ def utf8_query(query: str, charset: str | None = None) -> str:
     return _TOKEN.sub(lambda match: _token(match, charset), query)
 
 
-def _declared_charset(content_type: str) -> str | None:
-    """The charset a form declares, when it is a known one other than UTF-8."""
+def _declared_charset(content_type: str, any_known: bool = False) -> str | None:
+    """The charset a form declares, when it is a known one other than UTF-8 (or, with `any_known`,
+    any charset parameter at all: one WebOb does not know trips it too)."""
     for param in content_type.split(";")[1:]:
         name, _, value = param.strip().partition("=")
         if name.strip().lower() == "charset":
             try:
                 codec = codecs.lookup(value.strip().strip('"'))
             except LookupError:
-                return None
-            return None if codec.name == "utf-8" else codec.name
+                return value or "unknown" if any_known else None
+            return None if codec.name == "utf-8" and not any_known else codec.name
     return None
 
 
 def utf8_form(environ, max_bytes: int = MAX_FORM_BYTES) -> None:
-    """An ordinary form body (at most `max_bytes`) made valid UTF-8 in place, declared as UTF-8."""
+    """An ordinary form body (at most `max_bytes`) made valid UTF-8 in place, declared as UTF-8. WebOb
+    raises (a 500) on reading any form declared in another charset, so no form keeps its charset:
+    multipart parts are read as UTF-8 (a browser never declares a charset there: RFC 7578, 4.5)."""
     content_type = environ.get("CONTENT_TYPE", "")
-    if content_type.split(";")[0].strip().lower() != FORM:
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == MULTIPART and _declared_charset(content_type, any_known=True):
+        environ["CONTENT_TYPE"] = ";".join(p for p in content_type.split(";")
+                                           if p.strip().partition("=")[0].strip().lower() != "charset")
+        return
+    if kind != FORM:
         return
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return
-    if not 0 < length <= max_bytes:
+    if length <= 0:
+        environ["CONTENT_TYPE"] = FORM  # nothing to read: no charset to trip on either
+        return
+    if length > max_bytes:
         return
     body = environ["wsgi.input"].read(length)
     charset = _declared_charset(content_type)

@@ -1,4 +1,7 @@
 """The public notice list's filters, from the query string (the same for the page and the API)."""
+import re
+from datetime import date
+
 import colander
 
 from portal.core.i18n import _
@@ -18,7 +21,7 @@ class NoticeFilterSchema(colander.MappingSchema):
     kind = colander.SchemaNode(colander.String(), missing=None, validator=colander.OneOf(NOTICE_KINDS),
                                title=_("Kind"))
     region = colander.SchemaNode(colander.String(), missing=None, title=_("Region"),
-                                 validator=colander.Regex(r"^\d{6,12}$", msg=_("Choose a region from the list.")))
+                                 validator=colander.Regex(r"^[0-9]{6,12}\Z", msg=_("Choose a region from the list.")))
     q = colander.SchemaNode(colander.String(), missing=None, validator=colander.Length(max=50), title=_("Words"))
     sex = colander.SchemaNode(colander.String(), missing=None, validator=colander.OneOf(SEXES), title=_("Sex"))
     age_min = colander.SchemaNode(colander.Integer(), missing=None, validator=colander.Range(0, 130),
@@ -31,9 +34,41 @@ class NoticeFilterSchema(colander.MappingSchema):
 
 
 def parse_filters(params) -> dict:
-    """Validated filters (None where not given); raises colander.Invalid on bad values."""
+    """Validated filters (None where not given); raises colander.Invalid on bad values.
+    The list page's form sends every field, empty ones too, so empty means "any" here."""
     raw = {k: params.get(k, "").strip() for k in FIELDS}
     return NoticeFilterSchema().deserialize({k: v if v else colander.null for k, v in raw.items()})
+
+
+# Exactly what the OpenAPI document (views/openapi.py) says: ASCII digits, ISO days, nothing around them.
+STRICT_SHAPES = {"age_min": re.compile(r"-?[0-9]{1,4}"), "age_max": re.compile(r"-?[0-9]{1,4}"),
+                 "since": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")}
+
+
+def parse_api_filters(params) -> dict:
+    """The API's filters: a parameter given is checked as the document describes it, so `since=` (empty)
+    or ` wanted` is a 400, not "any"; only the words of `q` are trimmed. A lowest age above the highest
+    is no error here but a filter that matches no one (the document cannot say it)."""
+    schema = NoticeFilterSchema(validator=None)
+    invalid = colander.Invalid(schema)
+    given = {k: params[k] for k in FIELDS if k in params}
+    for name, value in given.items():
+        shape = STRICT_SHAPES.get(name)
+        if (value == "" and name != "q") or len(value) > 50 or (shape and not shape.fullmatch(value)) or (
+                name == "since" and not _is_day(value)):
+            invalid[name] = _("Not valid.")
+    if invalid.children:
+        raise invalid
+    given["q"] = given.get("q", "").strip()
+    return schema.deserialize({k: given.get(k) or colander.null for k in FIELDS})
+
+
+def _is_day(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def canonical_query(filters: dict) -> dict:

@@ -15,6 +15,11 @@ class UnknownRegion(ValueError):
     pass
 
 
+def region_codes(dbsession) -> list[str]:
+    """Every unit's code: the values `region` takes (the list page offers the same units)."""
+    return list(dbsession.execute(select(Unit.code).order_by(Unit.code)).scalars())
+
+
 def not_expired(now):
     return or_(Notice.expires_at.is_(None), Notice.expires_at > now)
 

@@ -13,7 +13,7 @@ from portal.accounts.forms import CodeSchema, LoginSchema
 from portal.accounts.models import Officer
 from portal.accounts.signin import Outcome
 from portal.audit import chain as audit
-from portal.core.forms import FormView, make_form
+from portal.core.forms import FormView, make_form, submitted
 from portal.core.i18n import _
 from portal.core.refused import Refused
 
@@ -161,10 +161,9 @@ def submit_enrolment(request, officer, secret):
     """Check the posted code; return the page to show again, or None once the factor is on."""
     _rate_limit(request, "totp")
     form = _code_form(request, _("Turn on two-step sign-in"))
-    try:
-        data = form.validate(request.POST.items())
-    except deform.ValidationFailure as failure:
-        return enrolment_page(request, officer, secret, status=400, form=failure.render())
+    data, invalid = submitted(request, form)  # NUL dropped; forged Deform markers a 400 page
+    if invalid is not None:
+        return enrolment_page(request, officer, secret, status=400, form=invalid)
     if not signin.enrol_totp(request, officer, secret, data["code"]):
         return enrolment_page(request, officer, secret, status=400,
                               error=_("That code is not right. Check the time on your phone and try again."))

@@ -62,7 +62,7 @@ def _entry(request, notice, current=None):
     return entry
 
 
-@view_config(route_name="feed_atom")
+@view_config(route_name="feed_atom", request_method="GET")
 def atom(request):
     rows = feeds.feed_notices(request.dbsession)
     body = feeds.atom_feed(
@@ -72,7 +72,7 @@ def atom(request):
     return _xml(body, ATOM_TYPE)
 
 
-@view_config(route_name="feed_cap")
+@view_config(route_name="feed_cap", request_method="GET")
 def cap_index(request):
     now, periods = utcnow(), cap_periods(request)
     messages = [(n, cap.message(n, now, **periods)) for n in feeds.cap_notices(request.dbsession, now,
@@ -86,7 +86,7 @@ def cap_index(request):
     return _xml(body, ATOM_TYPE)
 
 
-@view_config(route_name="notice_cap")
+@view_config(route_name="notice_cap", request_method="GET")
 def notice_cap(context, request):
     """The notice's current CAP message. A Cancel stays here after it leaves the feed: consumers
     that follow a link learn the alert is over, and it carries nothing of the notice."""

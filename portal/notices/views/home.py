@@ -3,7 +3,7 @@ from pyramid.view import view_config
 from portal.notices import reading as notices
 
 
-@view_config(route_name="home", renderer="home.html")
+@view_config(route_name="home", request_method="GET", renderer="home.html")
 def home(request):
     return {
         "missing": notices.latest(request.dbsession, "missing_person", limit=6),

@@ -7,7 +7,7 @@ from portal.media.responses import copy_response
 from portal.notices.models import Notice
 
 
-@view_config(route_name="media")
+@view_config(route_name="media", request_method="GET")
 def public_media(request):
     """Public copies of media of published notices; originals are never served here."""
     media_id = id_from_matchdict(request)

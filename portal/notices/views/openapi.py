@@ -1,4 +1,5 @@
 """The OpenAPI 3 description of the public API; tests check every real response against it."""
+from portal.core.pagination import CURSOR_PATTERN
 
 STRING_OR_NULL = {"type": ["string", "null"]}
 TIME = {"type": "string", "format": "date-time"}
@@ -72,14 +73,15 @@ def _query(name, schema, description):
 
 FILTERS = [
     _query("kind", {"type": "string", "enum": KINDS}, "Kind of notice."),
-    _query("region", {"type": "string", "pattern": "^[0-9]{6,12}$"}, "Unit code; includes the units below it."),
+    # region: its schema is the enum of the units' codes, filled in by document().
     _query("q", {"type": "string", "maxLength": 50}, "Words in the title, text, name or place."),
     _query("sex", {"type": "string", "enum": ["female", "male", "unknown"]}, "Missing persons only."),
     _query("age_min", {"type": "integer", "minimum": 0, "maximum": 130}, "Missing persons only."),
     _query("age_max", {"type": "integer", "minimum": 0, "maximum": 130}, "Missing persons only."),
     _query("since", {"type": "string", "format": "date"}, "Published on or after this day (UTC)."),
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
-    _query("cursor", {"type": "string"}, "Opaque keyset cursor from next_cursor."),
+    _query("cursor", {"type": "string", "pattern": CURSOR_PATTERN},
+           "Keyset cursor from next_cursor: the page starts after that position."),
 ]
 
 
@@ -87,7 +89,15 @@ def _json(schema_ref, description):
     return {"description": description, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
 
 
-def document(server_url: str) -> dict:
+def _region(codes) -> dict:
+    # With no unit at all, no value is valid (an empty enum is not allowed in JSON Schema).
+    schema = {"type": "string", "enum": list(codes)} if codes else {"not": {}}
+    return _query("region", schema, "Unit code (see /units.geojson); includes the units below it.")
+
+
+def document(server_url: str, region_codes=()) -> dict:
+    """The document; `region_codes` are the units' codes, the exact values `region` accepts."""
+    filters = [FILTERS[0], _region(region_codes), *FILTERS[1:]]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Safety Portal public notices API", "version": "1.0.0",
@@ -95,7 +105,7 @@ def document(server_url: str) -> dict:
         "servers": [{"url": server_url}],
         "paths": {
             "/api/v1/notices": {"get": {
-                "summary": "Published notices, newest first", "operationId": "listNotices", "parameters": FILTERS,
+                "summary": "Published notices, newest first", "operationId": "listNotices", "parameters": filters,
                 "responses": {"200": _json("#/components/schemas/NoticePage", "A page of notices."),
                               "400": _json("#/components/schemas/Error", "A filter or the cursor is not valid.")}}},
             "/api/v1/notices/{id}": {"get": {
@@ -132,7 +142,7 @@ def document(server_url: str) -> dict:
                            "required": ["items", "next_cursor", "next_url"],
                            "properties": {"items": {"type": "array",
                                                     "items": {"$ref": "#/components/schemas/NoticeSummary"}},
-                                          "next_cursor": STRING_OR_NULL,
+                                          "next_cursor": {"type": ["string", "null"], "pattern": CURSOR_PATTERN},
                                           "next_url": {"type": ["string", "null"], "format": "uri"}}},
             "Error": ERROR,
         }},

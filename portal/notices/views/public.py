@@ -27,7 +27,7 @@ def _regions(request):
     return request.dbsession.execute(select(Unit.code, Unit).order_by(Unit.path)).all()
 
 
-@view_config(route_name="notices", renderer="notices/list.html")
+@view_config(route_name="notices", request_method="GET", renderer="notices/list.html")
 def notice_list(request):
     typed = {k: request.GET.get(k, "")[:60] for k in FIELDS}
     page = {"typed": typed, "kind_labels": KIND_LABELS, "sex_labels": SEX_LABELS, "regions": _regions(request),
@@ -50,7 +50,7 @@ def notice_list(request):
     return dict(page, notices=rows, next_cursor=next_cursor, query=canonical_query(filters), kind=filters["kind"])
 
 
-@view_config(route_name="notice", renderer="notices/detail.html")
+@view_config(route_name="notice", request_method="GET", renderer="notices/detail.html")
 def notice_detail(context, request):
     if context.closed:
         return render_to_response("notices/closed.html", {}, request=request)
@@ -62,7 +62,7 @@ def notice_detail(context, request):
             "unavailable_after": notice_page.unavailable_after(notice)}
 
 
-@view_config(route_name="notice_poster", renderer="notices/poster.html")
+@view_config(route_name="notice_poster", request_method="GET", renderer="notices/poster.html")
 def notice_poster(context, request):
     if context.closed:  # an old poster's QR code lands here: say it is over, show nothing of the person
         return render_to_response("notices/closed.html", {}, request=request)
