@@ -14,7 +14,6 @@ from portal.core.ids import record_id
 from portal.core.permissions import Permission
 from portal.core.refused import Refused
 from portal.tips import categories as tip_categories
-from portal.tips.categories import CategoryError
 from portal.tips.category_forms import (
     KIND_LABELS,
     CategorySchema,
@@ -55,10 +54,7 @@ class NewCategory(FormView):
 
     def save_success(self, data):
         request = self.request
-        try:
-            category = tip_categories.create(request, **category_data(data))
-        except CategoryError as refused:
-            raise Refused(refused.args[0], 400) from None
+        category = tip_categories.create(request, **category_data(data))  # a Refused shows the form again
         request.session.flash(request.localizer.translate(
             _("Category created. It is offered at the end of the list; add its questions below.")))
         return HTTPSeeOther(request.route_path("staff_category", id=category.id))
@@ -126,8 +122,9 @@ def category_page(context, request):
     return _act(request, category, editing)
 
 
-def _refused(request, category, editing, message, **forms):
-    request.response.status_int = 400
+def _refused(request, category, editing, message, status=400, **forms):
+    request.tm.doom()
+    request.response.status_int = status
     return _page(request, category, editing, error=message, **forms)
 
 
@@ -138,8 +135,9 @@ def _save_category(request, category, editing):
         return _page(request, category, editing, category_form=invalid)
     try:
         changed = tip_categories.update(request, category, **category_data(data))
-    except CategoryError as refused:
-        return _refused(request, category, editing, refused.args[0], category_form=refilled(request, form))
+    except Refused as refused:
+        return _refused(request, category, editing, refused.message, refused.status,
+                        category_form=refilled(request, form))
     request.session.flash(request.localizer.translate(_("Saved.") if changed else _("Nothing was changed.")))
     return HTTPSeeOther(request.route_path("staff_category", id=category.id))
 
@@ -157,8 +155,9 @@ def _save_question(request, category, editing):
         else:
             changed = tip_categories.update_question(request, editing, **question_data(data))
             message = _("Saved.") if changed else _("Nothing was changed.")
-    except CategoryError as refused:
-        return _refused(request, category, editing, refused.args[0], question_form=refilled(request, form))
+    except Refused as refused:
+        return _refused(request, category, editing, refused.message, refused.status,
+                        question_form=refilled(request, form))
     request.session.flash(request.localizer.translate(message))
     return HTTPSeeOther(request.route_path("staff_category", id=category.id, _anchor="questions"))
 
@@ -181,7 +180,7 @@ def _act(request, category, editing):
             target = request.route_path("staff_category", id=category.id, _anchor="questions")
         else:
             return _refused(request, category, editing, _("Use one of the buttons on this page."))
-    except CategoryError as refused:
-        return _refused(request, category, editing, refused.args[0])
+    except Refused as refused:
+        return _refused(request, category, editing, refused.message, refused.status)
     request.session.flash(request.localizer.translate(DONE[action] if done else _("Nothing was changed.")))
     return HTTPSeeOther(target)
