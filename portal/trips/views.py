@@ -150,7 +150,7 @@ def trip_page(context, request):
 
 @view_config(route_name="trip_action", match_param="action=updates", request_method="GET")
 def trip_updates(context, request):
-    return _json(request, trips.updates(request, context.trip, _after(request)))
+    return _json(request, trips.updates(request.dbsession, context.trip, _after(request)))
 
 
 def _after(request) -> int:
@@ -244,7 +244,7 @@ def guard_page(context, request):
 @view_config(route_name="guard_action", match_param="action=updates", request_method="GET")
 def guard_updates(context, request):
     trips.seen(context.guardian)
-    return _json(request, trips.updates(request, context.trip, _after(request)))
+    return _json(request, trips.updates(request.dbsession, context.trip, _after(request)))
 
 
 @view_config(route_name="guard_action", match_param="action=answer", request_method="POST",
