@@ -2,9 +2,10 @@
 import colander
 import deform
 
-from portal.accounts.services import OfficerError, check_password_strength
+from portal.accounts.services import check_password_strength
 from portal.core.i18n import _
 from portal.core.permissions import Role
+from portal.core.refused import Refused
 from portal.units.forms import unit_choices, unit_in_scope
 
 
@@ -55,8 +56,8 @@ def _roles_node():
 def _password_validator(node, value):
     try:
         check_password_strength(value, "")
-    except OfficerError as exc:
-        raise colander.Invalid(node, _("Password: ${problem}", mapping={"problem": str(exc)})) from None
+    except Refused as refused:
+        raise colander.Invalid(node, refused.message) from None
 
 
 def _password_not_username(form, value):

@@ -7,15 +7,12 @@ from portal.core.i18n import _
 from portal.core.refused import Refused
 
 
-class OfficerError(ValueError):
-    pass
-
-
-def check_password_strength(password: str, username: str) -> None:
+def check_password_strength(password: str, username: str, field: str = "password") -> None:
+    """Refuse a password that is too short or holds the username, at the form's `field`."""
     if len(password) < MIN_LENGTH:
-        raise OfficerError(f"at least {MIN_LENGTH} characters")
+        raise Refused(_("The password needs at least ${n} characters.", mapping={"n": MIN_LENGTH}), 400, field)
     if username and username.lower() in password.lower():
-        raise OfficerError("must not contain the username")
+        raise Refused(_("The password must not contain the username."), 400, field)
 
 
 def create(dbsession, *, username, password, unit, roles, display_name="", request=None) -> Officer:
@@ -42,6 +39,8 @@ def create(dbsession, *, username, password, unit, roles, display_name="", reque
 
 def update(request, officer: Officer, *, display_name, unit, roles, active, new_password=None,
            reset_totp=False, unlock=False) -> list[str]:
+    if new_password:  # refused before anything changes
+        check_password_strength(new_password, officer.username, "new_password")
     changes = []
     if display_name != officer.display_name:
         officer.display_name = display_name
@@ -58,7 +57,6 @@ def update(request, officer: Officer, *, display_name, unit, roles, active, new_
         if not active:
             officer.end_all_sessions()
     if new_password:
-        check_password_strength(new_password, officer.username)
         officer.password_hash = hash_password(new_password)
         officer.end_all_sessions()
         changes.append("password reset")
@@ -89,10 +87,7 @@ def change_own_password(request, officer: Officer, current: str, new: str) -> No
         audit.record(request, "signin.failed", object_type="officer", object_id=officer.id,
                      reason="wrong current password on a password change")
         raise Refused(_("The current password is not right."), 400, "current_password")
-    try:
-        check_password_strength(new, officer.username)
-    except OfficerError as exc:
-        raise Refused(_("Password: ${problem}", mapping={"problem": str(exc)}), 400, "new_password") from None
+    check_password_strength(new, officer.username, "new_password")
     officer.password_hash = hash_password(new)
     officer.end_all_sessions()
     audit.record(request, "officer.password-changed", object_type="officer", object_id=officer.id)

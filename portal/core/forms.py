@@ -1,5 +1,7 @@
 """Colander schemas and Deform forms; Deform renders with our template overrides first."""
 import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import colander
 import deform
@@ -159,18 +161,108 @@ class FormView:
         return next((name for name in names if name in self.request.POST), names[0])
 
     def refused(self, form, refused: Refused):
-        request = self.request
         self.failed = True
-        tm = getattr(request, "tm", None)
-        if tm is not None and self.doom_on_refusal:
-            tm.doom()
-        request.response.status_int = refused.status
-        if getattr(refused, "retry_after", None):
-            request.response.headers["Retry-After"] = str(refused.retry_after)
-        _refill(request, form)
-        if refused.field is not None and refused.field in [child.name for child in form.children]:
-            error = colander.Invalid(form.schema)
-            error[refused.field] = refused.message
-            form.widget.handle_error(form, error)
-            return self.page(form=form.render())
-        return self.page(form=form.render(), error=refused.message)
+        answer_refusal(self.request, refused, doom=self.doom_on_refusal)
+        html, error = refused_form(self.request, form, refused)
+        return self.page(form=html, error=error) if error is not None else self.page(form=html)
+
+
+def answer_refusal(request, refused: Refused, *, doom: bool = True) -> None:
+    """The response's status (and Retry-After) for a refusal; the transaction doomed so nothing of
+    the refused request is kept."""
+    tm = getattr(request, "tm", None)
+    if tm is not None and doom:
+        tm.doom()
+    request.response.status_int = refused.status
+    if getattr(refused, "retry_after", None):
+        request.response.headers["Retry-After"] = str(refused.retry_after)
+
+
+def refused_form(request, form: deform.Form, refused: Refused) -> tuple[str, object]:
+    """(the form filled in as sent, the message for the top of the page or None): a refusal about one
+    of the form's fields is shown at that field."""
+    _refill(request, form)
+    if refused.field is not None and refused.field in [child.name for child in form.children]:
+        error = colander.Invalid(form.schema)
+        error[refused.field] = refused.message
+        form.widget.handle_error(form, error)
+        return form.render(), None
+    return form.render(), refused.message
+
+
+@dataclass
+class PageForm:
+    """One form of a page that holds several (see MultiFormView): its `formid` (what Deform posts as
+    `__formid__`), its schema, its buttons as (name, title), and per button name the handler that gets
+    the valid appstruct and returns the response."""
+
+    formid: str
+    schema_factory: Callable[[], colander.SchemaNode]
+    buttons: tuple
+    success: dict[str, Callable[[dict], object]]
+    appstruct: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)  # make_form's: action, counter, focus...
+
+    def form(self, request) -> deform.Form:
+        buttons = tuple(deform.Button(name, title) for name, title in self.buttons)
+        return make_form(request, self.schema_factory(), buttons=buttons, formid=self.formid, **self.options)
+
+
+class MultiFormView:
+    """A page that holds several forms, each posted on its own: FormView's rules for the one that was
+    posted, the others shown fresh.
+
+    `forms()` names the page's forms (PageForm). GET renders them all with their appstructs. A POST
+    goes to the form whose `__formid__` it carries and, within it, to the pressed button's handler;
+    invalid fields bring that form back with its messages as a 400 and the other forms fresh. A
+    `Refused` shows the posted form again filled in as sent, with the message at its field or on top
+    of the page, the refusal's status and the transaction doomed. A POST that names none of the forms
+    (plain buttons such as "move up") goes to `other_post()`. `page(forms=..., error=...)` gives the
+    template its values: `forms` maps each formid to its HTML."""
+
+    doom_on_refusal = True
+    NO_FORM = _("Use one of the buttons on this page.")
+
+    def __init__(self, context, request):
+        self.context, self.request = context, request
+        self.failed = False
+
+    def forms(self) -> list[PageForm]:
+        raise NotImplementedError
+
+    def page(self, **values) -> dict:
+        return values
+
+    def other_post(self):
+        """A POST for none of the forms; by default refused."""
+        raise Refused(self.NO_FORM, 400)
+
+    def __call__(self):
+        specs = self.forms()
+        if self.request.method != "POST":
+            return self._page(specs)
+        posted = next((spec for spec in specs if spec.formid == self.request.POST.get("__formid__")), None)
+        form = posted.form(self.request) if posted is not None else None
+        try:
+            if posted is None:
+                return self.other_post()
+            data, invalid = submitted(self.request, form)
+            if invalid:
+                self.failed = True
+                return self._page(specs, {posted.formid: invalid})
+            pressed = next((name for name, _title in posted.buttons if name in self.request.POST),
+                           posted.buttons[0][0])
+            return posted.success[pressed](data)
+        except Refused as refused:
+            self.failed = True
+            answer_refusal(self.request, refused, doom=self.doom_on_refusal)
+            if form is None:
+                return self._page(specs, error=refused.message)
+            html, error = refused_form(self.request, form, refused)
+            return self._page(specs, {posted.formid: html}, error=error)
+
+    def _page(self, specs, rendered=None, error=None):
+        rendered = rendered or {}
+        forms = {spec.formid: rendered.get(spec.formid) or spec.form(self.request).render(spec.appstruct)
+                 for spec in specs}
+        return self.page(forms=forms, error=error)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.accounts import services as officers
 from portal.core.permissions import Role
+from portal.core.refused import Refused
 from portal.scripts.common import db_session, load_settings
 from portal.units.models import Unit
 
@@ -43,8 +44,8 @@ def main(argv=None, stdin=sys.stdin) -> int:
         try:
             officer = officers.create(dbsession, username=args.username, password=password, unit=unit,
                                       roles=args.role, display_name=args.display_name)
-        except officers.OfficerError as exc:
-            print(f"Password refused: {exc}.", file=sys.stderr)
+        except Refused as refused:
+            print(f"Password refused: {refused}", file=sys.stderr)
             return 2
         roles = ", ".join(sorted(officer.roles)) or "-"
         print(f"Created officer {officer.username} in {unit.code} with roles {roles}.")

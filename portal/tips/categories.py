@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.audit import chain as audit
 from portal.core.i18n import _
+from portal.core.refused import Refused
 from portal.tips.models import QUESTION_KINDS, Tip, TipAnswer, TipCategory, TipQuestion
 
 LANGUAGES = ("zh_CN", "en", "ug")
@@ -17,10 +18,7 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 CHOICE_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 MIN_CHOICES, MAX_CHOICES = 2, 20
-
-
-class CategoryError(ValueError):
-    """A change that is refused; args[0] is a message for the administrator."""
+CHOICES = "choices"  # the form field a refusal about the choices is shown at
 
 
 def text_in(texts: dict | None, locale: str) -> str:
@@ -73,51 +71,53 @@ def check_texts(texts: dict, what: str) -> dict:
     """Every language present and non-empty; returns the stripped texts."""
     cleaned = {lang: (texts.get(lang) or "").strip() for lang in LANGUAGES}
     if not all(cleaned.values()):
-        raise CategoryError(MISSING_TEXT[what])
+        # Names and questions span three fields: their message goes on top of the form.
+        raise Refused(MISSING_TEXT[what], 400, CHOICES if what == "choice" else None)
     return cleaned
 
 
 def check_choices(kind: str, choices: list[dict], danger_values: list[str]) -> tuple[list[dict], list[str]]:
-    """Normalise a question's choices and danger values for its kind, or raise CategoryError."""
+    """Normalise a question's choices and danger values for its kind, or refuse it."""
     if kind not in QUESTION_KINDS:
-        raise CategoryError(_("Choose a kind from the list."))
+        raise Refused(_("Choose a kind from the list."), 400, "kind")
     if kind != "choice":
         if choices or danger_values:
-            raise CategoryError(_("Only choice questions have choices. Clear them or make it a choice question."))
+            raise Refused(_("Only choice questions have choices. Clear them or make it a choice question."),
+                          400, CHOICES)
         return [], []
     if not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
-        raise CategoryError(_("A choice question needs between ${min} and ${max} choices.",
-                              mapping={"min": MIN_CHOICES, "max": MAX_CHOICES}))
+        raise Refused(_("A choice question needs between ${min} and ${max} choices.",
+                      mapping={"min": MIN_CHOICES, "max": MAX_CHOICES}), 400, CHOICES)
     cleaned = []
     for choice in choices:
         value = (choice.get("value") or "").strip()
         if not value:
-            raise CategoryError(_("Every choice needs a value."))
+            raise Refused(_("Every choice needs a value."), 400, CHOICES)
         if not CHOICE_VALUE.match(value) or len(value) > 40:
-            raise CategoryError(_("Choice values are up to 40 of a-z, 0-9, dash and underscore."))
+            raise Refused(_("Choice values are up to 40 of a-z, 0-9, dash and underscore."), 400, CHOICES)
         cleaned.append({"value": value, "labels": check_texts(choice.get("labels") or {}, "choice")})
     values = [c["value"] for c in cleaned]
     if len(set(values)) != len(values):
-        raise CategoryError(_("Each choice needs its own value: a value is given twice."))
+        raise Refused(_("Each choice needs its own value: a value is given twice."), 400, CHOICES)
     for lang in LANGUAGES:
         labels = [c["labels"][lang] for c in cleaned]
         if len(set(labels)) != len(labels):
-            raise CategoryError(_("Each choice needs its own label: a label is given twice."))
+            raise Refused(_("Each choice needs its own label: a label is given twice."), 400, CHOICES)
     danger = [v for v in values if v in set(danger_values)]
     if len(danger) != len(set(danger_values)):
-        raise CategoryError(_("Values that signal danger must be among the choices."))
+        raise Refused(_("Values that signal danger must be among the choices."), 400, CHOICES)
     return cleaned, danger
 
 
 def _check_slug(dbsession, slug: str, category: TipCategory | None = None) -> str:
     slug = (slug or "").strip()
     if not SLUG.match(slug) or len(slug) > 40:
-        raise CategoryError(_("The short name is up to 40 of a-z, 0-9 and single dashes."))
+        raise Refused(_("The short name is up to 40 of a-z, 0-9 and single dashes."), 400, "slug")
     taken = select(TipCategory.id).where(TipCategory.slug == slug)
     if category is not None and category.id is not None:
         taken = taken.where(TipCategory.id != category.id)
     if dbsession.execute(taken).first():
-        raise CategoryError(_("Another category already has this short name."))
+        raise Refused(_("Another category already has this short name."), 400, "slug")
     return slug
 
 
@@ -143,8 +143,8 @@ def update(request, category: TipCategory, *, slug: str, names: dict, descriptio
     dbsession = request.dbsession
     slug = _check_slug(dbsession, slug, category)
     if slug != category.slug and in_use(dbsession, category):
-        raise CategoryError(_("Tips already use this category, so its short name stays ${slug}.",
-                              mapping={"slug": category.slug}))
+        raise Refused(_("Tips already use this category, so its short name stays ${slug}.",
+                      mapping={"slug": category.slug}), 400, "slug")
     new = {"slug": slug, "names": check_texts(names, "name"),
            "descriptions": {lang: (descriptions.get(lang) or "").strip() for lang in LANGUAGES},
            "danger": bool(danger)}
@@ -167,7 +167,7 @@ def _renumber(rows) -> None:
 def move(request, category: TipCategory, step: int) -> bool:
     """Move an offered category one place up (step -1) or down (+1); False when it is already at that end."""
     if category.retired:
-        raise CategoryError(_("Bring the category back before moving it."))
+        raise Refused(_("Bring the category back before moving it."), 400)
     rows = listing(request.dbsession)[0]
     moved = _swap(rows, category, step)
     if moved:
@@ -207,9 +207,9 @@ def set_retired(request, category: TipCategory, retired: bool) -> bool:
 def _check_key(category: TipCategory, key: str, question: TipQuestion | None = None) -> str:
     key = (key or "").strip()
     if not KEY.match(key) or len(key) > 40:
-        raise CategoryError(_("The key is up to 40 of a-z, 0-9 and underscore, starting with a letter."))
+        raise Refused(_("The key is up to 40 of a-z, 0-9 and underscore, starting with a letter."), 400, "key")
     if any(q.key == key and q is not question for q in category.questions):
-        raise CategoryError(_("This category already has a question with this key."))
+        raise Refused(_("This category already has a question with this key."), 400, "key")
     return key
 
 
@@ -238,15 +238,15 @@ def update_question(request, question: TipQuestion, *, key: str, kind: str, requ
     answers = answered_values(request.dbsession, question)
     if answers:
         if key != question.key:
-            raise CategoryError(_("Tips have answered this question, so its key stays ${key}.",
-                                  mapping={"key": question.key}))
+            raise Refused(_("Tips have answered this question, so its key stays ${key}.",
+                          mapping={"key": question.key}), 400, "key")
         if kind != question.kind:
-            raise CategoryError(_("Tips have answered this question, so its kind cannot change."))
+            raise Refused(_("Tips have answered this question, so its kind cannot change."), 400, "kind")
         kept = {c["value"] for c in choices}
         lost = sorted(v for v in answers if v not in kept) if kind == "choice" else []
         if lost:
-            raise CategoryError(_("Tips have chosen ${values}: keep these choices (you may reword their labels).",
-                                  mapping={"values": ", ".join(lost)}))
+            raise Refused(_("Tips have chosen ${values}: keep these choices (you may reword their labels).",
+                          mapping={"values": ", ".join(lost)}), 400, CHOICES)
     new = {"key": key, "kind": kind, "required": bool(required), "labels": labels, "choices": choices,
            "danger_values": danger_values}
     changed = [field for field, value in new.items() if getattr(question, field) != value]
@@ -265,7 +265,7 @@ def active_questions(category: TipCategory) -> list[TipQuestion]:
 
 def move_question(request, question: TipQuestion, step: int) -> bool:
     if question.retired:
-        raise CategoryError(_("Bring the question back before moving it."))
+        raise Refused(_("Bring the question back before moving it."), 400)
     moved = _swap(active_questions(question.category), question, step)
     if moved:
         request.dbsession.flush()

@@ -7,7 +7,8 @@ import deform
 from pyramid.threadlocal import get_current_request
 
 from portal.core.i18n import _
-from portal.tips.categories import KEY, SLUG, CategoryError, check_choices
+from portal.core.refused import Refused
+from portal.tips.categories import KEY, SLUG, check_choices
 from portal.tips.models import QUESTION_KINDS
 
 # Form field suffix per language (units use the same: name_zh, name_en, name_ug).
@@ -131,9 +132,9 @@ def _choices_fit_kind(form, data):
     choices, danger = choices_and_danger(data)
     try:
         check_choices(data["kind"], choices, danger)
-    except CategoryError as refused:
+    except Refused as refused:
         error = colander.Invalid(form)
-        error["choices"] = refused.args[0]
+        error[refused.field or "choices"] = refused.message
         raise error from None
 
 

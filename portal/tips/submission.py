@@ -165,14 +165,14 @@ def _store_files(request, attachments) -> list:
     return tip_media.store_attachments(request, list(attachments))
 
 
-def _link_files(request, tip: Tip, stored: list, message: TipMessage | None = None) -> list[TipAttachment]:
+def _link_files(dbsession, tip: Tip, stored: list, message: TipMessage | None = None) -> list[TipAttachment]:
     rows = []
     for media, checked in stored:
-        request.dbsession.add(media)
+        dbsession.add(media)
         row = TipAttachment(tip=tip, media=media, message_id=message.id if message is not None else None,
                             flags=" ".join(checked.flags), client_captured_at=checked.client_captured_at,
                             client_lat=checked.client_lat, client_lon=checked.client_lon)
-        request.dbsession.add(row)
+        dbsession.add(row)
         rows.append(row)
     if any(row.flags for row in rows):
         tip.flagged = True  # moderators look at old captures and mismatched types
@@ -203,7 +203,7 @@ def submit(request, category: TipCategory, data: dict, attachments=()) -> tuple[
     for name, value in answers.items():
         dbsession.add(TipAnswer(tip=tip, question=questions[name], value=_answer_text(questions[name], value)))
     dbsession.flush()
-    stored = _link_files(request, tip, files)
+    stored = _link_files(request.dbsession, tip, files)
     dbsession.flush()
     code = receipts.issue(dbsession, request.registry["receipt_hasher"], SUBJECT_TYPE, tip.id)
     audit.record(request, "tip.submitted", officer=None, actor="public", object_type=SUBJECT_TYPE,
@@ -226,7 +226,7 @@ def reply(request, tip: Tip, body: str, attachments=(), nonce=None) -> TipMessag
     if not insert_once(dbsession, message):
         request.tm.doom()  # the same answer is being stored by its twin request: these files go
         return _resent_reply(dbsession, tip, nonce)
-    stored = _link_files(request, tip, files, message)
+    stored = _link_files(request.dbsession, tip, files, message)
     request.dbsession.flush()
     audit.record(request, "tip.reply", officer=None, actor="public", object_type=SUBJECT_TYPE, object_id=tip.id,
                  from_state=tip.state, to_state=tip.state, reason=f"reporter replied, {len(stored)} file(s)")

@@ -221,9 +221,8 @@ def point_json(point: TripPoint) -> dict:
             "located_at": point.located_at.isoformat(), "local_time": local_time(point.located_at, "%H:%M:%S")}
 
 
-def updates(request, trip: Trip, after: int = 0) -> dict:
+def updates(dbsession, trip: Trip, after: int = 0) -> dict:
     """What the trip's pages poll for: its state, the points after id `after`, the photos' ids."""
-    dbsession = request.dbsession
     points, photos = [], []
     if shows_track(trip):
         points = dbsession.execute(

@@ -159,7 +159,7 @@ def trip_page(context, request):
 
 @view_config(route_name="trip_action", match_param="action=updates", request_method="GET")
 def trip_updates(context, request):
-    body = trips.updates(request, context.trip, _after(request))
+    body = trips.updates(request.dbsession, context.trip, _after(request))
     if context.trip.state == "alarm_raised":  # the traveller's page moves on to the alarm's own page
         body["alarm_url"] = alarm_thread.sender_link(request, context.trip)
     return _json(request, body)
@@ -269,7 +269,7 @@ def guard_page(context, request):
 @view_config(route_name="guard_action", match_param="action=updates", request_method="GET")
 def guard_updates(context, request):
     trips.seen(context.guardian)
-    body = trips.updates(request, context.trip, _after(request))
+    body = trips.updates(request.dbsession, context.trip, _after(request))
     body["thread"] = alarm_thread.thread(request, context.trip)  # the alarm's lines, once there is one
     return _json(request, body)
 

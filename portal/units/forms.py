@@ -3,8 +3,9 @@ import colander
 import deform
 
 from portal.core.i18n import _
+from portal.core.refused import Refused
 from portal.units.scope import units_in_scope
-from portal.units.services import JurisdictionError, parse_jurisdiction
+from portal.units.services import parse_jurisdiction
 
 
 @colander.deferred
@@ -26,8 +27,8 @@ def unit_in_scope(node, kw):
 def _jurisdiction_validator(node, value):
     try:
         parse_jurisdiction(value)
-    except JurisdictionError as exc:
-        raise colander.Invalid(node, _("Jurisdiction: ${problem}", mapping={"problem": str(exc)})) from None
+    except Refused as refused:
+        raise colander.Invalid(node, refused.message) from None
 
 
 class UnitSchema(colander.MappingSchema):

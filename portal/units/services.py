@@ -6,34 +6,36 @@ from shapely.validation import explain_validity
 
 from portal.audit import chain as audit
 from portal.core import generation
+from portal.core.i18n import _
+from portal.core.refused import Refused
 from portal.units.models import Unit
 
-
-class JurisdictionError(ValueError):
-    pass
+FIELD = "jurisdiction"
 
 
 def parse_jurisdiction(text: str | None) -> str | None:
-    """Return normalised GeoJSON for a valid Polygon/MultiPolygon in WGS-84, or raise."""
+    """Return normalised GeoJSON for a valid Polygon/MultiPolygon in WGS-84, or refuse it."""
     if not text or not text.strip():
         return None
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise JurisdictionError("not valid JSON") from exc
+        raise Refused(_("The jurisdiction is not valid JSON."), 400, FIELD) from exc
     if isinstance(data, dict) and data.get("type") == "Feature":
         data = data.get("geometry")
     if not isinstance(data, dict) or data.get("type") not in ("Polygon", "MultiPolygon"):
-        raise JurisdictionError("must be a GeoJSON Polygon or MultiPolygon")
+        raise Refused(_("The jurisdiction must be a GeoJSON Polygon or MultiPolygon."), 400, FIELD)
     try:
         geometry = shape(data)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        raise JurisdictionError("coordinates are malformed") from exc
+        raise Refused(_("The jurisdiction's coordinates are malformed."), 400, FIELD) from exc
     minx, miny, maxx, maxy = geometry.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise JurisdictionError("coordinates must be longitude, latitude in WGS-84")
+        raise Refused(_("The jurisdiction's coordinates must be longitude, latitude in WGS-84."), 400, FIELD)
     if not geometry.is_valid:
-        raise JurisdictionError(f"the polygon is not valid: {explain_validity(geometry)}")
+        # Shapely's explanation (such as "Self-intersection[116.4 39.9]") is not translated.
+        raise Refused(_("The jurisdiction's polygon is not valid: ${problem}",
+                        mapping={"problem": explain_validity(geometry)}), 400, FIELD)
     return json.dumps(data, separators=(",", ":"))
 
 

@@ -152,6 +152,33 @@ def test_admin_changes_roles_and_deactivates(testapp, dbsession, city_admin, uni
     assert last_event(dbsession).reason == "roles moderator -> dispatcher,moderator; deactivated"
 
 
+def test_a_reset_password_holding_the_username_is_refused_with_the_form_kept(testapp, dbsession, city_admin, units):
+    """The service's own check (the form cannot know the username): a 400 at the field, not a 500."""
+    officer = make_officer(dbsession, units["county_a"], ["moderator"], username="mod")
+    stored, before = officer.password_hash, count(dbsession, AuditEvent)
+    form = testapp.get(f"/staff/officers/{officer.id}").forms["deform"]
+    form["display_name"], form["new_password"] = "Name kept", "mod-and-a-long-tail"
+    page = form.submit("save", status=400)
+    field = page.forms["deform"]["new_password"].id
+    assert page.html.select_one(f"#error-{field}").get_text(strip=True) == "The password must not contain the username."
+    assert page.forms["deform"]["display_name"].value == "Name kept"
+    assert officer.password_hash == stored and officer.display_name != "Name kept"
+    assert count(dbsession, AuditEvent) == before
+
+
+def test_refusals_of_officers_and_units_are_translated(testapp, dbsession, city_admin, units):
+    chinese = {"HTTP_ACCEPT_LANGUAGE": "zh-CN"}
+    form = testapp.get("/staff/officers/new", extra_environ=chinese).forms["deform"]
+    form["username"], form["display_name"], form["password"] = "ok.name", "名字", "short"
+    form["unit_id"] = str(units["city_a"].id)
+    page = form.submit("save", status=400, extra_environ=chinese)
+    assert "密码至少需要 12 个字符。" in page.text  # was "密码：at least 12 characters"
+    form = testapp.get("/staff/units/new", extra_environ=chinese).forms["deform"]
+    form["jurisdiction"] = "{not json"
+    page = form.submit("save", status=400, extra_environ=chinese)
+    assert "辖区不是有效的 JSON。" in page.text  # was "辖区：not valid JSON"
+
+
 def test_officers_list_is_scoped(testapp, dbsession, city_admin, units):
     make_officer(dbsession, units["county_a"], ["moderator"], username="inside")
     make_officer(dbsession, units["city_b"], ["moderator"], username="outside")

@@ -332,6 +332,20 @@ def test_bad_questions_are_refused_with_the_form_kept(testapp, dbsession, admin,
     assert (count(dbsession, TipQuestion), count(dbsession, AuditEvent)) == before
 
 
+def test_a_refused_question_is_shown_at_its_field_and_the_category_form_stays_as_stored(testapp, dbsession, admin):
+    fraud = category(dbsession, "fraud")
+    page = testapp.get(f"/staff/categories/{fraud.id}")
+    page.forms["category"]["name_en"] = "Typed but not sent"
+    form = fill_question(page.forms["question"], key="contact_way")
+    page = form.submit("save", status=400)
+    key = page.forms["question"]["key"]
+    assert key.value == "contact_way"
+    assert page.html.select_one(f"#error-{key.id}").get_text(strip=True) == \
+        "This category already has a question with this key."
+    assert page.html.select_one("p.alert-danger") is None  # not on top of the page: at the field
+    assert page.forms["category"]["name_en"].value == "Fraud"
+
+
 def test_admin_edits_reorders_retires_and_brings_back_a_question(testapp, dbsession, admin):
     fraud = category(dbsession, "fraud")
     amount, paid_on, contact_way = fraud.questions

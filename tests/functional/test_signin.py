@@ -137,6 +137,23 @@ def test_officer_can_turn_on_totp_from_their_account(testapp, dbsession, units):
     assert "Two-step sign-in is on" in testapp.get("/staff/account/totp").text
 
 
+def test_a_wrong_enrolment_code_keeps_the_secret_and_turns_nothing_on(testapp, dbsession, units):
+    officer = make_officer(dbsession, units["city_a"], ["moderator"], username="mod")
+    login(testapp, "mod")
+    page = testapp.get("/staff/account/totp")
+    secret = page.html.select_one("code.totp-key").text.strip()
+    form = page.forms["deform"]
+    form["code"] = "000000" if totp_now(secret) != "000000" else "111111"
+    again = form.submit("submit", status=400)
+    assert "That code is not right. Check the time on your phone and try again." in again.text
+    assert again.html.select_one("code.totp-key").text.strip() == secret  # the app's entry stays good
+    assert 'src="data:image/svg+xml' in again.text and not officer.totp_enabled
+    form = again.forms["deform"]
+    form["code"] = totp_now(secret)
+    form.submit("submit", status=303)
+    assert officer.totp_enabled
+
+
 def test_deactivated_officer_loses_the_running_session(testapp, dbsession, units):
     officer = make_officer(dbsession, units["city_a"], ["moderator"], username="mod")
     login(testapp, "mod")

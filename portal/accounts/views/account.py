@@ -5,27 +5,32 @@ from pyramid.view import view_config
 
 from portal.accounts import services, totp
 from portal.accounts.forms import PasswordChangeSchema
-from portal.accounts.views.signin import enrolment_page, submit_enrolment
+from portal.accounts.views.signin import Enrolment
 from portal.core.forms import FormView
 from portal.core.i18n import _
 
 
 @view_config(route_name="staff_account_totp", renderer="staff/totp.html", permission="account")
-def account_totp(request):
-    officer = request.identity
-    if officer.totp_enabled:
-        return {"heading": _("Two-step sign-in is on"), "form": "", "error": None,
-                "message": _("Ask an administrator to reset it if you lose your phone.")}
-    secret = request.session.get("enrol_secret")
-    if secret is None or request.method != "POST":
-        secret = request.session["enrol_secret"] = totp.new_secret()
-        return enrolment_page(request, officer, secret)
-    page_again = submit_enrolment(request, officer, secret)
-    if page_again is not None:
-        return page_again
-    del request.session["enrol_secret"]
-    # The auth epoch changed with the second factor: sign this session in again under it.
-    return HTTPSeeOther(request.route_path("staff"), headers=remember(request, officer))
+class AccountEnrolment(Enrolment):
+    """An officer turns on the second factor from their account; an administrator resets it."""
+
+    def __call__(self):
+        request = self.request
+        self.officer = request.identity
+        if self.officer.totp_enabled:
+            return {"heading": _("Two-step sign-in is on"), "form": "", "error": None,
+                    "message": _("Ask an administrator to reset it if you lose your phone.")}
+        self.secret = request.session.get("enrol_secret")
+        if self.secret is None or request.method != "POST":
+            self.secret = request.session["enrol_secret"] = totp.new_secret()
+            return self.page(form=self.form().render())
+        return super().__call__()
+
+    def enrolled(self):
+        request = self.request
+        del request.session["enrol_secret"]
+        # The auth epoch changed with the second factor: sign this session in again under it.
+        return HTTPSeeOther(request.route_path("staff"), headers=remember(request, self.officer))
 
 
 @view_config(route_name="staff_account_password", renderer="staff/form.html", permission="account")

@@ -1,7 +1,6 @@
 """Sign-in, second factor, enrolment and sign-out."""
 import time
 
-import deform
 from pyramid.httpexceptions import HTTPSeeOther, HTTPTooManyRequests
 from pyramid.security import forget, remember
 from pyramid.view import view_config
@@ -13,7 +12,7 @@ from portal.accounts.forms import CodeSchema, LoginSchema
 from portal.accounts.models import Officer
 from portal.accounts.signin import Outcome
 from portal.audit import chain as audit
-from portal.core.forms import FormView, make_form, submitted
+from portal.core.forms import FormView
 from portal.core.i18n import _
 from portal.core.refused import Refused
 
@@ -60,12 +59,6 @@ def _set_pending(request, key, officer, **extra):
     request.session.invalidate()
     request.session[key] = {"officer": officer.id, "at": time.time(), **extra}
     request.session["pending_next"] = safe_next(request)
-
-
-def _page(request, form, *, error=None, status=200, heading=_("Staff sign-in"), **extra):
-    request.response.status_int = status
-    return {"form": form.render() if isinstance(form, deform.Form) else form, "error": error,
-            "heading": heading, **extra}
 
 
 @view_config(route_name="login", renderer="auth/login.html")
@@ -141,49 +134,46 @@ class SecondFactor(FormView):
         raise Refused(_("That code is not right. Codes change every 30 seconds; use the newest."), 400)
 
 
-def _code_form(request, label):
-    return make_form(request, CodeSchema(), buttons=(deform.Button("submit", label),))
+class Enrolment(FormView):
+    """Setting up the second factor: the QR code and key of a secret kept in the session until the
+    officer sends a code their app made from it. A subclass says whose it is (`officer`, `secret`
+    set in `__call__`) and what follows (`enrolled()`)."""
 
+    schema_factory = CodeSchema
+    buttons = (("submit", _("Turn on two-step sign-in")),)
+    officer = secret = None
 
-def enrolment_page(request, officer, secret, *, status=200, error=None, form=None):
-    uri = totp.provisioning_uri(secret, officer.username)
-    return _page(
-        request,
-        form or _code_form(request, _("Turn on two-step sign-in")),
-        status=status,
-        error=error,
-        heading=_("Set up two-step sign-in"),
-        enrol={"qr": totp.qr_svg_data_uri(uri), "secret": secret},
-    )
+    def page(self, **values):
+        uri = totp.provisioning_uri(self.secret, self.officer.username)
+        return {"error": None, "heading": _("Set up two-step sign-in"),
+                "enrol": {"qr": totp.qr_svg_data_uri(uri), "secret": self.secret}, **values}
 
+    def before(self, form):
+        _rate_limit(self.request, "totp")
 
-def submit_enrolment(request, officer, secret):
-    """Check the posted code; return the page to show again, or None once the factor is on."""
-    _rate_limit(request, "totp")
-    form = _code_form(request, _("Turn on two-step sign-in"))
-    data, invalid = submitted(request, form)  # NUL dropped; forged Deform markers a 400 page
-    if invalid is not None:
-        return enrolment_page(request, officer, secret, status=400, form=invalid)
-    if not signin.enrol_totp(request, officer, secret, data["code"]):
-        return enrolment_page(request, officer, secret, status=400,
-                              error=_("That code is not right. Check the time on your phone and try again."))
-    return None
+    def submit_success(self, data):
+        if not signin.enrol_totp(self.request, self.officer, self.secret, data["code"]):
+            raise Refused(_("That code is not right. Check the time on your phone and try again."), 400)
+        return self.enrolled()
+
+    def enrolled(self):
+        raise NotImplementedError
 
 
 @view_config(route_name="login_enrol", renderer="auth/login.html")
-def login_enrol(request):
+class LoginEnrolment(Enrolment):
     """Officers whose role requires a second factor set it up before their first sign-in ends."""
-    officer = _pending(request, "pending_enrol")
-    if officer is None:
-        return HTTPSeeOther(request.route_path("login"))
-    secret = request.session["pending_enrol"]["secret"]
-    if request.method != "POST":
-        return enrolment_page(request, officer, secret)
-    page_again = submit_enrolment(request, officer, secret)
-    if page_again is not None:
-        return page_again
-    signin.complete(request, officer)
-    return _finish(request, officer)
+
+    def __call__(self):
+        self.officer = _pending(self.request, "pending_enrol")
+        if self.officer is None:
+            return HTTPSeeOther(self.request.route_path("login"))
+        self.secret = self.request.session["pending_enrol"]["secret"]
+        return super().__call__()
+
+    def enrolled(self):
+        signin.complete(self.request, self.officer)
+        return _finish(self.request, self.officer)
 
 
 @view_config(route_name="logout", renderer="auth/logout.html", request_method="GET")

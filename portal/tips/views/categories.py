@@ -8,13 +8,11 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from portal.core.forms import FormView, make_form, refilled, submitted
+from portal.core.forms import FormView, MultiFormView, PageForm
 from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.permissions import Permission
-from portal.core.refused import Refused
 from portal.tips import categories as tip_categories
-from portal.tips.categories import CategoryError
 from portal.tips.category_forms import (
     KIND_LABELS,
     CategorySchema,
@@ -55,10 +53,7 @@ class NewCategory(FormView):
 
     def save_success(self, data):
         request = self.request
-        try:
-            category = tip_categories.create(request, **category_data(data))
-        except CategoryError as refused:
-            raise Refused(refused.args[0], 400) from None
+        category = tip_categories.create(request, **category_data(data))  # a Refused shows the form again
         request.session.flash(request.localizer.translate(
             _("Category created. It is offered at the end of the list; add its questions below.")))
         return HTTPSeeOther(request.route_path("staff_category", id=category.id))
@@ -73,99 +68,77 @@ def _question_in(category, value):
     raise HTTPNotFound()
 
 
-def _category_form(request, category, fixed_slug):
-    schema = CategorySchema()
-    if fixed_slug:  # still sent with the form, so the check in the service stays the one rule
-        schema["slug"].widget = deform.widget.TextInputWidget(attributes={"readonly": "readonly"})
-    # No autofocus: the page holds two forms and starts with the category's name.
-    return make_form(request, schema, formid="category", buttons=(deform.Button("save", _("Save")),),
-                     action=request.route_path("staff_category", id=category.id), focus="off")
-
-
-def _question_form(request, category, question, fixed_key):
-    schema = question_schema()
-    if fixed_key:
-        schema["key"].widget = deform.widget.TextInputWidget(attributes={"readonly": "readonly"})
-    query = {"question": question.id} if question is not None else {}
-    title = _("Save question") if question is not None else _("Add question")
-    # Its own range of field ids: the category form on the same page counts from 0.
-    return make_form(request, schema, formid="question", buttons=(deform.Button("save", title),),
-                     action=request.route_path("staff_category", id=category.id, _query=query),
-                     counter=itertools.count(1000), focus="off")
-
-
-def _page(request, category, editing=None, *, category_form=None, question_form=None, error=None):
-    dbsession = request.dbsession
-    used = tip_categories.in_use(dbsession, category)
-    ids = [q.id for q in category.questions]
-    answered = set(dbsession.execute(
-        select(TipAnswer.question_id).where(TipAnswer.question_id.in_(ids)).distinct()).scalars()) if ids else set()
-    if category_form is None:
-        category_form = _category_form(request, category, used).render(category_appstruct(category))
-    if question_form is None:
-        fixed = editing is not None and editing.id in answered
-        question_form = _question_form(request, category, editing, fixed).render(question_appstruct(editing))
-    return {"category": category, "in_use": used, "answered": answered, "editing": editing, "error": error,
-            "asked": tip_categories.active_questions(category),
-            "retired_questions": [q for q in category.questions if q.retired], "kind_labels": KIND_LABELS,
-            "category_form": category_form, "question_form": question_form}
-
-
 @view_config(route_name="staff_category", renderer="staff/category.html", permission=Permission.MANAGE_CATEGORIES)
-def category_page(context, request):
-    category = context.category
-    param = request.GET.get("question", "")
-    editing = _question_in(category, param) if param else None
-    if request.method != "POST":
-        return _page(request, category, editing)
-    formid = request.POST.get("__formid__")
-    if formid == "category":
-        return _save_category(request, category, editing)
-    if formid == "question":
-        return _save_question(request, category, editing)
-    return _act(request, category, editing)
+class CategoryPage(MultiFormView):
+    """One category: its names (the category form), its questions (the question form, new or the one
+    named by ?question=) and the plain buttons that move, retire and bring back."""
 
+    def __init__(self, context, request):
+        super().__init__(context, request)
+        self.category = context.category
+        param = request.GET.get("question", "")
+        self.editing = _question_in(self.category, param) if param else None
+        dbsession = request.dbsession
+        self.in_use = tip_categories.in_use(dbsession, self.category)
+        ids = [q.id for q in self.category.questions]
+        self.answered = set(dbsession.execute(
+            select(TipAnswer.question_id).where(TipAnswer.question_id.in_(ids)).distinct()).scalars()) if ids else set()
 
-def _refused(request, category, editing, message, **forms):
-    request.response.status_int = 400
-    return _page(request, category, editing, error=message, **forms)
+    def forms(self):
+        category, editing, path = self.category, self.editing, self.request.route_path
+        query = {"question": editing.id} if editing is not None else {}
+        # No autofocus: the page holds two forms and starts with the category's name.
+        return [
+            PageForm("category", self._category_schema, (("save", _("Save")),), {"save": self.save_category},
+                     category_appstruct(category), {"action": path("staff_category", id=category.id), "focus": "off"}),
+            PageForm("question", self._question_schema,
+                     (("save", _("Save question") if editing is not None else _("Add question")),),
+                     {"save": self.save_question}, question_appstruct(editing),
+                     # Its own range of field ids: the category form on the same page counts from 0.
+                     {"action": path("staff_category", id=category.id, _query=query), "focus": "off",
+                      "counter": itertools.count(1000)}),
+        ]
 
+    def _category_schema(self):
+        schema = CategorySchema()
+        if self.in_use:  # still sent with the form, so the check in the service stays the one rule
+            schema["slug"].widget = deform.widget.TextInputWidget(attributes={"readonly": "readonly"})
+        return schema
 
-def _save_category(request, category, editing):
-    form = _category_form(request, category, tip_categories.in_use(request.dbsession, category))
-    data, invalid = submitted(request, form)
-    if invalid:
-        return _page(request, category, editing, category_form=invalid)
-    try:
-        changed = tip_categories.update(request, category, **category_data(data))
-    except CategoryError as refused:
-        return _refused(request, category, editing, refused.args[0], category_form=refilled(request, form))
-    request.session.flash(request.localizer.translate(_("Saved.") if changed else _("Nothing was changed.")))
-    return HTTPSeeOther(request.route_path("staff_category", id=category.id))
+    def _question_schema(self):
+        schema = question_schema()
+        if self.editing is not None and self.editing.id in self.answered:
+            schema["key"].widget = deform.widget.TextInputWidget(attributes={"readonly": "readonly"})
+        return schema
 
+    def page(self, forms, error=None):
+        category = self.category
+        return {"category": category, "in_use": self.in_use, "answered": self.answered, "editing": self.editing,
+                "error": error, "asked": tip_categories.active_questions(category),
+                "retired_questions": [q for q in category.questions if q.retired], "kind_labels": KIND_LABELS,
+                "category_form": forms["category"], "question_form": forms["question"]}
 
-def _save_question(request, category, editing):
-    fixed = editing is not None and bool(tip_categories.answered_values(request.dbsession, editing))
-    form = _question_form(request, category, editing, fixed)
-    data, invalid = submitted(request, form)
-    if invalid:
-        return _page(request, category, editing, question_form=invalid)
-    try:
-        if editing is None:
-            tip_categories.add_question(request, category, **question_data(data))
+    def save_category(self, data):
+        request = self.request
+        changed = tip_categories.update(request, self.category, **category_data(data))
+        request.session.flash(request.localizer.translate(_("Saved.") if changed else _("Nothing was changed.")))
+        return HTTPSeeOther(request.route_path("staff_category", id=self.category.id))
+
+    def save_question(self, data):
+        request = self.request
+        if self.editing is None:
+            tip_categories.add_question(request, self.category, **question_data(data))
             message = _("Question added.")
         else:
-            changed = tip_categories.update_question(request, editing, **question_data(data))
+            changed = tip_categories.update_question(request, self.editing, **question_data(data))
             message = _("Saved.") if changed else _("Nothing was changed.")
-    except CategoryError as refused:
-        return _refused(request, category, editing, refused.args[0], question_form=refilled(request, form))
-    request.session.flash(request.localizer.translate(message))
-    return HTTPSeeOther(request.route_path("staff_category", id=category.id, _anchor="questions"))
+        request.session.flash(request.localizer.translate(message))
+        return HTTPSeeOther(request.route_path("staff_category", id=self.category.id, _anchor="questions"))
 
-
-def _act(request, category, editing):
-    action = request.POST.get("action", "")
-    try:
+    def other_post(self):
+        """The plain buttons of the page and of the list: move, retire, bring back."""
+        request, category = self.request, self.category
+        action = request.POST.get("action", "")
         if action in CATEGORY_ACTIONS:
             if action in ("up", "down"):
                 done = tip_categories.move(request, category, -1 if action == "up" else 1)
@@ -180,8 +153,6 @@ def _act(request, category, editing):
                 done = tip_categories.set_question_retired(request, question, action == "question-retire")
             target = request.route_path("staff_category", id=category.id, _anchor="questions")
         else:
-            return _refused(request, category, editing, _("Use one of the buttons on this page."))
-    except CategoryError as refused:
-        return _refused(request, category, editing, refused.args[0])
-    request.session.flash(request.localizer.translate(DONE[action] if done else _("Nothing was changed.")))
-    return HTTPSeeOther(target)
+            return super().other_post()
+        request.session.flash(request.localizer.translate(DONE[action] if done else _("Nothing was changed.")))
+        return HTTPSeeOther(target)

@@ -5,7 +5,8 @@ import pytest
 
 from portal.core.fallbacks import Fallbacks
 from portal.core.pagination import BadCursor, decode_cursor, encode_cursor
-from portal.units.services import JurisdictionError, parse_jurisdiction
+from portal.core.refused import Refused
+from portal.units.services import parse_jurisdiction
 
 
 class UnitStub:
@@ -45,5 +46,6 @@ def test_jurisdiction_accepts_polygons_and_features():
     json.dumps({"type": "Polygon", "coordinates": [[[0, 95], [1, 95], [1, 96], [0, 95]]]}),
 ])
 def test_jurisdiction_refuses_bad_geometry(text):
-    with pytest.raises(JurisdictionError):
+    with pytest.raises(Refused) as refused:
         parse_jurisdiction(text)
+    assert (refused.value.status, refused.value.field) == (400, "jurisdiction")

@@ -39,7 +39,7 @@ def test_creates_an_officer_with_roles_and_an_audit_event(ini, capsys):
 
 @pytest.mark.parametrize("args,password,message", [
     (["--unit", "123456"], "a long enough password\n", "No unit with code 123456"),
-    (["--unit", "990000"], "short\n", "Password refused"),
+    (["--unit", "990000"], "short\n", "Password refused: The password needs at least 12 characters."),
 ])
 def test_refuses_bad_input_and_writes_nothing(ini, capsys, args, password, message):
     path, url = ini

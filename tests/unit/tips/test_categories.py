@@ -1,4 +1,4 @@
-"""The default tip categories written by migration 0009, and the rules of services/tip_categories.py:
+"""The default tip categories written by migration 0009, and the rules of tips/categories.py:
 texts in every language, choices and danger values that make sense, what tips use stays fixed,
 order kept 1..n, every change audited."""
 import pyotp
@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from portal.accounts.policy import SESSION_KEY, auth_epoch
 from portal.audit.models import AuditEvent
+from portal.core.refused import Refused
 from portal.tips import categories as service
-from portal.tips.categories import CategoryError, check_choices
+from portal.tips.categories import check_choices
 from portal.tips.models import TipAnswer, TipCategory
 from tests.factories import make_category, make_officer, make_tip
 
@@ -91,9 +92,11 @@ def choice(value, zh=None, en=None, ug=None):
     ("colour", [], [], "Choose a kind"),
 ])
 def test_bad_choices_are_refused(kind, choices, danger, message):
-    with pytest.raises(CategoryError) as refused:
+    with pytest.raises(Refused) as refused:
         check_choices(kind, choices, danger)
-    assert message in refused.value.args[0].interpolate()
+    assert message in str(refused.value) and refused.value.status == 400
+    # At the form field it is about, so the page shows it there.
+    assert refused.value.field == ("kind" if kind == "colour" else "choices")
 
 
 def test_good_choices_are_cleaned():
@@ -134,9 +137,9 @@ def test_create_puts_a_category_at_the_end_and_audits_it(request_, dbsession):
     event = last_event(dbsession)
     assert (event.action, event.actor, event.reason) == ("tip_category.created", "officer:cat_admin",
                                                         "slug smuggling, danger")
-    with pytest.raises(CategoryError):
+    with pytest.raises(Refused):
         service.create(request_, slug="smuggling", names=NAMES, descriptions={}, danger=False)
-    with pytest.raises(CategoryError):
+    with pytest.raises(Refused):
         service.create(request_, slug="x", names={"zh_CN": "走私", "en": "Smuggling"}, descriptions={}, danger=False)
 
 
@@ -149,7 +152,7 @@ def test_moving_and_retiring_keep_the_order_numbered(request_, dbsession):
     assert not service.set_retired(request_, categories["guns"], True)
     offered = service.offered(dbsession)
     assert [c.position for c in offered] == list(range(1, 10)) and categories["guns"] not in offered
-    with pytest.raises(CategoryError):
+    with pytest.raises(Refused):
         service.move(request_, categories["guns"], 1)
     assert service.set_retired(request_, categories["guns"], False)
     assert service.offered(dbsession)[-1] is categories["guns"] and categories["guns"].position == 10
@@ -164,16 +167,16 @@ def test_what_tips_use_stays_fixed(request_, dbsession, units):
     dbsession.add(TipAnswer(tip=tip, question=question, value="red"))
     dbsession.flush()
     texts = {"names": category.names, "descriptions": {}, "danger": False}
-    with pytest.raises(CategoryError):
+    with pytest.raises(Refused):
         service.update(request_, category, slug="renamed", **texts)
     assert service.update(request_, category, slug="used", **texts) == ["descriptions"]
     labels = {"zh_CN": "颜色", "en": "Colour", "ug": "رەڭ"}
     keep = {"kind": "choice", "required": False, "labels": labels, "danger_values": []}
-    with pytest.raises(CategoryError):
+    with pytest.raises(Refused):
         service.update_question(request_, question, key="hue", choices=[choice("red"), choice("blue")], **keep)
-    with pytest.raises(CategoryError):
+    with pytest.raises(Refused):
         service.update_question(request_, question, key="colour", choices=[choice("blue"), choice("green")], **keep)
-    with pytest.raises(CategoryError):
+    with pytest.raises(Refused):
         service.update_question(request_, question, key="colour", kind="text", required=False, labels=labels,
                                 choices=[], danger_values=[])
     changed = service.update_question(request_, question, key="colour",
@@ -188,7 +191,7 @@ def test_questions_are_added_moved_and_retired_in_order(request_, dbsession):
     added = service.add_question(request_, category, key="website", kind="text", required=False, labels=labels,
                                  choices=[], danger_values=[])
     assert added.position == 4 and last_event(dbsession).reason == "category fraud: website (text)"
-    with pytest.raises(CategoryError):
+    with pytest.raises(Refused):
         service.add_question(request_, category, key="website", kind="text", required=False, labels=labels,
                              choices=[], danger_values=[])
     assert service.move_question(request_, added, -1)

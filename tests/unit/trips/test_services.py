@@ -145,7 +145,7 @@ def test_only_ended_trips_past_retention_are_purged(dummy_request, dbsession, re
 def test_updates_show_nothing_of_an_arrived_trip(dummy_request, dbsession, units):
     trip, _t, _g = make_trip(dbsession)
     trips.add_point(dummy_request, trip, lat=38.5, lon=115.5)
-    assert len(trips.updates(dummy_request, trip)["points"]) == 1
+    assert len(trips.updates(dbsession, trip)["points"]) == 1
     trips.arrive(dummy_request, trip)
-    update = trips.updates(dummy_request, trip)
+    update = trips.updates(dbsession, trip)
     assert (update["state"], update["points"], update["last"]) == ("arrived", [], None)
