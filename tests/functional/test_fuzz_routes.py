@@ -383,3 +383,16 @@ def test_a_refused_tip_with_forged_markers_is_shown_again_not_a_500(testapp, dbs
                     "application/x-www-form-urlencoded", "text/html")
     assert 400 <= response.status_int < 500
     assert_portal_answer(response, before, dbsession)
+
+
+@pytest.mark.parametrize("url", ["/tips/new?category=big", "/status/reply"])
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded",
+                                          "application/x-www-form-urlencoded; charset=latin1"])
+def test_an_ordinary_form_too_large_for_a_streamed_route_is_a_page(testapp, dbsession, url, content_type):
+    """/tips/new and /status/reply stream their bodies in a tween above the exception views: a 413
+    raised there left the application, a bare 500 of the server."""
+    make_category(dbsession, slug="big")
+    before = counts(dbsession)
+    response = send(testapp, "POST", url, b"description=caf%E9&x=" + b"a" * 300_000, content_type, "text/html")
+    assert 400 <= response.status_int < 500
+    assert_portal_answer(response, before, dbsession)
