@@ -28,7 +28,6 @@ import os
 import tempfile
 
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
-from pyramid.httpexceptions import HTTPRequestEntityTooLarge
 from pyramid.tweens import INGRESS
 from webob.multidict import MultiDict
 
@@ -301,7 +300,9 @@ def parse_request(request, limits: AttachmentLimits, max_text_bytes: int, incomi
     if content_type != "multipart/form-data":
         # An ordinary form (no files): WebOb parses it, in memory, so it must stay small.
         if length is not None and length > max_text_bytes:
-            raise HTTPRequestEntityTooLarge()
+            # Refused unread, as the view's answer: this tween sits above the exception views, so a
+            # raised 413 here left the portal as a bare 500 of the server.
+            refuse_unread(request, UploadRefused(text_too_long().message, 413))
         return None
     body = request.body_file_raw
     try:
