@@ -102,12 +102,21 @@ def db_url(request, tmp_path_factory):
     return url
 
 
+@contextlib.contextmanager
+def migrated_engine(url: str):
+    """An engine on `url` with the schema at head (Alembic's, as production gets it)."""
+    engine = get_engine({"sqlalchemy.url": url})
+    migrate(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def engine(db_url):
-    engine = get_engine({"sqlalchemy.url": db_url})
-    migrate(engine)
-    yield engine
-    engine.dispose()
+    with migrated_engine(db_url) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="session")

@@ -84,12 +84,16 @@ class MemoryRateLimiter:
 # the memory limiter), keep only the newest limit+1 (enough to decide, bounded under a flood), and
 # let the key expire with its window. ARGV[1] < 0: use the Redis server's clock, the same for all
 # application servers.
-_HIT_SCRIPT = """
+# Every script's "now": the caller's clock (ARGV[1] >= 0), or the Redis server's (the same for every
+# application server).
+_NOW = """
 local now = tonumber(ARGV[1])
 if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
+"""
+_HIT_SCRIPT = _NOW + """
 local window, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 redis.call('ZADD', KEYS[1], now, ARGV[4])
@@ -97,22 +101,12 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(limit + 2))
 redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
 return redis.call('ZCARD', KEYS[1])
 """
-_RETRY_SCRIPT = """
+_RETRY_SCRIPT = _NOW + """
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #oldest == 0 then return '' end
-local now = tonumber(ARGV[1])
-if now < 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-end
 return tostring(tonumber(oldest[2]) - now)
 """
-_RECENT_SCRIPT = """
-local now = tonumber(ARGV[1])
-if now < 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-end
+_RECENT_SCRIPT = _NOW + """
 local count = redis.call('ZCOUNT', KEYS[1], '(' .. tostring(now - tonumber(ARGV[2])), '+inf')
 if count == 0 then return {0, ''} end
 local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')

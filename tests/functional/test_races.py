@@ -18,14 +18,13 @@ from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
 from portal.alarms import idempotency
 from portal.alarms.models import Alarm, AlarmMessage
 from portal.audit.models import AuditEvent
-from portal.core.db import get_engine
 from portal.privacy import receipts
 from portal.sightings.models import Sighting
 from portal.tips import submission
 from portal.tips.models import TipMessage
 from portal.trips.models import Trip
 from portal.workflow import Workflow
-from tests.conftest import migrate, own_postgres_database, settings_for
+from tests.conftest import migrated_engine, own_postgres_database, settings_for
 from tests.factories import make_notice, make_officer, make_sighting, make_tip, make_trip, make_units
 from tests.functional.helpers import login
 
@@ -44,10 +43,8 @@ def race_url(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def race_engine(race_url):
-    engine = get_engine({"sqlalchemy.url": race_url})
-    migrate(engine)
-    yield engine
-    engine.dispose()
+    with migrated_engine(race_url) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="module")
