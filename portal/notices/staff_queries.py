@@ -1,10 +1,10 @@
 """Reading notices for the staff pages: the unit-scoped list, the review queue, a notice's history."""
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.orm import contains_eager
 
 from portal.audit.models import AuditEvent
 from portal.core.pagination import decode_cursor, encode_cursor
-from portal.notices.models import Notice
+from portal.notices.models import Notice, NoticeRevision
 from portal.units.models import Unit
 from portal.units.scope import in_scope_clause
 
@@ -43,8 +43,11 @@ def review_queue(dbsession, officer, limit=20):
 
 
 def history(dbsession, notice):
-    """The notice's audit events, oldest first."""
+    """The notice's audit events, with those of its changes' approvals and rejections, oldest first."""
+    revision_ids = select(cast(NoticeRevision.id, String)).where(NoticeRevision.notice_id == notice.id)
     return dbsession.execute(
-        select(AuditEvent).where(AuditEvent.object_type == "notice", AuditEvent.object_id == str(notice.id))
+        select(AuditEvent).where(or_(
+            and_(AuditEvent.object_type == "notice", AuditEvent.object_id == str(notice.id)),
+            and_(AuditEvent.object_type == "notice_revision", AuditEvent.object_id.in_(revision_ids))))
         .order_by(AuditEvent.id)
     ).scalars().all()
