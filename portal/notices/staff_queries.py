@@ -35,11 +35,23 @@ def staff_page(dbsession, officer, *, state=None, kind=None, cursor=None, size=3
 
 
 def review_queue(dbsession, officer, limit=20):
-    """Drafts sent for review in the officer's units, oldest first (they have waited longest)."""
+    """Drafts sent for review and published notices with a change waiting for approval, in the
+    officer's units, oldest first (they have waited longest)."""
+    changed = select(NoticeRevision.pending_notice_id).where(NoticeRevision.pending_notice_id.is_not(None))
     return dbsession.execute(
-        _scoped(officer).where(Notice.state == "in_review")
+        _scoped(officer).where(or_(Notice.state == "in_review",
+                                   and_(Notice.state == "published", Notice.id.in_(changed))))
         .order_by(Notice.updated_at, Notice.id).limit(limit)
     ).scalars().all()
+
+
+def with_pending_change(dbsession, notices) -> set[int]:
+    """Which of these notices have a change waiting for approval."""
+    ids = [n.id for n in notices if n.state == "published"]
+    if not ids:
+        return set()
+    return set(dbsession.execute(select(NoticeRevision.pending_notice_id)
+                                 .where(NoticeRevision.pending_notice_id.in_(ids))).scalars())
 
 
 def history(dbsession, notice):

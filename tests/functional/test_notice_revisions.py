@@ -84,6 +84,8 @@ def test_a_change_is_public_only_after_a_second_officer_approves_it(testapp, dbs
     assert testapp.get("/feeds/notices.atom").text.count("market robbery") == 0
 
     as_(testapp, officers["reviewer"])
+    queue = testapp.get("/staff/notices").html.select_one(".review-queue")  # where the reviewer finds it
+    assert notice.title in queue.text and "change waiting for approval" in queue.text
     page = staff_page(testapp, notice)
     assert "Change waiting for approval" in page.text
     page = page.forms["revision-approve"].submit(status=303).follow()

@@ -67,6 +67,7 @@ def notice_list(request):
     officer = request.identity
     state, kind = request.GET.get("state", "")[:20], request.GET.get("kind", "")[:20]
     page = {**_labels(), "state": state, "kind": kind, "notices": [], "next_query": None, "error": None,
+            "pending_ids": set(),
             "queue": staff_notices.review_queue(request.dbsession, officer)}
     if (state and state not in NOTICE_STATES) or (kind and kind not in NOTICE_KINDS):
         request.response.status_int = 400
@@ -78,7 +79,8 @@ def notice_list(request):
         request.response.status_int = 400
         return dict(page, error=_("This page link is not valid. Start again from the first page."))
     next_query = {k: v for k, v in (("state", state), ("kind", kind), ("page", cursor)) if v} if cursor else None
-    return dict(page, notices=rows, next_query=next_query)
+    pending_ids = staff_notices.with_pending_change(request.dbsession, [*rows, *page["queue"]])
+    return dict(page, notices=rows, next_query=next_query, pending_ids=pending_ids)
 
 
 @view_config(route_name="staff_notice_new", renderer="staff/notice_new.html", permission=Permission.MODERATE)
