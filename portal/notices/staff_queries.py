@@ -1,5 +1,5 @@
 """Reading notices for the staff pages: the unit-scoped list, the review queue, a notice's history."""
-from sqlalchemy import String, and_, cast, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from portal.audit.models import AuditEvent
@@ -34,15 +34,24 @@ def staff_page(dbsession, officer, *, state=None, kind=None, cursor=None, size=3
     return rows, (encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
 
 
-def review_queue(dbsession, officer, limit=20):
-    """Drafts sent for review and published notices with a change waiting for approval, in the
-    officer's units, oldest first (they have waited longest)."""
+def _waiting():
+    """Drafts sent for review, and published notices with a change waiting for approval."""
     changed = select(NoticeRevision.pending_notice_id).where(NoticeRevision.pending_notice_id.is_not(None))
+    return or_(Notice.state == "in_review", and_(Notice.state == "published", Notice.id.in_(changed)))
+
+
+def review_queue(dbsession, officer, limit=20):
+    """What waits for a second officer in the officer's units, oldest first (it has waited longest)."""
     return dbsession.execute(
-        _scoped(officer).where(or_(Notice.state == "in_review",
-                                   and_(Notice.state == "published", Notice.id.in_(changed))))
-        .order_by(Notice.updated_at, Notice.id).limit(limit)
+        _scoped(officer).where(_waiting()).order_by(Notice.updated_at, Notice.id).limit(limit)
     ).scalars().all()
+
+
+def review_queue_count(dbsession, officer) -> int:
+    return dbsession.execute(
+        select(func.count(Notice.id)).join(Unit, Notice.unit_id == Unit.id)
+        .where(_waiting(), in_scope_clause(officer))
+    ).scalar_one()
 
 
 def with_pending_change(dbsession, notices) -> set[int]:

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from portal.audit.models import AuditEvent
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
-from portal.notices import cap, revisions
+from portal.notices import cap, revisions, staff_queries
 from portal.notices import editing as notice_editing
 from portal.notices.models import Notice, NoticeRevision
 from tests.factories import make_notice, make_officer
@@ -192,3 +192,28 @@ def test_drafts_are_edited_directly_without_a_revision(as_officer, author, units
     assert propose(as_officer(author, draft), draft, title="New draft title") == ["title"]
     assert draft.title == "New draft title"
     assert dbsession.execute(select(NoticeRevision)).scalars().all() == []
+
+
+def test_two_edits_saved_at_once_cannot_both_be_pending(as_officer, author, colleague, published, dbsession,
+                                                        monkeypatch):
+    propose(as_officer(author, published), published, title="First")
+    first = pending(dbsession, published)
+    # The colleague's request read "no pending change" just before the author's was stored.
+    monkeypatch.setattr(revisions, "pending_for", lambda dbsession, notice: None)
+    with pytest.raises(Refused, match="Someone else proposed a change") as refused:
+        propose(as_officer(colleague, published), published, title="Second")
+    assert refused.value.status == 409
+    monkeypatch.undo()
+    # Only this step was undone: the session goes on, with the first change still the pending one.
+    assert pending(dbsession, published) is first and first.state == "pending"
+    assert dbsession.execute(select(NoticeRevision)).scalars().all() == [first]
+
+
+def test_the_review_queue_and_its_count_hold_published_notices_with_a_pending_change(
+        as_officer, author, reviewer, published, dbsession, units):
+    other = make_notice(dbsession, units["city_a"], title="No change")
+    assert staff_queries.review_queue(dbsession, reviewer) == []
+    propose(as_officer(author, published), published, title="Mine")
+    assert staff_queries.review_queue(dbsession, reviewer) == [published]
+    assert staff_queries.review_queue_count(dbsession, reviewer) == 1
+    assert staff_queries.with_pending_change(dbsession, [published, other]) == {published.id}
