@@ -9,7 +9,7 @@ from portal.core.generation import PublicGeneration  # noqa: F401
 from portal.core.meta import Base
 from portal.media.models import Media  # noqa: F401
 from portal.missing.models import MissingPersonRequest  # noqa: F401
-from portal.notices.models import MissingPersonDetails, Notice  # noqa: F401
+from portal.notices.models import MissingPersonDetails, Notice, NoticeRevision  # noqa: F401
 from portal.notices.page_store_models import NoticePage, NoticePageStamp  # noqa: F401  (also keeps stored pages in step)
 from portal.notices.search_index import NoticeSearch  # noqa: F401  (also keeps the search index in step)
 from portal.outbox.models import OutboxMessage  # noqa: F401

@@ -9,6 +9,7 @@ from portal.core import generation
 from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
+from portal.notices import revisions
 from portal.notices.models import Notice
 from portal.notices.workflow import NOTICE_WORKFLOW, STAFF_WRITTEN
 
@@ -54,12 +55,17 @@ def check_editable(notice: Notice) -> None:
                                   mapping={"state": notice.state}))
 
 
-def update(request, notice: Notice, values: dict, *, version: int | None) -> list[str]:
-    """Save an edit made on the form opened at `version`; refuse it if someone saved since."""
+def update(request, notice: Notice, values: dict, *, version: int | None, pending: int | None = None) -> list[str]:
+    """Save an edit made on the form opened at `version`; refuse it if someone saved since. An edit
+    of a published notice is not applied: it becomes a revision a second officer approves
+    (revisions.py); `pending` is the pending revision the form showed, if any."""
     check_editable(notice)
     if version != notice.version:
         raise Refused(STALE_EDIT, 409)
     changed = [k for k in fields_for(notice.kind) if k in values and getattr(notice, k) != values[k]]
+    if notice.state == "published":
+        revision = revisions.propose(request, notice, {k: values[k] for k in changed}, pending_seen=pending)
+        return sorted(revision.new_values) if revision is not None else []
     if changed:
         try:
             # A savepoint: when another save lands between our read and this write, the version
@@ -72,8 +78,6 @@ def update(request, notice: Notice, values: dict, *, version: int | None) -> lis
             raise Refused(STALE_EDIT, 409) from None
         audit.record(request, "notice.edited", object_type="notice", object_id=notice.id,
                      from_state=notice.state, to_state=notice.state, reason="changed: " + ", ".join(changed))
-        if notice.state == "published":
-            generation.invalidate(request)
     return changed
 
 

@@ -57,4 +57,7 @@ def notice_schema(kind: str, *, with_unit: bool) -> colander.SchemaNode:
                                        attributes={"placeholder": "2026-12-31 18:00"})))
     schema.add(colander.SchemaNode(colander.Integer(), name="version", missing=None,
                                    widget=deform.widget.HiddenWidget()))
+    # The pending change of a published notice the form started from (revisions.py), if any.
+    schema.add(colander.SchemaNode(colander.Integer(), name="pending", missing=None,
+                                   widget=deform.widget.HiddenWidget()))
     return schema

@@ -2,6 +2,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     Float,
@@ -135,3 +136,36 @@ class MissingPersonDetails(Base):
     circumstances: Mapped[str] = mapped_column(Text, default="")
 
     notice: Mapped[Notice] = relationship(back_populates="missing_person")
+
+
+REVISION_STATES = ("pending", "approved", "rejected", "superseded")
+
+
+class NoticeRevision(Base):
+    """A change to a published notice, waiting for a second officer (four eyes, as for the first
+    publication): the public keeps the approved version until it is approved. Holds only the notice's
+    public fields (editing.fields_for); a missing-person family's contacts live with its request."""
+
+    __tablename__ = "notice_revisions"
+    __table_args__ = (CheckConstraint(one_of("state", REVISION_STATES), name="state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    # The notice's id while this revision is pending, else NULL: unique, so a notice never has two
+    # pending revisions, even when two officers save at the same moment.
+    pending_notice_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    # The notice's version the change was made on: approving it after the notice changed is refused.
+    base_version: Mapped[int] = mapped_column(Integer)
+    # {field: value} of the changed public fields, before and as proposed (datetimes as ISO text).
+    old_values: Mapped[dict] = mapped_column(JSON)
+    new_values: Mapped[dict] = mapped_column(JSON)
+    author_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # Compare-and-set by the workflow engine: of two officers deciding at once, one wins.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    notice: Mapped[Notice] = relationship()

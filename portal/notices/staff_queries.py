@@ -1,10 +1,10 @@
 """Reading notices for the staff pages: the unit-scoped list, the review queue, a notice's history."""
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from portal.audit.models import AuditEvent
 from portal.core.pagination import decode_cursor, encode_cursor
-from portal.notices.models import Notice
+from portal.notices.models import Notice, NoticeRevision
 from portal.units.models import Unit
 from portal.units.scope import in_scope_clause
 
@@ -34,17 +34,41 @@ def staff_page(dbsession, officer, *, state=None, kind=None, cursor=None, size=3
     return rows, (encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)
 
 
+def _waiting():
+    """Drafts sent for review, and published notices with a change waiting for approval."""
+    changed = select(NoticeRevision.pending_notice_id).where(NoticeRevision.pending_notice_id.is_not(None))
+    return or_(Notice.state == "in_review", and_(Notice.state == "published", Notice.id.in_(changed)))
+
+
 def review_queue(dbsession, officer, limit=20):
-    """Drafts sent for review in the officer's units, oldest first (they have waited longest)."""
+    """What waits for a second officer in the officer's units, oldest first (it has waited longest)."""
     return dbsession.execute(
-        _scoped(officer).where(Notice.state == "in_review")
-        .order_by(Notice.updated_at, Notice.id).limit(limit)
+        _scoped(officer).where(_waiting()).order_by(Notice.updated_at, Notice.id).limit(limit)
     ).scalars().all()
 
 
-def history(dbsession, notice):
-    """The notice's audit events, oldest first."""
+def review_queue_count(dbsession, officer) -> int:
     return dbsession.execute(
-        select(AuditEvent).where(AuditEvent.object_type == "notice", AuditEvent.object_id == str(notice.id))
+        select(func.count(Notice.id)).join(Unit, Notice.unit_id == Unit.id)
+        .where(_waiting(), in_scope_clause(officer))
+    ).scalar_one()
+
+
+def with_pending_change(dbsession, notices) -> set[int]:
+    """Which of these notices have a change waiting for approval."""
+    ids = [n.id for n in notices if n.state == "published"]
+    if not ids:
+        return set()
+    return set(dbsession.execute(select(NoticeRevision.pending_notice_id)
+                                 .where(NoticeRevision.pending_notice_id.in_(ids))).scalars())
+
+
+def history(dbsession, notice):
+    """The notice's audit events, with those of its changes' approvals and rejections, oldest first."""
+    revision_ids = select(cast(NoticeRevision.id, String)).where(NoticeRevision.notice_id == notice.id)
+    return dbsession.execute(
+        select(AuditEvent).where(or_(
+            and_(AuditEvent.object_type == "notice", AuditEvent.object_id == str(notice.id)),
+            and_(AuditEvent.object_type == "notice_revision", AuditEvent.object_id.in_(revision_ids))))
         .order_by(AuditEvent.id)
     ).scalars().all()

@@ -35,3 +35,31 @@ NOTICE_WORKFLOW = Workflow(
     label=_("notice"),
     state_labels=STATE_LABELS,
 )
+
+# A change to a published notice (notices/revisions.py): approved by a second officer under the same
+# permission and four eyes as the first publication, or rejected with a reason; a newer edit
+# supersedes it. The engine's audit event names the revision; its reason holds the old and new values.
+REVISION_FOUR_EYES = Guard(
+    lambda request, revision, context: getattr(request.identity, "id", None) != revision.author_id,
+    _("Four eyes: you proposed this change, so you cannot approve it. "
+      "Another officer of this unit or a unit above it must approve it."), 403)
+NOTICE_UNCHANGED = Guard(
+    lambda request, revision, context: (revision.notice.state == "published"
+                                        and revision.notice.version == revision.base_version),
+    _("The notice changed after this change was proposed, so it was NOT applied. "
+      "Edit the notice again from its current version."), 409)
+
+REVISION_WORKFLOW = Workflow(
+    name="notice_revision",
+    states=("pending", "approved", "rejected", "superseded"),
+    initial="pending",
+    final=("approved", "rejected", "superseded"),
+    transitions=(
+        Transition("approve", ("pending",), "approved", MODERATE, guards=(REVISION_FOUR_EYES, NOTICE_UNCHANGED)),
+        Transition("reject", ("pending",), "rejected", MODERATE, needs_reason=True),
+        Transition("supersede", ("pending",), "superseded", MODERATE),
+    ),
+    label=_("change"),
+    state_labels={"pending": _("waiting for approval"), "approved": _("approved"), "rejected": _("rejected"),
+                  "superseded": _("replaced by a newer change")},
+)

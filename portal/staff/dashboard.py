@@ -7,6 +7,7 @@ from portal.alarms import dispatch as alarm_dispatch
 from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.missing.models import MissingPersonRequest
+from portal.notices import staff_queries as staff_notices
 from portal.notices.models import Notice
 from portal.sightings.models import Sighting
 from portal.tips import queue as tip_queue
@@ -33,7 +34,7 @@ def queue_counts(dbsession, officer) -> list[dict]:
     queues = []
     if "moderate" in granted:
         queues.append({"label": _("Notices waiting for review"), "url": "staff_notices",
-                       "count": _count_notices(dbsession, officer, "in_review")})
+                       "count": staff_notices.review_queue_count(dbsession, officer)})
         queues.append({"label": _("Sightings received"), "url": "staff_sightings",
                        "count": _count_in_scope(dbsession, officer, Sighting, Sighting.unit_id,
                                                 Sighting.state == "received")})

@@ -145,7 +145,8 @@ def test_retract_with_a_reason_takes_the_notice_off_public_pages(testapp, dbsess
 
 
 def test_a_second_save_from_a_stale_form_is_refused_and_the_form_kept(testapp, dbsession, officers, units):
-    notice = make_notice(dbsession, units["city_a"], kind="vehicle", title="Stolen car", vehicle_plate="冀A11111")
+    notice = make_notice(dbsession, units["city_a"], kind="vehicle", state="draft", title="Stolen car",
+                         vehicle_plate="冀A11111")
     as_(testapp, officers["reviewer"])
     first = testapp.get(f"/staff/notices/{notice.id}").forms["edit"]
     second = testapp.get(f"/staff/notices/{notice.id}").forms["edit"]
@@ -177,7 +178,9 @@ def test_editing_a_published_notice_shows_an_updated_time_publicly(testapp, dbse
     as_(testapp, officers["reviewer"])
     form = testapp.get(f"/staff/notices/{notice.id}").forms["edit"]
     form["found_place"] = "Bus station lost property office"
-    assert "Saved." in form.submit("save", status=303).follow().text
+    assert "waiting for approval" in form.submit("save", status=303).follow().text
+    as_(testapp, officers["author"])  # a second officer approves the change (four eyes)
+    testapp.get(f"/staff/notices/{notice.id}").forms["revision-approve"].submit(status=303)
     testapp.reset()
     public = testapp.get(f"/notices/{notice.id}")
     updated = public.html.select_one(".meta .updated time")

@@ -11,14 +11,21 @@ from portal.alarms.workflow import ALARM_WORKFLOW
 from portal.audit.models import AuditEvent
 from portal.core.refused import Refused
 from portal.missing.workflow import CHECKLIST_COMPLETE, MISSING_REQUEST_WORKFLOW
-from portal.notices.workflow import FOUR_EYES, NOTICE_WORKFLOW, STAFF_WRITTEN
+from portal.notices.workflow import (
+    FOUR_EYES,
+    NOTICE_UNCHANGED,
+    NOTICE_WORKFLOW,
+    REVISION_FOUR_EYES,
+    REVISION_WORKFLOW,
+    STAFF_WRITTEN,
+)
 from portal.sightings.workflow import SIGHTING_WORKFLOW
 from portal.tips.workflow import ASSIGNED_HANDLER, REWARD_WORKFLOW, SECOND_OFFICER, TIP_WORKFLOW
 from portal.trips.workflow import TRIP_WORKFLOW
 from portal.workflow import SYSTEM, Guard, LinkHolder, Transition, Workflow, WorkflowError
 from tests.factories import Granting, make_officer, sign_in
 
-WORKFLOWS = (NOTICE_WORKFLOW, MISSING_REQUEST_WORKFLOW, SIGHTING_WORKFLOW, TIP_WORKFLOW, REWARD_WORKFLOW,
+WORKFLOWS = (NOTICE_WORKFLOW, REVISION_WORKFLOW, MISSING_REQUEST_WORKFLOW, SIGHTING_WORKFLOW, TIP_WORKFLOW, REWARD_WORKFLOW,
              ALARM_WORKFLOW, TRIP_WORKFLOW)
 STEPS = [pytest.param(w, t, id=f"{w.name}.{t.name}") for w in WORKFLOWS for t in w.transitions]
 
@@ -27,6 +34,9 @@ STEPS = [pytest.param(w, t, id=f"{w.name}.{t.name}") for w in WORKFLOWS for t in
 GUARD_FIELDS = {
     STAFF_WRITTEN: ({"kind": "wanted"}, {"kind": "missing_person"}),
     FOUR_EYES: ({"author_id": -1}, {"author_id": "me"}),
+    REVISION_FOUR_EYES: ({"author_id": -1}, {"author_id": "me"}),
+    NOTICE_UNCHANGED: ({"base_version": 4, "notice": SimpleNamespace(state="published", version=4)},
+                       {"base_version": 4, "notice": SimpleNamespace(state="published", version=5)}),
     CHECKLIST_COMPLETE: ({"checklist_complete": True}, {"checklist_complete": False}),
     ASSIGNED_HANDLER: ({"assigned_to_id": "me"}, {"assigned_to_id": -1}),
     SECOND_OFFICER: ({"proposed_by_id": -1}, {"proposed_by_id": "me"}),

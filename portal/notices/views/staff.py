@@ -13,10 +13,11 @@ from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
 from portal.core.refused import Refused
 from portal.notices import editing as notice_editing
+from portal.notices import revisions
 from portal.notices import staff_queries as staff_notices
 from portal.notices.forms import notice_schema
 from portal.notices.models import NOTICE_KINDS, NOTICE_STATES
-from portal.notices.workflow import NOTICE_WORKFLOW
+from portal.notices.workflow import NOTICE_WORKFLOW, REVISION_WORKFLOW
 from portal.units.models import Unit
 
 PAGE = 30
@@ -51,6 +52,11 @@ STEP_DONE = {
     "retract": _("Retracted: the notice has left the public pages."),
 }
 
+REVISION_DONE = {
+    "approve": _("Change approved: the public now sees the new version."),
+    "reject": _("Change rejected: the public version stays as it is."),
+}
+
 
 def _labels():
     return {"kind_labels": KIND_LABELS, "state_labels": STATE_LABELS, "step_labels": STEP_LABELS}
@@ -61,6 +67,7 @@ def notice_list(request):
     officer = request.identity
     state, kind = request.GET.get("state", "")[:20], request.GET.get("kind", "")[:20]
     page = {**_labels(), "state": state, "kind": kind, "notices": [], "next_query": None, "error": None,
+            "pending_ids": set(),
             "queue": staff_notices.review_queue(request.dbsession, officer)}
     if (state and state not in NOTICE_STATES) or (kind and kind not in NOTICE_KINDS):
         request.response.status_int = 400
@@ -72,7 +79,8 @@ def notice_list(request):
         request.response.status_int = 400
         return dict(page, error=_("This page link is not valid. Start again from the first page."))
     next_query = {k: v for k, v in (("state", state), ("kind", kind), ("page", cursor)) if v} if cursor else None
-    return dict(page, notices=rows, next_query=next_query)
+    pending_ids = staff_notices.with_pending_change(request.dbsession, [*rows, *page["queue"]])
+    return dict(page, notices=rows, next_query=next_query, pending_ids=pending_ids)
 
 
 @view_config(route_name="staff_notice_new", renderer="staff/notice_new.html", permission=Permission.MODERATE)
@@ -122,18 +130,35 @@ def _edit_form(request, notice):
                      action=request.route_path("staff_notice", id=notice.id))
 
 
-def _appstruct(notice, values=None):
-    """What the edit form shows: the notice, or what was typed, always with the current version."""
+def _appstruct(notice, values=None, pending=None):
+    """What the edit form shows: the notice with its pending change, or what was typed, always with
+    the current version and the pending change it starts from."""
     source = values if values is not None else {k: getattr(notice, k) for k in notice_editing.fields_for(notice.kind)}
-    appstruct = {k: colander.null if v is None else v for k, v in source.items() if k != "version"}
+    if values is None and pending is not None:
+        source.update(revisions.proposed_values(pending))
+    appstruct = {k: colander.null if v is None else v for k, v in source.items() if k not in ("version", "pending")}
     appstruct["version"] = notice.version
+    appstruct["pending"] = pending.id if pending is not None else colander.null
     return appstruct
+
+
+def _revision_panel(request, notice, pending):
+    """The pending change of a published notice: its diff, and what the officer may do with it."""
+    if pending is None:
+        return {"revision": None}
+    labels = {node.name: node.title for node in notice_schema(notice.kind, with_unit=False).children}
+    author = request.dbsession.get(Officer, pending.author_id)
+    return {"revision": pending, "revision_diff": revisions.diff(pending, labels), "revision_author": author,
+            "revision_steps": [t.name for t in REVISION_WORKFLOW.available(request, pending)
+                               if t.name in ("approve", "reject")],
+            "own_revision": pending.author_id == request.identity.id}
 
 
 def _page(request, notice, *, form=None, error=None, typed_reason=None):
     editable = notice_editing.is_staff_kind(notice) and notice.state in notice_editing.EDITABLE_STATES
+    pending = revisions.pending_for(request.dbsession, notice) if notice.state == "published" else None
     if form is None and editable:
-        form = _edit_form(request, notice).render(_appstruct(notice))
+        form = _edit_form(request, notice).render(_appstruct(notice, pending=pending))
     steps = NOTICE_WORKFLOW.available(request, notice)
     own = notice.author_id == request.identity.id
     # The author sees why approving is not theirs to do, where another officer could approve.
@@ -145,7 +170,7 @@ def _page(request, notice, *, form=None, error=None, typed_reason=None):
             "steps": steps,
             "four_eyes_note": may_approve,
             "typed_reason": typed_reason or {}, "author": people.get(notice.author_id),
-            "approver": people.get(notice.approver_id),
+            "approver": people.get(notice.approver_id), **_revision_panel(request, notice, pending),
             "history": staff_notices.history(request.dbsession, notice)}
 
 
@@ -156,7 +181,27 @@ def notice_page(context, request):
         return _page(request, notice)
     if "transition" in request.POST:
         return _step(request, notice)
+    if "revision_step" in request.POST:
+        return _decide(request, notice)
     return _edit(request, notice)
+
+
+def _decide(request, notice):
+    """Approve or reject the pending change of a published notice (a second officer)."""
+    name, reason = request.POST.get("revision_step", ""), request.POST.get("reason", "")[:4000]
+    revision_id, version = request.POST.get("revision", ""), request.POST.get("revision_version")
+    try:
+        if name == "approve":
+            revisions.approve(request, notice, revision_id, version=version)
+        elif name == "reject":
+            revisions.reject(request, notice, revision_id, reason, version=version)
+        else:
+            raise Refused(_("Choose one of the buttons on the page."), 400)
+    except Refused as refused:
+        request.response.status_int = refused.status
+        return _page(request, notice, error=refused.message, typed_reason={f"revision-{name}": reason})
+    request.session.flash(request.localizer.translate(REVISION_DONE[name]))
+    return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))
 
 
 def _step(request, notice):
@@ -181,10 +226,19 @@ def _edit(request, notice):
     if invalid:
         return _page(request, notice, form=invalid)
     try:
-        changed = notice_editing.update(request, notice, data, version=data["version"])
+        changed = notice_editing.update(request, notice, data, version=data["version"], pending=data["pending"])
     except Refused as refused:
         request.response.status_int = refused.status
-        return _page(request, notice, form=form.render(_appstruct(notice, data)), error=refused.message)
-    message = _("Saved.") if changed else _("Nothing was changed.")
+        pending = revisions.pending_for(request.dbsession, notice) if notice.state == "published" else None
+        return _page(request, notice, form=form.render(_appstruct(notice, data, pending)), error=refused.message)
+    if notice.state != "published":
+        message = _("Saved.") if changed else _("Nothing was changed.")
+    elif changed:
+        message = _("Saved as a change waiting for approval: the public sees it only after another officer "
+                    "of this unit or a unit above it approves it (four eyes).")
+    elif data["pending"] is not None:
+        message = _("The pending change was withdrawn: the public version stays as it is.")
+    else:
+        message = _("Nothing was changed.")
     request.session.flash(request.localizer.translate(message))
     return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))

@@ -4,49 +4,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from portal.accounts.policy import SESSION_KEY, auth_epoch
 from portal.audit.models import AuditEvent
-from portal.core import generation
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
 from portal.notices import editing as notice_editing
 from portal.notices import jobs as notice_jobs
 from portal.notices.models import Notice
-from portal.notices.resources import StaffNoticeContext
-from tests.factories import make_notice, make_officer
-
-
-@pytest.fixture
-def as_officer(dummy_request):
-    """Make `officer` the signed-in officer of the dummy request, with the notice's staff context
-    (what the engine checks the role against) when a notice is given."""
-    def sign_in(officer, notice=None):
-        dummy_request.session[SESSION_KEY] = officer.id
-        dummy_request.session["auth_epoch"] = auth_epoch(officer)
-        dummy_request.__dict__.pop("identity", None)
-        assert dummy_request.identity is officer
-        if notice is not None:
-            dummy_request.matchdict = {"id": str(notice.id)}
-            dummy_request.context = StaffNoticeContext(dummy_request)
-        return dummy_request
-    return sign_in
-
-
-@pytest.fixture
-def author(dbsession, units):
-    return make_officer(dbsession, units["city_a"], ["moderator"], username="author")
-
-
-@pytest.fixture
-def reviewer(dbsession, units):
-    return make_officer(dbsession, units["province"], ["moderator"], username="reviewer")
-
-
-@pytest.fixture
-def invalidations(monkeypatch):
-    calls = []
-    monkeypatch.setattr(generation, "invalidate", lambda request: calls.append(request))
-    return calls
+from tests.factories import make_notice
 
 
 def events(dbsession, notice):
@@ -141,14 +105,17 @@ def test_missing_person_notices_are_left_to_their_own_workflow(as_officer, revie
 
 
 def test_update_changes_fields_moves_the_version_and_audits(as_officer, author, units, dbsession, invalidations):
-    notice = make_notice(dbsession, units["city_a"], kind="reward_task")
-    version, published_at = notice.version, notice.published_at
+    # A draft: an edit of a published notice waits for a second officer instead (test_revisions.py).
+    notice = make_notice(dbsession, units["city_a"], kind="reward_task", state="draft")
+    notice.updated_at = notice.created_at = utcnow() - timedelta(minutes=5)
+    dbsession.flush()
+    version, published_at = notice.version, notice.updated_at
     changed = notice_editing.update(as_officer(author), notice, {"title": notice.title, "reward_amount": 800,
                                                                  "caution": "not a reward field"},
                                     version=version)
     assert changed == ["reward_amount"] and notice.reward_amount == 800 and notice.caution == ""
     assert notice.version == version + 1 and notice.updated_at > published_at
-    assert events(dbsession, notice)[-1] == "notice.edited" and invalidations
+    assert events(dbsession, notice)[-1] == "notice.edited" and not invalidations  # a draft is not public
 
 
 def test_an_edit_that_changes_nothing_writes_nothing(as_officer, author, units, dbsession):
