@@ -145,3 +145,13 @@ def test_a_purged_trip_leaves_no_guardian_name_in_the_thread(testapp, dbsession,
     trips_jobs.purge_ended(dummy_request)
     line = dbsession.execute(select(AlarmMessage).where(AlarmMessage.sender == "guardian")).scalar_one()
     assert line.params["label"] != "Mum" and "Mum" not in json.dumps(line.params)
+
+
+def test_each_action_of_a_link_takes_its_own_methods(testapp, dbsession, units):
+    """A wrong method is a 405 per action, not only per route (/trips/{token}/{action})."""
+    _trip, token, (guard,) = make_trip(dbsession, guardians=("Mum",))
+    wrong = testapp.get(f"/trips/{token}/location", status=405)
+    assert wrong.headers["Allow"] == "POST" and 'href="tel:110"' in wrong.text
+    assert testapp.get(f"/guard/{guard}/message", status=405).headers["Allow"] == "POST"
+    assert testapp.post(f"/trips/{token}/updates", status=405).headers["Allow"] == "GET, HEAD"
+    testapp.get(f"/trips/{token}/updates", status=200)
