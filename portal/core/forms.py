@@ -269,6 +269,9 @@ class MultiFormView:
     def page(self, **values) -> dict:
         return values
 
+    def before(self) -> None:
+        """Checks on every POST before any field is read (a stale version); raise Refused to stop."""
+
     def posted_formid(self):
         """Which form was posted: Deform's own marker; a page of hand-written forms reads its own field."""
         return self.request.POST.get("__formid__")
@@ -285,6 +288,7 @@ class MultiFormView:
         posted = self.posted = next((spec for spec in specs if spec.formid == formid), None)
         form = posted.form(self.request) if posted is not None else None
         try:
+            self.before()
             if posted is None:
                 return self.other_post()
             data, invalid = validated(self.request, form)
