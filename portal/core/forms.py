@@ -313,6 +313,6 @@ class MultiFormView:
 
     def _page(self, specs, rendered=None, error=None, **values):
         rendered = rendered or {}
-        forms = {spec.formid: rendered.get(spec.formid) or spec.shown(spec.form(self.request), spec.appstruct)
-                 for spec in specs}
+        forms = {spec.formid: rendered[spec.formid] if spec.formid in rendered
+                 else spec.shown(spec.form(self.request), spec.appstruct) for spec in specs}
         return self.page(forms=forms, error=error, **values)
