@@ -56,12 +56,19 @@ def make_form(request, schema, *, buttons=("submit",), action="", **kw) -> defor
 def submitted(request, form: deform.Form):
     """(data, None) when the POST is valid; else (None, the form re-rendered with its messages
     and what was typed), and the response becomes a 400."""
+    data, failed = validated(request, form)
+    return data, (failed.render() if failed is not None else None)
+
+
+def validated(request, form: deform.Form):
+    """(data, None) when the POST is valid; else (None, the form holding what was typed and its
+    messages, for a page that renders it itself), and the response becomes a 400."""
     fields = [(name, without_nul(value) if isinstance(value, str) else value) for name, value in request.POST.items()]
     try:
         return form.validate(fields), None
     except deform.ValidationFailure as failure:
         request.response.status_int = 400
-        return None, failure.render()
+        return None, failure.field
     except (ValueError, TypeError, colander.Invalid) as exc:
         # Deform's __start__/__end__ markers that do not pair up (peppercorn) or that shape the fields
         # unlike the schema (text where a list of guardians goes): only a forged or cut-off post does
@@ -95,6 +102,25 @@ def _parsed(request):
         return peppercorn.parse(request.POST.items())
     except ValueError:
         return None
+
+
+def typed_values(form: deform.Form) -> dict:
+    """What was typed into a form that its template writes by hand, as text per field."""
+    return {name: value for name, value in (form.cstruct or {}).items() if isinstance(value, str)}
+
+
+NOT_TEXT = _("Type this as text: a file cannot go here.")
+
+
+def field_messages(request, form: deform.Form) -> dict:
+    """A form's messages per field, translated, for a template that writes the form by hand. A file
+    part where text goes gets our own words, not Deform's "Pstruct is not a string"."""
+    translate = request.localizer.translate
+
+    def said(msg):
+        return translate(NOT_TEXT if msg == "Pstruct is not a string" else msg)
+    return {child.name: "; ".join(said(m) for m in (msg if isinstance(msg, list) else [msg]))
+            for child in form.children if (msg := child.errormsg)}
 
 
 def includeme(config):
@@ -178,16 +204,17 @@ def answer_refusal(request, refused: Refused, *, doom: bool = True) -> None:
         request.response.headers["Retry-After"] = str(refused.retry_after)
 
 
-def refused_form(request, form: deform.Form, refused: Refused) -> tuple[str, object]:
+def refused_form(request, form: deform.Form, refused: Refused, render=None) -> tuple[object, object]:
     """(the form filled in as sent, the message for the top of the page or None): a refusal about one
-    of the form's fields is shown at that field."""
+    of the form's fields is shown at that field. `render` shows the form (Deform's HTML by default)."""
+    render = render or (lambda filled: filled.render())
     _refill(request, form)
     if refused.field is not None and refused.field in [child.name for child in form.children]:
         error = colander.Invalid(form.schema)
         error[refused.field] = refused.message
         form.widget.handle_error(form, error)
-        return form.render(), None
-    return form.render(), refused.message
+        return render(form), None
+    return render(form), refused.message
 
 
 @dataclass
@@ -202,6 +229,14 @@ class PageForm:
     success: dict[str, Callable[[dict], object]]
     appstruct: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)  # make_form's: action, counter, focus...
+    # What the page gets for this form: Deform's HTML by default; a form written by hand in its
+    # template takes the Deform form itself (what was typed in `cstruct`, messages in `error`).
+    render: Callable[[deform.Form], object] | None = None
+
+    def shown(self, form: deform.Form, appstruct=colander.null):
+        if self.render is not None:
+            return self.render(form)
+        return form.render(appstruct) if appstruct is not colander.null else form.render()
 
     def form(self, request) -> deform.Form:
         buttons = tuple(deform.Button(name, title) for name, title in self.buttons)
@@ -226,12 +261,20 @@ class MultiFormView:
     def __init__(self, context, request):
         self.context, self.request = context, request
         self.failed = False
+        self.posted: PageForm | None = None
 
     def forms(self) -> list[PageForm]:
         raise NotImplementedError
 
     def page(self, **values) -> dict:
         return values
+
+    def before(self) -> None:
+        """Checks on every POST before any field is read (a stale version); raise Refused to stop."""
+
+    def posted_formid(self):
+        """Which form was posted: Deform's own marker; a page of hand-written forms reads its own field."""
+        return self.request.POST.get("__formid__")
 
     def other_post(self):
         """A POST for none of the forms; by default refused."""
@@ -241,15 +284,17 @@ class MultiFormView:
         specs = self.forms()
         if self.request.method != "POST":
             return self._page(specs)
-        posted = next((spec for spec in specs if spec.formid == self.request.POST.get("__formid__")), None)
+        formid = self.posted_formid()
+        posted = self.posted = next((spec for spec in specs if spec.formid == formid), None)
         form = posted.form(self.request) if posted is not None else None
         try:
+            self.before()
             if posted is None:
                 return self.other_post()
-            data, invalid = submitted(self.request, form)
-            if invalid:
+            data, invalid = validated(self.request, form)
+            if invalid is not None:
                 self.failed = True
-                return self._page(specs, {posted.formid: invalid})
+                return self._page(specs, {posted.formid: posted.shown(invalid)})
             pressed = next((name for name, _title in posted.buttons if name in self.request.POST),
                            posted.buttons[0][0])
             return posted.success[pressed](data)
@@ -258,11 +303,16 @@ class MultiFormView:
             answer_refusal(self.request, refused, doom=self.doom_on_refusal)
             if form is None:
                 return self._page(specs, error=refused.message)
-            html, error = refused_form(self.request, form, refused)
+            html, error = refused_form(self.request, form, refused, render=posted.shown)
             return self._page(specs, {posted.formid: html}, error=error)
 
-    def _page(self, specs, rendered=None, error=None):
+    def show(self, **values):
+        """The page with every form fresh and `values` besides: what a handler answers in place of a
+        redirect (a contact shown once, in this response only)."""
+        return self._page(self.forms(), **values)
+
+    def _page(self, specs, rendered=None, error=None, **values):
         rendered = rendered or {}
-        forms = {spec.formid: rendered.get(spec.formid) or spec.form(self.request).render(spec.appstruct)
-                 for spec in specs}
-        return self.page(forms=forms, error=error)
+        forms = {spec.formid: rendered[spec.formid] if spec.formid in rendered
+                 else spec.shown(spec.form(self.request), spec.appstruct) for spec in specs}
+        return self.page(forms=forms, error=error, **values)

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from sqlalchemy import select
+from webtest import Upload
 
 from portal.alarms.models import AlarmLocation, AlarmMessage
 from portal.alarms.raising import CONTACT_LABEL
@@ -349,3 +350,26 @@ def test_an_alarm_sent_from_the_public_page_reaches_the_console_feed(testapp, db
     feed = testapp.get("/staff/alarms/feed", {"cursor": cursor}).json
     (row,) = feed["alarms"]
     assert row["text"] == "Help, I am locked in a car" and row["place"] == "Car park level 2" and row["open"]
+
+
+def test_a_file_part_or_a_nul_in_the_alarm_forms(testapp, dbsession, officers, alarm):
+    """The fields are read through the forms: a file where text goes is a 400 that says so, with
+    nothing saved and no contact shown (in JSON for the page's script); a NUL is dropped."""
+    login(testapp, "disp_a")
+    url = f"/staff/alarms/{alarm.id}"
+    token = action_form(testapp.get(url), "message")["csrf_token"].value
+    upload = Upload("r.txt", b"On our way\x00")
+    for fields in ([("action", "step"), ("step", "dispatch"), ("reason", upload)],
+                   [("action", "message"), ("text", upload)], [("action", "reveal"), ("reason", upload)]):
+        refused = testapp.post(url, [("csrf_token", token), *fields], status=400)
+        assert "Type this as text: a file cannot go here." in refused.text and PHONE not in refused.text
+    answer = testapp.post(url, [("csrf_token", token), ("action", "message"), ("format", "json"),
+                                ("text", upload)], status=400)
+    assert answer.json == {"error": "Type this as text: a file cannot go here."}
+    assert alarm.state == "new" and audit_actions(dbsession, alarm) == []
+    assert thread_texts(dbsession, alarm) == [("public", "A man is following me")]
+    sent = testapp.post(url, {"csrf_token": token, "action": "message", "text": "On our\x00 way", "format": "json"})
+    assert sent.json == {"sent": True}
+    assert thread_texts(dbsession, alarm)[-1] == ("dispatcher", "On our way")
+    testapp.post(url, {"csrf_token": token, "action": "step", "step": "dispatch", "reason": "Car\x00 12"}, status=303)
+    assert alarm.state == "dispatched"

@@ -375,3 +375,30 @@ def test_status_code_never_travels_in_the_url(testapp):
 
 def test_home_page_links_the_request_form(testapp):
     assert 'href="/missing/new"' in testapp.get("/").text
+
+
+def test_a_file_part_or_a_nul_in_the_family_request_forms(testapp, dbsession, world, submitted_request):
+    """The fields are read through the forms: a file where text goes is a 400 that says so, with
+    nothing saved and no contact shown; a NUL in a reason is dropped and the step taken."""
+    mr, _code = submitted_request
+    login(testapp, world[1]["dispatcher"].username)
+    url = f"/staff/missing/{mr.id}"
+    page = testapp.get(url)
+    token = page.forms["reveal-form"]["csrf_token"].value
+    before = count(dbsession, AuditEvent)
+    for action in ("reveal", "reject"):
+        refused = testapp.post(url, [("csrf_token", token), ("version", str(mr.version)), ("action", action),
+                                     ("reason", Upload("r.txt", b"Calling the family\x00"))], status=400)
+        assert "Type this as text: a file cannot go here." in refused.text and FAMILY_PHONE not in refused.text
+    assert mr.state == "submitted" and count(dbsession, AuditEvent) == before
+    shown = testapp.post(url, {"csrf_token": token, "version": str(mr.version), "action": "reveal",
+                               "reason": "Calling\x00 the family"}, status=200)
+    assert FAMILY_PHONE in shown.text and shown.headers["Cache-Control"] == "no-store"
+    staff_form(page, "step-start_verifying").submit(status=303).follow()
+    page = testapp.get(url)
+    checklist = page.forms["checklist-form"]
+    checklist["family_confirmed"] = True
+    checklist["verification_how"] = "Called\x00 the family"
+    assert "Checklist saved." in checklist.submit(status=303).follow().text
+    dbsession.refresh(mr)
+    assert (mr.family_confirmed, mr.verification_how) == (True, "Called the family")

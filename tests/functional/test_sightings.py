@@ -427,3 +427,29 @@ def test_a_point_that_is_no_number_is_refused_and_the_form_kept(testapp, dbsessi
     assert any(words in shown for words in ("is not a number.", "between -90 and 90", "between -180 and 180"))
     assert TEXT in page.text
     assert counts(dbsession, registry.settings["portal.media_dir"]) == before
+
+
+def test_a_file_part_or_a_nul_in_the_sighting_forms(testapp, dbsession, officers, sighting):
+    """The fields are read through the forms: a file where the reason goes is a 400 with nothing
+    saved and no contact shown; a NUL in a reason is dropped and the step taken."""
+    login(testapp, officers["city"].username)
+    url = f"/staff/sightings/{sighting.id}"
+    token = testapp.get(url).forms[1]["csrf_token"].value
+    before = dbsession.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+    for action, extra in (("step", [("step", "review")]), ("reveal", [])):
+        refused = testapp.post(url, [("csrf_token", token), ("action", action), *extra,
+                                     ("reason", Upload("r.txt", b"Calling back to ask\x00"))], status=400)
+        assert "Sighting" in refused.text and PHONE not in refused.text
+        assert "Type this as text: a file cannot go here." in refused.text
+    dbsession.refresh(sighting)
+    assert sighting.state == "received"
+    assert dbsession.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == before
+    shown = testapp.post(url, {"csrf_token": token, "action": "reveal", "reason": "Calling\x00 back to ask"},
+                         status=200)
+    assert PHONE in shown.text and last_event(dbsession).reason == "sighting.contact: Calling back to ask"
+    page = testapp.post(url, {"csrf_token": token, "action": "step", "step": "review", "reason": "Checked\x00 it"},
+                        status=303).follow()
+    assert "the sighting is now reviewed" in page.text
+    dbsession.refresh(sighting)
+    assert (sighting.state, sighting.reason) == ("reviewed", "Checked it")
+

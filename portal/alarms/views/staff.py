@@ -9,10 +9,10 @@ from pyramid.view import view_config
 from portal.alarms import dispatch, feed
 from portal.alarms.forms import message_schema, step_schema
 from portal.alarms.models import Alarm
+from portal.core.forms import MultiFormView, PageForm, field_messages, posted_text, typed_values
 from portal.core.i18n import _
 from portal.core.ids import MAX_ID, record_id
 from portal.core.permissions import Permission
-from portal.core.refused import Refused
 from portal.media.responses import copy_response
 from portal.privacy.forms import reveal_schema
 
@@ -56,55 +56,9 @@ def console_feed(request):
     return answer
 
 
-def _page(context, request, **extra):
-    alarm = context.alarm
-    db = request.dbsession
-    locations, trip_track = dispatch.locations(db, alarm), dispatch.trip_track(db, alarm)
-    first = [alarm] if alarm.lat is not None else []
-    page = {
-        "alarm": alarm, "steps": dispatch.steps_for(request, alarm, context),
-        "messages": dispatch.messages(db, alarm), "locations": locations, "trip_track": trip_track,
-        # The points the page's map draws: [lat, lon, accuracy, position id (0: the first)], oldest first.
-        "map_track": _points_json(first + locations), "map_trip": _points_json(trip_track),
-        "photos": dispatch.photos(db, alarm),
-        "history": dispatch.history(db, alarm), "is_open": alarm.state in dispatch.OPEN_STATES,
-        "state_labels": dispatch.STATE_LABELS, "kind_labels": dispatch.KIND_LABELS,
-        "sender_labels": dispatch.SENDER_LABELS, "guardian_label": dispatch.guardian_label,
-        "step_labels": STEP_LABELS, "step_hints": STEP_HINTS,
-        "message_text": lambda m: dispatch.message_text(request, m), "poll_ms": POLL_MS,
-        "contact": None, "errors": {}, "typed": {}, "guardian_contact": None,
-        "guardians": dispatch.handed_contacts(db, alarm),
-    }
-    page.update(extra)
-    return page
-
-
 def _points_json(points) -> str:
     rows = [[p.lat, p.lon, p.accuracy_m, p.id if not isinstance(p, Alarm) else 0] for p in points]
     return json.dumps(rows, separators=(",", ":"))
-
-
-def _invalid(context, request, typed, errors, status=400):
-    request.response.status_int = status
-    return _page(context, request, typed=typed, errors=errors)
-
-
-@view_config(route_name="staff_alarm", renderer="staff/alarm.html", permission=Permission.DISPATCH)
-def alarm_page(context, request):
-    if request.method != "POST":
-        return _page(context, request)
-    action = request.POST.get("action", "")
-    if action == "reveal":
-        return _reveal(context, request)
-    if action == "reveal_guardian":
-        return _reveal_guardian(context, request)
-    if action == "message":
-        return _message(context, request)
-    return _step(context, request)
-
-
-def _translated(request, invalid):
-    return invalid.asdict(translate=request.localizer.translate)
 
 
 def _ended(request, alarm):
@@ -112,78 +66,116 @@ def _ended(request, alarm):
                                          mapping={"state": dispatch.STATE_LABELS[alarm.state]}))
 
 
-def _step(context, request):
-    alarm = context.alarm
-    steps = [t.name for t in dispatch.steps_for(request, alarm, context)]
-    typed = {"step": request.POST.get("step", ""), "reason": request.POST.get("reason", "")}
-    try:
-        data = step_schema(steps).deserialize(typed)
+def _guardian_schema():
+    schema = reveal_schema()
+    schema.add(colander.SchemaNode(colander.String(), name="person", missing=""))
+    return schema
+
+
+def _hand_written(form):
+    return form
+
+
+@view_config(route_name="staff_alarm", renderer="staff/alarm.html", permission=Permission.DISPATCH)
+class AlarmPage(MultiFormView):
+    """One alarm: a hand-written form per open step, the message to the sender (also sent by the
+    page's script, answered in JSON), and the forms that show the sender's or a guardian's contact
+    (a reason, audited, in that response only)."""
+
+    PREFIX = {"reveal": "reveal_", "reveal_guardian": "guardian_"}  # the template's names for their fields
+
+    def __init__(self, context, request):
+        super().__init__(context, request)
+        self.alarm = context.alarm
+        self.steps = dispatch.steps_for(request, self.alarm, context)
+
+    def posted_formid(self):
+        action = posted_text(self.request, "action")
+        return action if action in ("reveal", "reveal_guardian", "message") else "step"
+
+    def forms(self):
+        def one(formid, schema, handler):
+            return PageForm(formid, schema, (("submit", ""),), {"submit": handler}, render=_hand_written)
+        return [one("step", lambda: step_schema([t.name for t in self.steps]), self.take_step),
+                one("message", message_schema, self.send_message),
+                one("reveal", reveal_schema, self.reveal),
+                one("reveal_guardian", _guardian_schema, self.reveal_guardian)]
+
+    def _as_json(self):
+        # The page's script sends a message without leaving the page.
+        return (self.posted is not None and self.posted.formid == "message"
+                and posted_text(self.request, "format") == "json")
+
+    def page(self, forms, error=None, **values):
+        request, alarm = self.request, self.alarm
+        posted = self.posted.formid if self.posted is not None else None
+        typed, errors = {}, {}
+        if self.failed and posted is not None:
+            prefix = self.PREFIX.get(posted, "")
+            typed = {prefix + name: value for name, value in typed_values(forms[posted]).items()}
+            errors = {prefix + name: message for name, message in field_messages(request, forms[posted]).items()}
+            # Not open from this state (a step the schema no longer offers, or a 409 from the engine):
+            # someone else was quicker, or the sender cancelled.
+            gone = (posted == "step" and "step" in errors) or (
+                posted in ("step", "message") and request.response.status_int == 409)
+            if error is not None:  # a refusal about no field: on top of the form that was posted
+                errors[{"step": "step", "message": "text"}.get(posted, prefix + "reason")] = \
+                    request.localizer.translate(error)
+            if posted == "reveal_guardian":
+                typed["person"] = record_id(typed.pop("guardian_person", ""))
+            if gone:
+                request.response.status_int = 409
+                errors = {"text" if posted == "message" else "step": _ended(request, alarm)}
+        if self._as_json():
+            return _json_error(request, request.response.status_int, next(iter(errors.values()), ""))
+        return {**self._facts(), "contact": None, "guardian_contact": None, **values,
+                "errors": errors, "typed": typed}
+
+    def _facts(self):
+        request, alarm, db = self.request, self.alarm, self.request.dbsession
+        locations, trip_track = dispatch.locations(db, alarm), dispatch.trip_track(db, alarm)
+        first = [alarm] if alarm.lat is not None else []
+        return {
+            "alarm": alarm, "steps": self.steps,
+            "messages": dispatch.messages(db, alarm), "locations": locations, "trip_track": trip_track,
+            # The points the page's map draws: [lat, lon, accuracy, position id (0: the first)], oldest first.
+            "map_track": _points_json(first + locations), "map_trip": _points_json(trip_track),
+            "photos": dispatch.photos(db, alarm),
+            "history": dispatch.history(db, alarm), "is_open": alarm.state in dispatch.OPEN_STATES,
+            "state_labels": dispatch.STATE_LABELS, "kind_labels": dispatch.KIND_LABELS,
+            "sender_labels": dispatch.SENDER_LABELS, "guardian_label": dispatch.guardian_label,
+            "step_labels": STEP_LABELS, "step_hints": STEP_HINTS,
+            "message_text": lambda m: dispatch.message_text(request, m), "poll_ms": POLL_MS,
+            "guardians": dispatch.handed_contacts(db, alarm),
+        }
+
+    def take_step(self, data):
+        request, alarm = self.request, self.alarm
         dispatch.transition(request, alarm, data["step"], data["reason"])
-    except colander.Invalid as invalid:
-        errors = _translated(request, invalid)
-        if "step" in errors:  # not open from this state: someone else was quicker, or the sender cancelled
-            return _invalid(context, request, typed, {"step": _ended(request, alarm)}, status=409)
-        return _invalid(context, request, typed, errors)
-    except Refused as refused:
-        if refused.status == 409:  # the alarm moved meanwhile (another dispatcher, or the sender cancelled)
-            return _invalid(context, request, typed, {"step": _ended(request, alarm)}, status=409)
-        message = request.localizer.translate(refused.message)
-        return _invalid(context, request, typed, {refused.field or "step": message}, status=refused.status)
-    request.session.flash(request.localizer.translate(STEP_DONE[data["step"]]))
-    return HTTPSeeOther(request.route_path("staff_alarm", id=alarm.id))
+        request.session.flash(request.localizer.translate(STEP_DONE[data["step"]]))
+        return HTTPSeeOther(request.route_path("staff_alarm", id=alarm.id))
 
+    def send_message(self, data):
+        request = self.request
+        dispatch.send_message(request, self.alarm, data["text"])
+        if self._as_json():
+            request.override_renderer = "json"
+            request.response.cache_control = "no-store"
+            return {"sent": True}
+        return HTTPSeeOther(request.route_path("staff_alarm", id=self.alarm.id, _anchor="thread"))
 
-def _message(context, request):
-    alarm = context.alarm
-    typed = {"text": request.POST.get("text", "")}
-    as_json = request.POST.get("format") == "json"  # the page's script sends without leaving the page
-    try:
-        data = message_schema().deserialize(typed)
-        dispatch.send_message(request, alarm, data["text"])
-    except colander.Invalid as invalid:
-        error = _translated(request, invalid).get("text", "")
-        return _json_error(request, 400, error) if as_json else _invalid(context, request, typed, {"text": error})
-    except Refused as refused:
-        error = _ended(request, alarm) if refused.status == 409 else request.localizer.translate(refused.message)
-        return (_json_error(request, refused.status, error) if as_json
-                else _invalid(context, request, typed, {"text": error}, status=refused.status))
-    if as_json:
-        request.override_renderer = "json"
-        request.response.cache_control = "no-store"
-        return {"sent": True}
-    return HTTPSeeOther(request.route_path("staff_alarm", id=alarm.id, _anchor="thread"))
+    def reveal(self, data):
+        contact = dispatch.reveal_contact(self.request, self.alarm, data["reason"])
+        # Shown in this response only: no redirect, nothing kept in the session or the page's data.
+        self.request.response.cache_control = "no-store"
+        return self.show(contact=contact or {})
 
-
-def _reveal(context, request):
-    typed = {"reveal_reason": request.POST.get("reason", "")}
-    try:
-        data = reveal_schema().deserialize({"reason": typed["reveal_reason"]})
-        contact = dispatch.reveal_contact(request, context.alarm, data["reason"])
-    except colander.Invalid as invalid:
-        return _invalid(context, request, typed, {"reveal_reason": _translated(request, invalid).get("reason", "")})
-    except Refused as refused:
-        return _invalid(context, request, typed, {"reveal_reason": request.localizer.translate(refused.message)},
-                        status=refused.status)
-    # Shown in this response only: no redirect, nothing kept in the session or the page's data.
-    request.response.cache_control = "no-store"
-    return _page(context, request, contact=contact or {})
-
-
-def _reveal_guardian(context, request):
-    """A guardian of the trip that raised the alarm: their contact, for the dispatcher to call."""
-    person = record_id(request.POST.get("person", ""))
-    typed = {"guardian_reason": request.POST.get("reason", ""), "person": person}
-    try:
-        data = reveal_schema().deserialize({"reason": typed["guardian_reason"]})
-        contact = dispatch.reveal_handed_contact(request, context.alarm, person or 0, data["reason"])
-    except colander.Invalid as invalid:
-        return _invalid(context, request, typed, {"guardian_reason": _translated(request, invalid).get("reason", "")})
-    except Refused as refused:
-        request.tm.doom()
-        return _invalid(context, request, typed, {"guardian_reason": request.localizer.translate(refused.message)},
-                        status=refused.status)
-    request.response.cache_control = "no-store"  # shown in this response only
-    return _page(context, request, guardian_contact={"id": person, **contact})
+    def reveal_guardian(self, data):
+        """A guardian of the trip that raised the alarm: their contact, for the dispatcher to call."""
+        person = record_id(data["person"])
+        contact = dispatch.reveal_handed_contact(self.request, self.alarm, person or 0, data["reason"])
+        self.request.response.cache_control = "no-store"  # shown in this response only
+        return self.show(guardian_contact={"id": person, **contact})
 
 
 def _after(request, name):

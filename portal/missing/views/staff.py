@@ -5,6 +5,7 @@ import colander
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
+from portal.core.forms import MultiFormView, PageForm, field_messages, posted_text, typed_values
 from portal.core.i18n import _
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
@@ -54,47 +55,94 @@ def missing_list(request):
     return dict(page, requests=rows, next_query={"state": state, "page": cursor} if cursor else None)
 
 
-def _page(request, context, **values):
-    missing_request = context.missing_request
-    return {"mr": missing_request, "notice": missing_request.notice, "person": missing_request.notice.missing_person,
-            "steps": missing.steps_for(request, missing_request, context), "state_labels": STATE_LABELS,
-            "step_labels": STEP_LABELS, "sex_labels": SEX_LABELS, "contact": None, "error": None, **values}
+def _version_node():
+    # Sent by every form of the page; checked before anything else (core.forms.MultiFormView.before).
+    return colander.SchemaNode(colander.String(), name="version", missing=None)
 
 
 @view_config(route_name="staff_missing_request", renderer="staff/missing_request.html",
              permission=Permission.DISPATCH)
-def missing_request_page(context, request):
-    if request.method != "POST":
-        return _page(request, context)
-    missing_request = context.missing_request
-    action = request.POST.get("action", "")
-    try:
-        missing.check_version(missing_request, request.POST.get("version"))
-        if action == "reveal":
-            reason = ReasonSchema().deserialize({"reason": request.POST.get("reason", "")})["reason"]
-            contact = missing.reveal_contact(request, missing_request, reason)
-            request.response.cache_control = "no-store"
-            return _page(request, context, contact=contact)
-        if action == "checklist":
-            values = ChecklistSchema().deserialize({k: request.POST.get(k, colander.null)
-                                                    for k in ("family_confirmed", "unit_confirmed",
-                                                              "verification_how")})
-            missing.record_checklist(request, missing_request, family_confirmed=values["family_confirmed"],
-                                     unit_confirmed=values["unit_confirmed"], how=values["verification_how"])
-            request.session.flash(request.localizer.translate(_("Checklist saved.")))
-        elif action in STEP_LABELS:
-            missing.transition(request, missing_request, action, request.POST.get("reason", ""), context=context)
-            request.session.flash(request.localizer.translate(STEP_DONE[action]))
-        else:
-            raise Refused(_("Choose one of the buttons on the page."))
-    except colander.Invalid as invalid:
-        request.response.status_int = 400
-        messages = invalid.asdict(translate=request.localizer.translate)
-        return _page(request, context, error=" ".join(messages.values()), action=action)
-    except Refused as refused:
-        request.response.status_int = refused.status
-        return _page(request, context, error=refused.message, action=action)
-    return HTTPSeeOther(request.route_path("staff_missing_request", id=missing_request.id))
+class MissingRequestPage(MultiFormView):
+    """One request: the form that shows the family contact (a reason, audited, in that response
+    only), the checklist, and a form per step. The forms are written by hand in the template and
+    posted with `action` naming them; every message goes on top of the page."""
+
+    def __init__(self, context, request):
+        super().__init__(context, request)
+        self.missing_request = context.missing_request
+
+    def posted_formid(self):
+        return posted_text(self.request, "action")
+
+    def before(self):
+        missing.check_version(self.missing_request, posted_text(self.request, "version", None))
+
+    def forms(self):
+        def hand_written(form):
+            return form
+        steps = [PageForm(name, _step_schema, (("submit", ""),), {"submit": self._step(name)}, render=hand_written)
+                 for name in STEP_LABELS]
+        return [PageForm("reveal", _with_version(ReasonSchema), (("submit", ""),), {"submit": self.reveal},
+                         render=hand_written),
+                PageForm("checklist", _with_version(ChecklistSchema), (("submit", ""),),
+                         {"submit": self.save_checklist}, render=hand_written),
+                *steps]
+
+    def other_post(self):
+        raise Refused(_("Choose one of the buttons on the page."))
+
+    def page(self, forms, error=None, contact=None):
+        request, missing_request = self.request, self.missing_request
+        posted = self.posted.formid if self.posted is not None else posted_text(request, "action")
+        typed = typed_values(forms[posted]) if posted in forms else {}
+        if error is not None:
+            error = request.localizer.translate(error)
+        elif self.failed and posted in forms:
+            error = " ".join(field_messages(request, forms[posted]).values())
+        return {"mr": missing_request, "notice": missing_request.notice,
+                "person": missing_request.notice.missing_person,
+                "steps": missing.steps_for(request, missing_request, self.context), "state_labels": STATE_LABELS,
+                "step_labels": STEP_LABELS, "sex_labels": SEX_LABELS, "contact": contact, "error": error,
+                "action": posted if self.failed else None, "typed": typed}
+
+    def reveal(self, data):
+        contact = missing.reveal_contact(self.request, self.missing_request, data["reason"])
+        self.request.response.cache_control = "no-store"
+        return self.show(contact=contact)
+
+    def save_checklist(self, data):
+        request = self.request
+        missing.record_checklist(request, self.missing_request, family_confirmed=data["family_confirmed"],
+                                 unit_confirmed=data["unit_confirmed"], how=data["verification_how"])
+        request.session.flash(request.localizer.translate(_("Checklist saved.")))
+        return self._done()
+
+    def _step(self, name):
+        def take(data):
+            request = self.request
+            missing.transition(request, self.missing_request, name, data["reason"], context=self.context)
+            request.session.flash(request.localizer.translate(STEP_DONE[name]))
+            return self._done()
+        return take
+
+    def _done(self):
+        return HTTPSeeOther(self.request.route_path("staff_missing_request", id=self.missing_request.id))
+
+
+def _with_version(schema_class):
+    def schema():
+        node = schema_class()
+        node.add(_version_node())
+        return node
+    return schema
+
+
+def _step_schema():
+    """A step: its reason where it needs one (the workflow engine says which, and refuses without)."""
+    schema = colander.SchemaNode(colander.Mapping())
+    schema.add(colander.SchemaNode(colander.String(), name="reason", missing=""))
+    schema.add(_version_node())
+    return schema
 
 
 @view_config(route_name="staff_missing_photo", permission=Permission.DISPATCH)

@@ -5,11 +5,11 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
+from portal.core.forms import MultiFormView, PageForm, field_messages, posted_text, typed_values
 from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
-from portal.core.refused import Refused
 from portal.media.responses import copy_response
 from portal.privacy.forms import reveal_schema
 from portal.sightings import services as sightings
@@ -56,65 +56,61 @@ def _history(request, sighting):
     ).scalars().all()
 
 
-def _page(context, request, **extra):
-    sighting = context.sighting
-    page = {"sighting": sighting, "steps": sightings.transitions_for(request, sighting, context),
-            "state_labels": STATE_LABELS, "step_labels": STEP_LABELS, "step_hints": STEP_HINTS,
-            "history": _history(request, sighting), "contact": None,
-            "errors": {}, "typed": {}}
-    page.update(extra)
-    return page
-
-
-def _invalid(context, request, typed, messages, status=400):
-    request.response.status_int = status
-    return _page(context, request, typed=typed, errors=messages)
-
-
 @view_config(route_name="staff_sighting", renderer="staff/sighting.html", permission=Permission.MODERATE)
-def sighting_detail(context, request):
-    if request.method != "POST":
-        return _page(context, request)
-    if request.POST.get("action") == "reveal":
-        return _reveal(context, request)
-    return _step(context, request)
+class SightingPage(MultiFormView):
+    """One sighting: a hand-written form per open step (which step, and why) and the form that shows
+    the contact (with a reason, audited, in that one response only)."""
 
+    def __init__(self, context, request):
+        super().__init__(context, request)
+        self.sighting = context.sighting
+        self.steps = sightings.transitions_for(request, self.sighting, context)
 
-def _step(context, request):
-    sighting = context.sighting
-    steps = [t.name for t in sightings.transitions_for(request, sighting, context)]
-    typed = {"step": request.POST.get("step", ""), "reason": request.POST.get("reason", "")}
-    try:
-        data = step_schema(steps).deserialize(typed)
+    def posted_formid(self):
+        return "reveal" if posted_text(self.request, "action") == "reveal" else "step"
+
+    def forms(self):
+        return [PageForm("step", self._step_schema, (("submit", ""),), {"submit": self.take_step},
+                         render=lambda form: form),
+                PageForm("reveal", reveal_schema, (("submit", ""),), {"submit": self.reveal},
+                         render=lambda form: form)]
+
+    def _step_schema(self):
+        schema = step_schema([t.name for t in self.steps])
+        # A step not open from this state: someone else was quicker.
+        gone = _("This step is not possible any more: the sighting is now ${state}.",
+                 mapping={"state": STATE_LABELS[self.sighting.state]})
+        schema["step"].validator = colander.OneOf([t.name for t in self.steps], msg_err=gone)
+        schema["step"].missing_msg = gone
+        return schema
+
+    def page(self, forms, error=None, contact=None):
+        request, sighting = self.request, self.sighting
+        step, reveal = forms["step"], forms["reveal"]
+        step_errors = field_messages(request, step)
+        if "step" in step_errors:  # the step is gone: that alone is worth saying
+            step_errors = {"step": step_errors["step"]}
+        errors = {**step_errors,
+                  **{f"reveal_{name}": message for name, message in field_messages(request, reveal).items()}}
+        typed = {**typed_values(step), **{f"reveal_{name}": value for name, value in typed_values(reveal).items()}}
+        if error is not None:  # a refusal about no field: on top of the form that was posted
+            on_reveal = self.posted is not None and self.posted.formid == "reveal"
+            errors["reveal_reason" if on_reveal else "step"] = request.localizer.translate(error)
+        return {"sighting": sighting, "steps": self.steps, "state_labels": STATE_LABELS, "step_labels": STEP_LABELS,
+                "step_hints": STEP_HINTS, "history": _history(request, sighting), "contact": contact,
+                "errors": errors, "typed": typed}
+
+    def take_step(self, data):
+        request, sighting = self.request, self.sighting
         sightings.transition(request, sighting, data["step"], data["reason"])
-    except colander.Invalid as invalid:
-        messages = invalid.asdict(translate=request.localizer.translate)
-        if "step" in messages:  # a step not open from this state (someone else was quicker)
-            messages = {"step": request.localizer.translate(
-                _("This step is not possible any more: the sighting is now ${state}.",
-                  mapping={"state": STATE_LABELS[sighting.state]}))}
-        return _invalid(context, request, typed, messages)
-    except Refused as refused:
-        message = request.localizer.translate(refused.message)
-        return _invalid(context, request, typed, {refused.field or "step": message}, status=refused.status)
-    request.session.flash(request.localizer.translate(
-        _("Saved: the sighting is now ${state}.", mapping={"state": STATE_LABELS[sighting.state]})))
-    return HTTPSeeOther(request.route_path("staff_sighting", id=sighting.id))
+        request.session.flash(request.localizer.translate(
+            _("Saved: the sighting is now ${state}.", mapping={"state": STATE_LABELS[sighting.state]})))
+        return HTTPSeeOther(request.route_path("staff_sighting", id=sighting.id))
 
-
-def _reveal(context, request):
-    typed = {"reveal_reason": request.POST.get("reason", "")}
-    try:
-        data = reveal_schema().deserialize({"reason": typed["reveal_reason"]})
-        contact = sightings.reveal_contact(request, context.sighting, data["reason"])
-    except colander.Invalid as invalid:
-        messages = invalid.asdict(translate=request.localizer.translate)
-        return _invalid(context, request, typed, {"reveal_reason": messages.get("reason", "")})
-    except Refused as refused:
-        return _invalid(context, request, typed, {"reveal_reason": request.localizer.translate(refused.message)},
-                        status=refused.status)
-    # Shown in this response only: no redirect, nothing kept in the session.
-    return _page(context, request, contact=contact or {})
+    def reveal(self, data):
+        contact = sightings.reveal_contact(self.request, self.sighting, data["reason"])
+        # Shown in this response only: no redirect, nothing kept in the session.
+        return self.show(contact=contact or {})
 
 
 @view_config(route_name="staff_sighting_photo", permission=Permission.MODERATE)
