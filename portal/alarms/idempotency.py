@@ -39,24 +39,15 @@ def token_for(request, nonce) -> tuple[str, str]:
     return token, token_hash(token)
 
 
-def _by_hash(dbsession, hashed: str) -> Alarm | None:
+def by_hash(dbsession, hashed: str) -> Alarm | None:
+    """The alarm a (derived) token raised, if any."""
     return dbsession.execute(select(Alarm).where(Alarm.token_hash == hashed)).scalar_one_or_none()
 
 
-def resent_alarm(dbsession, hashed: str, *, any_age: bool = False) -> Alarm | None:
-    """The alarm this token raised, when a resend of it should return it: it is still open and recent."""
-    alarm = _by_hash(dbsession, hashed)
-    if alarm is None:
-        return None
-    if any_age:
-        return alarm
-    if alarm.state in ALARM_WORKFLOW.final or alarm.created_at < utcnow() - RESEND_WINDOW:
-        return None
-    return alarm
-
-
-def token_taken(dbsession, hashed: str) -> bool:
-    return _by_hash(dbsession, hashed) is not None
+def resendable(alarm: Alarm) -> bool:
+    """Whether a resend returns this alarm: it is still open and recent. Otherwise (a page kept open
+    for a day, an ended alarm) the resend is a new alarm."""
+    return alarm.state not in ALARM_WORKFLOW.final and alarm.created_at >= utcnow() - RESEND_WINDOW
 
 
 def resent_message(dbsession, alarm: Alarm, nonce) -> AlarmMessage | None:

@@ -77,11 +77,11 @@ def raise_alarm(request, *, kind="silent", lat=None, lon=None, accuracy_m=None, 
     dbsession = request.dbsession
     token, hashed = idempotency.token_for(request, nonce)
     if nonce is not None:
-        existing = idempotency.resent_alarm(dbsession, hashed)
-        if existing is not None:
+        existing = idempotency.by_hash(dbsession, hashed)
+        if existing is not None and idempotency.resendable(existing):
             idempotency.keep_new_text(dbsession, existing, text)
             return existing, token
-        if idempotency.token_taken(dbsession, hashed):
+        if existing is not None:
             token, hashed = new_token()  # an old alarm's nonce, reused long after: a new alarm
     note = ""
     try:
@@ -106,7 +106,7 @@ def raise_alarm(request, *, kind="silent", lat=None, lon=None, accuracy_m=None, 
     if not insert_once(dbsession, alarm):
         # The same nonce, sent at the same instant, raised its alarm in another request: that one
         # (or, for a trip, the alarm another guardian's press stored first).
-        existing = idempotency.resent_alarm(dbsession, hashed, any_age=True) or (trip is not None and dbsession.execute(
+        existing = idempotency.by_hash(dbsession, hashed) or (trip is not None and dbsession.execute(
             select(Alarm).where(Alarm.trip_id == trip.id)).scalar_one_or_none())
         if not existing:
             raise RuntimeError("the alarm could not be stored")

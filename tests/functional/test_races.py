@@ -179,7 +179,7 @@ def test_one_alarm_form_sent_twice_at_once_is_one_alarm(race_app, world, committ
     client = browser(race_app, 0)
     form = client.get("/alarm").forms["alarm-form"]
     form["text"] = "Race: followed near the bridge"
-    lingering(monkeypatch, idempotency, "resent_alarm")
+    lingering(monkeypatch, idempotency, "by_hash")
     answers = at_once(*(lambda: form.submit(status="*") for _ in range(2)))
     assert [a.status_int for a in answers] == [303, 303], [getattr(a, "text", a) for a in answers]
     assert answers[0].location == answers[1].location
