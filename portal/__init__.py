@@ -31,6 +31,7 @@ INCLUDES = (
     "portal.tips",
     "portal.alarms",
     "portal.trips",
+    "portal.calls",
     "portal.staff",
 )
 

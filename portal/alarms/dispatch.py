@@ -51,7 +51,8 @@ STATE_LABELS = {
     "new": _("new"), "acknowledged": _("acknowledged"), "dispatched": _("help dispatched"),
     "closed": _("closed"), "cancelled": _("cancelled by the sender"),
 }
-KIND_LABELS = {"text": _("text alarm"), "silent": _("silent alarm")}
+KIND_LABELS = {"text": _("text alarm"), "silent": _("silent alarm"), "video": _("video alarm"),
+               "silent_video": _("silent video alarm"), "voice": _("voice alarm")}
 SENDER_LABELS = {"public": _("Sender"), "dispatcher": _("Dispatcher"), "system": _("System"),
                  "guardian": _("Guardian")}
 STATE_ORDER = {state: index for index, state in enumerate(OPEN_STATES + ENDED_STATES)}

@@ -12,7 +12,10 @@ from portal.core.meta import Base, UTCDateTime, one_of, utcnow
 from portal.media.models import Media
 from portal.units.models import Unit
 
-ALARM_KINDS = ("text", "silent")  # voice and video come later
+# A call alarm (video, silent video: video and text with no sound from the phone, voice) is also a text
+# alarm: its thread, track and steps work the same; the call itself lives in portal/calls.
+CALL_KINDS = ("video", "silent_video", "voice")
+ALARM_KINDS = ("text", "silent") + CALL_KINDS
 ALARM_STATES = ("new", "acknowledged", "dispatched", "closed", "cancelled")
 MESSAGE_SENDERS = ("public", "dispatcher", "system", "guardian")  # guardian: of the trip that raised it
 _WORLD = ("lat IS NULL OR lat BETWEEN -90 AND 90", "lon IS NULL OR lon BETWEEN -180 AND 180")
@@ -38,7 +41,7 @@ class Alarm(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the sender's link token
-    kind: Mapped[str] = mapped_column(String(8), default="silent")
+    kind: Mapped[str] = mapped_column(String(16), default="silent")
     state: Mapped[str] = mapped_column(String(16), default="new")
     # The command center it was routed to (by the jurisdiction polygon holding the point).
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal.abuse.ratelimit import RateLimited, count_per_hour
 from portal.alarms import idempotency, thread
-from portal.alarms.models import Alarm, AlarmLocation, AlarmMessage
+from portal.alarms.models import ALARM_KINDS, Alarm, AlarmLocation, AlarmMessage
 from portal.alarms.workflow import ALARM_WORKFLOW, SENDER
 from portal.audit import chain as audit
 from portal.core.db import insert_once
@@ -97,7 +97,7 @@ def raise_alarm(request, *, kind="silent", lat=None, lon=None, accuracy_m=None, 
         raise LookupError("no unit exists to receive alarms")
     flag_reason = _flood_reason(request)
     alarm = Alarm(
-        token_hash=hashed, kind=kind if kind in ("text", "silent") else "silent", state=ALARM_WORKFLOW.initial,
+        token_hash=hashed, kind=kind if kind in ALARM_KINDS else "silent", state=ALARM_WORKFLOW.initial,
         unit=unit, place=(place or "").strip()[:MAX_PLACE], sender_contact=seal_contact(request, contact),
         flagged=bool(flag_reason), flag_reason=flag_reason, trip=trip,
         **({"lat": position.lat, "lon": position.lon, "accuracy_m": position.accuracy_m,

@@ -34,6 +34,8 @@ def render_error(request, status: int, detail=None):
 
 @notfound_view_config(renderer=TEMPLATE)
 def not_found(exc, request):
+    if wants_json(request):
+        return json_error(request, 404, MESSAGES[404][0])
     return render_error(request, 404)
 
 
@@ -42,17 +44,20 @@ def forbidden(exc, request):
     if request.identity is None and request.method in ("GET", "HEAD"):
         # Staff pages send a signed-out visitor to sign in, then back.
         return HTTPSeeOther(request.route_url("login", _query={"next": request.path_qs}))
+    if wants_json(request):  # a page's script: it shows the message where it is
+        return json_error(request, 403, MESSAGES[403][1])
     return render_error(request, 403)
 
 
 @exception_view_config(BadCSRFToken, renderer=TEMPLATE)
 def bad_csrf(exc, request):
-    return render_error(
-        request,
-        400,
-        _("This form has expired or did not come from this site. Nothing was changed. "
-          "Please go back, reload the page and send it again."),
-    )
+    if wants_json(request):
+        return json_error(request, 400, BAD_CSRF)
+    return render_error(request, 400, BAD_CSRF)
+
+
+BAD_CSRF = _("This form has expired or did not come from this site. Nothing was changed. "
+             "Please go back, reload the page and send it again.")
 
 
 @exception_view_config(Refused, renderer=TEMPLATE)

@@ -16,6 +16,7 @@ ENVIRONMENT = {
     "PORTAL_PUBLIC_URL": "portal.public_url",
     "PORTAL_AUDIT_KEY": "portal.audit_key",
     "PORTAL_AUDIT_CHECKPOINT_FILE": "portal.audit.checkpoint_file",
+    "PORTAL_TURN_SECRET": "portal.call.turn_secret",
 }
 
 REQUIRED = (
@@ -53,6 +54,20 @@ DEFAULTS = {
     "portal.alarm.flood_per_hour": "10",
     # Where the alarm page's one-tap "leave" goes: somewhere harmless that says nothing about the police.
     "portal.alarm.leave_url": "https://www.baidu.com/",
+    # Calls (video, silent video, voice; portal/calls): ICE servers (calls/ice.py), how long the caller's
+    # page waits before it says honestly that nobody answered yet or that the media did not connect, the
+    # signal polls' longest wait and how many may wait at once per process (the others answer at once),
+    # and when a call whose caller's page went silent is ended by the worker.
+    "portal.call.stun_urls": "",
+    "portal.call.turn_urls": "",
+    "portal.call.turn_secret": "",
+    "portal.call.turn_ttl": "3600",
+    "portal.call.relay_only": "false",
+    "portal.call.ring_timeout_seconds": "60",
+    "portal.call.connect_timeout_seconds": "20",
+    "portal.call.long_poll_seconds": "8",
+    "portal.call.long_poll_slots": "3",
+    "portal.call.gone_seconds": "60",
     "portal.embed_frame_ancestors": "'self'",
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),
@@ -146,6 +161,10 @@ def check_settings(settings: dict) -> None:
         raise SettingsError(
             f"portal.session_secret is shorter than 32 characters; generate one with: {GENERATE_SECRET}")
     check_production_secrets(settings)
+    turn_secret = str(settings.get("portal.call.turn_secret", ""))
+    if str(settings.get("portal.call.turn_urls", "")).strip() and len(turn_secret) < 32:
+        raise SettingsError("portal.call.turn_urls needs portal.call.turn_secret (coturn's static-auth-secret, at "
+                            f"least 32 characters; generate one with: {GENERATE_SECRET})")
     required_for = str(settings.get("portal.totp.required_for", "reveal")).strip()
     if required_for not in ("reveal", "admin"):
         raise SettingsError(f"portal.totp.required_for must be reveal or admin, not {required_for!r}")

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from portal.alarms.models import AlarmMessage
+from portal.calls.models import Call
 from portal.tips.models import TipAttachment
 from tests.factories import (
     make_alarm,
@@ -38,7 +39,8 @@ DISPATCHERS = dict(NOBODY, dispatcher=200)
 TIP_WORKERS = dict(NOBODY, moderator=200, handler=200, unrelated_moderator=200)  # the queue is scoped in the query
 TIP_WORKERS_OF_CITY_A = dict(NOBODY, moderator=200, handler=200)
 STATS_READERS = dict(EVERY_OFFICER, dispatcher=403)  # each sees their own unit's figures
-ROOT_ADMINS = dict(ADMINS_ONLY, unrelated_admin=403)  # the province's: categories are the same province-wide
+ROOT_ADMINS = dict(ADMINS_ONLY, unrelated_admin=403)
+POST_ONLY = {actor: 405 for actor in ACTORS}  # a GET is told which method the address takes  # the province's: categories are the same province-wide
 
 MATRIX = {
     "/staff": EVERY_OFFICER,
@@ -65,6 +67,10 @@ MATRIX = {
     "/staff/alarms/{alarm_a}": DISPATCHERS,  # routed to city A's center; the province's dispatcher is above
     "/staff/alarms/{alarm_a}/updates": DISPATCHERS,
     "/staff/alarms/photos/{alarm_photo}": DISPATCHERS,  # a photo sent in alarm_a's thread
+    "/staff/calls": DISPATCHERS,  # the calls are scoped in the query
+    "/staff/calls/{call_a}/poll": DISPATCHERS,  # a call of alarm_a
+    **{f"/staff/calls/{{call_a}}/{action}": POST_ONLY
+       for action in ("answer", "signals", "hold", "resume", "end", "snapshot")},
     "/staff/sightings/{sighting_a}/photo": MODERATORS_OF_CITY_A,
     "/staff/tips": TIP_WORKERS,
     "/staff/tips/{tip_a}": TIP_WORKERS_OF_CITY_A,
@@ -102,6 +108,10 @@ def world(dbsession, registry):
            "sighting_a": make_sighting(dbsession, published,
                                        media=make_photo(dbsession, registry["media_store"])).id}
     ids["alarm_photo"] = make_photo(dbsession, registry["media_store"]).id
+    call = Call(alarm_id=ids["alarm_a"], kind="video", state="ringing")
+    dbsession.add(call)
+    dbsession.flush()
+    ids["call_a"] = call.id
     tip_a = make_tip(dbsession, units["city_a"])
     ids["tip_a"], ids["category"] = tip_a.id, tip_a.category_id
     ids["tip_photo"] = make_photo(dbsession, registry["media_store"]).id
