@@ -259,3 +259,41 @@ def test_no_answer_and_no_connection_are_said_plainly_and_the_text_alarm_goes_on
     phone.fill("#alarm-message textarea", "Still here")
     phone.locator('#alarm-message button[type="submit"]').click()
     expect(desk.locator("[data-thread]")).to_contain_text("Still here", timeout=5000)
+
+
+def test_a_refused_camera_is_said_plainly_and_the_dispatcher_is_told(desk, phone):
+    # The person says no to the camera and microphone (the fake devices would grant them).
+    phone.context.add_init_script("""navigator.mediaDevices.getUserMedia = () =>
+      Promise.reject(new DOMException("Permission denied", "NotAllowedError"));""")
+    press(phone, "Video alarm")
+    expect(phone.locator("#call-state")).to_contain_text("not allowed, so there is no call", timeout=8000)
+    expect(phone.locator("#alarm-message")).to_be_visible()  # the text alarm goes on
+    desk.goto(desk.base + "/staff/alarms")
+    desk.locator("[data-open-rows] tr.alarm-row a").first.click()
+    expect(desk.locator("[data-thread]")).to_contain_text("camera or microphone was not allowed", timeout=6000)
+    expect(desk.locator("#call-desk-state")).to_contain_text("No call yet")
+
+
+def test_another_centers_dispatcher_neither_hears_the_ring_nor_opens_the_call(call_world, phone):
+    browser, base = call_world
+    press(phone, "Video alarm")  # Hekou: Dongchuan's center; Nanhu's dispatcher is not above it
+    expect(phone.locator("#call-state")).to_contain_text("Waiting for a dispatcher", timeout=8000)
+    token = phone.url.rsplit("/", 1)[1]
+    context = browser.new_context(locale="en-US")
+    other = context.new_page()
+    other.goto(base + "/login?lang=en")
+    other.fill('input[name="username"]', "nanhu.dispatcher")
+    other.fill('input[name="password"]', DEMO_PASSWORD)
+    other.locator('form button[type="submit"]').first.click()
+    other.wait_for_url(lambda url: "/login" not in url)
+    other.goto(base + "/staff/alarms")
+    time.sleep(2)  # two polls of the ring list
+    assert other.locator("#call-ring .call-ring-item").count() == 0
+    calls = other.evaluate("fetch('/staff/calls', {headers: {Accept: 'application/json'}}).then((r) => r.json())")
+    assert calls["calls"] == []
+    call_id = phone.evaluate(f"fetch('/alarm/{token}/call', {{method: 'POST', headers: {{Accept: 'application/json'}}}})"
+                             ".then((r) => r.json()).then((a) => a.call.id)")
+    statuses = other.evaluate(f"""Promise.all(['poll', 'answer'].map((action) => fetch('/staff/calls/{call_id}/' + action,
+        {{method: action === 'poll' ? 'GET' : 'POST', headers: {{Accept: 'application/json'}}}}).then((r) => r.status)))""")
+    assert statuses == [403, 403]
+    context.close()
