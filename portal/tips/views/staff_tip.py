@@ -142,9 +142,9 @@ class TipPage(MultiFormView):
                 " ".join(field_messages(request, posted).values())
             where = self.form_id() if self.posted is not None else "alert"
             if posted is not None:
-                fields = typed_values(posted)
-                typed = dict(fields, form=where, reveal_reason=fields.get("reason", "")) if where == "reveal_reason" \
-                    else dict(fields, form=where)
+                typed = dict(typed_values(posted), form=where)
+                if where == "reveal_reason":  # the shared reveal form (staff/_reveal.html) reads it by this name
+                    typed["reveal_reason"] = typed.get("reason", "")
             if request.response.status_int == 400 and where in self._shown(facts):
                 errors[where] = text
             else:  # not theirs, changed meanwhile, or its form is not on the page (any more)
