@@ -68,6 +68,7 @@ def validated(request, form: deform.Form):
         return form.validate(fields), None
     except deform.ValidationFailure as failure:
         request.response.status_int = 400
+        _in_our_words(failure.field)
         return None, failure.field
     except (ValueError, TypeError, colander.Invalid) as exc:
         # Deform's __start__/__end__ markers that do not pair up (peppercorn) or that shape the fields
@@ -110,6 +111,15 @@ def typed_values(form: deform.Form) -> dict:
 
 
 NOT_TEXT = _("Type this as text: a file cannot go here.")
+PSTRUCT_NOT_STRING = "Pstruct is not a string"  # Deform's words for a file part under a text field
+
+
+def _in_our_words(field) -> None:
+    """A file part where text goes: our own words at its field (on a page Deform renders too)."""
+    for child in field.children:
+        _in_our_words(child)
+    if field.error is not None and field.error.msg == PSTRUCT_NOT_STRING:
+        field.error.msg = NOT_TEXT
 
 
 def field_messages(request, form: deform.Form) -> dict:
@@ -118,7 +128,7 @@ def field_messages(request, form: deform.Form) -> dict:
     translate = request.localizer.translate
 
     def said(msg):
-        return translate(NOT_TEXT if msg == "Pstruct is not a string" else msg)
+        return translate(NOT_TEXT if msg == PSTRUCT_NOT_STRING else msg)
     return {child.name: "; ".join(said(m) for m in (msg if isinstance(msg, list) else [msg]))
             for child in form.children if (msg := child.errormsg)}
 

@@ -45,6 +45,7 @@ FILE_FIELDS = frozenset({"attachments"})  # the only inputs of those forms that 
 CHUNK = 64 * 1024
 MAX_TEXT_FIELDS = 500  # parts without a file: far more than any tip form has
 REFUSAL_KEY = "portal.upload_refusal"
+UNREAD_KEY = "portal.upload_refused_unread"  # set when the refusal came before any of the body was read
 
 
 class StreamedFile:
@@ -282,6 +283,12 @@ def refusal(request) -> UploadRefused | None:
     return request.environ.get(REFUSAL_KEY)
 
 
+def refused_unread(request) -> UploadRefused | None:
+    """The refusal of a body none of which was read (too many posts from the address, a declared
+    length over the limit, no usable boundary): nothing of the form, not even its code, is known."""
+    return request.environ.get(REFUSAL_KEY) if request.environ.get(UNREAD_KEY) else None
+
+
 def is_streamed(request) -> bool:
     return request.method == "POST" and request.path_info in STREAMED_PATHS
 
@@ -289,6 +296,7 @@ def is_streamed(request) -> bool:
 def refuse_unread(request, refused: UploadRefused):
     """Refuse a streamed request without reading any of its body: the view sees an empty form."""
     request.environ[REFUSAL_KEY] = refused
+    request.environ[UNREAD_KEY] = True
     request.environ["webob._parsed_post_vars"] = (MultiDict(), request.body_file_raw)
 
 
@@ -308,11 +316,10 @@ def parse_request(request, limits: AttachmentLimits, max_text_bytes: int, incomi
     try:
         stream = FormStream(options.get("boundary", ""), length, limits, max_text_bytes, incoming)
     except MultipartError:  # no usable boundary: nothing can be read
-        environ[REFUSAL_KEY] = malformed()
-        environ["webob._parsed_post_vars"] = (MultiDict(), body)
+        refuse_unread(request, malformed())
         return None
     if length is not None and length > limits.max_total_bytes:
-        environ[REFUSAL_KEY] = too_much(limits)  # refused before reading a byte
+        environ[REFUSAL_KEY], environ[UNREAD_KEY] = too_much(limits), True  # refused before reading a byte
     else:
         if request.is_body_seekable:
             body.seek(0)

@@ -1,10 +1,12 @@
 """A tip on /status: the coarse status, the thread without internal notes, the contact-viewed notice,
 the reward, and the reporter's replies through /status/reply (code in the body only)."""
+import io
 import json
 import re
 from datetime import timedelta
 
 import pytest
+import webtest
 from sqlalchemy import func, select
 from webtest import Upload
 
@@ -12,8 +14,10 @@ from portal.audit.models import AuditEvent
 from portal.core.meta import utcnow
 from portal.media.models import Media
 from portal.privacy import receipts
+from portal.tips.forms import MAX_REPLY
 from portal.tips.models import TipAttachment, TipMessage, TipReward
 from tests.factories import jpeg_bytes, make_category, make_officer, make_tip
+from tests.functional.test_error_pages import assert_fallbacks
 from tests.functional.test_tip_form import category, fill, form_of, receipt_code, send  # noqa: F401 (fixture)
 
 OFFICER_QUESTION = "Which evening of the week is the van there?"
@@ -327,3 +331,62 @@ def test_system_lines_are_shown_in_the_readers_language(testapp, dbsession, tip_
     line = " ".join(page.html.select_one("ol.thread li").get_text(" ").split())
     assert str(SYSTEM_TEXTS["transfer"]) not in line
     assert "转" in line  # 转交/转办: the Chinese catalog's wording of "forwarded to the unit responsible"
+
+
+# --- bodies refused before they are read, and bad input in a reply ---------------------------------
+
+class CountingBody(io.BytesIO):
+    """wsgi.input that counts what the application read of it."""
+    read_bytes = 0
+
+    def read(self, size=-1):
+        data = super().read(size)
+        self.read_bytes += len(data)
+        return data
+
+
+def post_declared(testapp, length, content_type):
+    """A POST to /status/reply that declares `length` bytes; its body is a small form with a code."""
+    body = CountingBody(b"code=1234123412341234&message=" + b"x" * 1000)
+    request = webtest.TestRequest.blank("/status/reply", method="POST")
+    request.environ.update({"wsgi.input": body, "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(length),
+                            "HTTP_ACCEPT_LANGUAGE": "en"})
+    return testapp.do_request(request, status="*", expect_errors=True), body
+
+
+def test_a_reply_declared_over_the_upload_limit_is_a_413_before_its_body_is_read(testapp, dbsession, registry):
+    before = counts(dbsession)
+    limit = int(registry.settings["portal.tip.max_total_mb"]) * 1024 * 1024
+    page, body = post_declared(testapp, limit + 1, "multipart/form-data; boundary=xyz")
+    assert page.status_int == 413 and body.read_bytes == 0
+    assert "larger than this service accepts" in page.text
+    assert_fallbacks(page)
+    assert counts(dbsession) == before
+
+
+def test_an_ordinary_form_over_the_form_limit_is_a_413_before_its_body_or_code_is_read(
+        testapp, dbsession, registry, tip_and_code, monkeypatch):
+    tip, code = tip_and_code
+    monkeypatch.setitem(registry.settings, "portal.receipt.rate_per_hour", "1")
+    before = counts(dbsession)
+    page, body = post_declared(testapp, int(registry.settings["portal.max_form_bytes"]) + 1,
+                               "application/x-www-form-urlencoded")
+    assert page.status_int == 413 and body.read_bytes == 0
+    assert "The text you typed is too long." in page.html.select_one(".alert-danger").text
+    assert "No submission was found" not in page.text  # no code was read, so none was looked up
+    assert_fallbacks(page)
+    assert counts(dbsession) == before
+    status_of(testapp, code)  # the one look-up this hour allows is still there
+
+
+def test_a_nul_in_a_reply_is_dropped_and_an_overlong_one_kept_with_its_message(testapp, dbsession, tip_and_code):
+    tip, code = tip_and_code
+    page = status_of(testapp, code)
+    before = counts(dbsession)
+    refused = reply(testapp, page, "z" * (MAX_REPLY + 1), status=400)
+    assert f"Please keep it under {MAX_REPLY} characters." in refused.text
+    assert refused.forms["tip-reply"]["message"].value == "z" * (MAX_REPLY + 1)
+    assert counts(dbsession) == before
+    reply(testapp, refused, "The van\x00 is back.", status=200)
+    assert dbsession.execute(select(TipMessage.body).where(TipMessage.author == "reporter")).scalar_one() \
+        == "The van is back."

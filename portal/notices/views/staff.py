@@ -1,14 +1,14 @@
 """Staff notices: the unit-scoped list and review queue, writing drafts, editing, and the review
 steps (submit, request changes, approve by a second officer, resolve, retract)."""
 import colander
-import deform
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
 from portal.accounts.models import Officer
-from portal.core.forms import FormView, make_form, submitted
+from portal.core.forms import FormView, MultiFormView, PageForm, field_messages, typed_values
 from portal.core.i18n import _
+from portal.core.ids import record_id
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
 from portal.core.refused import Refused
@@ -21,6 +21,7 @@ from portal.notices.workflow import NOTICE_WORKFLOW, REVISION_WORKFLOW
 from portal.units.models import Unit
 
 PAGE = 30
+MAX_STEP_REASON = 4000
 KIND_LABELS = {
     "missing_person": _("Missing person"),
     "wanted": _("Wanted suspect"),
@@ -124,12 +125,6 @@ class NewNotice(FormView):
         return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))
 
 
-def _edit_form(request, notice):
-    return make_form(request, notice_schema(notice.kind, with_unit=False), formid="edit",
-                     buttons=(deform.Button("save", _("Save changes")),),
-                     action=request.route_path("staff_notice", id=notice.id))
-
-
 def _appstruct(notice, values=None, pending=None):
     """What the edit form shows: the notice with its pending change, or what was typed, always with
     the current version and the pending change it starts from."""
@@ -154,91 +149,131 @@ def _revision_panel(request, notice, pending):
             "own_revision": pending.author_id == request.identity.id}
 
 
-def _page(request, notice, *, form=None, error=None, typed_reason=None):
-    editable = notice_editing.is_staff_kind(notice) and notice.state in notice_editing.EDITABLE_STATES
-    pending = revisions.pending_for(request.dbsession, notice) if notice.state == "published" else None
-    if form is None and editable:
-        form = _edit_form(request, notice).render(_appstruct(notice, pending=pending))
-    steps = NOTICE_WORKFLOW.available(request, notice)
-    own = notice.author_id == request.identity.id
-    # The author sees why approving is not theirs to do, where another officer could approve.
-    may_approve = (own and notice.state == "in_review" and notice_editing.is_staff_kind(notice)
-                   and NOTICE_WORKFLOW.permits(request, NOTICE_WORKFLOW.transition("approve")))
-    people = {o.id: o for o in request.dbsession.execute(select(Officer).where(
-        Officer.id.in_([i for i in (notice.author_id, notice.approver_id) if i]))).scalars()}
-    return {**_labels(), "notice": notice, "form": form if editable else None, "error": error,
-            "steps": steps,
-            "four_eyes_note": may_approve,
-            "typed_reason": typed_reason or {}, "author": people.get(notice.author_id),
-            "approver": people.get(notice.approver_id), **_revision_panel(request, notice, pending),
-            "history": staff_notices.history(request.dbsession, notice)}
+def _reason_node():
+    return colander.SchemaNode(colander.String(), name="reason", missing="", validator=colander.Length(
+        max=MAX_STEP_REASON, max_err=_("Please keep the reason under ${max} characters.")))
+
+
+def _step_schema():
+    """A step of the notice (the engine says which need a reason, and refuses an unknown one)."""
+    schema = colander.SchemaNode(colander.Mapping())
+    schema.add(colander.SchemaNode(colander.String(), name="transition", missing=""))
+    schema.add(_reason_node())
+    return schema
+
+
+def _revision_schema():
+    """Approve or reject the pending change the page showed, at the version it showed."""
+    schema = colander.SchemaNode(colander.Mapping())
+    for name, missing in (("revision_step", ""), ("revision", ""), ("revision_version", None)):
+        schema.add(colander.SchemaNode(colander.String(), name=name, missing=missing))
+    schema.add(_reason_node())
+    return schema
+
+
+def _hand_written(form):
+    return form
 
 
 @view_config(route_name="staff_notice", renderer="staff/notice.html", permission=Permission.MODERATE)
-def notice_page(context, request):
-    notice = context.notice
-    if request.method != "POST":
-        return _page(request, notice)
-    if "transition" in request.POST:
-        return _step(request, notice)
-    if "revision_step" in request.POST:
-        return _decide(request, notice)
-    return _edit(request, notice)
+class NoticePage(MultiFormView):
+    """One notice: its steps (hand-written forms naming the step), the pending change of a published
+    notice to approve or reject (hand-written), and the edit form (Deform) while it may be edited.
+    Every message goes on top of the page; a step's reason and the edit form keep what was typed."""
 
+    def __init__(self, context, request):
+        super().__init__(context, request)
+        self.notice = notice = context.notice
+        self.editable = notice_editing.is_staff_kind(notice) and notice.state in notice_editing.EDITABLE_STATES
+        self.pending = revisions.pending_for(request.dbsession, notice) if notice.state == "published" else None
+        self.edit_values = None  # a valid edit that was refused: shown again at the version now
 
-def _decide(request, notice):
-    """Approve or reject the pending change of a published notice (a second officer)."""
-    name, reason = request.POST.get("revision_step", ""), request.POST.get("reason", "")[:4000]
-    revision_id, version = request.POST.get("revision", ""), request.POST.get("revision_version")
-    try:
+    def posted_formid(self):
+        post = self.request.POST
+        return "step" if "transition" in post else "revision" if "revision_step" in post else "edit"
+
+    def forms(self):
+        specs = [PageForm("step", _step_schema, (("submit", ""),), {"submit": self.take_step}, render=_hand_written),
+                 PageForm("revision", _revision_schema, (("submit", ""),), {"submit": self.decide},
+                          render=_hand_written)]
+        if self.editable:
+            notice = self.notice
+            specs.append(PageForm("edit", lambda: notice_schema(notice.kind, with_unit=False),
+                                  (("save", _("Save changes")),), {"save": self.save}, render=self._edit_html,
+                                  options={"action": self.request.route_path("staff_notice", id=notice.id)}))
+        return specs
+
+    def other_post(self):
+        notice_editing.check_editable(self.notice)  # the edit form of a notice that may not be edited
+        raise Refused(_("Choose one of the buttons on the page."), 400)
+
+    def _edit_html(self, form):
+        posted = self.failed and self.posted is not None and self.posted.formid == "edit"
+        if not posted:
+            return form.render(_appstruct(self.notice, pending=self.pending))
+        if self.edit_values is not None:  # valid but refused (saved meanwhile): what was typed, at today's version
+            return form.render(_appstruct(self.notice, self.edit_values, self.pending))
+        return form.render()
+
+    def page(self, forms, error=None):
+        request, notice = self.request, self.notice
+        typed_reason = {}
+        if self.failed and self.posted is not None and self.posted.formid in ("step", "revision"):
+            posted = forms[self.posted.formid]
+            typed = typed_values(posted)
+            key = typed.get("transition", "") if self.posted.formid == "step" else \
+                f"revision-{typed.get('revision_step', '')}"
+            typed_reason = {key: typed.get("reason", "")}
+            if error is None:
+                error = " ".join(field_messages(request, posted).values())
+        steps = NOTICE_WORKFLOW.available(request, notice)
+        own = notice.author_id == request.identity.id
+        # The author sees why approving is not theirs to do, where another officer could approve.
+        may_approve = (own and notice.state == "in_review" and notice_editing.is_staff_kind(notice)
+                       and NOTICE_WORKFLOW.permits(request, NOTICE_WORKFLOW.transition("approve")))
+        people = {o.id: o for o in request.dbsession.execute(select(Officer).where(
+            Officer.id.in_([i for i in (notice.author_id, notice.approver_id) if i]))).scalars()}
+        return {**_labels(), "notice": notice, "form": forms.get("edit"), "error": error, "steps": steps,
+                "four_eyes_note": may_approve, "typed_reason": typed_reason, "author": people.get(notice.author_id),
+                "approver": people.get(notice.approver_id), **_revision_panel(request, notice, self.pending),
+                "history": staff_notices.history(request.dbsession, notice)}
+
+    def _done(self, message):
+        request = self.request
+        request.session.flash(request.localizer.translate(message))
+        return HTTPSeeOther(request.route_path("staff_notice", id=self.notice.id))
+
+    def take_step(self, data):
+        name = data["transition"]
+        notice_editing.transition(self.request, self.notice, name, data["reason"])
+        return self._done(STEP_DONE[name])
+
+    def decide(self, data):
+        """Approve or reject the pending change of a published notice (a second officer)."""
+        request, notice, name = self.request, self.notice, data["revision_step"]
+        revision_id, version = record_id(data["revision"]), data["revision_version"]
         if name == "approve":
             revisions.approve(request, notice, revision_id, version=version)
         elif name == "reject":
-            revisions.reject(request, notice, revision_id, reason, version=version)
+            revisions.reject(request, notice, revision_id, data["reason"], version=version)
         else:
             raise Refused(_("Choose one of the buttons on the page."), 400)
-    except Refused as refused:
-        request.response.status_int = refused.status
-        return _page(request, notice, error=refused.message, typed_reason={f"revision-{name}": reason})
-    request.session.flash(request.localizer.translate(REVISION_DONE[name]))
-    return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))
+        return self._done(REVISION_DONE[name])
 
-
-def _step(request, notice):
-    name, reason = request.POST.get("transition", ""), request.POST.get("reason", "")[:4000]
-    try:
-        notice_editing.transition(request, notice, name, reason)
-    except Refused as refused:
-        request.response.status_int = refused.status
-        return _page(request, notice, error=refused.message, typed_reason={name: reason})
-    request.session.flash(request.localizer.translate(STEP_DONE[name]))
-    return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))
-
-
-def _edit(request, notice):
-    try:
-        notice_editing.check_editable(notice)
-    except Refused as refused:
-        request.response.status_int = refused.status
-        return _page(request, notice, error=refused.message)
-    form = _edit_form(request, notice)
-    data, invalid = submitted(request, form)
-    if invalid:
-        return _page(request, notice, form=invalid)
-    try:
-        changed = notice_editing.update(request, notice, data, version=data["version"], pending=data["pending"])
-    except Refused as refused:
-        request.response.status_int = refused.status
-        pending = revisions.pending_for(request.dbsession, notice) if notice.state == "published" else None
-        return _page(request, notice, form=form.render(_appstruct(notice, data, pending)), error=refused.message)
-    if notice.state != "published":
-        message = _("Saved.") if changed else _("Nothing was changed.")
-    elif changed:
-        message = _("Saved as a change waiting for approval: the public sees it only after another officer "
-                    "of this unit or a unit above it approves it (four eyes).")
-    elif data["pending"] is not None:
-        message = _("The pending change was withdrawn: the public version stays as it is.")
-    else:
-        message = _("Nothing was changed.")
-    request.session.flash(request.localizer.translate(message))
-    return HTTPSeeOther(request.route_path("staff_notice", id=notice.id))
+    def save(self, data):
+        request, notice = self.request, self.notice
+        try:
+            changed = notice_editing.update(request, notice, data, version=data["version"], pending=data["pending"])
+        except Refused:
+            self.edit_values = data
+            raise
+        if notice.state != "published":
+            message = _("Saved.") if changed else _("Nothing was changed.")
+        elif changed:
+            message = _("Saved as a change waiting for approval: the public sees it only after another officer "
+                        "of this unit or a unit above it approves it (four eyes).")
+        elif data["pending"] is not None:
+            message = _("The pending change was withdrawn: the public version stays as it is.")
+        else:
+            message = _("Nothing was changed.")
+        return self._done(message)

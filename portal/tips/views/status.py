@@ -12,9 +12,10 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from portal.abuse.ratelimit import RateLimited
-from portal.core.forms import make_form, refilled, submitted
+from portal.core.forms import FormView, make_form, posted_text
 from portal.core.i18n import _
 from portal.core.nonces import new_nonce
+from portal.core.refused import Refused
 from portal.media.uploads import UploadRefused
 from portal.privacy import receipts
 from portal.status.forms import StatusLookupSchema
@@ -73,56 +74,71 @@ def tip_status(request, subject_id):
     return tip_view(request, tip) if tip is not None else None
 
 
-def _status_page(request, found=None, error=None, status=200):
-    request.response.status_int = status
+def _status_page(request, found=None, error=None):
+    """/status with `found` (a tip's view) or the lookup form alone; the status is the response's."""
     request.response.cache_control = "no-store"  # a status belongs to whoever holds the code
     return render_to_response("status.html", {"form": _lookup_form(request).render(), "found": found,
                                               "error": error}, request=request, response=request.response)
 
 
 @view_config(route_name="status_reply", request_method="POST", require_csrf=False)
-def status_reply(request):
-    form = _reply_form(request)
-    refusal = upload_stream.refusal(request)
-    if refusal is not None and tips.refusal_status(refusal) == 429:
-        # Over the address's upload limit: refused before the body (and so the code) was read.
-        request.response.headers["Retry-After"] = str(getattr(refusal, "retry_after", None) or 3600)
-        return _status_page(request, error=refusal.message, status=429)
-    if refusal is None and not check_csrf_token(request, raises=False):
-        refusal = UploadRefused(EXPIRED)  # answered below once the code is known, with the answer kept
-    try:
-        receipt = receipts.lookup_for_request(request, request.POST.get("code", ""))
-    except RateLimited as exc:
-        request.response.headers["Retry-After"] = str(exc.retry_after)
-        return _status_page(request, error=_(
-            "Too many codes were tried from your connection. Please wait ${minutes} minutes and try again, "
-            "or call the police.", mapping={"minutes": max(1, exc.retry_after // 60)}), status=429)
-    tip = tips.for_receipt(request.dbsession, receipt.subject_id) \
-        if receipt is not None and receipt.subject_type == tips.SUBJECT_TYPE else None
-    if tip is None:  # word for word what /status says to a wrong code
-        return _status_page(request, error=NOT_FOUND, status=400)
+class StatusReply(FormView):
+    """The reporter's answer: FormView's rules, on the /status page of the tip the code opens. Refused
+    before the code is read (a body refused unread: too many posts from the address, a declared size
+    over the limit), or for a code that opens no tip, the /status page says why; any other refusal
+    shows the tip with the form filled in as sent and keeps nothing (files already written go with
+    the doomed transaction)."""
 
-    def again(message, status, form_html=None):
-        request.tm.doom()  # files may already be written: they go with the aborted transaction
-        return _status_page(request, tip_view(request, tip, error=message,
-                                              reply_form_html=form_html or refilled(request, form)), status=status)
+    buttons = (("reply", _("Send the answer")),)
 
-    if refusal is not None:
-        return again(refusal.message, tips.refusal_status(refusal))
-    if not tips.accepts_replies(tip):
-        return again(CLOSED, 400)
-    try:
-        tips.count_reply(request, receipt)
-    except RateLimited as exc:
-        request.response.headers["Retry-After"] = str(exc.retry_after)
-        return again(_("Many answers have been sent for this tip or from this address. Nothing was sent. Please "
-                       "wait ${minutes} minutes and send it again, or call the police.",
-                       mapping={"minutes": max(1, (exc.retry_after + 59) // 60)}), 429)
-    data, invalid = submitted(request, form)
-    if invalid:
-        return again(_("Please correct the marked fields."), 400, invalid)
-    try:
-        tips.reply(request, tip, data["message"], data["attachments"], nonce=data["nonce"] or None)
-    except UploadRefused as exc:  # a storage error
-        return again(exc.message, tips.refusal_status(exc))
-    return _status_page(request, tip_view(request, tip, notice=SENT, reply_form_html=_fresh_reply_form(request)))
+    def __init__(self, context, request):
+        super().__init__(context, request)
+        self.tip = None
+        self.receipt = None
+
+    def form(self):
+        return _reply_form(self.request)
+
+    def before(self, form):
+        request = self.request
+        unread = upload_stream.refused_unread(request)
+        if unread is not None:  # none of the body was read: there is no code to look up
+            raise unread
+        refusal = upload_stream.refusal(request)
+        if refusal is None and not check_csrf_token(request, raises=False):
+            refusal = UploadRefused(EXPIRED)  # answered once the code is known, with the answer kept
+        try:
+            receipt = receipts.lookup_for_request(request, posted_text(request, "code"))
+        except RateLimited as exc:
+            raise RateLimited(exc.retry_after, _(
+                "Too many codes were tried from your connection. Please wait ${minutes} minutes and try again, "
+                "or call the police.", mapping={"minutes": max(1, exc.retry_after // 60)})) from None
+        if receipt is not None and receipt.subject_type == tips.SUBJECT_TYPE:
+            self.tip = tips.for_receipt(request.dbsession, receipt.subject_id)
+        if self.tip is None:  # word for word what /status says to a wrong code
+            raise Refused(NOT_FOUND, 400)
+        if refusal is not None:
+            raise Refused(refusal.message, tips.refusal_status(refusal))
+        if not tips.accepts_replies(self.tip):
+            raise Refused(CLOSED, 400)
+        try:
+            tips.count_reply(request, receipt)
+        except RateLimited as exc:
+            raise RateLimited(exc.retry_after, _(
+                "Many answers have been sent for this tip or from this address. Nothing was sent. Please wait "
+                "${minutes} minutes and send it again, or call the police.",
+                mapping={"minutes": max(1, (exc.retry_after + 59) // 60)})) from None
+
+    def page(self, form=None, error=None):
+        request = self.request
+        if self.tip is None:  # refused before a tip was known: the lookup page with the reason
+            return _status_page(request, error=error)
+        if self.failed and error is None:  # the messages are at the fields
+            error = _("Please correct the marked fields.")
+        return _status_page(request, tip_view(request, self.tip, error=error, reply_form_html=form))
+
+    def reply_success(self, data):
+        request = self.request
+        tips.reply(request, self.tip, data["message"], data["attachments"], nonce=data["nonce"] or None)
+        return _status_page(request, tip_view(request, self.tip, notice=SENT,
+                                              reply_form_html=_fresh_reply_form(request)))
