@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from portal.alarms import handover
+from portal.alarms import events, handover
 from portal.alarms.models import ALARM_STATES, Alarm, AlarmLocation, AlarmMessage
 
 # One thread query and one text rule for sender and console; OVERLAP: the feed resends what changed
@@ -259,6 +259,8 @@ def transition(request, alarm: Alarm, name: str, reason: str = "", *, context=No
     alarm.updated_at = now
     request.dbsession.add(AlarmMessage(alarm=alarm, sender="system", text=SYSTEM_TEXTS[name]))
     request.dbsession.flush()
+    if alarm.state in ALARM_WORKFLOW.final:
+        events.alarm_ended(request, alarm)  # its open call ends with it (calls/__init__.py)
 
 
 def send_message(request, alarm: Alarm, text: str, *, officer=None) -> AlarmMessage:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from portal.abuse.ratelimit import RateLimited, count_per_hour
-from portal.alarms import idempotency, thread
+from portal.alarms import events, idempotency, thread
 from portal.alarms.models import ALARM_KINDS, Alarm, AlarmLocation, AlarmMessage
 from portal.alarms.workflow import ALARM_WORKFLOW, SENDER
 from portal.audit import chain as audit
@@ -271,6 +271,7 @@ def cancel(request, alarm: Alarm) -> None:
     alarm.outcome = alarm.outcome or "cancelled by the sender"
     request.dbsession.add(AlarmMessage(alarm=alarm, sender="system", text=str(_("The sender cancelled the alarm."))))
     request.dbsession.flush()
+    events.alarm_ended(request, alarm)  # its open call ends with it (calls/__init__.py)
 
 
 OVERLAP = timedelta(seconds=10)  # polls resend what changed this recently (rows that committed late)

@@ -1,6 +1,8 @@
 """Video, silent video and voice alarms: a live call from the alarm's page to a dispatcher of its
 command center, browser to browser (WebRTC), signalled through the portal's own JSON endpoints."""
+from portal.alarms.events import AlarmEnded
 from portal.alarms.resources import AlarmSenderContext
+from portal.calls import services
 from portal.calls.resources import StaffCallContext
 from portal.calls.waiting import Bell
 from portal.core.resources import StaffRoot
@@ -19,4 +21,5 @@ def includeme(config):
     config.add_route("staff_calls", "/staff/calls", factory=StaffRoot)
     for action in ("answer", "poll", "signals", "hold", "resume", "end", "snapshot"):
         config.add_route(f"staff_call_{action}", r"/staff/calls/{id:\d+}/" + action, factory=StaffCallContext)
+    config.add_subscriber(services.on_alarm_ended, AlarmEnded)  # an alarm's end ends its call
     config.scan(".views")

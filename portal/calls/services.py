@@ -13,6 +13,7 @@ from portal.alarms.raising import is_open as alarm_is_open
 from portal.alarms.workflow import SENDER
 from portal.audit import chain as audit
 from portal.calls.models import Call
+from portal.calls.waiting import ring_after_commit
 from portal.calls.workflow import CALL_WORKFLOW, OPEN
 from portal.core.i18n import _
 from portal.core.meta import utcnow
@@ -112,6 +113,30 @@ def drop_gone(request, call: Call, reason: str) -> None:
     _line(request.dbsession, call.alarm, "drop")
 
 
+def end_with_alarm(request, call: Call) -> None:
+    """The call's alarm was closed or cancelled: the call ends with it (a system step: whoever ended the
+    alarm did not choose to end the call). No line of its own: the alarm's closing line says it."""
+    CALL_WORKFLOW.apply(request, call, "drop", actor="system", reason=f"alarm {call.alarm_id} {call.alarm.state}")
+    _ended(call, "alarm_ended")
+    request.dbsession.flush()
+
+
+def on_alarm_ended(event) -> None:
+    """Subscriber of alarms' AlarmEnded (calls/__init__.py), in the same transaction as the step. A call
+    another request changed meanwhile (409) is left to the worker's next round (jobs.py), and the
+    alarm's step goes on."""
+    call = open_call(event.request.dbsession, event.alarm)
+    if call is None:
+        return
+    try:
+        end_with_alarm(event.request, call)
+    except Refused as refused:
+        if refused.status != 409:
+            raise
+        return
+    ring_after_commit(event.request)  # the waiting polls of both sides learn it at once
+
+
 def _ended(call: Call, why: str) -> None:
     call.ended_at, call.end_reason = utcnow(), why
 
@@ -152,6 +177,15 @@ def snapshot(request, call: Call, fields) -> AlarmMessage:
 
 def seen(call: Call, side: str) -> None:
     setattr(call, f"{side}_seen_at", utcnow())
+
+
+def calls_of_ended_alarms(dbsession) -> list[Call]:
+    """Open calls whose alarm has ended (its subscriber lost a race to another step): for the worker."""
+    return dbsession.execute(
+        select(Call).join(Alarm, Alarm.id == Call.alarm_id)
+        .where(Call.state.in_(OPEN), Alarm.state.in_(("closed", "cancelled")))
+        .options(selectinload(Call.alarm)).order_by(Call.id).limit(200)
+    ).scalars().all()
 
 
 def gone_calls(dbsession, seconds: int, *, now=None) -> list[Call]:

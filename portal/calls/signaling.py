@@ -57,6 +57,10 @@ def post(dbsession, call: Call, side: str, kind, body) -> CallSignal:
     stored_body = checked_body(kind, body)
     if call.state in CALL_WORKFLOW.final:
         raise Refused(CALL_WORKFLOW.final_message, 409)
+    # One post into a call at a time, so its signals become visible in id order: on PostgreSQL an id is
+    # taken at insert and the row shows at commit, and a poll whose cursor passed a later id would never
+    # read an earlier one committed after it. (SQLite has one writer at a time and ignores this.)
+    dbsession.execute(select(Call.id).where(Call.id == call.id).with_for_update())
     sent = dbsession.execute(select(func.count(CallSignal.id)).where(
         CallSignal.call_id == call.id, CallSignal.side == side)).scalar_one()
     if sent >= MAX_SIGNALS:

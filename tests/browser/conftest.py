@@ -2,6 +2,7 @@
 
 No browser is downloaded: Playwright launches /usr/bin/chromium. Without it these tests skip
 (CI installs it, see .ci/run)."""
+import contextlib
 import os
 import threading
 
@@ -15,10 +16,15 @@ from portal.privacy.receipts import ReceiptHasher
 from portal.scripts.common import db_session
 from portal.scripts.seed_demo import seed
 from tests.conftest import migrate
+from tests.coturn import reserve_ports, running_coturn, skip_or_fail_without_coturn
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
                  "--disable-component-update", "--disable-sync", "--disable-quic"]
+# Calls: fake camera and microphone granted without a prompt, WebRTC on the loopback, and host
+# candidates with their address rather than an mDNS name, so a test can check every address is 127.0.0.1.
+CALL_ARGS = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+             "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns"]
 
 
 def pytest_collection_modifyitems(items):
@@ -30,19 +36,50 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, app_settings_sqlite):
     """The portal served by waitress in a thread, on SQLite seeded with the demo data."""
-    import waitress
-
     settings = dict(app_settings_sqlite)
     migrate(get_engine({"sqlalchemy.url": settings["sqlalchemy.url"]}))
     with db_session(settings) as dbsession:
         seed(dbsession, LocalMediaStore(settings["portal.media_dir"]),
              FieldCipher.from_setting(settings["portal.field_keys"], settings["portal.field_key_id"]),
              ReceiptHasher(settings["portal.receipt_pepper"].encode("utf-8")))
-    server = waitress.create_server(portal.main({}, **settings), host="127.0.0.1", port=0, threads=4)
+    with serving(settings) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(settings, port=0):
+    """The portal with these settings served by waitress in a thread; yields its URL."""
+    import waitress
+
+    server = waitress.create_server(portal.main({}, **settings), host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def coturn(tmp_path_factory):
+    """A coturn on 127.0.0.1 checking the REST API credentials (tests/coturn.py); skips without
+    /usr/bin/turnserver unless PORTAL_REQUIRE_COTURN=1."""
+    skip_or_fail_without_coturn()
+    with running_coturn(tmp_path_factory.mktemp("coturn")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def relay_server(live_server, app_settings_sqlite, coturn):
+    """A second portal on live_server's seeded database (same officers and data), whose calls hand out
+    relay-only credentials of `coturn` (`ice` of POST /alarm/{token}/call and of the answer). Its port
+    comes from PORTAL_TEST_PORTS, like coturn's."""
+    port = reserve_ports(1)
+    try:
+        with serving({**app_settings_sqlite, **coturn.portal_settings()}, port=port.first) as url:
+            yield url
+    finally:
+        port.release()
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +104,8 @@ def app_settings_sqlite(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_driver():
+    """One Playwright for the session (a second one cannot start beside it): both browsers launch from it."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing in CI (.ci/run should have installed it)", pytrace=False)
@@ -75,10 +113,23 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield playwright
+    playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
-    playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def call_browser(playwright_driver):
+    """Chromium for calls (CALL_ARGS): fake media devices, loopback WebRTC, no mDNS host names."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CALL_ARGS)
+    yield browser
+    browser.close()
 
 
 class ConsoleWatcher:
