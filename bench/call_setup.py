@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tests.browser.loopback import loopback_only_namespace  # noqa: E402
+from tests.browser.loopback import loopback_namespace  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
@@ -47,6 +47,7 @@ def percentile(values, share):
 
 
 def serve(base):
+    """The portal on a fresh SQLite database seeded with the demo (its socket made in the caller's namespace)."""
     import waitress
 
     import portal
@@ -74,7 +75,6 @@ def serve(base):
              FieldCipher.from_setting(settings["portal.field_keys"], settings["portal.field_key_id"]),
              ReceiptHasher(settings["portal.receipt_pepper"].encode("utf-8")))
     server = waitress.create_server(portal.main({}, **settings), host="127.0.0.1", port=0, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
     return server, f"http://127.0.0.1:{server.effective_port}"
 
 
@@ -84,10 +84,12 @@ def run(calls: int, kind: str):
     from portal.demo.data import DEMO_PASSWORD
 
     rings, frames = [], []
-    with tempfile.TemporaryDirectory() as base, loopback_only_namespace():
-        server, url = serve(base)
+    with tempfile.TemporaryDirectory() as base, loopback_namespace() as namespace:
+        with namespace.entered():
+            server, url = serve(base)
         playwright = sync_playwright().start()
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        threading.Thread(target=server.run, daemon=True).start()
+        browser = playwright.chromium.launch(executable_path=namespace.launcher(base, CHROMIUM), args=ARGS)
         desk_context = browser.new_context(locale="en-US", permissions=["microphone", "camera"])
         desk = desk_context.new_page()
         desk.goto(url + "/login?lang=en")
@@ -103,7 +105,7 @@ def run(calls: int, kind: str):
             desk.goto(url + "/staff/alarms")
             phone.goto(url + "/alarm?lang=en")
             expect(phone.locator("#alarm-routed")).to_be_visible()
-            ring = desk.locator("#call-ring .call-ring-item.call-ringing").first
+            ring = desk.locator("#call-ring .call-ring-item.call-ringing").last
             pressed = time.monotonic()
             phone.get_by_role("button", name=BUTTONS[kind], exact=True).click()
             expect(ring).to_be_visible(timeout=30000)

@@ -8,6 +8,7 @@ Every packet stays on 127.0.0.1: the server and Chromium run in a network namesp
 is the loopback (tests/browser/loopback.py), no STUN/TURN server is configured, Chromium gathers loopback
 candidates (--allow-loopback-in-peer-connection, real addresses instead of mDNS names), and the test
 checks that every candidate sent and the pair carrying the media are 127.0.0.1."""
+import os
 import re
 import threading
 import time
@@ -17,14 +18,11 @@ from playwright.sync_api import expect
 
 import portal
 from portal.demo.data import DEMO_PASSWORD
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ConsoleWatcher
-from tests.browser.loopback import loopback_only_namespace
+from tests.browser.conftest import CALL_ARGS, CHROMIUM, ConsoleWatcher
+from tests.browser.loopback import loopback_namespace
 
 HEKOU = (38.0, 114.5)
 TOKEN_URL = re.compile(r".*/alarm/[A-Za-z0-9_-]{43}$")
-CALL_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-             "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
-             "--autoplay-policy=no-user-gesture-required"]
 
 # Keeps every peer connection of the page in window.__pcs and hands the page only the candidates on
 # 127.0.0.1 (and the end of candidates), so no media is sent to any other address of the machine.
@@ -50,33 +48,32 @@ LOOPBACK_ONLY = """
 
 
 @pytest.fixture(scope="module")
-def call_world(live_server, app_settings_sqlite):
+def call_world(playwright_driver, live_server, app_settings_sqlite, tmp_path_factory):
     """(browser, base URL): the portal on the suite's seeded SQLite database and Chromium with fake camera
     and microphone, both inside a network namespace whose only interface is the loopback."""
-    import os
-
     import waitress
-    from playwright.sync_api import sync_playwright
 
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium to run the browser tests")
     try:
-        namespace = loopback_only_namespace()
-        namespace.__enter__()
-    except (PermissionError, OSError, FileNotFoundError) as exc:
-        pytest.skip(f"no network namespace for the call tests ({exc}); run as root (CI does)")
+        namespace_context = loopback_namespace()
+        namespace = namespace_context.__enter__()
+    except PermissionError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"no network namespace for the call tests in CI: {exc}", pytrace=False)
+        pytest.skip(f"no network namespace for the call tests ({str(exc).strip()}); run as root (CI does)")
     try:
-        server = waitress.create_server(portal.main({}, **app_settings_sqlite), host="127.0.0.1", port=0, threads=6)
+        with namespace.entered():  # the listening socket is made inside the namespace
+            server = waitress.create_server(portal.main({}, **app_settings_sqlite), host="127.0.0.1", port=0,
+                                            threads=6)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        playwright = sync_playwright().start()
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + CALL_ARGS)
+        launcher = namespace.launcher(str(tmp_path_factory.mktemp("netns")), CHROMIUM)
+        browser = playwright_driver.chromium.launch(executable_path=launcher,
+                                                    args=CALL_ARGS + ["--autoplay-policy=no-user-gesture-required"])
         yield browser, f"http://127.0.0.1:{server.effective_port}"
         browser.close()
-        playwright.stop()
         server.close()
     finally:
-        namespace.__exit__(None, None, None)
+        namespace_context.__exit__(None, None, None)
 
 
 @pytest.fixture
@@ -123,7 +120,7 @@ def press(phone, button):
 def answer_from_console(desk):
     """The console rings; the dispatcher opens the alarm and answers."""
     desk.goto(desk.base + "/staff/alarms")
-    ring = desk.locator("#call-ring .call-ring-item.call-ringing").first
+    ring = desk.locator("#call-ring .call-ring-item.call-ringing").last  # the newest (the list is oldest first)
     expect(ring).to_be_visible(timeout=6000)
     ring.get_by_role("link").click()
     expect(desk.locator("#call-desk")).to_have_class(re.compile("ringing"), timeout=6000)

@@ -102,7 +102,10 @@ def candidate_address(line: str) -> str:
     return line.split()[4]  # candidate:<foundation> <component> <protocol> <priority> <address> <port> typ ...
 
 
-def test_a_call_connects_through_coturn_relay_only_with_the_portals_credentials(call_page, video_alarm, coturn):
+def test_a_call_connects_through_coturn_relay_only_with_the_portals_credentials(call_page, video_alarm, coturn,
+                                                                              relay_server):
+    # The camera is allowed on a call alarm's own page only (Permissions-Policy): the test runs there.
+    call_page.goto(f"{relay_server}/alarm/{video_alarm}")
     started = start_call(call_page, video_alarm)
     assert started["status"] == 201, started
     ice, call_id = started["body"]["ice"], started["body"]["call"]["id"]
