@@ -38,7 +38,9 @@ def live_server(tmp_path_factory, app_settings_sqlite):
         seed(dbsession, LocalMediaStore(settings["portal.media_dir"]),
              FieldCipher.from_setting(settings["portal.field_keys"], settings["portal.field_key_id"]),
              ReceiptHasher(settings["portal.receipt_pepper"].encode("utf-8")))
-    server = waitress.create_server(portal.main({}, **settings), host="127.0.0.1", port=0, threads=4)
+    # PORTAL_BROWSER_PORT: a fixed port (a machine shared by several test runs, each with its range).
+    port = int(os.environ.get("PORTAL_BROWSER_PORT", "0"))
+    server = waitress.create_server(portal.main({}, **settings), host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
