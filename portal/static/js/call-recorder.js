@@ -30,6 +30,7 @@
   var SLICE_MS = 3000;
   var FIRST_DELAY_MS = 1000;
   var LONGEST_DELAY_MS = 30000;
+  var MAX_RESTARTS = 5;
 
   var current = null;
 
@@ -139,12 +140,17 @@
   }
 
   function stop(rec) {
+    rec.stopped = true;
     if (rec.recorder.state !== "inactive") {
       try { rec.recorder.stop(); } catch (e) { /* already stopping */ }
     }
   }
 
-  function begin(stream) {
+  function live(stream) {
+    return stream.getTracks().some(function (track) { return track.readyState === "live"; });
+  }
+
+  function begin(stream, restarts) {
     var video = stream.getVideoTracks().length > 0;
     var mime = pick(video ? VIDEO : AUDIO);
     var options = { audioBitsPerSecond: AUDIO_BPS };
@@ -157,7 +163,8 @@
       return;  // this browser cannot record the stream: the call goes on without a recording
     }
     var rec = { recorder: recorder, stream: stream, mime: mime || (video ? "video/webm" : "audio/webm"),
-                queue: [{ kind: "start" }], nextSeq: 0, sent: 0, delay: FIRST_DELAY_MS, started: Date.now() };
+                queue: [{ kind: "start" }], nextSeq: 0, sent: 0, delay: FIRST_DELAY_MS, started: Date.now(),
+                restarts: restarts || 0 };
     recorder.addEventListener("dataavailable", function (event) {
       if (!event.data || !event.data.size || rec.dead) return;
       rec.queue.push({ kind: "chunk", blob: event.data });
@@ -169,6 +176,11 @@
       rec.duration = Date.now() - rec.started;
       rec.queue.push({ kind: "end" });
       pump(rec);
+      // The recorder stopped by itself (a track of the stream was swapped or failed) while the call
+      // goes on: what it recorded is complete as it is; the rest goes into a new recording.
+      if (!rec.stopped && current === rec && live(stream) && rec.restarts < MAX_RESTARTS) {
+        begin(stream, rec.restarts + 1);
+      }
     });
     current = rec;
     recorder.start(SLICE_MS);
