@@ -3,6 +3,9 @@ records what the call's stream carries (static/js/call-recorder.js) and uploads 
 across 4 s without network; on the server the chunks make a valid WebM whose length (ffprobe) matches the time recorded, with no chunk
 lost, and every chunk hash and the final hash verify.
 
+The dispatcher then plays it on the alarm's staff page after stating a reason: the player gets the
+bytes (ranges, the right type) and decodes them.
+
 Until the call's own script dispatches `portal-call-media`, the test takes the stream itself with
 getUserMedia and dispatches the event as call.js does. Needs ffprobe (apt-get install ffmpeg): without
 it the test skips, unless PORTAL_REQUIRE_FFMPEG=1 (CI), which makes that a failure."""
@@ -17,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.calls.models import CallRecording, RecordingChunk
+from portal.demo.data import DEMO_PASSWORD
 from portal.media.storage import LocalMediaStore
 from portal.scripts.common import db_session
 from portal.units.models import Unit
@@ -25,6 +29,7 @@ from tests.factories import make_alarm
 
 FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 RECORD_MS = 8000
+CONSTRAINTS = {"video": "{video: {width: 640, height: 480, frameRate: 15}, audio: true}", "voice": "{audio: true}"}
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +67,12 @@ def packets_span(ffprobe, path) -> tuple[str, float]:
     return found["format"]["format_name"], max(t + d for t, d in times) - min(t for t, _d in times)
 
 
-def test_a_video_alarm_page_records_and_uploads_a_whole_webm(media_browser, live_server, app_settings_sqlite,
-                                                             ffprobe, tmp_path):
+@pytest.mark.parametrize("kind", ["video", "voice"])
+def test_an_alarm_page_records_and_uploads_a_whole_webm(media_browser, live_server, app_settings_sqlite,
+                                                        ffprobe, tmp_path, kind):
     with db_session(app_settings_sqlite) as dbsession:
-        unit = dbsession.execute(select(Unit).order_by(Unit.id).limit(1)).scalar_one()
-        alarm, token = make_alarm(dbsession, unit, kind="video")
+        unit = dbsession.execute(select(Unit).where(Unit.code == "139900")).scalar_one()  # the demo dispatcher's
+        alarm, token = make_alarm(dbsession, unit, kind=kind)
         alarm_id = alarm.id
     context = media_browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     page = context.new_page()
@@ -75,8 +81,7 @@ def test_a_video_alarm_page_records_and_uploads_a_whole_webm(media_browser, live
     assert page.locator("#call-recorder").get_attribute("data-recording-url") == f"/alarm/{token}/call/recording"
 
     page.evaluate("""async () => {
-        const stream = await navigator.mediaDevices.getUserMedia(
-            {video: {width: 640, height: 480, frameRate: 15}, audio: true});
+        const stream = await navigator.mediaDevices.getUserMedia(""" + CONSTRAINTS[kind] + """);
         window.testStream = stream;
         window.testStarted = performance.now();
         document.dispatchEvent(new CustomEvent("portal-call-media", {detail: {stream}}));
@@ -99,6 +104,7 @@ def test_a_video_alarm_page_records_and_uploads_a_whole_webm(media_browser, live
         .map((e) => e.duration)""")
     # Failed uploads while offline are the only console errors a page may show here.
     assert [e for e in page.console.errors if "ERR_INTERNET_DISCONNECTED" not in e and "Failed to fetch" not in e] == []
+    play(media_browser, live_server, alarm_id, kind)
     context.close()
 
     store = LocalMediaStore(app_settings_sqlite["portal.media_dir"])
@@ -107,7 +113,7 @@ def test_a_video_alarm_page_records_and_uploads_a_whole_webm(media_browser, live
         chunks = dbsession.execute(select(RecordingChunk).where(RecordingChunk.recording_id == rec.id)
                                    .order_by(RecordingChunk.seq)).scalars().all()
         assert (rec.state, rec.end_reason) == ("final", "page")
-        assert rec.mime.startswith("video/webm")
+        assert rec.mime.startswith("video/webm" if kind == "video" else "audio/webm")
         # No chunk lost: the page's count, the stored seqs 0..n-1 and the row's count agree.
         assert [c.seq for c in chunks] == list(range(rec.expected_chunks)) and rec.chunk_count == len(chunks) >= 3
         whole = tmp_path / "recording.webm"
@@ -125,6 +131,30 @@ def test_a_video_alarm_page_records_and_uploads_a_whole_webm(media_browser, live
     assert "webm" in container or "matroska" in container
     assert abs(seconds - recorded_ms / 1000) <= 2, (seconds, recorded_ms)
     assert abs(declared_ms - recorded_ms) <= 2000
-    print(f"\nrecording: {len(chunks)} chunks, {rec.total_bytes} bytes in {recorded_ms / 1000:.1f} s "
+    print(f"\n{kind} recording: {len(chunks)} chunks, {rec.total_bytes} bytes in {recorded_ms / 1000:.1f} s "
           f"({rec.total_bytes * 8 / recorded_ms:.0f} kbit/s), ffprobe {seconds:.2f} s; chunk uploads "
           f"{len(uploads)}, median {statistics.median(uploads):.0f} ms, max {max(uploads):.0f} ms; chunks lost 0")
+
+
+def play(browser, live_server, alarm_id, kind):
+    """The demo dispatcher states a reason on the alarm's page and the player decodes the recording."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    desk = context.new_page()
+    desk.console = ConsoleWatcher(desk)
+    desk.goto(live_server + "/login?lang=en")
+    desk.fill('input[name="username"]', "dispatcher")
+    desk.fill('input[name="password"]', DEMO_PASSWORD)
+    desk.locator('form button[type="submit"]').first.click()
+    desk.wait_for_url(lambda url: "/login" not in url)
+    desk.goto(f"{live_server}/staff/alarms/{alarm_id}?lang=en")
+    form = desk.locator("#recordings form.recording-view").first
+    form.locator("textarea").fill("Browser test: the player decodes it")
+    form.locator("button").click()
+    player = desk.locator("video.recording-player" if kind == "video" else "audio.recording-player")
+    player.wait_for()
+    desk.wait_for_function("document.querySelector('.recording-player').readyState >= 2", timeout=15000)
+    if kind == "video":
+        assert desk.evaluate("document.querySelector('.recording-player').videoWidth") == 640
+    assert desk.locator("[data-verification='ok']").count() == 1
+    assert desk.console.errors == []
+    context.close()
