@@ -66,7 +66,8 @@ def app_settings_sqlite(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
+    """One Playwright for the session (its sync API runs one per thread): every browser launches from it."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing in CI (.ci/run should have installed it)", pytrace=False)
@@ -74,10 +75,15 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
+    yield playwright
+    playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
-    playwright.stop()
 
 
 class ConsoleWatcher:

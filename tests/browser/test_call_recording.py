@@ -43,17 +43,11 @@ def ffprobe():
 
 
 @pytest.fixture(scope="module")
-def media_browser():
+def media_browser(playwright):
     """Chromium with a fake camera (a moving test pattern) and microphone (a beep), allowed at once."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium to run the browser tests")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + FAKE_MEDIA)
     yield browser
     browser.close()
-    playwright.stop()
 
 
 def packets_span(ffprobe, path) -> tuple[str, float]:
