@@ -3,7 +3,7 @@ command center, browser to browser (WebRTC), signalled through the portal's own 
 from portal.alarms.events import AlarmEnded
 from portal.alarms.resources import AlarmSenderContext
 from portal.calls import services
-from portal.calls.resources import StaffCallContext
+from portal.calls.resources import StaffCallContext, StaffRecordingContext
 from portal.calls.waiting import Bell
 from portal.core.resources import StaffRoot
 from portal.privacy.links import TOKEN_PATTERN
@@ -18,8 +18,17 @@ def includeme(config):
     config.add_route("call_caller", caller, factory=AlarmSenderContext)
     config.add_route("call_caller_action", caller + "/{action:poll|signals|report|hang-up}",
                      factory=AlarmSenderContext)
+    recordings = caller + "/recording"
+    config.add_route("call_recording", recordings, factory=AlarmSenderContext)
+    config.add_route("call_recording_chunk", recordings + r"/{rid:\d{1,10}}/chunks/{seq:\d{1,6}}",
+                     factory=AlarmSenderContext)
+    config.add_route("call_recording_end", recordings + r"/{rid:\d{1,10}}/end", factory=AlarmSenderContext)
     config.add_route("staff_calls", "/staff/calls", factory=StaffRoot)
     for action in ("answer", "poll", "signals", "hold", "resume", "end", "snapshot"):
         config.add_route(f"staff_call_{action}", r"/staff/calls/{id:\d+}/" + action, factory=StaffCallContext)
     config.add_subscriber(services.on_alarm_ended, AlarmEnded)  # an alarm's end ends its call
+    config.add_route("staff_recording", r"/staff/recordings/{id:\d+}", factory=StaffRecordingContext)
+    for action in ("view", "media", "verify"):
+        config.add_route(f"staff_recording_{action}", r"/staff/recordings/{id:\d+}/" + action,
+                         factory=StaffRecordingContext)
     config.scan(".views")

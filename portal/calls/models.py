@@ -6,7 +6,7 @@ alarm it was started from: the alarm stays the record (thread, track, steps), th
 answered and when."""
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Officer
@@ -70,3 +70,68 @@ class CallSignal(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     call: Mapped[Call] = relationship()
+
+
+RECORDING_STATES = ("open", "final")
+# How a recording became final: the page said it ended (all its chunks here), the page went silent
+# (the worker, calls/recording_jobs.py), or the alarm's retention removed its chunks before it was final.
+RECORDING_END_REASONS = ("page", "idle", "purged")
+
+
+class CallRecording(Base):
+    """What the caller's camera and microphone sent, as the caller's browser recorded it
+    (MediaRecorder), uploaded in chunks while the page is open: evidence kept with the alarm even when
+    the call dropped or was never answered. Append-only: chunks are added, never replaced; the final
+    hash is sha256 over the chunks' bytes in seq order (calls/recording.py)."""
+
+    __tablename__ = "call_recordings"
+    __table_args__ = (
+        CheckConstraint(one_of("state", RECORDING_STATES), name="state"),
+        CheckConstraint("end_reason IS NULL OR " + one_of("end_reason", RECORDING_END_REASONS), name="end_reason"),
+        Index("ix_call_recordings_alarm", "alarm_id", "id"),
+        # The worker's look for recordings whose page went silent.
+        Index("ix_call_recordings_open", "state", "last_chunk_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    mime: Mapped[str] = mapped_column(String(100))  # as the browser declared it: video/webm;codecs=vp8,opus
+    state: Mapped[str] = mapped_column(String(8), default="open")
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What the page said at its end: how many chunks it made and how long it recorded.
+    expected_chunks: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))  # of all chunks in seq order, once final
+    end_reason: Mapped[str | None] = mapped_column(String(8))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_chunk_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last check of the stored bytes against every chunk hash and the final hash.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verified_ok: Mapped[bool | None] = mapped_column(Boolean)
+
+    alarm: Mapped[Alarm] = relationship()
+    call: Mapped[Call | None] = relationship()
+
+
+class RecordingChunk(Base):
+    """One piece of a recording as the browser handed it over (seq 0 carries the container's header)."""
+
+    __tablename__ = "recording_chunks"
+    __table_args__ = (
+        UniqueConstraint("recording_id", "seq", name="uq_recording_chunks_recording_id_seq"),
+        Index("ix_recording_chunks_storage_key", "storage_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("call_recordings.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    storage_key: Mapped[str] = mapped_column(String(255))  # in the media store (content-addressed)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    recording: Mapped[CallRecording] = relationship()

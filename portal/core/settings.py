@@ -68,6 +68,18 @@ DEFAULTS = {
     "portal.call.long_poll_seconds": "8",
     "portal.call.long_poll_slots": "3",
     "portal.call.gone_seconds": "60",
+    # The caller's recording (calls/recording.py): the largest chunk one POST may carry (MB; also the
+    # body limit, core/headers.py), the bytes all recordings of one alarm may hold (MB), how long one
+    # recording may run, how many one alarm may start, how long after the alarm ended its page may
+    # still upload, when an open recording whose page went silent is made final by the worker, and how
+    # long a dispatcher's stated reason lets them play a recording.
+    "portal.call.recording_chunk_mb": "2",
+    "portal.call.recording_max_mb": "300",
+    "portal.call.recording_max_minutes": "60",
+    "portal.call.recording_max_per_alarm": "20",
+    "portal.call.recording_grace_minutes": "30",
+    "portal.call.recording_idle_minutes": "60",
+    "portal.call.recording_view_minutes": "30",
     "portal.embed_frame_ancestors": "'self'",
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),

@@ -16,6 +16,7 @@ from pyramid.paster import bootstrap
 from portal.alarms import jobs as alarm_jobs
 from portal.audit import jobs as audit_jobs
 from portal.calls import jobs as call_jobs
+from portal.calls import recording_jobs
 from portal.media import jobs as media_jobs
 from portal.missing import jobs as missing_jobs
 from portal.notices import jobs as notice_jobs
@@ -43,6 +44,10 @@ JOBS = {
     # Retention of every other kind: one batch each per round, one audit event each with counts
     # (README, "Retention"; each domain's jobs.py).
     "alarms-purge": alarm_jobs.purge_ended,
+    # The caller's recordings: final once their page went silent; purged with their alarm's retention
+    # (calls/recording_jobs.py).
+    "recordings-finalize": recording_jobs.finalize_silent,
+    "recordings-purge": recording_jobs.purge_recordings,
     "tips-purge": tip_jobs.purge_closed,
     "sightings-purge": sighting_jobs.purge_old,
     "missing-purge": missing_jobs.purge_ended,

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from portal.alarms.models import AlarmMessage
-from portal.calls.models import Call
+from portal.calls.models import Call, CallRecording
 from portal.tips.models import TipAttachment
 from tests.factories import (
     make_alarm,
@@ -71,6 +71,9 @@ MATRIX = {
     "/staff/calls/{call_a}/poll": DISPATCHERS,  # a call of alarm_a
     **{f"/staff/calls/{{call_a}}/{action}": POST_ONLY
        for action in ("answer", "signals", "hold", "resume", "end", "snapshot")},
+    "/staff/recordings/{recording_a}": DISPATCHERS,  # the caller's recording of alarm_a
+    "/staff/recordings/{recording_a}/media": dict(DISPATCHERS, dispatcher=403),  # only after stating a reason
+    **{f"/staff/recordings/{{recording_a}}/{action}": POST_ONLY for action in ("view", "verify")},
     "/staff/sightings/{sighting_a}/photo": MODERATORS_OF_CITY_A,
     "/staff/tips": TIP_WORKERS,
     "/staff/tips/{tip_a}": TIP_WORKERS_OF_CITY_A,
@@ -112,6 +115,10 @@ def world(dbsession, registry):
     dbsession.add(call)
     dbsession.flush()
     ids["call_a"] = call.id
+    recording = CallRecording(alarm_id=ids["alarm_a"], call_id=call.id, mime="video/webm")
+    dbsession.add(recording)
+    dbsession.flush()
+    ids["recording_a"] = recording.id
     tip_a = make_tip(dbsession, units["city_a"])
     ids["tip_a"], ids["category"] = tip_a.id, tip_a.category_id
     ids["tip_photo"] = make_photo(dbsession, registry["media_store"]).id

@@ -59,7 +59,7 @@ def test_once_runs_retention_for_every_kind_with_one_audit_event_each(tmp_path, 
     from portal.alarms.models import Alarm
     from tests.factories import make_alarm
 
-    assert {"trips-purge", "alarms-purge", "tips-purge", "sightings-purge", "missing-purge",
+    assert {"trips-purge", "alarms-purge", "recordings-purge", "tips-purge", "sightings-purge", "missing-purge",
             "outbox-purge"} <= set(worker.JOBS)
     path, url = write_ini(tmp_path, app_settings)
     with db_session({"sqlalchemy.url": url}) as dbsession:
