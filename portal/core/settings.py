@@ -68,6 +68,10 @@ DEFAULTS = {
     "portal.call.long_poll_seconds": "8",
     "portal.call.long_poll_slots": "3",
     "portal.call.gone_seconds": "60",
+    # A dispatcher's invitation to share (instant on scene): how long its link can be used, and how many
+    # one dispatcher may send per hour (each is an SMS to a stranger's phone).
+    "portal.call.invitation_minutes": "30",
+    "portal.call.invitations_per_hour": "30",
     "portal.embed_frame_ancestors": "'self'",
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),

@@ -15,6 +15,7 @@ from pyramid.paster import bootstrap
 
 from portal.alarms import jobs as alarm_jobs
 from portal.audit import jobs as audit_jobs
+from portal.calls import invitations as call_invitations
 from portal.media import jobs as media_jobs
 from portal.missing import jobs as missing_jobs
 from portal.notices import jobs as notice_jobs
@@ -37,6 +38,8 @@ JOBS = {
     "trips-escalate": trips_jobs.escalate_unanswered,
     "trips-expire": trips_jobs.expire_abandoned,
     "trips-purge": trips_jobs.purge_ended,
+    # Dispatchers' invitations nobody consented to within their lifetime (calls/invitations.py).
+    "invitations-expire": call_invitations.expire_due,
     # Retention of every other kind: one batch each per round, one audit event each with counts
     # (README, "Retention"; each domain's jobs.py).
     "alarms-purge": alarm_jobs.purge_ended,
