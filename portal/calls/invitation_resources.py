@@ -8,7 +8,7 @@ from portal.calls.invitation_models import CallInvitation
 from portal.calls.invitation_workflow import INVITEE
 from portal.core.permissions import Role, scoped_acl
 from portal.core.resources import load_row
-from portal.privacy.links import token_hash
+from portal.privacy import links
 
 
 class InvitationLinkContext:
@@ -16,7 +16,7 @@ class InvitationLinkContext:
 
     def __init__(self, request):
         self.invitation = request.dbsession.execute(
-            select(CallInvitation).where(CallInvitation.token_hash == token_hash(request.matchdict["token"]))
+            select(CallInvitation).where(CallInvitation.token_hash == links.token_hash(request.matchdict["token"]))
         ).scalar_one_or_none()
 
 

@@ -244,3 +244,20 @@ def test_a_dispatcher_sends_a_limited_number_per_hour(testapp, registry, dbsessi
     finally:
         registry.settings["portal.call.invitations_per_hour"] = "30"
     assert len(sent_sms(registry, dbsession)) == 2
+
+
+def test_the_staff_alarm_page_include_names_the_inviting_dispatcher(testapp, registry, dbsession, dummy_request,
+                                                                     officers):
+    """templates/calls/_invited_by.html needs only `alarm` (staff/alarm.html has it) and the request."""
+    from pyramid.renderers import render
+
+    from tests.factories import make_alarm
+
+    login(testapp, "disp_a")
+    token, invitation = invited(testapp, registry, dbsession, mode="location")
+    phone(testapp).get(f"/invite/{token}", headers=NAVIGATE).forms[0].submit(headers=SAME, status=303)
+    dbsession.refresh(invitation)
+    html = render("calls/_invited_by.html", {"alarm": invitation.alarm, "locale": "en"}, request=dummy_request)
+    assert "来自Wang Wu（City A）" in html and "共享位置" in html  # the request's language: Chinese
+    other, _token = make_alarm(dbsession, invitation.unit)
+    assert render("calls/_invited_by.html", {"alarm": other, "locale": "en"}, request=dummy_request).strip() == ""
