@@ -7,6 +7,7 @@ import re
 import pytest
 
 from portal.alarms.models import AlarmMessage
+from portal.calls.invitation_models import CallInvitation
 from portal.calls.models import Call
 from portal.tips.models import TipAttachment
 from tests.factories import (
@@ -71,6 +72,8 @@ MATRIX = {
     "/staff/calls/{call_a}/poll": DISPATCHERS,  # a call of alarm_a
     **{f"/staff/calls/{{call_a}}/{action}": POST_ONLY
        for action in ("answer", "signals", "hold", "resume", "end", "snapshot")},
+    "/staff/invitations": DISPATCHERS,  # the recent invitations are scoped in the query
+    "/staff/invitations/{invitation_a}/revoke": POST_ONLY,
     "/staff/sightings/{sighting_a}/photo": MODERATORS_OF_CITY_A,
     "/staff/tips": TIP_WORKERS,
     "/staff/tips/{tip_a}": TIP_WORKERS_OF_CITY_A,
@@ -112,6 +115,11 @@ def world(dbsession, registry):
     dbsession.add(call)
     dbsession.flush()
     ids["call_a"] = call.id
+    invitation = CallInvitation(token_hash="0" * 64, unit=units["city_a"], officer=officers["dispatcher"],
+                                mode="video", expires_at=call.created_at)
+    dbsession.add(invitation)
+    dbsession.flush()
+    ids["invitation_a"] = invitation.id
     tip_a = make_tip(dbsession, units["city_a"])
     ids["tip_a"], ids["category"] = tip_a.id, tip_a.category_id
     ids["tip_photo"] = make_photo(dbsession, registry["media_store"]).id

@@ -95,13 +95,12 @@ def _keep_device(request, response, secret: str) -> None:
 
 
 def _settled(request, invitation, why):
-    """A link this browser cannot use now: its alarm (used here), else the page saying why."""
+    """A link this browser cannot use now: its alarm (used here), else the page saying why. A refusal
+    stores nothing: a link past its time is marked expired by the worker (calls/invitations.py)."""
     if why == "used":
         path = invitations.alarm_path(request, invitation)
         if path is not None:
             return HTTPSeeOther(path)
-    if why == "expired" and invitation.state in ("sent", "opened"):
-        invitations.expire(request, invitation)  # recorded now rather than at the worker's next round
     return _person_page(request, invitation, why=why)
 
 
