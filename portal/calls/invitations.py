@@ -29,7 +29,7 @@ from portal.core.links import public_url
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
 from portal.outbox import services as outbox
-from portal.privacy import protected
+from portal.privacy import protected, retention
 from portal.privacy.links import new_token
 from portal.units.models import Unit
 from portal.units.scope import in_scope_clause
@@ -145,6 +145,22 @@ def expire_due(request, now=None) -> int:
     for invitation in rows:
         expire(request, invitation)
     return len(rows)
+
+
+def purge_ended(request, now=None) -> int:
+    """Retention: an invitation that ended (used, expired, withdrawn) longer ago than its SMS is kept
+    (`portal.retention.outbox_days`) loses its sealed number and its device binding; the row stays
+    (unit, dispatcher, mode, state, times) for the record. A used invitation's number lives on sealed
+    with its alarm, and goes with the alarm's own retention."""
+    run = retention.start(request, "call_invitation", "portal.retention.outbox_days", now)
+    due = run.due(select(CallInvitation).where(
+        CallInvitation.state.in_(INVITATION_WORKFLOW.final), CallInvitation.created_at <= run.before,
+        CallInvitation.phone.is_not(None) | CallInvitation.device_hash.is_not(None)).order_by(CallInvitation.id))
+    for invitation in due:
+        invitation.phone, invitation.device_hash = None, None
+    run.rows = len(due)
+    run.add("numbers removed", len(due))
+    return run.report()
 
 
 # -- the invited person, holding the link ------------------------------------------------------

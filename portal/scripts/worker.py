@@ -47,6 +47,7 @@ JOBS = {
     "sightings-purge": sighting_jobs.purge_old,
     "missing-purge": missing_jobs.purge_ended,
     "outbox-purge": outbox_jobs.purge_sent,
+    "invitations-purge": call_invitations.purge_ended,
     # Pages of notices published or changed since, rendered ahead (notices/jobs.py); at most
     # a few seconds per round.
     "render-notice-pages": notice_jobs.render_ahead,

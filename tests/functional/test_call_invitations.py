@@ -261,3 +261,20 @@ def test_the_staff_alarm_page_include_names_the_inviting_dispatcher(testapp, reg
     assert "来自Wang Wu（City A）" in html and "共享位置" in html  # the request's language: Chinese
     other, _token = make_alarm(dbsession, invitation.unit)
     assert render("calls/_invited_by.html", {"alarm": other, "locale": "en"}, request=dummy_request).strip() == ""
+
+
+def test_retention_removes_the_number_of_an_ended_invitation(testapp, registry, dbsession, dummy_request, officers):
+    from portal.calls.invitations import purge_ended
+
+    login(testapp, "disp_a")
+    _token, waiting = invited(testapp, registry, dbsession)
+    _token, withdrawn = invited(testapp, registry, dbsession, number="13912345678")
+    testapp.get("/staff/alarms").forms[f"revoke-{withdrawn.id}"].submit(status=303)
+    later = utcnow() + timedelta(days=31)
+    assert purge_ended(dummy_request, now=utcnow()) == 0  # not yet past the period
+    assert purge_ended(dummy_request, now=later) == 1
+    assert (withdrawn.phone, withdrawn.device_hash, withdrawn.state) == (None, None, "revoked")
+    assert waiting.phone is not None  # still waiting: kept
+    event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "retention.purge")).scalar_one()
+    assert event.reason == "1 call_invitation(s) past retention: 1 numbers removed"
+    assert purge_ended(dummy_request, now=later) == 0
