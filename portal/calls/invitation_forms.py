@@ -42,7 +42,7 @@ def _mobile(node, value):
 
 
 def invitation_schema():
-    schema = colander.SchemaNode(colander.Mapping(), name="invite")
+    schema = colander.SchemaNode(colander.Mapping(), name="invite", title="")
     schema.add(colander.SchemaNode(
         colander.String(), name="phone", title=_("Caller's mobile number"), preparer=stripped,
         validator=colander.All(colander.Length(max=32), _mobile),
