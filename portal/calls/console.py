@@ -20,6 +20,15 @@ def open_calls(dbsession, officer) -> list[Call]:
     return sorted(rows, key=lambda call: call.state != "ringing")  # stable: oldest first within each
 
 
+def latest_of_alarm(dbsession, officer, alarm_id: int) -> Call | None:
+    """The newest call of one alarm in the officer's scope (the alarm page's call panel)."""
+    return dbsession.execute(
+        select(Call).join(Alarm, Alarm.id == Call.alarm_id)
+        .where(Call.alarm_id == alarm_id, Alarm.unit_id.in_(scope_units(officer)))
+        .options(selectinload(Call.officer)).order_by(Call.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
 def call_json(request, call: Call, *, viewer=None) -> dict:
     """A call as either page reads it (no personal data: the alarm's own page has that)."""
     translate = request.localizer.translate

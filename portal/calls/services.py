@@ -116,21 +116,21 @@ def _ended(call: Call, why: str) -> None:
     call.ended_at, call.end_reason = utcnow(), why
 
 
-def report(request, call: Call, event: str) -> None:
-    """What the caller's page saw: the media connected, it failed, or no camera was allowed. Told
-    once each (a repeat changes nothing)."""
-    if event == "connected":
+def report(request, alarm: Alarm, call: Call | None, event) -> None:
+    """What the caller's page saw: the media connected or failed (of a call), or no camera or
+    microphone was allowed (before any call rang). Each is told once (a repeat changes nothing)."""
+    if event == "connected" and call is not None:
         if call.connected_at is None:
             call.connected_at = utcnow()
         return
-    if event not in ("failed", "no_camera"):
+    if event not in ("failed", "no_camera") or (event == "failed" and call is None):
         raise Refused(_("This is not a signal of a call."), 400)
     text = str(LINES[event])
     already = request.dbsession.execute(select(AlarmMessage.id).where(
-        AlarmMessage.alarm_id == call.alarm_id, AlarmMessage.sender == "system", AlarmMessage.text == text,
-        AlarmMessage.created_at >= call.created_at).limit(1)).first()
+        AlarmMessage.alarm_id == alarm.id, AlarmMessage.sender == "system", AlarmMessage.text == text,
+        AlarmMessage.created_at >= (call.created_at if call is not None else alarm.created_at)).limit(1)).first()
     if already is None:
-        _line(request.dbsession, call.alarm, event)
+        _line(request.dbsession, alarm, event)
 
 
 def snapshot(request, call: Call, fields) -> AlarmMessage:

@@ -18,6 +18,16 @@ BASE_CSP = (
 )
 
 
+# Camera and microphone only on the pages of a call (the caller's alarm page, the dispatcher's alarm
+# page): a view that needs them sets request.allows_camera (see allow_camera).
+NO_CAMERA = "camera=(), microphone=(), geolocation=(self)"
+WITH_CAMERA = "camera=(self), microphone=(self), geolocation=(self)"
+
+
+def allow_camera(request) -> None:
+    request.allows_camera = True
+
+
 def security_headers(event):
     request, response = event.request, event.response
     embeddable = request.path.startswith("/embed/")
@@ -26,7 +36,7 @@ def security_headers(event):
     headers.setdefault("Content-Security-Policy", BASE_CSP.format(ancestors=ancestors))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=(self)")
+    headers.setdefault("Permissions-Policy", NO_CAMERA if not getattr(request, "allows_camera", False) else WITH_CAMERA)
     if not embeddable:
         headers.setdefault("X-Frame-Options", "DENY")
     if request.path.startswith(("/staff", "/login")):

@@ -60,6 +60,9 @@ def app_settings_sqlite(tmp_path_factory):
         # The alarm widget test frames /embed/alarm from a page on another localhost port.
         "portal.embed_frame_ancestors": "'self' http://localhost:*",
         "portal.totp.required_for": "admin",  # the demo officers sign in as in `make serve`
+        # Calls (tests/browser/test_calls.py): short waits, so "no answer" and "could not connect" show soon.
+        "portal.call.ring_timeout_seconds": "4",
+        "portal.call.connect_timeout_seconds": "6",
     }
 
 

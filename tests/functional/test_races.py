@@ -206,3 +206,38 @@ def test_one_status_reply_sent_twice_at_once_is_stored_once(race_app, world, com
         TipMessage.tip_id == tip.id, TipMessage.body == "Race: the car was blue")).scalar_one()
     assert stored == 1
     transaction.abort()  # nothing of the test's own is left open
+
+
+def test_two_dispatchers_answering_one_call_at_once_one_takes_it(race_app, world, committed, slow_steps):
+    """Any dispatcher of the center may answer a ringing call; of two pressing at once, the first takes
+    it and the second is told who did (409), with one answer in the audit log."""
+    import json
+
+    from portal.calls.models import Call
+    from tests.factories import make_alarm
+
+    dispatchers = [make_officer(committed, world["units"]["city_a"], ["dispatcher"], username=f"race_disp_{n}_{id(committed)}")
+                   for n in range(2)]
+    alarm, _token = make_alarm(committed, world["units"]["county_a"], kind="video")
+    call = Call(alarm_id=alarm.id, kind="video", state="ringing")
+    committed.add(call)
+    committed.commit()
+    clients = []
+    for n, officer in enumerate(dispatchers):
+        client = browser(race_app, n)
+        login(client, officer.username)
+        token = client.get("/staff/alarms").html.find("input", {"name": "csrf_token"})["value"]
+        clients.append((client, token))
+    slow_steps()
+    answers = at_once(*(lambda c=c, t=t: c.post(f"/staff/calls/{call.id}/answer", json.dumps({}), status="*", headers={
+        "X-CSRF-Token": t, "Accept": "application/json", "Content-Type": "application/json"}) for c, t in clients))
+    assert sorted(a.status_int for a in answers) == [200, 409], [getattr(a, "text", a) for a in answers]
+    winner = next(a for a in answers if a.status_int == 200).json["call"]
+    loser = next(a for a in answers if a.status_int == 409).json
+    committed.expire_all()
+    taken = committed.get(Call, call.id)
+    assert taken.state == "connected" and taken.officer_id in {d.id for d in dispatchers} and winner["mine"]
+    assert loser["call"]["taken_by"] == taken.officer.display_name and "already took" in loser["error"]
+    answered = committed.execute(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "call.answer", AuditEvent.object_id == str(call.id))).scalar_one()
+    assert answered == 1

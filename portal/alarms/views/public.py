@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from portal.alarms import idempotency
 from portal.alarms import raising as alarms
+from portal.alarms.models import CALL_KINDS
 from portal.core.forms import posted_text
 from portal.core.i18n import _
 from portal.core.json import from_this_site, json_error, json_response, wants_json
@@ -45,7 +46,7 @@ def _form_values(request) -> dict:
     """What the form sent, as text: a file or anything else under a field's name counts as nothing,
     so a malformed post still raises its alarm with what it does say."""
     return {name: posted_text(request, name).strip()
-            for name in ("text", "place", "lat", "lon", "accuracy_m", "located_at", "contact", "nonce")}
+            for name in ("text", "place", "lat", "lon", "accuracy_m", "located_at", "contact", "nonce", "kind")}
 
 
 def _page(request, *, embed=False, values=None, error=None):
@@ -76,7 +77,8 @@ def _raise(request, embed: bool):
         request.response.status_int = 403
         return _page(request, embed=embed, values=values, error=message)
     alarm, token = alarms.raise_alarm(
-        request, kind="text" if values["text"] else "silent", lat=values["lat"] or None,
+        request, kind=values["kind"] if values["kind"] in CALL_KINDS else ("text" if values["text"] else "silent"),
+        lat=values["lat"] or None,
         lon=values["lon"] or None, accuracy_m=values["accuracy_m"] or None,
         located_at=values["located_at"] or None, place=values["place"][:alarms.MAX_PLACE],
         text=values["text"], contact={"phone": values["contact"][:MAX_CONTACT]} if values["contact"] else None,

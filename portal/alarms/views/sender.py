@@ -11,8 +11,10 @@ from pyramid.view import view_config
 
 from portal.alarms import idempotency
 from portal.alarms import raising as alarms
+from portal.alarms.models import CALL_KINDS
 from portal.alarms.thread import guardian_label
 from portal.core.forms import posted_text
+from portal.core.headers import allow_camera
 from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.json import from_this_site, json_error, json_response, wants_json
@@ -59,6 +61,8 @@ def _sms(request, alarm):
 
 def _page(request, *, error=None, values=None, status=200):
     alarm = request.context.alarm
+    if alarm.kind in CALL_KINDS and alarms.is_open(alarm):
+        allow_camera(request)  # the call's camera and microphone (portal/calls), on this page only
     sms_href, sms_number, sms_text = _sms(request, alarm)
     request.response.status_int = status
     request.response.cache_control = "no-store"  # a secret page: not in shared caches
@@ -68,7 +72,8 @@ def _page(request, *, error=None, values=None, status=200):
             "error": error, "values": values or {},
             "sms_href": sms_href, "sms_number": sms_number, "sms_text": sms_text, "embed": False,
             "leave_url": request.registry.settings["portal.alarm.leave_url"], "max_text": alarms.MAX_MESSAGE,
-            "poll_ms": POLL_MS, "location_ms": LOCATION_MS, "nonce": idempotency.new_nonce()}
+            "poll_ms": POLL_MS, "location_ms": LOCATION_MS, "nonce": idempotency.new_nonce(),
+            "is_call": alarm.kind in CALL_KINDS}
 
 
 @view_config(route_name="alarm_sender", renderer=TEMPLATE, request_method=("GET", "HEAD"))

@@ -8,8 +8,9 @@ from pyramid.view import view_config
 
 from portal.alarms import dispatch, feed
 from portal.alarms.forms import message_schema, step_schema
-from portal.alarms.models import Alarm
+from portal.alarms.models import CALL_KINDS, Alarm
 from portal.core.forms import MultiFormView, PageForm, field_messages, posted_text, typed_values
+from portal.core.headers import allow_camera
 from portal.core.i18n import _
 from portal.core.ids import MAX_ID, record_id
 from portal.core.permissions import Permission
@@ -128,6 +129,8 @@ class AlarmPage(MultiFormView):
                 errors = {"text" if posted == "message" else "step": _ended(request, alarm)}
         if self._as_json():
             return _json_error(request, request.response.status_int, next(iter(errors.values()), ""))
+        if self.alarm.kind in CALL_KINDS:
+            allow_camera(request)  # the dispatcher's microphone for the call panel (portal/calls)
         return {**self._facts(), "contact": None, "guardian_contact": None, **values,
                 "errors": errors, "typed": typed}
 
@@ -146,7 +149,7 @@ class AlarmPage(MultiFormView):
             "sender_labels": dispatch.SENDER_LABELS, "guardian_label": dispatch.guardian_label,
             "step_labels": STEP_LABELS, "step_hints": STEP_HINTS,
             "message_text": lambda m: dispatch.message_text(request, m), "poll_ms": POLL_MS,
-            "guardians": dispatch.handed_contacts(db, alarm),
+            "guardians": dispatch.handed_contacts(db, alarm), "is_call": alarm.kind in CALL_KINDS,
         }
 
     def take_step(self, data):

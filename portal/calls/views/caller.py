@@ -61,8 +61,11 @@ def caller_signal(context, request):
 def caller_report(context, request):
     _same_site(request)
     body = json_body(request)
+    if body.get("call") is None and body.get("event") == "no_camera":  # refused before anything rang
+        services.report(request, context.alarm, None, "no_camera")
+        return json_response({"reported": True})
     call = call_of_alarm(request, context.alarm, body.get("call"))
-    services.report(request, call, body.get("event"))
+    services.report(request, context.alarm, call, body.get("event"))
     return _answer(request, call)
 
 

@@ -9,6 +9,7 @@ from portal.calls.polling import poll
 from portal.calls.requests import cursor, json_body
 from portal.calls.waiting import ring_after_commit
 from portal.core.i18n import _
+from portal.core.ids import record_id
 from portal.core.json import json_response
 from portal.core.permissions import Permission
 from portal.core.refused import Refused
@@ -21,8 +22,17 @@ def _answer(request, call, status=200, **extra):
 
 @view_config(route_name="staff_calls", request_method="GET", permission=Permission.DISPATCH)
 def calls_in_scope(request):
-    """Open calls of the centers in the dispatcher's scope: the console rings while one is ringing."""
-    calls = console.open_calls(request.dbsession, request.identity)
+    """Open calls of the centers in the dispatcher's scope: the console rings while one is ringing.
+    With ?alarm=ID: that alarm's newest call, open or not (the alarm page's call panel)."""
+    alarm = request.GET.get("alarm")
+    if alarm is not None:
+        alarm_id = record_id(alarm)
+        if alarm_id is None:
+            raise Refused(_("alarm is an alarm number."), 400)
+        call = console.latest_of_alarm(request.dbsession, request.identity, alarm_id)
+        calls = [call] if call is not None else []
+    else:
+        calls = console.open_calls(request.dbsession, request.identity)
     return json_response({"calls": [console.call_json(request, c, viewer=request.identity) for c in calls],
                           "ringing": sum(c.state == "ringing" for c in calls)})
 

@@ -179,8 +179,17 @@
       .then(sent, notSent);
   }
 
+  /* Video, silent video and voice alarms: only where this browser can call (camera, microphone, WebRTC).
+   * The button pressed names the kind; the alarm itself is sent exactly like the silent one. */
+  var choice = $("call-choice");
+  if (choice && window.RTCPeerConnection && navigator.mediaDevices && navigator.mediaDevices.getUserMedia && !embed) {
+    choice.hidden = false;
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    var button = event.submitter;
+    form.elements.kind.value = button && button.classList.contains("call") ? button.value : "";
     composerOpened = false;
     send();
   });

@@ -1,0 +1,261 @@
+"""Video, silent video and voice alarms in Chromium, with fake camera and microphone: the person in
+danger presses a call button on /alarm, the call rings on the console of the command center, a dispatcher
+answers on the alarm's page and sees and hears the caller (frames arrive: the <video> has a size and its
+time advances), text goes both ways; a silent call plays nothing on the phone; a call that cannot connect
+says so and the text alarm goes on.
+
+Every packet stays on 127.0.0.1: the server and Chromium run in a network namespace whose only interface
+is the loopback (tests/browser/loopback.py), no STUN/TURN server is configured, Chromium gathers loopback
+candidates (--allow-loopback-in-peer-connection, real addresses instead of mDNS names), and the test
+checks that every candidate sent and the pair carrying the media are 127.0.0.1."""
+import re
+import threading
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+import portal
+from portal.demo.data import DEMO_PASSWORD
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ConsoleWatcher
+from tests.browser.loopback import loopback_only_namespace
+
+HEKOU = (38.0, 114.5)
+TOKEN_URL = re.compile(r".*/alarm/[A-Za-z0-9_-]{43}$")
+CALL_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+             "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
+             "--autoplay-policy=no-user-gesture-required"]
+
+# Keeps every peer connection of the page in window.__pcs and hands the page only the candidates on
+# 127.0.0.1 (and the end of candidates), so no media is sent to any other address of the machine.
+LOOPBACK_ONLY = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  if (!Native) return;
+  window.__pcs = [];
+  window.RTCPeerConnection = function (config) {
+    const pc = new Native(config);
+    window.__pcs.push(pc);
+    let handler = null;
+    Object.defineProperty(pc, "onicecandidate", { set(h) { handler = h; }, get() { return handler; } });
+    pc.addEventListener("icecandidate", (event) => {
+      if (window.__dropCandidates && event.candidate) return;  /* a test of a call that cannot connect */
+      if (handler && (!event.candidate || event.candidate.address === "127.0.0.1")) handler(event);
+    });
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Native.prototype;
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def call_world(live_server, app_settings_sqlite):
+    """(browser, base URL): the portal on the suite's seeded SQLite database and Chromium with fake camera
+    and microphone, both inside a network namespace whose only interface is the loopback."""
+    import os
+
+    import waitress
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium to run the browser tests")
+    try:
+        namespace = loopback_only_namespace()
+        namespace.__enter__()
+    except (PermissionError, OSError, FileNotFoundError) as exc:
+        pytest.skip(f"no network namespace for the call tests ({exc}); run as root (CI does)")
+    try:
+        server = waitress.create_server(portal.main({}, **app_settings_sqlite), host="127.0.0.1", port=0, threads=6)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        playwright = sync_playwright().start()
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + CALL_ARGS)
+        yield browser, f"http://127.0.0.1:{server.effective_port}"
+        browser.close()
+        playwright.stop()
+        server.close()
+    finally:
+        namespace.__exit__(None, None, None)
+
+
+@pytest.fixture
+def desk(call_world):
+    call_browser, live_server = call_world
+    context = call_browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US",
+                                       permissions=["microphone", "camera"])
+    context.add_init_script(LOOPBACK_ONLY)
+    page = context.new_page()
+    page.console = ConsoleWatcher(page)
+    page.goto(live_server + "/login?lang=en")
+    page.base = live_server
+    page.fill('input[name="username"]', "dispatcher")
+    page.fill('input[name="password"]', DEMO_PASSWORD)
+    page.locator('form button[type="submit"]').first.click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(call_world):
+    call_browser, live_server = call_world
+    context = call_browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US",
+                                       permissions=["geolocation", "microphone", "camera"],
+                                       geolocation={"latitude": HEKOU[0], "longitude": HEKOU[1], "accuracy": 35})
+    context.add_init_script(LOOPBACK_ONLY)
+    page = context.new_page()
+    page.console = ConsoleWatcher(page)
+    page.base = live_server
+    yield page
+    context.close()
+
+
+def press(phone, button):
+    phone.goto(f"{phone.base}/alarm?lang=en")
+    expect(phone.locator("#alarm-routed")).to_be_visible()
+    expect(phone.locator("#call-choice")).to_be_visible()
+    phone.get_by_role("button", name=button, exact=True).click()
+    phone.wait_for_url(TOKEN_URL)
+    return time.monotonic()
+
+
+def answer_from_console(desk):
+    """The console rings; the dispatcher opens the alarm and answers."""
+    desk.goto(desk.base + "/staff/alarms")
+    ring = desk.locator("#call-ring .call-ring-item.call-ringing").first
+    expect(ring).to_be_visible(timeout=6000)
+    ring.get_by_role("link").click()
+    expect(desk.locator("#call-desk")).to_have_class(re.compile("ringing"), timeout=6000)
+    desk.get_by_role("button", name="Answer", exact=True).click()
+
+
+def wait_until(page, expression, timeout=15.0):
+    """Polls `expression` with evaluate (wait_for_function would eval() inside the page, which the CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"not true within {timeout} s: {expression}"
+        time.sleep(0.1)
+
+
+def video_plays(page, selector):
+    """The <video> has a size and its time advances."""
+    wait_until(page, f"document.querySelector('{selector}').videoWidth > 0")
+    first = page.evaluate(f"document.querySelector('{selector}').currentTime")
+    wait_until(page, f"document.querySelector('{selector}').currentTime > {first} + 0.5", 10)
+    return page.evaluate(f"[document.querySelector('{selector}').videoWidth, document.querySelector('{selector}').videoHeight]")
+
+
+def loopback_only(page):
+    """The candidates sent to the other side are 127.0.0.1 only, and the pair carrying the media (the
+    transport's selected pair) is 127.0.0.1 on both ends. (Chromium still sends connectivity checks from
+    its other host candidates to 127.0.0.1: they are delivered on this machine's loopback.)"""
+    stats = page.evaluate("""async () => {
+      const out = { remote: [], selected: [] };
+      for (const pc of window.__pcs) {
+        const stats = await pc.getStats();
+        const byId = {};
+        stats.forEach((s) => { byId[s.id] = s; });
+        stats.forEach((s) => {
+          if (s.type === "remote-candidate" && s.candidateType === "host") out.remote.push(s.address);
+        });
+        stats.forEach((s) => {
+          if (s.type === "transport" && s.selectedCandidatePairId) {
+            const pair = byId[s.selectedCandidatePairId];
+            out.selected.push([byId[pair.localCandidateId].address, byId[pair.remoteCandidateId].address]);
+          }
+        });
+      }
+      return out;
+    }""")
+    assert stats["remote"] and set(stats["remote"]) == {"127.0.0.1"}, stats
+    assert stats["selected"] and {tuple(pair) for pair in stats["selected"]} == {("127.0.0.1", "127.0.0.1")}, stats
+
+
+def test_a_video_alarm_rings_is_answered_and_the_dispatcher_sees_and_hears_the_caller(desk, phone):
+    press(phone, "Video alarm")
+    expect(phone.locator("#call-state")).to_contain_text("Waiting for a dispatcher", timeout=8000)
+    expect(phone.locator("#call-self")).to_be_visible()
+    answer_from_console(desk)
+    width, height = video_plays(desk, "#call-desk-video")
+    assert (width, height) == (640, 480)  # the caller's constraints: VGA for poor networks
+    expect(phone.locator("#call-state")).to_contain_text("Connected", timeout=10000)
+    expect(desk.locator("#call-desk-state")).to_contain_text("Connected")
+    # The caller's voice reaches the dispatcher, and the dispatcher's reaches the caller.
+    assert desk.evaluate("document.querySelector('#call-desk-video').srcObject.getAudioTracks().length") == 1
+    wait_until(phone, "document.querySelector('#call-remote').srcObject && "
+                      "document.querySelector('#call-remote').srcObject.getAudioTracks().length === 1")
+    loopback_only(desk)
+    loopback_only(phone)
+
+    # Text both ways while the call runs.
+    desk.fill("#message-text", "I can see you. Stay where you are.")
+    desk.get_by_role("button", name="Send message").click()
+    expect(phone.locator("#alarm-thread")).to_contain_text("I can see you. Stay where you are.", timeout=5000)
+    phone.fill("#alarm-message textarea", "He went to the left")
+    phone.locator('#alarm-message button[type="submit"]').click()
+    expect(desk.locator("[data-thread]")).to_contain_text("He went to the left", timeout=5000)
+
+    # A still of the video goes to the alarm's photos; hold, resume and end reach the caller.
+    desk.get_by_role("button", name="Keep a picture").click()
+    expect(desk.locator("#call-desk-state")).to_contain_text("Picture kept", timeout=5000)
+    desk.get_by_role("button", name="Hold", exact=True).click()
+    expect(phone.locator("#call-state")).to_contain_text("on hold", timeout=10000)
+    desk.get_by_role("button", name="Resume", exact=True).click()
+    expect(phone.locator("#call-state")).to_contain_text("Connected", timeout=10000)
+    desk.get_by_role("button", name="End the call").click()
+    expect(phone.locator("#call-state")).to_contain_text("The call ended", timeout=10000)
+    expect(phone.locator("#alarm-message")).to_be_visible()  # the text alarm goes on
+    assert desk.console.errors == [] and phone.console.errors == []
+
+
+def test_a_silent_video_alarm_makes_no_sound_on_the_phone(desk, phone):
+    press(phone, "Silent video alarm (no sound)")
+    answer_from_console(desk)
+    video_plays(desk, "#call-desk-video")
+    expect(phone.locator("#call-state")).to_contain_text("makes no sound", timeout=10000)
+    # Nothing to play sound with on the phone, and nothing sent to it: its audio only goes out.
+    assert phone.locator("audio, video:not([muted])").count() == 0
+    directions = phone.evaluate("window.__pcs[0].getTransceivers().map((t) => [t.receiver.track.kind, t.currentDirection])")
+    assert ["audio", "sendonly"] in directions and not [d for d in directions if d[1] in ("recvonly", "sendrecv")]
+    assert desk.evaluate("window.__pcs[0].getSenders().filter((s) => s.track).length") == 0  # the dispatcher sends nothing
+    phone.get_by_role("button", name="Dim the screen").click()
+    expect(phone.locator("#call-dimmer")).to_be_visible()
+    phone.locator("#call-dimmer").click()
+    expect(phone.locator("#call-dimmer")).to_be_hidden()
+    assert desk.console.errors == [] and phone.console.errors == []
+
+
+def test_a_voice_alarm_carries_sound_both_ways_and_no_video(desk, phone):
+    press(phone, "Voice alarm")
+    answer_from_console(desk)
+    wait_until(desk, "document.querySelector('#call-desk-audio').srcObject && "
+                     "document.querySelector('#call-desk-audio').srcObject.getAudioTracks().length === 1")
+    expect(phone.locator("#call-state")).to_contain_text("the dispatcher can hear you", timeout=10000)
+    kinds = phone.evaluate("window.__pcs[0].getSenders().filter((s) => s.track).map((s) => s.track.kind)")
+    assert kinds == ["audio"]
+    assert phone.locator("#call-self").count() == 0
+    phone.get_by_role("button", name="End the call").click()
+    expect(desk.locator("#call-desk-state")).to_contain_text("The call ended", timeout=10000)
+    assert desk.console.errors == [] and phone.console.errors == []
+
+
+def test_no_answer_and_no_connection_are_said_plainly_and_the_text_alarm_goes_on(desk, phone):
+    # No candidate ever leaves either side: the media cannot connect.
+    phone.context.add_init_script("window.__dropCandidates = true;")
+    desk.context.add_init_script("window.__dropCandidates = true;")
+    press(phone, "Video alarm")
+    # Nobody answers within the ring timeout (4 s in these tests): said, with 110, and it keeps ringing.
+    expect(phone.locator("#call-state")).to_contain_text("No dispatcher has answered yet", timeout=10000)
+    expect(phone.locator("#call-state")).to_contain_text("call 110")
+    expect(phone.locator("a[href^='tel:']").first).to_be_visible()
+    answer_from_console(desk)
+    expect(phone.locator("#call-state")).to_contain_text("could not connect", timeout=20000)
+    expect(desk.locator("#call-desk-state")).to_contain_text("could not connect", timeout=20000)
+    expect(desk.locator("[data-thread]")).to_contain_text("could not connect", timeout=10000)
+    phone.fill("#alarm-message textarea", "Still here")
+    phone.locator('#alarm-message button[type="submit"]').click()
+    expect(desk.locator("[data-thread]")).to_contain_text("Still here", timeout=5000)
