@@ -278,3 +278,13 @@ def test_retention_removes_the_number_of_an_ended_invitation(testapp, registry, 
     event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "retention.purge")).scalar_one()
     assert event.reason == "1 call_invitation(s) past retention: 1 numbers removed"
     assert purge_ended(dummy_request, now=later) == 0
+
+
+def test_the_invited_person_reads_the_sms_and_the_page_in_uyghur(testapp, registry, dbsession, officers):
+    login(testapp, "disp_a")
+    token, _invitation = invited(testapp, registry, dbsession, mode="location", language="ug")
+    body = sent_sms(registry, dbsession)[-1][1]
+    assert "ساقچى" in body and body.rstrip().endswith(f"/invite/{token}?lang=ug")
+    page = phone(testapp).get(f"/invite/{token}?lang=ug", headers=NAVIGATE)
+    assert page.html.find("html")["dir"] == "rtl"
+    assert "قوشۇلىمەن: ئورنىڭىز نى ئورتاقلىشىمەن" in page.text  # "I agree: share your location"
