@@ -228,3 +228,19 @@ class Granting:
         from pyramid.authorization import Allow, Everyone
 
         self.__acl__ = [(Allow, Everyone, str(p)) for p in permissions]
+
+
+def make_invitation(dbsession, officer, mode="location", **kw):
+    """A dispatcher's invitation of the officer's unit (calls/invitations.py), and its link's token."""
+    from datetime import timedelta
+
+    from portal.calls.invitation_models import CallInvitation
+    from portal.privacy.links import new_token
+
+    token, hashed = new_token()
+    now = utcnow()
+    kw.setdefault("expires_at", now + timedelta(minutes=30))
+    invitation = CallInvitation(token_hash=hashed, unit=officer.unit, officer=officer, mode=mode, created_at=now, **kw)
+    dbsession.add(invitation)
+    dbsession.flush()
+    return invitation, token

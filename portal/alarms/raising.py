@@ -66,8 +66,10 @@ def seal_contact(request, contact) -> str | None:
 
 
 def raise_alarm(request, *, kind="silent", lat=None, lon=None, accuracy_m=None, located_at=None, place="",
-                text="", contact=None, trip=None, actor="public", nonce=None) -> tuple[Alarm, str]:
+                text="", contact=None, trip=None, actor="public", nonce=None, unit=None) -> tuple[Alarm, str]:
     """Store a new alarm routed to the command center for its position; returns (alarm, link token).
+    `unit` sends it to that command center instead, wherever the position is (a dispatcher's
+    invitation: the alarm goes to the center that invited it).
 
     Never refused: an unusable position is left out (a system note tells the dispatcher why), a
     phone's unusable fix time is replaced by the time of arrival (and the dispatcher told), a
@@ -92,7 +94,8 @@ def raise_alarm(request, *, kind="silent", lat=None, lon=None, accuracy_m=None, 
         note = str(_("The phone's time of the position was not understood: the time the alarm arrived is shown."))
     elif position is not None and position.located_at < utcnow() - MAX_AGE:
         note = str(_("The position is more than 10 minutes old: the sender may have moved."))
-    unit = routing.command_center_for_point(dbsession, *(position.lat, position.lon) if position else (None, None))
+    if unit is None:
+        unit = routing.command_center_for_point(dbsession, *(position.lat, position.lon) if position else (None, None))
     if unit is None:
         raise LookupError("no unit exists to receive alarms")
     flag_reason = _flood_reason(request)

@@ -3,6 +3,7 @@ command center, browser to browser (WebRTC), signalled through the portal's own 
 from portal.alarms.events import AlarmEnded
 from portal.alarms.resources import AlarmSenderContext
 from portal.calls import services
+from portal.calls.invitation_resources import InvitationLinkContext, StaffInvitationContext
 from portal.calls.resources import StaffCallContext, StaffRecordingContext
 from portal.calls.waiting import Bell
 from portal.core.resources import StaffRoot
@@ -10,7 +11,8 @@ from portal.privacy.links import TOKEN_PATTERN
 
 
 def includeme(config):
-    from portal.calls import workflow  # noqa: F401  (importing a declaration checks it)
+    from portal.calls import invitation_workflow, workflow  # noqa: F401  (importing a declaration checks it)
+    from portal.calls.invitation_panel import invitation_of_alarm, invitation_panel
 
     settings = config.get_settings()
     config.registry["call_bell"] = Bell(int(settings["portal.call.long_poll_slots"]))
@@ -31,4 +33,11 @@ def includeme(config):
     for action in ("view", "media", "verify"):
         config.add_route(f"staff_recording_{action}", r"/staff/recordings/{id:\d+}/" + action,
                          factory=StaffRecordingContext)
+    # A dispatcher's invitation to share (instant on scene): the console's form and the person's link.
+    config.add_route("staff_call_invitations", "/staff/invitations", factory=StaffRoot)
+    config.add_route("staff_call_invitation_revoke", r"/staff/invitations/{id:\d+}/revoke",
+                     factory=StaffInvitationContext)
+    config.add_route("call_invitation", "/invite/{token:" + TOKEN_PATTERN + "}", factory=InvitationLinkContext)
+    config.add_request_method(invitation_panel, "call_invitation_panel")
+    config.add_request_method(invitation_of_alarm, "call_invitation_of")
     config.scan(".views")

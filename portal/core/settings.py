@@ -80,6 +80,10 @@ DEFAULTS = {
     "portal.call.recording_grace_minutes": "30",
     "portal.call.recording_idle_minutes": "60",
     "portal.call.recording_view_minutes": "30",
+    # A dispatcher's invitation to share (instant on scene): how long its link can be used, and how many
+    # one dispatcher may send per hour (each is an SMS to a stranger's phone).
+    "portal.call.invitation_minutes": "30",
+    "portal.call.invitations_per_hour": "30",
     "portal.embed_frame_ancestors": "'self'",
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),

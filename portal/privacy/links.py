@@ -1,4 +1,4 @@
-"""Secret links (/alarm/{token}, /trips/{token}, /guard/{token}): whoever holds the link may use it.
+"""Secret links (/alarm/{token}, /trips/{token}, /guard/{token}, /invite/{token}): whoever holds the link may use it.
 
 The token is 32 random bytes, URL-safe; the database keeps only its SHA-256, so a copy of the
 database does not open anyone's alarm or trip. (A fast hash is enough: the token has 256 bits of
@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"  # noqa: S105 - a URL pattern, not a secret
 # Paths whose next segment is a token, and the pages under them that are not (log_redaction.py).
-SECRET_LINK_PREFIXES = ("/alarm/", "/trips/", "/guard/")
+SECRET_LINK_PREFIXES = ("/alarm/", "/trips/", "/guard/", "/invite/")
 NOT_SECRET_SEGMENTS = ("new", "route")
 _WELL_FORMED = re.compile(TOKEN_PATTERN + r"\Z")
 

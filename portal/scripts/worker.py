@@ -15,6 +15,7 @@ from pyramid.paster import bootstrap
 
 from portal.alarms import jobs as alarm_jobs
 from portal.audit import jobs as audit_jobs
+from portal.calls import invitations as call_invitations
 from portal.calls import jobs as call_jobs
 from portal.calls import recording_jobs
 from portal.media import jobs as media_jobs
@@ -41,6 +42,8 @@ JOBS = {
     "trips-purge": trips_jobs.purge_ended,
     # Calls whose caller's page went silent, or whose alarm ended (calls/jobs.py).
     "calls-end-gone": call_jobs.end_gone,
+    # Dispatchers' invitations nobody consented to within their lifetime (calls/invitations.py).
+    "invitations-expire": call_invitations.expire_due,
     # Retention of every other kind: one batch each per round, one audit event each with counts
     # (README, "Retention"; each domain's jobs.py).
     "alarms-purge": alarm_jobs.purge_ended,
@@ -52,6 +55,7 @@ JOBS = {
     "sightings-purge": sighting_jobs.purge_old,
     "missing-purge": missing_jobs.purge_ended,
     "outbox-purge": outbox_jobs.purge_sent,
+    "invitations-purge": call_invitations.purge_ended,
     # Pages of notices published or changed since, rendered ahead (notices/jobs.py); at most
     # a few seconds per round.
     "render-notice-pages": notice_jobs.render_ahead,

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from portal.alarms.models import AlarmMessage
+from portal.calls.invitation_models import CallInvitation
 from portal.calls.models import Call, CallRecording
 from portal.tips.models import TipAttachment
 from tests.factories import (
@@ -74,6 +75,8 @@ MATRIX = {
     "/staff/recordings/{recording_a}": DISPATCHERS,  # the caller's recording of alarm_a
     "/staff/recordings/{recording_a}/media": dict(DISPATCHERS, dispatcher=403),  # only after stating a reason
     **{f"/staff/recordings/{{recording_a}}/{action}": POST_ONLY for action in ("view", "verify")},
+    "/staff/invitations": DISPATCHERS,  # the recent invitations are scoped in the query
+    "/staff/invitations/{invitation_a}/revoke": POST_ONLY,
     "/staff/sightings/{sighting_a}/photo": MODERATORS_OF_CITY_A,
     "/staff/tips": TIP_WORKERS,
     "/staff/tips/{tip_a}": TIP_WORKERS_OF_CITY_A,
@@ -119,6 +122,11 @@ def world(dbsession, registry):
     dbsession.add(recording)
     dbsession.flush()
     ids["recording_a"] = recording.id
+    invitation = CallInvitation(token_hash="0" * 64, unit=units["city_a"], officer=officers["dispatcher"],
+                                mode="video", expires_at=call.created_at)
+    dbsession.add(invitation)
+    dbsession.flush()
+    ids["invitation_a"] = invitation.id
     tip_a = make_tip(dbsession, units["city_a"])
     ids["tip_a"], ids["category"] = tip_a.id, tip_a.category_id
     ids["tip_photo"] = make_photo(dbsession, registry["media_store"]).id

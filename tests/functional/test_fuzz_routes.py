@@ -14,7 +14,16 @@ from webtest import Upload
 from webtest.app import TestApp
 
 from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
-from tests.factories import PASSWORD, make_alarm, make_category, make_notice, make_officer, make_trip, solve_pow
+from tests.factories import (
+    PASSWORD,
+    make_alarm,
+    make_category,
+    make_invitation,
+    make_notice,
+    make_officer,
+    make_trip,
+    solve_pow,
+)
 
 # By hand, PORTAL_FUZZ_EXAMPLES=2000 explores further and PORTAL_FUZZ_RANDOM=1 elsewhere (CI keeps the bound and
 # the same examples: the module runs in under a minute).
@@ -25,7 +34,8 @@ FUZZ = settings(max_examples=int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "150")),
 
 # Where a submission would be stored: a refused request must leave every one of them as it was.
 STORED = ("alarms", "alarm_locations", "alarm_messages", "tips", "tip_messages", "tip_attachments", "sightings",
-          "trips", "trip_points", "trip_photos", "missing_requests", "media", "receipts", "notices")
+          "trips", "trip_points", "trip_photos", "missing_requests", "media", "receipts", "notices",
+          "call_invitations", "outbox")
 
 # Numbers, dates and text at the edges: what made 500s before (issue 10, findings 1 and 2).
 NUMBERS = st.one_of(
@@ -220,7 +230,8 @@ def test_every_public_page_answers_any_query_header_and_cookie(testapp, dbsessio
     notice = make_notice(dbsession, units["city_a"], kind="missing_person")
     alarm, alarm_token = make_alarm(dbsession, units["city_a"])
     trip, trip_token, (guard_token,) = make_trip(dbsession)
-    paths = ["/", "/notices", f"/notices/{notice.id}", f"/notices/{notice.id}/poster", f"/notices/{notice.id}.cap",
+    _invitation, invite_token = make_invitation(dbsession, make_officer(dbsession, units["city_a"], ["dispatcher"]))
+    paths = [f"/invite/{invite_token}", "/", "/notices", f"/notices/{notice.id}", f"/notices/{notice.id}/poster", f"/notices/{notice.id}.cap",
              "/feeds/notices.atom", "/alarm", "/embed/alarm", "/alarm/route", "/tips/new", "/tips/route", "/status",
              "/missing/new", "/trips/new", "/login", f"/alarm/{alarm_token}", f"/alarm/{alarm_token}/updates",
              f"/trips/{trip_token}", f"/trips/{trip_token}/updates", f"/guard/{guard_token}",
@@ -263,9 +274,10 @@ def _json_values():
 def test_every_json_endpoint_answers_any_body(testapp, dbsession, units):
     alarm, alarm_token = make_alarm(dbsession, units["city_a"])
     trip, trip_token, (guard_token,) = make_trip(dbsession)
+    _invitation, invite_token = make_invitation(dbsession, make_officer(dbsession, units["city_a"], ["dispatcher"]))
     endpoints = [f"/alarm/{alarm_token}/location", f"/alarm/{alarm_token}/messages", f"/alarm/{alarm_token}/cancel",
                  f"/alarm/{alarm_token}/photos", f"/trips/{trip_token}/location", f"/trips/{trip_token}/photos",
-                 f"/trips/{trip_token}/arrived", f"/guard/{guard_token}/answer", "/alarm"]
+                 f"/trips/{trip_token}/arrived", f"/guard/{guard_token}/answer", "/alarm", f"/invite/{invite_token}"]
     keys = st.sampled_from(["lat", "lon", "accuracy_m", "located_at", "text", "confirm", "place", "answer"])
 
     @FUZZ
@@ -297,7 +309,7 @@ def test_signed_in_staff_posts_answer_any_body(testapp, dbsession, units):
     assert testapp.get("/staff").status_int == 200  # signed in: the fuzz reaches the staff views
     token = testapp.get("/alarm").forms["alarm-form"]["csrf_token"].value
     urls = [f"/staff/alarms/{alarm.id}", f"/staff/notices/{notice.id}", "/staff/notices/new", "/staff/units/new",
-            "/staff/officers/new", "/staff/categories/new", "/staff/sightings", "/staff/tips"]
+            "/staff/officers/new", "/staff/categories/new", "/staff/sightings", "/staff/tips", "/staff/invitations"]
     names = st.sampled_from(["action", "step", "reason", "text", "format", "version", "unit", "handler",
                              "outcome", "question", "__formid__", "title", "body", "kind", "code", "name"])
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from portal.alarms.workflow import ALARM_WORKFLOW
 from portal.audit.models import AuditEvent
+from portal.calls.invitation_workflow import INVITATION_WORKFLOW
 from portal.calls.workflow import CALL_WORKFLOW
 from portal.core.refused import Refused
 from portal.missing.workflow import CHECKLIST_COMPLETE, MISSING_REQUEST_WORKFLOW
@@ -27,7 +28,7 @@ from portal.workflow import SYSTEM, Guard, LinkHolder, Transition, Workflow, Wor
 from tests.factories import Granting, make_officer, sign_in
 
 WORKFLOWS = (NOTICE_WORKFLOW, REVISION_WORKFLOW, MISSING_REQUEST_WORKFLOW, SIGHTING_WORKFLOW, TIP_WORKFLOW, REWARD_WORKFLOW,
-             ALARM_WORKFLOW, TRIP_WORKFLOW, CALL_WORKFLOW)
+             ALARM_WORKFLOW, TRIP_WORKFLOW, CALL_WORKFLOW, INVITATION_WORKFLOW)
 STEPS = [pytest.param(w, t, id=f"{w.name}.{t.name}") for w in WORKFLOWS for t in w.transitions]
 
 # What each guard reads, set so that it lets the step through ("ok") or stops it ("fails"); `me` is

@@ -20,6 +20,7 @@ TOKEN = secrets.token_urlsafe(32)
     (f"/alarm/{TOKEN}/updates?after=3", "/alarm/<redacted>/updates?after=3"),
     (f"/trips/{TOKEN}/photos/4/thumb", "/trips/<redacted>/photos/4/thumb"),
     (f"GET https://portal.example/guard/{TOKEN}x/answer", "GET https://portal.example/guard/<redacted>/answer"),
+    (f"/invite/{TOKEN}?lang=ug", "/invite/<redacted>?lang=ug"),
     (f"link {TOKEN}.", "link <redacted>."),
     ("/status?code=1234-5678-9012-3456&lang=en", "/status?code=<redacted>&lang=en"),
     ("/trips/new", "/trips/new"),
@@ -45,7 +46,8 @@ def test_every_record_is_redacted_whatever_logger_or_handler(app, caplog):
 
 
 @pytest.mark.parametrize("path", [f"/alarm/{TOKEN}", f"/alarm/{TOKEN}/updates", f"/trips/{TOKEN}",
-                                  f"/trips/{TOKEN}/updates", f"/guard/{TOKEN}", f"/guard/{TOKEN}/updates"])
+                                  f"/trips/{TOKEN}/updates", f"/guard/{TOKEN}", f"/guard/{TOKEN}/updates",
+                                  f"/invite/{TOKEN}"])
 def test_a_failing_secret_link_logs_no_token(testapp, monkeypatch, caplog, path):
     def broken(token):
         raise RuntimeError(f"could not hash {token}")
