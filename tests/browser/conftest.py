@@ -132,6 +132,17 @@ def call_browser(playwright_driver):
     browser.close()
 
 
+def sign_in(page, base, username):
+    """Signs the page in as a demo officer (the demo password, no second factor: portal.totp.required_for = admin)."""
+    from portal.demo.data import DEMO_PASSWORD
+
+    page.goto(base + "/login?lang=en")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', DEMO_PASSWORD)
+    page.locator('form button[type="submit"]').first.click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 class ConsoleWatcher:
     """Collects console errors and uncaught page errors: a page must produce none."""
 

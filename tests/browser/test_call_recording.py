@@ -20,11 +20,10 @@ import pytest
 from sqlalchemy import select
 
 from portal.calls.models import CallRecording, RecordingChunk
-from portal.demo.data import DEMO_PASSWORD
 from portal.media.storage import LocalMediaStore
 from portal.scripts.common import db_session
 from portal.units.models import Unit
-from tests.browser.conftest import ConsoleWatcher
+from tests.browser.conftest import ConsoleWatcher, sign_in
 from tests.factories import make_alarm
 
 RECORD_MS = 8000
@@ -125,11 +124,7 @@ def play(browser, live_server, alarm_id, kind):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     desk = context.new_page()
     desk.console = ConsoleWatcher(desk)
-    desk.goto(live_server + "/login?lang=en")
-    desk.fill('input[name="username"]', "dispatcher")
-    desk.fill('input[name="password"]', DEMO_PASSWORD)
-    desk.locator('form button[type="submit"]').first.click()
-    desk.wait_for_url(lambda url: "/login" not in url)
+    sign_in(desk, live_server, "dispatcher")
     desk.goto(f"{live_server}/staff/alarms/{alarm_id}?lang=en")
     form = desk.locator("#recordings form.recording-view").first
     form.locator("textarea").fill("Browser test: the player decodes it")

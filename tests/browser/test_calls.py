@@ -17,8 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 import portal
-from portal.demo.data import DEMO_PASSWORD
-from tests.browser.conftest import CALL_ARGS, CHROMIUM, ConsoleWatcher
+from tests.browser.conftest import CALL_ARGS, CHROMIUM, ConsoleWatcher, sign_in
 from tests.browser.loopback import loopback_namespace
 
 HEKOU = (38.0, 114.5)
@@ -84,12 +83,8 @@ def desk(call_world):
     context.add_init_script(LOOPBACK_ONLY)
     page = context.new_page()
     page.console = ConsoleWatcher(page)
-    page.goto(live_server + "/login?lang=en")
     page.base = live_server
-    page.fill('input[name="username"]', "dispatcher")
-    page.fill('input[name="password"]', DEMO_PASSWORD)
-    page.locator('form button[type="submit"]').first.click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, live_server, "dispatcher")
     yield page
     context.close()
 
@@ -278,11 +273,7 @@ def test_another_centers_dispatcher_neither_hears_the_ring_nor_opens_the_call(ca
     token = phone.url.rsplit("/", 1)[1]
     context = browser.new_context(locale="en-US")
     other = context.new_page()
-    other.goto(base + "/login?lang=en")
-    other.fill('input[name="username"]', "nanhu.dispatcher")
-    other.fill('input[name="password"]', DEMO_PASSWORD)
-    other.locator('form button[type="submit"]').first.click()
-    other.wait_for_url(lambda url: "/login" not in url)
+    sign_in(other, base, "nanhu.dispatcher")
     other.goto(base + "/staff/alarms")
     time.sleep(2)  # two polls of the ring list
     assert other.locator("#call-ring .call-ring-item").count() == 0

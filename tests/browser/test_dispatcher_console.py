@@ -11,8 +11,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from portal.demo.data import DEMO_PASSWORD
-from tests.browser.conftest import ConsoleWatcher
+from tests.browser.conftest import ConsoleWatcher, sign_in
 from tests.browser.test_public_pages import AXE, describe
 
 HEKOU = (38.0, 114.5)
@@ -27,11 +26,7 @@ def desk(browser, live_server):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = context.new_page()
     page.console = ConsoleWatcher(page)
-    page.goto(live_server + "/login?lang=en")
-    page.fill('input[name="username"]', "dispatcher")
-    page.fill('input[name="password"]', DEMO_PASSWORD)
-    page.locator('form button[type="submit"]').first.click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, live_server, "dispatcher")
     yield page
     context.close()
 

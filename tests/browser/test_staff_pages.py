@@ -1,16 +1,8 @@
 """The officers' queues in a real browser: no accessibility violations, no script errors."""
 import pytest
 
-from portal.demo.data import DEMO_PASSWORD
+from tests.browser.conftest import sign_in
 from tests.browser.test_public_pages import AXE, describe
-
-
-def sign_in(page, live_server, username):
-    page.goto(live_server + "/login?lang=en")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', DEMO_PASSWORD)
-    page.locator('form button[type="submit"]').first.click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def first_link(page, live_server, queue, prefix):
