@@ -5,7 +5,7 @@ from sqlalchemy.orm import configure_mappers
 from portal.accounts.models import Officer, OfficerRole  # noqa: F401
 from portal.alarms.models import Alarm, AlarmLocation, AlarmMessage  # noqa: F401
 from portal.audit.models import AuditEvent  # noqa: F401
-from portal.calls.invitation_models import CallInvitation  # noqa: F401
+from portal.calls.invitations.models import CallInvitation  # noqa: F401
 from portal.calls.models import Call, CallRecording, CallSignal, RecordingChunk  # noqa: F401
 from portal.core.generation import PublicGeneration  # noqa: F401
 from portal.core.meta import Base

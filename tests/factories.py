@@ -231,10 +231,10 @@ class Granting:
 
 
 def make_invitation(dbsession, officer, mode="location", **kw):
-    """A dispatcher's invitation of the officer's unit (calls/invitations.py), and its link's token."""
+    """A dispatcher's invitation of the officer's unit (calls/invitations/services.py), and its link's token."""
     from datetime import timedelta
 
-    from portal.calls.invitation_models import CallInvitation
+    from portal.calls.invitations.models import CallInvitation
     from portal.privacy.links import new_token
 
     token, hashed = new_token()

@@ -3,7 +3,7 @@ command center, browser to browser (WebRTC), signalled through the portal's own 
 from portal.alarms.events import AlarmEnded
 from portal.alarms.resources import AlarmSenderContext
 from portal.calls import services
-from portal.calls.invitation_resources import InvitationLinkContext, StaffInvitationContext
+from portal.calls.invitations.resources import InvitationLinkContext, StaffInvitationContext
 from portal.calls.resources import StaffCallContext, StaffRecordingContext
 from portal.calls.waiting import Bell
 from portal.core.resources import StaffRoot
@@ -11,8 +11,9 @@ from portal.privacy.links import TOKEN_PATTERN
 
 
 def includeme(config):
-    from portal.calls import invitation_workflow, workflow  # noqa: F401  (importing a declaration checks it)
-    from portal.calls.invitation_panel import invitation_of_alarm, invitation_panel
+    from portal.calls import workflow  # noqa: F401  (importing a declaration checks it)
+    from portal.calls.invitations import workflow as invitation_workflow  # noqa: F401
+    from portal.calls.invitations.panel import invitation_of_alarm, invitation_panel
 
     settings = config.get_settings()
     config.registry["call_bell"] = Bell(int(settings["portal.call.long_poll_slots"]))

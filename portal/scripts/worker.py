@@ -15,9 +15,9 @@ from pyramid.paster import bootstrap
 
 from portal.alarms import jobs as alarm_jobs
 from portal.audit import jobs as audit_jobs
-from portal.calls import invitations as call_invitations
 from portal.calls import jobs as call_jobs
 from portal.calls import recording_jobs
+from portal.calls.invitations import services as call_invitations
 from portal.media import jobs as media_jobs
 from portal.missing import jobs as missing_jobs
 from portal.notices import jobs as notice_jobs
@@ -42,7 +42,7 @@ JOBS = {
     "trips-purge": trips_jobs.purge_ended,
     # Calls whose caller's page went silent, or whose alarm ended (calls/jobs.py).
     "calls-end-gone": call_jobs.end_gone,
-    # Dispatchers' invitations nobody consented to within their lifetime (calls/invitations.py).
+    # Dispatchers' invitations nobody consented to within their lifetime (calls/invitations/services.py).
     "invitations-expire": call_invitations.expire_due,
     # Retention of every other kind: one batch each per round, one audit event each with counts
     # (README, "Retention"; each domain's jobs.py).

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.alarms.models import Alarm
-from portal.calls.invitation_models import CallInvitation
+from portal.calls.invitations.models import CallInvitation
 from portal.outbox.models import OutboxMessage
 from portal.privacy.crypto import FieldCipher
 from portal.scripts.common import db_session

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from portal.alarms.models import AlarmMessage
-from portal.calls.invitation_models import CallInvitation
+from portal.calls.invitations.models import CallInvitation
 from portal.calls.models import Call, CallRecording
 from portal.tips.models import TipAttachment
 from tests.factories import (

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from portal.alarms.models import Alarm, AlarmMessage
 from portal.audit.models import AuditEvent
-from portal.calls.invitation_models import PHONE_LABEL, CallInvitation
+from portal.calls.invitations.models import PHONE_LABEL, CallInvitation
 from portal.core.meta import utcnow
 from portal.outbox.models import OutboxMessage
 from tests.factories import make_officer
@@ -173,7 +173,7 @@ def test_an_expired_link_is_refused(testapp, registry, dbsession, officers):
 
 
 def test_the_worker_expires_waiting_invitations(testapp, registry, dbsession, dummy_request, officers):
-    from portal.calls.invitations import expire_due
+    from portal.calls.invitations.services import expire_due
 
     login(testapp, "disp_a")
     _token, invitation = invited(testapp, registry, dbsession)
@@ -264,7 +264,7 @@ def test_the_staff_alarm_page_include_names_the_inviting_dispatcher(testapp, reg
 
 
 def test_retention_removes_the_number_of_an_ended_invitation(testapp, registry, dbsession, dummy_request, officers):
-    from portal.calls.invitations import purge_ended
+    from portal.calls.invitations.services import purge_ended
 
     login(testapp, "disp_a")
     _token, waiting = invited(testapp, registry, dbsession)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.alarms.workflow import ALARM_WORKFLOW
 from portal.audit.models import AuditEvent
-from portal.calls.invitation_workflow import INVITATION_WORKFLOW
+from portal.calls.invitations.workflow import INVITATION_WORKFLOW
 from portal.calls.workflow import CALL_WORKFLOW
 from portal.core.refused import Refused
 from portal.missing.workflow import CHECKLIST_COMPLETE, MISSING_REQUEST_WORKFLOW

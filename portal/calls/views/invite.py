@@ -10,9 +10,9 @@ bound to another phone) is a clear page with the call 110 and SMS links."""
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
-from portal.calls import invitations
-from portal.calls.invitation_forms import MODE_LABELS, invitation_schema
-from portal.calls.invitation_panel import SEND, invitation_panel
+from portal.calls.invitations import services as invitations
+from portal.calls.invitations.forms import MODE_LABELS, invitation_schema
+from portal.calls.invitations.panel import SEND, invitation_panel
 from portal.core.forms import FormView, posted_text
 from portal.core.i18n import _
 from portal.core.json import from_this_site
@@ -96,7 +96,7 @@ def _keep_device(request, response, secret: str) -> None:
 
 def _settled(request, invitation, why):
     """A link this browser cannot use now: its alarm (used here), else the page saying why. A refusal
-    stores nothing: a link past its time is marked expired by the worker (calls/invitations.py)."""
+    stores nothing: a link past its time is marked expired by the worker (calls/invitations/services.py)."""
     if why == "used":
         path = invitations.alarm_path(request, invitation)
         if path is not None:

@@ -3,7 +3,7 @@
 lifetime) or revoked (a dispatcher of the center took it back). Used, expired and revoked are final:
 the link opens nothing new after them (a used link on its own phone leads back to its alarm)."""
 from portal.alarms.workflow import DISPATCH
-from portal.calls.invitation_models import INVITATION_STATES
+from portal.calls.invitations.models import INVITATION_STATES
 from portal.core.i18n import _
 from portal.workflow import SYSTEM, Transition, Workflow
 

@@ -4,9 +4,9 @@ invitations of the centers in the dispatcher's scope with their state. The conso
 (portal/alarms) knows nothing of calls: the include asks `request.call_invitation_panel()`."""
 import deform
 
-from portal.calls import invitations
-from portal.calls.invitation_forms import MODE_LABELS, invitation_schema
-from portal.calls.invitation_workflow import INVITATION_WORKFLOW, WAITING
+from portal.calls.invitations import services as invitations
+from portal.calls.invitations.forms import MODE_LABELS, invitation_schema
+from portal.calls.invitations.workflow import INVITATION_WORKFLOW, WAITING
 from portal.core.forms import make_form
 from portal.core.i18n import _
 from portal.core.meta import utcnow

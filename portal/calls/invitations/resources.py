@@ -4,8 +4,8 @@ side (dispatchers of its center and the centers above)."""
 from pyramid.authorization import Allow, Everyone
 from sqlalchemy import select
 
-from portal.calls.invitation_models import CallInvitation
-from portal.calls.invitation_workflow import INVITEE
+from portal.calls.invitations.models import CallInvitation
+from portal.calls.invitations.workflow import INVITEE
 from portal.core.permissions import Role, scoped_acl
 from portal.core.resources import load_row
 from portal.privacy import links

@@ -5,7 +5,7 @@ import re
 import colander
 import deform
 
-from portal.calls.invitation_models import INVITATION_MODES
+from portal.calls.invitations.models import INVITATION_MODES
 from portal.core.forms import stripped
 from portal.core.i18n import _
 

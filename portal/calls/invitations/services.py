@@ -21,9 +21,9 @@ from portal.alarms import raising as alarms
 from portal.alarms.models import AlarmMessage
 from portal.alarms.thread import as_params
 from portal.audit import chain as audit
-from portal.calls.invitation_forms import mobile_number
-from portal.calls.invitation_models import PHONE_LABEL, CallInvitation
-from portal.calls.invitation_workflow import INVITATION_WORKFLOW, INVITEE, WAITING
+from portal.calls.invitations.forms import mobile_number
+from portal.calls.invitations.models import PHONE_LABEL, CallInvitation
+from portal.calls.invitations.workflow import INVITATION_WORKFLOW, INVITEE, WAITING
 from portal.core.i18n import _
 from portal.core.links import public_url
 from portal.core.meta import utcnow
