@@ -85,29 +85,16 @@ def desk_signal(context, request):
     return json_response({"id": signal.id}, status=201)
 
 
-def _step(request, call, name):
+@view_config(route_name="staff_call_hold", request_method="POST", permission=Permission.DISPATCH)
+@view_config(route_name="staff_call_resume", request_method="POST", permission=Permission.DISPATCH)
+@view_config(route_name="staff_call_end", request_method="POST", permission=Permission.DISPATCH)
+def step(context, request):
+    """hold, resume or end: the step is the route's last word (staff_call_<step>)."""
+    call = context.call
     _taker_only(request, call)
-    services.dispatcher_step(request, call, name)
+    services.dispatcher_step(request, call, request.matched_route.name.removeprefix("staff_call_"))
     ring_after_commit(request)
     return _answer(request, call)
-
-
-@view_config(route_name="staff_call_hold", request_method="POST",
-             permission=Permission.DISPATCH)
-def hold(context, request):
-    return _step(request, context.call, "hold")
-
-
-@view_config(route_name="staff_call_resume", request_method="POST",
-             permission=Permission.DISPATCH)
-def resume(context, request):
-    return _step(request, context.call, "resume")
-
-
-@view_config(route_name="staff_call_end", request_method="POST",
-             permission=Permission.DISPATCH)
-def end(context, request):
-    return _step(request, context.call, "end")
 
 
 @view_config(route_name="staff_call_snapshot", request_method="POST",
