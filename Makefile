@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 6543
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint migrate seed catalogs bench clean messages
+.PHONY: serve test lint migrate seed catalogs bench clean messages fuzz
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -45,6 +45,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/notices_throughput.py
 	$(BIN)/python bench/search_latency.py
+
+# The media parsers fuzzed far longer than CI does, with fresh randomness each run (a few minutes).
+fuzz: $(STAMP)
+	PORTAL_FUZZ_EXAMPLES=$${PORTAL_FUZZ_EXAMPLES:-2000} PORTAL_FUZZ_RANDOM=1 \
+	  $(BIN)/python -m pytest -q tests/unit/media/test_fuzz_parsers.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

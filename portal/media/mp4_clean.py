@@ -6,7 +6,9 @@ A box is a 32-bit size, a 4-byte type and a payload (a 64-bit size follows the t
 com.apple.quicktime.location.ISO6709), the device and its owner's name into `udta` and `meta` boxes
 inside `moov` and its tracks, and XMP into `uuid` boxes. Removing a box would shift the media data
 and break the chunk offset tables (stco/co64), so the copy keeps every box where it is and turns the
-metadata ones into `free` boxes of the same size with a zeroed payload: players skip `free` boxes."""
+metadata ones into `free` boxes of the same size with a zeroed payload: players skip `free` boxes.
+The movie, each track and each track's media also carry when they were made and last changed (mvhd,
+tkhd, mdhd): those fields are zeroed in place (1904-01-01, "unknown" to every player)."""
 import struct
 import sys
 from array import array
@@ -31,6 +33,9 @@ MAX_RANGES = 200_000  # chunks of timed metadata to zero, all tracks together (a
 MAX_BOXES = 100_000  # a real file has dozens (a fragmented one thousands): beyond this we stop walking
 MAX_DEPTH = 8
 MP4_EPOCH = datetime(1904, 1, 1, tzinfo=UTC)
+# Boxes that start (after version and flags) with a creation and a modification time: 32-bit each in
+# version 0, 64-bit in version 1. A phone writes the moment of recording there, to the second.
+DATED = frozenset({b"mvhd", b"tkhd", b"mdhd"})
 
 
 class BrokenBoxes(ValueError):
@@ -221,9 +226,21 @@ def sample_ranges(f, trak: Box, allowance: _Allowance | None = None) -> list[tup
     return ranges
 
 
+def dates(f, box: Box) -> tuple[int, int]:
+    """The byte range of the creation and modification times of an mvhd, tkhd or mdhd box."""
+    if box.size < box.header + 4:
+        raise BrokenBoxes("a dated box is cut off")
+    f.seek(box.payload)
+    width = 16 if _read(f, 1)[0] == 1 else 8
+    if box.size < box.header + 4 + width:
+        raise BrokenBoxes("a dated box is cut off")
+    return box.payload + 4, box.payload + 4 + width
+
+
 def metadata_boxes(f, file_size: int) -> tuple[list[Box], list[tuple[int, int]]]:
     """The boxes to blank, at the top level and at any depth inside moov and its tracks (whole
-    tracks of timed metadata included), and the byte ranges of those tracks' samples to zero."""
+    tracks of timed metadata included), and the byte ranges to zero: those tracks' samples and the
+    dates of the movie, its tracks and their media."""
     found, samples = [], []
     budget = [MAX_BOXES]
     allowance = _Allowance()
@@ -237,6 +254,8 @@ def metadata_boxes(f, file_size: int) -> tuple[list[Box], list[tuple[int, int]]]
                 found.append(box)
             elif box.type in CONTAINERS and depth < MAX_DEPTH:
                 visit(box.payload, box.end, depth + 1)
+            elif box.type in DATED and depth > 0:
+                samples.append(dates(f, box))
 
     try:
         visit(0, file_size, 0)

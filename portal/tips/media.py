@@ -2,7 +2,7 @@
 
 Every file is checked from its bytes before any is stored, so one bad file refuses the whole
 submission. The original is kept unchanged as evidence; staff look at copies without metadata:
-photos re-encoded (with a thumbnail), MP4/MOV/3GP/M4A with their metadata boxes blanked, MP3, AAC,
+photos re-encoded (with a thumbnail), MP4/MOV/3GP/M4A with their metadata boxes blanked and dates zeroed, MP3, AAC,
 WAV, FLAC, Ogg, WebM and Matroska with their tags cut out or overwritten (services/media_clean.py),
 AMR as it is (it has no place for metadata). AVI cannot be cleaned that way yet (there is no
 decoder here), nor can a file whose structure we cannot walk: they get no copy (public_key None),
@@ -127,7 +127,8 @@ def _own_capture_time(f, fmt: sniff.Format) -> datetime | None:
         if fmt.family == "iso":
             boxes = mp4_clean.top_level(f, _size(f))
             return mp4_clean.creation_time(f, boxes)
-    except (OSError, ValueError, SyntaxError, mp4_clean.BrokenBoxes):
+    # A header claiming billions of pixels makes Pillow refuse to open it at all (not an OSError).
+    except (OSError, ValueError, SyntaxError, mp4_clean.BrokenBoxes, Image.DecompressionBombError):
         return None
     finally:
         f.seek(0)

@@ -1,7 +1,12 @@
 """MP4 sample tables read for the staff copy: hostile tables cost bounded time and memory and end as
 "no staff copy" (BrokenBoxes), never as a hang, a MemoryError or a struct.error."""
 import io
+import json
+import os
+import pathlib
+import shutil
 import struct
+import subprocess
 import time
 import tracemalloc
 
@@ -81,9 +86,10 @@ def test_a_sample_table_cut_off_at_the_end_of_the_file_is_broken_not_a_struct_er
 
 def test_all_tracks_together_have_a_budget_of_ranges(monkeypatch):
     tables = _tables([1] * 3, [(1, 1, 1)], [30, 40, 50])
-    assert len(_metadata(m.mp4_metadata_track(tables, tables))[1]) == 6
+    # Three chunks per track, and the movie's dates (mvhd), which are zeroed too.
+    assert len(_metadata(m.mp4_metadata_track(tables, tables))[1]) == 6 + 1
     monkeypatch.setattr(mp4_clean, "MAX_RANGES", 5)
-    assert len(_metadata(m.mp4_metadata_track(tables))[1]) == 3
+    assert len(_metadata(m.mp4_metadata_track(tables))[1]) == 3 + 1
     with pytest.raises(mp4_clean.BrokenBoxes):
         _metadata(m.mp4_metadata_track(tables, tables))
 
@@ -102,3 +108,77 @@ def test_running_out_of_memory_means_no_copy(monkeypatch):
     monkeypatch.setattr(mp4_clean, "sample_ranges", exhausted)
     with pytest.raises(mp4_clean.BrokenBoxes):
         _metadata(m.mp4_with_gps_track())
+
+
+# Dates: the movie, its tracks and their media say when they were made, to the second -------------
+
+CORPUS = pathlib.Path(__file__).parents[2] / "media_corpus"
+ISO_FILES = ("video.mp4", "video.mov", "video.3gp", "audio.m4a")
+
+
+def _dates(data: bytes) -> dict:
+    """Every mvhd, tkhd and mdhd box's creation and modification times, by box type."""
+    f, found = io.BytesIO(data), {}
+
+    def visit(start, end):
+        for box in mp4_clean.walk(f, start, end):
+            if box.type in mp4_clean.DATED:
+                start_, end_ = mp4_clean.dates(f, box)
+                found.setdefault(box.type, []).append(data[start_:end_])
+            elif box.type in mp4_clean.CONTAINERS:
+                visit(box.payload, box.end)
+
+    visit(0, len(data))
+    return found
+
+
+def _copy(data: bytes) -> bytes:
+    f = io.BytesIO(data)
+    boxes, zeroed = mp4_clean.metadata_boxes(f, len(data))
+    return mp4_clean.blanked_reader(f, boxes, zeroed).read(-1)
+
+
+@pytest.mark.parametrize("name", ISO_FILES)
+def test_the_copy_of_a_real_file_keeps_no_date_of_recording(name):
+    data = (CORPUS / name).read_bytes()
+    before = _dates(data)
+    assert set(before) == {b"mvhd", b"tkhd", b"mdhd"} and all(any(v) for vs in before.values() for v in vs)
+    after = _dates(_copy(data))
+    assert {kind: len(values) for kind, values in after.items()} == {k: len(v) for k, v in before.items()}
+    assert all(not any(value) for values in after.values() for value in values)
+
+
+def test_version_one_dates_are_64_bits_and_zeroed_whole():
+    when = struct.pack(">QQ", 0x1_0000_0001, 0x1_0000_0002)
+    mvhd = m.full_box(b"mvhd", 1, when + struct.pack(">IQ", 1000, 1000) + bytes(80))
+    data = m.ftyp() + m.box(b"moov", mvhd, m.track(with_metadata=False)) + m.box(b"mdat", b"frames")
+    assert _dates(data)[b"mvhd"] == [when]
+    copy = _copy(data)
+    assert _dates(copy)[b"mvhd"] == [bytes(16)] and len(copy) == len(data)
+    at = data.index(when)
+    assert copy[:at] + when + copy[at + 16:] == data  # nothing else moved or changed
+
+
+def test_a_dated_box_too_short_for_its_dates_means_no_copy():
+    data = m.ftyp() + m.box(b"moov", m.full_box(b"mvhd", 1, bytes(8))) + m.box(b"mdat", b"frames")
+    with pytest.raises(mp4_clean.BrokenBoxes):
+        _metadata(data)
+
+
+@pytest.mark.skipif(not shutil.which("ffprobe") and not os.environ.get("PORTAL_REQUIRE_FFMPEG"),
+                    reason="ffprobe (Debian's ffmpeg) is not installed")
+@pytest.mark.parametrize("name", ISO_FILES)
+def test_ffprobe_finds_no_creation_time_in_the_copy(name, tmp_path):
+    original, copy = tmp_path / f"original-{name}", tmp_path / f"copy-{name}"
+    original.write_bytes((CORPUS / name).read_bytes())
+    copy.write_bytes(_copy(original.read_bytes()))
+
+    def creation_times(path):
+        out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format_tags:stream_tags", "-of", "json",
+                              str(path)], capture_output=True, text=True, check=True).stdout
+        return [tags.get("creation_time") for part in json.loads(out).values()
+                for tags in ([part.get("tags", {})] if isinstance(part, dict) else [s.get("tags", {}) for s in part])
+                if tags.get("creation_time")]
+
+    assert creation_times(original)  # the phone's moment of recording is there...
+    assert creation_times(copy) == []  # ...and not in what staff see
