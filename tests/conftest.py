@@ -143,6 +143,8 @@ def settings_for(db_url, media_dir) -> dict:
         # As the demo: most tests sign in moderators, handlers and dispatchers with a password alone.
         # tests/functional/test_totp_required.py walks the strict default ("reveal").
         "portal.totp.required_for": "admin",
+        # No worker runs beside the test app: tests/functional/test_worker_health.py turns the check on.
+        "portal.worker.silence_limit_seconds": "0",
     }
 
 

@@ -16,5 +16,6 @@ def includeme(config):
     config.add_static_view("static", "portal:static", cache_max_age=3600)
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
+    config.add_route("readyz_web", "/readyz/web")
     config.scan(".errors")
     config.scan(".health")

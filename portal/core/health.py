@@ -1,5 +1,11 @@
+"""Health for load balancers and monitoring: `/healthz` (the process runs), `/readyz/web` (this
+server can serve: its database answers) and `/readyz` (the whole portal works: the database answers
+and a worker has finished a round within `portal.worker.silence_limit_seconds`). Reasons name what
+is wrong, never a secret, an address or an error's text."""
 from pyramid.view import view_config
 from sqlalchemy import text
+
+from portal.core import worker_state
 
 
 @view_config(route_name="healthz", request_method="GET", renderer="json")
@@ -8,13 +14,36 @@ def healthz(request):
     return {"status": "ok"}
 
 
-@view_config(route_name="readyz", request_method="GET", renderer="json")
-def readyz(request):
-    """Ready only when the database answers: a load balancer stops sending traffic otherwise."""
+def _unavailable(request, **reasons):
+    request.response.status_int = 503
+    return {"status": "unavailable", **reasons}
+
+
+@view_config(route_name="readyz_web", request_method="GET", renderer="json")
+def readyz_web(request):
+    """Ready to serve pages: the database answers. What a load balancer probes, so that a stopped
+    worker does not take every server, and the alarm page with them, out of rotation."""
     try:
         with request.registry["db_engine"].connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:
-        request.response.status_int = 503
-        return {"status": "unavailable", "database": type(exc).__name__}
+        return _unavailable(request, database=type(exc).__name__)
+    return {"status": "ok"}
+
+
+@view_config(route_name="readyz", request_method="GET", renderer="json")
+def readyz(request):
+    """Everything the portal promises works: the database answers and the worker runs (trip
+    escalation, expiry, retention and outgoing messages wait on it). What monitoring alerts on."""
+    limit = float(request.registry.settings[worker_state.SILENCE_SETTING])
+    try:
+        with request.registry["db_engine"].connect() as connection:
+            connection.execute(text("SELECT 1"))
+            silent = worker_state.silence(connection) if limit > 0 else None
+    except Exception as exc:
+        return _unavailable(request, database=type(exc).__name__)
+    if limit > 0 and silent is None:
+        return _unavailable(request, worker="no worker has finished a round yet")
+    if limit > 0 and silent.total_seconds() > limit:
+        return _unavailable(request, worker=f"no worker has finished a round for {int(silent.total_seconds())} s")
     return {"status": "ok"}

@@ -119,6 +119,11 @@ DEFAULTS = {
     # A part of an upload older than this is removed by the worker even if its process lives (the
     # parts of dead processes go at every start and every worker round): longer than any upload takes.
     "portal.upload.stale_minutes": "120",
+    # portal-worker (scripts/worker.py, core/worker_state.py): how long a job stays leased to the worker
+    # that took it (another takes it up after that if the first died), and how long without a finished
+    # round before /readyz answers 503 (0: not checked).
+    "portal.worker.lease_seconds": "900",
+    "portal.worker.silence_limit_seconds": "300",
     # Proof of work instead of a CAPTCHA: leading zero bits a browser must find; without JavaScript
     # the form must have been open this long instead (and the stricter no-JS limit applies).
     "portal.pow.bits": "16",

@@ -2,13 +2,18 @@
 
 Each job runs in its own transaction, as the "system" actor; a job that fails is logged and the
 others still run. `--once` runs every job once and exits (for cron or a test); otherwise it repeats
-every `--interval` seconds until stopped (Ctrl-C or SIGTERM)."""
+every `--interval` seconds until stopped (Ctrl-C or SIGTERM).
+
+Several workers may run at once (for availability): each job is leased to one worker at a time, and a
+job another worker started less than half an interval ago is left to it (core/worker_state.py). Each
+round ends with the worker's heartbeat, which `/readyz` reads."""
 import argparse
 import logging
 import signal
 import sys
 import threading
 import time
+from datetime import timedelta
 
 import transaction
 from pyramid.paster import bootstrap
@@ -18,6 +23,7 @@ from portal.audit import jobs as audit_jobs
 from portal.calls import jobs as call_jobs
 from portal.calls import recording_jobs
 from portal.calls.invitations import services as call_invitations
+from portal.core import worker_state
 from portal.media import jobs as media_jobs
 from portal.missing import jobs as missing_jobs
 from portal.notices import jobs as notice_jobs
@@ -67,24 +73,52 @@ JOBS = {
 }
 
 
-def run_jobs(request) -> dict[str, int]:
-    """Run every job once, each in its own transaction."""
+def run_jobs(request, worker: str | None = None, min_gap: timedelta = timedelta(0)) -> dict[str, int]:
+    """Run every job once, each in its own transaction, under its lease; end with a heartbeat. A job
+    another worker holds (or ran within `min_gap`) is skipped and left out of the result."""
+    worker = worker or worker_state.worker_name()
+    lease = timedelta(seconds=float(request.registry.settings[worker_state.LEASE_SETTING]))
+    tm = request.tm
+    _in_transaction(request, lambda: worker_state.ensure_jobs(request.dbsession, JOBS))
     done = {}
     for name, job in JOBS.items():
-        tm = request.tm
+        if not _in_transaction(request, lambda name=name: worker_state.claim(request.dbsession, name, worker, lease,
+                                                                              min_gap)):
+            continue
         tm.begin()
         try:
             done[name] = job(request)
+            worker_state.release(request.dbsession, name, worker, "ok", done[name])
             tm.commit()
         except Exception:
             tm.abort()
             log.exception("job %s failed", name)
             done[name] = -1
+            _in_transaction(request, lambda name=name: worker_state.release(request.dbsession, name, worker,
+                                                                            "failed", None))
         finally:
             request.__dict__.pop("dbsession", None)  # a fresh session for the next transaction
         if done[name]:
             log.info("job %s handled %s", name, done[name])
+    _in_transaction(request, lambda: worker_state.beat(request.dbsession, worker))
     return done
+
+
+def _in_transaction(request, work):
+    """Run `work` in a short transaction of its own and commit it (a lease must be visible to the other
+    workers before the job starts); a database error is logged and counts as "not done"."""
+    tm = request.tm
+    tm.begin()
+    try:
+        result = work()
+        tm.commit()
+        return result
+    except Exception:
+        tm.abort()
+        log.exception("the worker's bookkeeping failed")
+        return None
+    finally:
+        request.__dict__.pop("dbsession", None)
 
 
 def main(argv=None) -> int:
@@ -101,11 +135,13 @@ def main(argv=None) -> int:
             return 1 if -1 in run_jobs(request).values() else 0
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        log.info("worker started: %s every %.0f s", ", ".join(JOBS), args.interval)
+        worker = worker_state.worker_name()
+        log.info("worker %s started: %s every %.0f s", worker, ", ".join(JOBS), args.interval)
         try:
             while not stop.is_set():
                 started = time.monotonic()
-                run_jobs(request)
+                # Several workers share the schedule: a job another started within half a round is theirs.
+                run_jobs(request, worker, min_gap=timedelta(seconds=args.interval / 2))
                 # Rounds start --interval apart, however long the jobs took (the audit checkpoint keeps time).
                 stop.wait(max(args.interval - (time.monotonic() - started), 0))
         except KeyboardInterrupt:
