@@ -23,6 +23,7 @@ requires = [
     "shapely>=2.0",
     "multipart>=1.2,<3",  # streaming multipart parser: uploads go to disk part by part, refused mid-stream
     "redis>=5.0",  # the shared rate-limit backend when several servers run (portal.ratelimit.backend = redis)
+    "tencentcloud-sdk-python-sms>=3.1,<4",  # Tencent Cloud SMS, the official SDK (portal.outbox.sms_sender = tencent)
 ]
 
 tests_require = [
@@ -35,6 +36,7 @@ tests_require = [
     "ruff>=0.5",
     "import-linter>=2.1",  # checks the layers of .importlinter (domains over the shared core) in `make lint`
     "hypothesis>=6.100",  # bad input by property: whatever a phone or an attacker sends (tests/unit/geo)
+    "aiosmtpd>=1.4",  # a real SMTP server on the loopback for the e-mail sender's tests
     "schemathesis==4.32.5",  # the API against its OpenAPI document, all checks (pinned: new versions add checks)
 ]
 

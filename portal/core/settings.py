@@ -17,6 +17,11 @@ ENVIRONMENT = {
     "PORTAL_AUDIT_KEY": "portal.audit_key",
     "PORTAL_AUDIT_CHECKPOINT_FILE": "portal.audit.checkpoint_file",
     "PORTAL_TURN_SECRET": "portal.call.turn_secret",
+    # The outbox's gateways (outbox/senders): keys and passwords only from the environment in production.
+    "PORTAL_SMS_HTTP_AUTH": "portal.sms.http.auth_value",
+    "PORTAL_SMS_TENCENT_SECRET_ID": "portal.sms.tencent.secret_id",
+    "PORTAL_SMS_TENCENT_SECRET_KEY": "portal.sms.tencent.secret_key",
+    "PORTAL_SMTP_PASSWORD": "portal.smtp.password",
 }
 
 REQUIRED = (

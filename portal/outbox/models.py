@@ -31,3 +31,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(255), default="")
+    # The message's template (outbox/templates.py) and its values, sealed like the text: gateways that
+    # only send pre-approved templates (Chinese cloud SMS) get the template's id and the values;
+    # "" for a free text (the audit checkpoints' e-mail).
+    template: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    params: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    gave_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # after the last attempt failed

@@ -20,6 +20,14 @@ from portal.trips.models import Trip, TripGuardian, TripPoint
 from portal.trips.services import GUARDIAN_CONTACT_LABEL, OPEN_ALARM_STATES, escalate
 from portal.trips.workflow import TRIP_WORKFLOW
 
+# What a guardian who left a contact is told when the trip has not arrived: the label they know the
+# traveller by, two times, nothing else (outbox/templates.py).
+OVERDUE_MESSAGE = outbox.template(
+    "trip.overdue", _("Safety Portal: the trip you are guarding (${label}) has not arrived: it was expected at "
+                      "${arrival} (Beijing time). Open your guardian link and answer \"I am on it\", or the police are "
+                      "alerted automatically at ${deadline}."), ("label", "arrival", "deadline"),
+    subject=_("Safety Portal: the trip you are guarding has not arrived"))
+
 
 def _setting(request, name) -> int:
     return int(request.registry.settings[name])
@@ -41,13 +49,10 @@ def mark_overdue(request, now=None) -> int:
                 continue
             contact = json.loads(request.registry["field_cipher"].decrypt(guardian.contact, GUARDIAN_CONTACT_LABEL))
             channel, recipient = next(iter(contact.items()))
-            body = request.localizer.translate(_(
-                "Safety Portal: the trip you are guarding (${label}) has not arrived: it was expected at ${arrival} "
-                "(Beijing time). Open your guardian link and answer \"I am on it\", or the police are alerted "
-                "automatically at ${deadline}.", mapping={
-                    "label": guardian.label, "arrival": local_time(trip.expected_arrival_at, "%H:%M"),
-                    "deadline": local_time(now + timedelta(minutes=escalate_minutes), "%H:%M")}))
-            outbox.enqueue(request, channel, recipient, body, ("trip", trip.id), send_after=now)
+            outbox.send_template(request, channel, recipient, OVERDUE_MESSAGE, {
+                "label": guardian.label, "arrival": local_time(trip.expected_arrival_at, "%H:%M"),
+                "deadline": local_time(now + timedelta(minutes=escalate_minutes), "%H:%M")},
+                request.localizer.locale_name, ("trip", trip.id), send_after=now)
             notified += 1
         audit.record(request, "trip.overdue", officer=None, actor="system", object_type="trip", object_id=trip.id,
                      reason=f"expected arrival passed; {notified} guardians notified")

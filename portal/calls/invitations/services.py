@@ -45,7 +45,8 @@ SHARES = {
     "video": _("your location and live video from your camera"),
     "upload": _("your location and photos you take"),
 }
-SMS = _("Police ${center}: a dispatcher asks you to share ${what}. Open within ${minutes} minutes: ${url}")
+SMS = outbox.template("call.invitation", _("Police ${center}: a dispatcher asks you to share ${what}. Open within "
+                                           "${minutes} minutes: ${url}"), ("center", "what", "minutes", "url"))
 LINE = _("Raised at the invitation of dispatcher ${name}: the sender agreed to share ${what}.")
 
 
@@ -61,14 +62,12 @@ def inviting_unit(officer) -> Unit:
     return officer.unit
 
 
-def _sms_text(request, locale: str, unit: Unit, mode: str, minutes: int, url: str) -> str:
-    """The SMS in the language the dispatcher chose: the center's name, what is asked, the link.
-    Nothing personal: not the person's name, not the number, not the place."""
+def _sms_values(request, locale: str, unit: Unit, mode: str, minutes: int, url: str) -> dict:
+    """The SMS's values in the language the dispatcher chose: the center's name, what is asked, the
+    link. Nothing personal: not the person's name, not the number, not the place."""
     dirs = request.registry.queryUtility(ITranslationDirectories, default=[])
-    localizer = make_localizer(locale, dirs)
-    what = localizer.translate(SHARES[mode])
-    return localizer.translate(_(SMS, mapping={"center": unit.name(locale), "what": what, "minutes": minutes,
-                                               "url": url}))
+    what = make_localizer(locale, dirs).translate(SHARES[mode])
+    return {"center": unit.name(locale), "what": what, "minutes": minutes, "url": url}
 
 
 def _sent_last_hour(dbsession, officer) -> int:
@@ -99,8 +98,8 @@ def invite(request, phone: str, mode: str, language: str) -> CallInvitation:
     dbsession.flush()
     url = public_url(request, "call_invitation", token=token, _query={"lang": language})
     minutes = int(settings["portal.call.invitation_minutes"])
-    message = outbox.enqueue(request, "sms", number, _sms_text(request, language, unit, mode, minutes, url),
-                             ("call_invitation", invitation.id))
+    values = _sms_values(request, language, unit, mode, minutes, url)
+    message = outbox.send_template(request, "sms", number, SMS, values, language, ("call_invitation", invitation.id))
     # No number, no link: what was asked, by which center, and which outbox row carries it.
     audit.record(request, "call_invitation.sent", object_type="call_invitation", object_id=invitation.id,
                  to_state=invitation.state, reason=f"mode {mode}; unit {unit.code}; outbox {message.id}")

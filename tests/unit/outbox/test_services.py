@@ -23,11 +23,11 @@ class RecordingSender:
     def __init__(self, settings):
         self.settings = settings
 
-    def send(self, channel, recipient, body):
+    def send(self, message):
         if RecordingSender.failures:
             RecordingSender.failures -= 1
-            raise ConnectionError(f"gateway refused {recipient}")
-        RecordingSender.sent.append((channel, recipient, body))
+            raise ConnectionError(f"gateway refused {message.recipient}")
+        RecordingSender.sent.append((message.channel, message.recipient, message.body))
 
 
 @pytest.fixture
@@ -123,8 +123,69 @@ def test_mask(recipient, masked):
     assert outbox.mask(recipient) == masked
 
 
-def test_make_sender_defaults_to_the_log():
-    assert isinstance(outbox.make_sender({}), outbox.LogSender)
-    assert isinstance(outbox.make_sender({"portal.outbox.sender": "log"}), outbox.LogSender)
-    sender = outbox.make_sender({"portal.outbox.sender": "tests.unit.outbox.test_services:RecordingSender"})
-    assert isinstance(sender, RecordingSender)
+def test_make_sender_defaults_to_the_log_and_chooses_per_channel():
+    assert isinstance(outbox.make_sender({}).by_channel["sms"], outbox.LogSender)
+    both = outbox.make_sender({"portal.outbox.sender": "tests.unit.outbox.test_services:RecordingSender"})
+    assert isinstance(both.by_channel["sms"], RecordingSender) and both.by_channel["sms"] is both.by_channel["email"]
+    split = outbox.make_sender({"portal.outbox.sender": "log",
+                                "portal.outbox.email_sender": "tests.unit.outbox.test_services:RecordingSender"})
+    assert isinstance(split.by_channel["sms"], outbox.LogSender)
+    assert isinstance(split.by_channel["email"], RecordingSender)
+
+
+def test_a_rolled_back_transaction_sends_nothing(dummy_request, dbsession, recording):
+    savepoint = dbsession.begin_nested()  # the caller's work, then its failure
+    outbox.enqueue(dummy_request, "sms", PHONE, TEXT)
+    savepoint.rollback()
+    assert outbox.send_due(dummy_request) == 0 and recording.sent == []
+
+
+def test_a_template_is_rendered_in_the_recipients_language_and_its_values_sealed(dummy_request, dbsession,
+                                                                                 registry, recording):
+    from portal.trips.jobs import OVERDUE_MESSAGE
+
+    values = {"label": "Grandma's walk", "arrival": "21:30", "deadline": "21:45"}
+    row = outbox.send_template(dummy_request, "sms", PHONE, OVERDUE_MESSAGE, values, "zh_CN", ("trip", 3))
+    assert (row.template, row.locale) == ("trip.overdue", "zh_CN")
+    assert "Grandma" not in row.params and "Grandma" not in row.body
+    assert outbox.send_due(dummy_request) == 1
+    ((channel, recipient, body),) = recording.sent
+    assert (channel, recipient) == ("sms", PHONE)
+    assert "Grandma's walk" in body and "21:45" in body and "行程" in body  # the Chinese template
+    with pytest.raises(ValueError):  # a value the template does not declare never reaches a message
+        outbox.send_template(dummy_request, "sms", PHONE, OVERDUE_MESSAGE, dict(values, name="Li Hua"), "en")
+
+
+def test_giving_up_is_recorded_and_audited_without_the_recipient(dummy_request, dbsession, registry, recording,
+                                                                 monkeypatch):
+    from portal.audit.models import AuditEvent
+
+    monkeypatch.setitem(registry.settings, "portal.outbox.max_attempts", "2")
+    row = outbox.enqueue(dummy_request, "sms", PHONE, TEXT, ("trip", 9))
+    recording.failures = 5
+    outbox.send_due(dummy_request)
+    assert row.gave_up_at is None
+    outbox.send_due(dummy_request, utcnow() + timedelta(days=1))
+    assert row.gave_up_at is not None and row.attempts == 2
+    event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "outbox.gave_up")).scalar_one()
+    assert (event.object_type, event.object_id, event.actor) == ("trip", "9", "system")
+    assert "after 2 attempt(s): ConnectionError" in event.reason and PHONE not in event.reason
+
+
+def test_a_sender_that_says_give_up_is_not_tried_again(dummy_request, dbsession, registry, monkeypatch):
+    class Hopeless:
+        calls = 0
+
+        def __init__(self, settings):
+            pass
+
+        def send(self, message):
+            Hopeless.calls += 1
+            raise outbox.GiveUp("no template for this message")
+
+    monkeypatch.setitem(registry.settings, "portal.outbox.sender", "log")
+    monkeypatch.setitem(registry, "outbox_sender", Hopeless(None))
+    row = outbox.enqueue(dummy_request, "sms", PHONE, TEXT)
+    outbox.send_due(dummy_request)
+    assert row.gave_up_at is not None and row.last_error.startswith("GiveUp: no template")
+    assert outbox.send_due(dummy_request, utcnow() + timedelta(days=1)) == 0 and Hopeless.calls == 1
