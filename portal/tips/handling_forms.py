@@ -172,6 +172,31 @@ def decision_schema() -> colander.SchemaNode:
     return schema
 
 
+RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+RESIDENT_ID_CHECK = "10X98765432"
+PAYEE_ID = _("Type the number of the identity document the person shows (resident ID card, passport or "
+             "travel permit).")
+
+
+def resident_id_ok(number: str) -> bool:
+    """The check character of an 18-character mainland resident ID (GB 11643-1999, ISO 7064 MOD 11-2)."""
+    body, check = number[:17], number[17:].upper()
+    if len(number) != 18 or not (body.isascii() and body.isdigit()):
+        return False
+    return RESIDENT_ID_CHECK[sum(int(d) * w for d, w in zip(body, RESIDENT_ID_WEIGHTS, strict=True)) % 11] == check
+
+
+def _payee_id(node, value):
+    """Letters, digits and dashes, 5 to 30 of them; a resident ID's check character must be right (a
+    typing error found at the counter, not by an audit months later)."""
+    compact = value.replace(" ", "").replace("-", "")
+    if not 5 <= len(compact) <= 30 or not compact.isascii() or not compact.isalnum():
+        raise colander.Invalid(node, PAYEE_ID)
+    if len(compact) == 18 and compact[:17].isdigit() and not resident_id_ok(compact):
+        raise colander.Invalid(node, _("This resident ID number is not valid (its last character does not match): "
+                                       "check it against the card."))
+
+
 def payment_schema() -> colander.SchemaNode:
     schema = colander.SchemaNode(colander.Mapping())
     schema.add(_version())
@@ -179,4 +204,7 @@ def payment_schema() -> colander.SchemaNode:
         colander.String(), name="code", preparer=stripped, missing_msg=_("Type the receipt code the person shows."),
         validator=colander.Length(1, 40, min_err=_("Type the receipt code the person shows."),
                                   max_err=_("A receipt code has 16 digits."))))
+    schema.add(colander.SchemaNode(colander.String(), name="payee_id", preparer=stripped, missing_msg=PAYEE_ID,
+                                   validator=_payee_id))
+    schema.add(_whole("amount_paid", 1, MAX_REWARD, _("Give the amount handed over in whole yuan."), strip="¥"))
     return schema

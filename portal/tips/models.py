@@ -255,6 +255,10 @@ class TipReward(Base):
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who received the money: their identity document as shown at the counter, a protected field
+    # (sealed under PAYEE_LABEL, shown only with a reason, audited), and what was paid (at most `amount`).
+    payee_id_sealed: Mapped[str | None] = mapped_column(Text)
+    amount_paid: Mapped[int | None] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     proposed_by: Mapped[Officer] = relationship(foreign_keys=[proposed_by_id])

@@ -1,7 +1,10 @@
 """Rewards for tips: the assigned handler proposes an amount with a reason, a second officer (a
 moderator who is not the proposer) approves or refuses it with a reason, and it is paid at the
-counter to whoever shows the tip's receipt code. Each step is audited (REWARD_WORKFLOW); the
-reporter sees an approved reward and how to claim it on /status (services/tips.visible_rewards).
+counter to whoever shows the tip's receipt code, by a third officer (neither the proposer nor the
+approver), who records the payee's identity document (a protected field: sealed, shown only with a
+reason, audited) and the amount handed over (at most the approved amount). Each step is audited
+(REWARD_WORKFLOW); the reporter sees an approved reward and how to claim it on /status
+(services/tips.visible_rewards).
 
 Only one reward of a tip is open (proposed or approved) at a time. Paying checks the code against
 this tip's receipt (a slow hash; each officer's attempts are rate-limited like the public's), and
@@ -14,15 +17,16 @@ from portal.audit import chain as audit
 from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
-from portal.privacy import receipts
+from portal.privacy import protected, receipts
 from portal.tips.models import Tip, TipReward
 from portal.tips.submission import SUBJECT_TYPE
-from portal.tips.workflow import REWARD_STATE_LABELS, REWARD_WORKFLOW, is_assigned_handler
+from portal.tips.workflow import MODERATE, REWARD_STATE_LABELS, REWARD_WORKFLOW, is_assigned_handler
 
 OPEN_STATES = ("proposed", "approved")
 STATE_LABELS = REWARD_STATE_LABELS
 STALE = REWARD_WORKFLOW.stale_message
 WRONG_CODE = _("This is not the receipt code of this tip. Nothing was paid.")
+PAYEE_LABEL = "tip_reward.payee_id"
 
 
 def rewards(dbsession, tip: Tip) -> list[TipReward]:
@@ -110,15 +114,33 @@ def decide(request, reward: TipReward, decision: str, reason: str, *, context, v
           version=version, changes=changes)
 
 
-def pay(request, reward: TipReward, code: str, *, context, version) -> None:
-    """Mark an approved reward paid once the code the person shows is this tip's receipt.
-    RateLimited when the officer has tried too many codes this hour."""
+def pay(request, reward: TipReward, code: str, payee_id: str, amount_paid: int, *, context, version) -> None:
+    """Mark an approved reward paid once the code the person shows is this tip's receipt, with the
+    payee's identity document (sealed) and the amount handed over. RateLimited when the officer has
+    tried too many codes this hour."""
     refused = REWARD_WORKFLOW.refusal(request, reward, "pay", context=context, version=version)
     if refused is not None:
         raise refused
+    if not 0 < amount_paid <= reward.amount:
+        raise Refused(_("The amount paid is at most the approved ${amount} yuan.", mapping={"amount": reward.amount}),
+                      400, "amount_paid")
     count_per_hour(request, f"reward-pay:{request.identity.id}", "portal.receipt.rate_per_hour")
     receipt = receipts.lookup(request.dbsession, request.registry["receipt_hasher"], code)
     if receipt is None or receipt.subject_type != SUBJECT_TYPE or receipt.subject_id != reward.tip_id:
         raise Refused(WRONG_CODE, 400, "code")
-    _step(request, reward, "pay", f"tip {reward.tip_id}: {reward.amount} yuan paid against the tip's receipt",
-          context=context, version=version, changes={"paid_by_id": request.identity.id, "paid_at": utcnow()})
+    _step(request, reward, "pay", f"tip {reward.tip_id}: {amount_paid} of {reward.amount} yuan paid against the "
+          "tip's receipt; the payee's identity document recorded", context=context, version=version,
+          changes={"paid_by_id": request.identity.id, "paid_at": utcnow(), "amount_paid": amount_paid,
+                   "payee_id_sealed": protected.seal(request, payee_id, PAYEE_LABEL)})
+
+
+def may_see_payee(request, reward: TipReward, context) -> bool:
+    """Who may look up who received a reward (an audit of payments): a moderator of the tip's units."""
+    return reward.payee_id_sealed is not None and bool(request.has_permission(MODERATE, context))
+
+
+def reveal_payee(request, reward: TipReward, reason: str, *, context) -> str:
+    if not may_see_payee(request, reward, context):
+        raise Refused(_("Only a moderator of this tip's units can see who received a reward."), 403)
+    return protected.reveal(request, reward.payee_id_sealed, officer=request.identity, label=PAYEE_LABEL,
+                            object_type=REWARD_WORKFLOW.name, object_id=reward.id, reason=reason)

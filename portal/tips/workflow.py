@@ -29,6 +29,11 @@ ASSIGNED_HANDLER = Guard(is_assigned_handler, _("Only the handler assigned to th
 SECOND_OFFICER = Guard(
     lambda request, reward, context: getattr(request.identity, "id", None) != reward.proposed_by_id,
     _("A second officer must decide: you proposed this reward."), 403)
+# Paying is a third officer's: the one who hands out money neither proposed nor approved it.
+THIRD_OFFICER = Guard(
+    lambda request, reward, context: getattr(request.identity, "id", None) not in (
+        reward.proposed_by_id, reward.approved_by_id),
+    _("A third officer pays: you proposed or approved this reward."), 403)
 
 TIP_WORKFLOW = Workflow(
     name="tip",
@@ -62,7 +67,7 @@ REWARD_WORKFLOW = Workflow(
         Transition("refuse", ("proposed", "approved"), "refused", MODERATE, needs_reason=True,
                    guards=(SECOND_OFFICER,)),
         # Paid at the counter to whoever shows the tip's receipt code (services/tip_rewards.py checks it).
-        Transition("pay", ("approved",), "paid", MODERATE),
+        Transition("pay", ("approved",), "paid", MODERATE, guards=(THIRD_OFFICER,)),
     ),
     label=_("reward"),
     state_labels=REWARD_STATE_LABELS,

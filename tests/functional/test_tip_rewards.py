@@ -1,5 +1,7 @@
 """Rewards for tips: the assigned handler proposes, a second officer approves or refuses (never the
-proposer), and it is paid only against this tip's receipt code; each step audited."""
+proposer), and a third officer (neither of them) pays it only against this tip's receipt code,
+recording the payee's identity document (sealed, shown only with a reason) and the amount handed
+over; each step audited."""
 import pytest
 from sqlalchemy import select
 
@@ -9,6 +11,8 @@ from portal.tips.models import TipReward
 from tests.factories import make_officer, make_tip
 from tests.functional.helpers import login
 
+PAYEE = "11010519491231002X"  # a resident ID number whose check character is right
+
 
 @pytest.fixture
 def officers(dbsession, units):
@@ -16,6 +20,7 @@ def officers(dbsession, units):
         # Moderator and handler at once: the one case where four eyes must be enforced by the rule.
         "handler": make_officer(dbsession, units["county_a"], ["moderator", "handler"], username="both_county"),
         "moderator": make_officer(dbsession, units["city_a"], ["moderator"], username="mod_city"),
+        "cashier": make_officer(dbsession, units["city_a"], ["moderator"], username="cashier_city"),
         "other_handler": make_officer(dbsession, units["city_a"], ["handler"], username="handler_city"),
         "outsider": make_officer(dbsession, units["city_b"], ["moderator"], username="mod_b"),
     }
@@ -77,25 +82,34 @@ def test_propose_approve_pay(testapp, dbsession, registry, officers, tip, code):
     assert (reward.state, reward.approved_by_id, reward.decision_reason) == (
         "approved", officers["moderator"].id, "Checked against the seizure report.")
     assert reward.approved_at is not None
+    # The approver cannot pay what they approved: a third officer pays.
+    assert f"reward-pay-{reward.id}" not in testapp.get(f"/staff/tips/{tip.id}").forms
+    sign_in(testapp, "both_county")  # nor the proposer
+    assert f"reward-pay-{reward.id}" not in testapp.get(f"/staff/tips/{tip.id}").forms
+    sign_in(testapp, "cashier_city")
     # At the counter: a wrong code (another tip's, or made up) pays nothing.
     other = make_tip(dbsession, tip.unit)
     other_code = receipts.issue(dbsession, registry["receipt_hasher"], "tip", other.id)
     for wrong in (other_code, "1234 5678 9012 3456", "not a code"):
-        page = submit(testapp, tip.id, f"reward-pay-{reward.id}", status=400, code=wrong)
+        page = submit(testapp, tip.id, f"reward-pay-{reward.id}", status=400, code=wrong, payee_id=PAYEE,
+                      amount_paid="2000")
         assert "not the receipt code of this tip" in page.text
         assert only_reward(dbsession, tip).state == "approved"
     spaced = " ".join(code[i:i + 4] for i in range(0, 16, 4))  # as printed on the receipt
-    page = submit(testapp, tip.id, f"reward-pay-{reward.id}", code=spaced).follow()
-    assert "Paid" in page.text
+    page = submit(testapp, tip.id, f"reward-pay-{reward.id}", code=spaced, payee_id=PAYEE, amount_paid="1500").follow()
+    assert "Paid" in page.text and PAYEE not in page.text and "identity document recorded (protected)" in page.text
     reward = only_reward(dbsession, tip)
-    assert (reward.state, reward.paid_by_id) == ("paid", officers["moderator"].id) and reward.paid_at is not None
+    assert (reward.state, reward.paid_by_id, reward.amount_paid) == ("paid", officers["cashier"].id, 1500)
+    assert reward.paid_at is not None and PAYEE not in reward.payee_id_sealed
     assert reward_events(dbsession) == [
         ("tip_reward.proposed", "officer:both_county", "", "proposed",
          f"tip {tip.id}: 2000 yuan: Led to the seizure of 40 detonators."),
         ("tip_reward.approve", "officer:mod_city", "proposed", "approved",
          f"tip {tip.id}: 2000 yuan: Checked against the seizure report."),
-        ("tip_reward.pay", "officer:mod_city", "approved", "paid", f"tip {tip.id}: 2000 yuan paid against the tip's receipt"),
+        ("tip_reward.pay", "officer:cashier_city", "approved", "paid",
+         f"tip {tip.id}: 1500 of 2000 yuan paid against the tip's receipt; the payee's identity document recorded"),
     ]
+    assert not any(PAYEE in e[4] for e in reward_events(dbsession))
     assert not any(code in e[4] or spaced in e[4] for e in reward_events(dbsession))
     history = testapp.get(f"/staff/tips/{tip.id}").text
     assert "tip_reward.pay" in history and "tip_reward.proposed" in history
@@ -184,9 +198,10 @@ def test_receipt_codes_tried_at_the_counter_are_rate_limited(testapp, dbsession,
     reward = only_reward(dbsession, tip)
     sign_in(testapp, "mod_city")
     submit(testapp, tip.id, f"reward-approve-{reward.id}", reason="Fine.")
+    sign_in(testapp, "cashier_city")
     for _ in range(2):
-        submit(testapp, tip.id, f"reward-pay-{reward.id}", status=400, code="0000000000000000")
-    limited = submit(testapp, tip.id, f"reward-pay-{reward.id}", status=429, code=code)
+        submit(testapp, tip.id, f"reward-pay-{reward.id}", status=400, code="0000000000000000", payee_id=PAYEE)
+    limited = submit(testapp, tip.id, f"reward-pay-{reward.id}", status=429, code=code, payee_id=PAYEE)
     assert "Too many receipt codes tried" in limited.text and int(limited.headers["Retry-After"]) > 0
     assert only_reward(dbsession, tip).state == "approved"
 
@@ -210,3 +225,60 @@ def test_a_reward_number_that_is_no_id_is_refused_clearly(testapp, dbsession, of
                                                      "reason": "Checked."}, status=400)
     assert "Choose one of the buttons on the page." in refused.text
     assert only_reward(dbsession, tip).state == "proposed"
+
+
+def _approved(testapp, dbsession, tip):
+    propose(testapp, tip)
+    reward = only_reward(dbsession, tip)
+    sign_in(testapp, "mod_city")
+    submit(testapp, tip.id, f"reward-approve-{reward.id}", reason="Checked against the seizure report.")
+    return reward
+
+
+def test_the_approver_cannot_pay_even_by_posting_the_form(testapp, dbsession, officers, tip, code):
+    reward = _approved(testapp, dbsession, tip)
+    page = testapp.get(f"/staff/tips/{tip.id}")
+    token = page.html.select_one('input[name="csrf_token"]')["value"]
+    refused = testapp.post(f"/staff/tips/{tip.id}", {"csrf_token": token, "action": "reward_pay", "reward": reward.id,
+                                                     "version": reward.version, "code": code, "payee_id": PAYEE,
+                                                     "amount_paid": "2000"}, status=403)
+    assert "A third officer pays" in refused.text
+    assert only_reward(dbsession, tip).state == "approved"
+
+
+@pytest.mark.parametrize("payee_id,amount,message", [
+    ("110105194912310021", "2000", "This resident ID number is not valid"),  # wrong check character
+    ("ab", "2000", "Type the number of the identity document"),
+    ("E1234567<script>", "2000", "Type the number of the identity document"),
+    (PAYEE, "2001", "at most the approved 2000 yuan"),
+    (PAYEE, "0", "Give the amount handed over in whole yuan"),
+])
+def test_a_payment_with_a_bad_document_or_amount_is_refused_with_the_form_kept(testapp, dbsession, officers, tip, code,
+                                                                                payee_id, amount, message):
+    reward = _approved(testapp, dbsession, tip)
+    sign_in(testapp, "cashier_city")
+    page = submit(testapp, tip.id, f"reward-pay-{reward.id}", status=400, code=code, payee_id=payee_id,
+                  amount_paid=amount)
+    assert message in page.text
+    assert page.html.select_one(f"#reward-pay-{reward.id}-payee")["value"] == payee_id.strip()
+    reward = only_reward(dbsession, tip)
+    assert (reward.state, reward.payee_id_sealed, reward.amount_paid) == ("approved", None, None)
+
+
+def test_who_received_a_reward_is_shown_to_a_moderator_only_with_a_reason_and_audited(testapp, dbsession, officers,
+                                                                                       tip, code):
+    reward = _approved(testapp, dbsession, tip)
+    sign_in(testapp, "cashier_city")
+    submit(testapp, tip.id, f"reward-pay-{reward.id}", code=code, payee_id=PAYEE, amount_paid="2000")
+    sign_in(testapp, "mod_city")
+    page = submit(testapp, tip.id, f"reward-payee-{reward.id}", status=400, reason="no")
+    assert PAYEE not in page.text
+    page = submit(testapp, tip.id, f"reward-payee-{reward.id}", status=200, reason="Quarterly audit of payments")
+    assert PAYEE in page.text and "this viewing is in the audit log" in page.text
+    event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "protected.reveal",
+                                                       AuditEvent.object_type == "tip_reward")).scalar_one()
+    assert event.actor == "officer:mod_city" and event.reason == "tip_reward.payee_id: Quarterly audit of payments"
+    assert PAYEE not in testapp.get(f"/staff/tips/{tip.id}").text  # shown in that response only
+    sign_in(testapp, "handler_city")  # a handler without the moderator's role sees that it was recorded, no more
+    page = testapp.get(f"/staff/tips/{tip.id}")
+    assert f"reward-payee-{reward.id}" not in page.forms and "identity document recorded" in page.text

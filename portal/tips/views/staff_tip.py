@@ -80,7 +80,8 @@ class TipPage(MultiFormView):
                 one("link_notice", forms.notice_link_schema, self.link_notice),
                 one("reward_propose", forms.proposal_schema, self.propose_reward),
                 one("reward_decide", forms.decision_schema, self.decide_reward),
-                one("reward_pay", forms.payment_schema, self.pay_reward)]
+                one("reward_pay", forms.payment_schema, self.pay_reward),
+                one("reward_payee", reveal_schema, self.reveal_payee)]
 
     def _step_name(self):
         name = posted_text(self.request, "step")
@@ -108,7 +109,7 @@ class TipPage(MultiFormView):
             tip_handling.check_may_post(request, tip, self.context, internal=action == "note")
         elif action in ("link_tip", "link_notice"):
             tip_handling.check_may_link(request, tip, self.context)
-        elif action in ("reward_decide", "reward_pay"):
+        elif action in ("reward_decide", "reward_pay", "reward_payee"):
             reward_id = record_id(posted_text(request, "reward"))
             reward = request.dbsession.get(TipReward, reward_id) if reward_id is not None else None
             if reward is None or reward.tip_id != tip.id:
@@ -125,13 +126,14 @@ class TipPage(MultiFormView):
         action = self.posted.formid
         if action == "step":
             return f"step-{posted_text(self.request, 'step')}"
-        if action in ("reward_decide", "reward_pay") and self.reward is not None:
+        if action in ("reward_decide", "reward_pay", "reward_payee") and self.reward is not None:
             decision = posted_text(self.request, "decision")
-            kind = "pay" if action == "reward_pay" else decision if decision in ("approve", "refuse") else "approve"
+            kind = {"reward_pay": "pay", "reward_payee": "payee"}.get(action) \
+                or (decision if decision in ("approve", "refuse") else "approve")
             return f"reward-{kind}-{self.reward.id}"
         return FORM_IDS.get(action, "alert")
 
-    def page(self, forms, error=None, contact=None):
+    def page(self, forms, error=None, contact=None, payee=None):
         request = self.request
         facts = self.facts()
         errors, typed, alert = {}, {}, None
@@ -149,7 +151,7 @@ class TipPage(MultiFormView):
                 errors[where] = text
             else:  # not theirs, changed meanwhile, or its form is not on the page (any more)
                 alert = text
-        return {**facts, "contact": contact, "errors": errors, "typed": typed, "alert": alert}
+        return {**facts, "contact": contact, "payee": payee or {}, "errors": errors, "typed": typed, "alert": alert}
 
     def _shown(self, facts) -> set:
         """The template's ids of the forms on the page (and of those whose message it shows anyway)."""
@@ -161,6 +163,8 @@ class TipPage(MultiFormView):
                 shown |= {f"reward-refuse-{r.id}"} | ({f"reward-approve-{r.id}"} if r.state == "proposed" else set())
             if facts["may_pay"][r.id]:
                 shown.add(f"reward-pay-{r.id}")
+            if facts["may_see_payee"][r.id]:
+                shown.add(f"reward-payee-{r.id}")
         return shown
 
     def facts(self) -> dict:
@@ -185,6 +189,7 @@ class TipPage(MultiFormView):
             "may_propose": tip_rewards.may_propose(request, tip, context),
             "may_decide": {r.id: tip_rewards.may_decide(request, r, context) for r in rewards},
             "may_pay": {r.id: tip_rewards.may_pay(request, r, context) for r in rewards},
+            "may_see_payee": {r.id: tip_rewards.may_see_payee(request, r, context) for r in rewards},
             "state_labels": TIP_STATE_LABELS, "outcome_labels": tip_handling.OUTCOME_LABELS,
             "dismiss_outcomes": tip_handling.DISMISS_OUTCOMES, "link_labels": tip_handling.LINK_LABELS,
             "flag_labels": tip_handling.FLAG_LABELS, "reward_labels": tip_rewards.STATE_LABELS,
@@ -246,11 +251,18 @@ class TipPage(MultiFormView):
     def pay_reward(self, data):
         """An approved reward paid against the tip's receipt code, which the person shows."""
         try:
-            tip_rewards.pay(self.request, self.reward, data["code"], context=self.context, version=data["version"])
+            tip_rewards.pay(self.request, self.reward, data["code"], data["payee_id"], data["amount_paid"],
+                            context=self.context, version=data["version"])
         except RateLimited as limited:
             raise RateLimited(limited.retry_after, _("Too many receipt codes tried. Please wait a while and try "
                                                      "again.")) from None
         return self._done(_("Paid: recorded in the audit log."), anchor="rewards")
+
+    def reveal_payee(self, data):
+        """Who received a paid reward, for a moderator on a stated reason (audited first); shown in
+        this response only."""
+        payee = tip_rewards.reveal_payee(self.request, self.reward, data["reason"], context=self.context)
+        return self.show(payee={self.reward.id: payee})
 
 
 def _disposition(response, kind: str, tip_id: int, media_id: int, suffix: str) -> None:
