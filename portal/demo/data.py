@@ -28,11 +28,11 @@ OFFICERS = [
     ("admin", "王管理", "139900", ["admin"]),
     ("dispatcher", "李调度", "139900", ["dispatcher"]),
     ("moderator", "张审核", "139910", ["moderator"]),
-    # A second moderator of the city: a reward is paid by a third officer, not its proposer or approver.
-    ("cashier", "刘出纳", "139910", ["moderator"]),
     ("handler", "赵办案", "139910", ["handler"]),
     ("county", "陈民警", "139911", ["moderator", "handler"]),
     ("nanhu.dispatcher", "周调度", "139920", ["dispatcher"]),
+    # A second moderator of the city: a reward is paid by a third officer, not its proposer or approver.
+    ("cashier", "刘出纳", "139910", ["moderator"]),
 ]
 
 
