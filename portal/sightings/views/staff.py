@@ -10,6 +10,7 @@ from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
+from portal.media.openings import record_opening
 from portal.media.responses import copy_response
 from portal.privacy.forms import reveal_schema
 from portal.sightings import services as sightings
@@ -116,4 +117,7 @@ class SightingPage(MultiFormView):
 @view_config(route_name="staff_sighting_photo", permission=Permission.MODERATE)
 def sighting_photo(context, request):
     """The photo's re-encoded copy, for staff in scope only (the original stays as evidence)."""
-    return copy_response(request, context.sighting.media)
+    response = copy_response(request, context.sighting.media)
+    record_opening(request, context.sighting.media, subject_type="sighting", subject_id=context.sighting.id,
+                   variant="staff copy")
+    return response
