@@ -59,7 +59,7 @@ def _degrees(parts, ref, positive: str, negative: str, limit: float) -> float | 
         return None
     numbers += [0.0] * (3 - len(numbers))
     degrees, minutes, seconds = numbers
-    if minutes >= 60 or seconds >= 60:
+    if minutes > 60 or seconds > 60:  # 60 itself: a camera's rounding
         return None
     value = degrees + minutes / 60 + seconds / 3600
     if value > limit:
