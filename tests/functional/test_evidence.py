@@ -20,7 +20,7 @@ from portal.media.images import derive_public_copies
 from portal.media.models import ORIGINAL_NAME_LABEL, Media
 from portal.scripts import evidence_verify
 from portal.tips.models import TipAttachment
-from tests.factories import make_alarm, make_officer, make_tip
+from tests.factories import make_alarm, make_missing_request, make_notice, make_officer, make_sighting, make_tip
 from tests.functional.helpers import login
 from tests.images import jpeg_at
 
@@ -253,3 +253,42 @@ def test_a_dispatcher_exports_an_alarm_with_its_photo(testapp, dbsession, regist
     assert f"originals/alarm-{alarm.id}-media-{photo.id}.jpg" in [f["path"] for f in manifest["files"]]
     code, out = check(capsys, package)
     assert code == 0, out
+
+
+def test_a_moderator_exports_a_sighting_and_a_dispatcher_a_familys_request(testapp, dbsession, registry, units,
+                                                                            officers, tmp_path, capsys):
+    moderator = make_officer(dbsession, units["city_a"], ["moderator"], username="ev_moderator")
+    moderator_b = make_officer(dbsession, units["city_b"], ["moderator"], username="ev_moderator_b")
+    notice = make_notice(dbsession, units["city_a"], kind="missing_person")
+    sighting = make_sighting(dbsession, notice, media=stored_photo(dbsession, registry, jpeg_at(38.1, 114.6), "s.jpg"),
+                             lat=38.0, lon=114.6)
+    missing = make_missing_request(dbsession, registry["field_cipher"], units["county_a"], units["city_a"])
+    family_photo = stored_photo(dbsession, registry, jpeg_at(38.3, 114.4), "grandpa.jpg")
+    family_photo.notice_id = missing.notice_id
+    dbsession.flush()
+    sign_in(testapp, moderator_b)
+    testapp.get(f"/staff/sightings/{sighting.id}/evidence", status=403)
+    sign_in(testapp, moderator)
+    testapp.get(f"/staff/sightings/{sighting.id}/photo")
+    assert events(dbsession, "media.open")[-1].reason == f"sighting {sighting.id}: staff copy, viewing for handling"
+    assert f"/staff/sightings/{sighting.id}/evidence" in testapp.get(f"/staff/sightings/{sighting.id}").text
+    package = save(download(testapp, f"/staff/sightings/{sighting.id}/evidence"), tmp_path, "sighting.zip")
+    assert check(capsys, package)[0] == 0
+    with zipfile.ZipFile(package) as zf:
+        assert f"originals/sighting-{sighting.id}-media-{sighting.media_id}.jpg" in zf.namelist()
+
+    sign_in(testapp, officers["dispatcher_b"])
+    testapp.get(f"/staff/missing/{missing.id}/evidence", status=403)
+    sign_in(testapp, officers["dispatcher"])
+    testapp.get(f"/staff/missing/photos/{family_photo.id}")
+    assert events(dbsession, "media.open")[-1].reason == \
+        f"missing_request {missing.id}: staff copy, viewing for handling"
+    assert f"/staff/missing/{missing.id}/evidence" in testapp.get(f"/staff/missing/{missing.id}").text
+    package = save(download(testapp, f"/staff/missing/{missing.id}/evidence"), tmp_path, "missing.zip")
+    assert check(capsys, package)[0] == 0
+    with zipfile.ZipFile(package) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    assert manifest["subject"]["type"] == "missing_request"
+    assert [f["path"] for f in manifest["files"] if f["role"] == "original"] == \
+        [f"originals/missing-{missing.id}-media-{family_photo.id}.jpg"]
+    assert [e["action"] for e in manifest["audit"]][-1] == "evidence.export"
