@@ -45,39 +45,46 @@ def _copy(store, zf: zipfile.ZipFile, stored, when) -> dict:
     return entry
 
 
-def build(request, source: Source, *, reason: str, export_event) -> tuple[object, int, str]:
-    """Write the package; (an open binary file positioned at 0, its size, a file name). The caller
-    streams the file and closes it."""
-    store, settings = request.registry["media_store"], request.registry.settings
-    now = utcnow()
+def write(store, keyring: evidence_keys.EvidenceKeyring, files: list, head: dict, audit: list, now) -> tuple:
+    """The ZIP of `files` (sources.StoredFile) with the manifest (`head` and the files' entries and
+    `audit`) and its signature, in an unlinked temporary file of the store's incoming directory;
+    (the open file at position 0, its size)."""
     fd, path = tempfile.mkstemp(dir=store.incoming_dir(), prefix="evidence-", suffix=".zip")
     out = os.fdopen(fd, "w+b")
     os.unlink(path)  # only this handle keeps it; nothing is left behind whatever happens next
     try:
         with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
-            entries = [_copy(store, zf, stored, now) for stored in source.files]
-            officer = request.identity
-            document = {
-                "format": manifests.FORMAT,
-                "subject": {"type": source.kind, "id": source.subject.id, "unit": source.unit.code,
-                            **source.facts},
-                "exported": {"at": now.isoformat(timespec="seconds"), "by": officer.username,
-                             "officer_id": officer.id, "unit": officer.unit.code, "reason": reason,
-                             "audit_seq": export_event.seq, "portal": settings.get("portal.public_url") or ""},
-                "files": sorted(entries, key=lambda e: e["path"]),
-                "missing_files": sorted(e["path"] for e in entries if e.get("missing")),
-                "changed_since_arrival": sorted(e["path"] for e in entries
-                                                if e.get("unchanged_since_arrival") is False),
-                "audit": [manifests.audit_entry(e) for e in audit_events(request.dbsession, source.audit_refs)],
-            }
+            entries = sorted((_copy(store, zf, stored, now) for stored in files), key=lambda e: e["path"])
+            document = {**head, "files": entries,
+                        "missing_files": [e["path"] for e in entries if e.get("missing")],
+                        "changed_since_arrival": [e["path"] for e in entries
+                                                  if e.get("unchanged_since_arrival") is False],
+                        "audit": audit}
             manifest_bytes = manifests.canonical(document)
             zf.writestr(_entry(manifests.MANIFEST, now), manifest_bytes, compress_type=zipfile.ZIP_DEFLATED)
-            signature = manifests.signature_document(evidence_keys.from_settings(settings), manifest_bytes)
+            signature = manifests.signature_document(keyring, manifest_bytes)
             zf.writestr(_entry(manifests.SIGNATURE, now), signature, compress_type=zipfile.ZIP_DEFLATED)
         size = out.tell()
         out.seek(0)
     except BaseException:
         out.close()
         raise
+    return out, size
+
+
+def build(request, source: Source, *, reason: str, export_event) -> tuple[object, int, str]:
+    """Write the package of `source` for the signed-in officer; (an open binary file positioned at 0,
+    its size, a file name). The caller streams the file and closes it."""
+    store, settings, officer = request.registry["media_store"], request.registry.settings, request.identity
+    now = utcnow()
+    head = {
+        "format": manifests.FORMAT,
+        "subject": {"type": source.kind, "id": source.subject.id, "unit": source.unit.code, **source.facts},
+        "exported": {"at": now.isoformat(timespec="seconds"), "by": officer.username, "officer_id": officer.id,
+                     "unit": officer.unit.code, "reason": reason, "audit_seq": export_event.seq,
+                     "portal": settings.get("portal.public_url") or ""},
+    }
+    audit = [manifests.audit_entry(e) for e in audit_events(request.dbsession, source.audit_refs)]
+    out, size = write(store, evidence_keys.from_settings(settings), source.files, head, audit, now)
     name = f"evidence-{source.kind.replace('_', '-')}-{source.subject.id}-{now:%Y%m%dT%H%M%SZ}.zip"
     return out, size, name
