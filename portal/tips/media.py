@@ -57,7 +57,7 @@ class CheckedAttachment:
     content_type: str
     suffix: str
     family: str = ""  # how the bytes are organised (sniff.Format.family): "iso" gets a cleaned copy
-    flags: list = field(default_factory=list)  # "old-capture", "type-mismatch"
+    flags: list = field(default_factory=list)  # "old-capture", "type-mismatch" ("far-capture": submission.py)
     captured_at: datetime | None = None  # from the file itself (EXIF, the movie header)
     captured_lat: float | None = None  # from the photo's own EXIF/XMP GPS (police only)
     captured_lon: float | None = None
