@@ -271,7 +271,9 @@ def test_a_moderator_exports_a_sighting_and_a_dispatcher_a_familys_request(testa
     sign_in(testapp, moderator)
     testapp.get(f"/staff/sightings/{sighting.id}/photo")
     assert events(dbsession, "media.open")[-1].reason == f"sighting {sighting.id}: staff copy, viewing for handling"
-    assert f"/staff/sightings/{sighting.id}/evidence" in testapp.get(f"/staff/sightings/{sighting.id}").text
+    page = testapp.get(f"/staff/sightings/{sighting.id}")
+    assert f"/staff/sightings/{sighting.id}/evidence" in page.text
+    assert "11.1 km from the stated place" in page.html.select_one(".file-facts").get_text(" ")  # 0.1 degrees north
     package = save(download(testapp, f"/staff/sightings/{sighting.id}/evidence"), tmp_path, "sighting.zip")
     assert check(capsys, package)[0] == 0
     with zipfile.ZipFile(package) as zf:
