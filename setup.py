@@ -57,6 +57,7 @@ setup(
             "portal-seed-demo = portal.scripts.seed_demo:main",
             "portal-create-officer = portal.scripts.create_officer:main",
             "portal-audit-verify = portal.scripts.audit_verify:main",
+            "portal-evidence-verify = portal.scripts.evidence_verify:main",
             "portal-worker = portal.scripts.worker:main",
         ],
     },

@@ -32,6 +32,7 @@ INCLUDES = (
     "portal.alarms",
     "portal.trips",
     "portal.calls",
+    "portal.evidence",
     "portal.staff",
 )
 

@@ -24,6 +24,7 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_CLIENT_ADDR = "203.0.113.7"
 # The audit key (id:secret; tests/unit/audit/test_tampering.py also uses it to tamper as a key holder would not).
 TEST_AUDIT_KEY = "t1:test-audit-key-0123456789abcdef0123456789"
+TEST_EVIDENCE_KEY = "t1:dGVzdC1ldmlkZW5jZS1rZXktMzItYnl0ZXMtMDAwMDA"
 
 
 def postgres_url() -> str:
@@ -134,6 +135,7 @@ def settings_for(db_url, media_dir) -> dict:
         "portal.receipt_pepper": "test-receipt-pepper-0123456789",
         "portal.media_dir": str(media_dir),
         "portal.audit_key": TEST_AUDIT_KEY,
+        "portal.evidence_key": TEST_EVIDENCE_KEY,
         "portal.session_secure": "false",
         # Every absolute link starts here, whatever Host a request sends (requests say "localhost").
         "portal.public_url": "http://portal.test",

@@ -18,6 +18,26 @@ def jpeg_with_gps(size=(64, 48), colour=(20, 120, 200)) -> bytes:
     return out.getvalue()
 
 
+def jpeg_at(lat: float, lon: float, taken: str | None = None, size=(64, 48), xmp: bytes | None = None) -> bytes:
+    """A JPEG whose EXIF says it was taken at (lat, lon) (degrees, minutes, seconds with N/S and E/W) and,
+    given "YYYY:MM:DD HH:MM:SS", when."""
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N" if lat >= 0 else "S", 2: _dms(abs(lat)), 3: "E" if lon >= 0 else "W", 4: _dms(abs(lon))}
+    if taken is not None:
+        exif[0x8769] = {0x9003: taken, 0x9011: "+08:00"}
+    out = io.BytesIO()
+    extra = {"xmp": xmp} if xmp is not None else {}
+    Image.new("RGB", size, (90, 90, 20)).save(out, "JPEG", exif=exif, **extra)
+    return out.getvalue()
+
+
+def _dms(value: float) -> tuple:
+    hundredths = round(value * 360000)  # of a second
+    degrees, rest = divmod(hundredths, 360000)
+    minutes, rest = divmod(rest, 6000)
+    return (float(degrees), float(minutes), rest / 100)
+
+
 def png(size=(8, 8), colour=(10, 200, 10)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, "PNG")

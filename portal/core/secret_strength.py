@@ -13,12 +13,15 @@ from configparser import ConfigParser
 
 from pyramid.settings import asbool
 
+from portal.core.evidence_keys import GENERATE as GENERATE_EVIDENCE_KEY
+
 FIELD_KEYS = "portal.field_keys"
 FIELD_KEY_BYTES = 32  # AES-256
 # Secrets that are text (any characters); field keys are checked as keys below. A setting added later
 # whose name ends like one of SECRET_SUFFIXES is checked as text too.
 TEXT_SECRETS = ("portal.session_secret", "portal.receipt_pepper")
 AUDIT_KEY = "portal.audit_key"
+EVIDENCE_KEY = "portal.evidence_key"  # Ed25519 seeds (core/evidence_keys.py), held to the field-key rules
 SECRET_SUFFIXES = ("_secret", "_pepper", ".secret", ".pepper", "_hmac_key", ".hmac_key")
 MIN_SECRET_CHARS = 32
 MIN_SECRET_BITS = 128  # estimated: length x the Shannon entropy of its own characters
@@ -44,6 +47,8 @@ PUBLISHED_KEYS = frozenset({
     "b2xkLXRlc3Qta2V5LTMyLWJ5dGVzLTAwMDAwMDAwMDA",
     "YmVuY2gtZmllbGQta2V5LTMyLWJ5dGVzLTAwMDAwMDA",  # bench/
     "YmVuY2gtd2VpZ2h0LWtleS0zMi1ieXRlcy0wMDAwMDA",
+    "ZGV2LW9ubHktZXZpZGVuY2Uta2V5LTMyLWJ5dGVzLTA",  # core/evidence_keys.py DEVELOPMENT_KEY
+    "dGVzdC1ldmlkZW5jZS1rZXktMzItYnl0ZXMtMDAwMDA",  # tests' evidence key
 })
 DEVELOPMENT_INI = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                "development.ini")
@@ -74,7 +79,7 @@ def published(ini_path: str = DEVELOPMENT_INI) -> tuple[set[str], set[bytes]]:
         parser.read(ini_path, encoding="utf-8")
         section = parser["app:main"] if parser.has_section("app:main") else {}
         for name, value in section.items():
-            if name == FIELD_KEYS:
+            if name in (FIELD_KEYS, EVIDENCE_KEY):
                 keys.update(decode_key(b64) for _kid, b64 in parse_field_keys(value))
             elif name == AUDIT_KEY:
                 texts.update(secret for _kid, secret in parse_field_keys(value))
@@ -161,6 +166,15 @@ def weak_secrets(settings, ini_path: str = DEVELOPMENT_INI) -> list[str]:
         if problem:
             problems.append(f"{AUDIT_KEY}: the key with id {kid!r} {problem}; generate one with: "
                             f"python -c \"import secrets; print('a1:' + secrets.token_urlsafe(48))\"")
+    evidence = parse_field_keys(str(settings.get(EVIDENCE_KEY) or ""))
+    if not evidence:
+        problems.append(f"{EVIDENCE_KEY} holds no key (it signs evidence packages); generate one with: "
+                        f"{GENERATE_EVIDENCE_KEY}")
+    for kid, b64 in evidence:
+        problem = field_key_problem(b64, keys)
+        if problem:
+            problems.append(f"{EVIDENCE_KEY}: the key with id {kid!r} {problem}; generate one with: "
+                            f"{GENERATE_EVIDENCE_KEY}")
     current = str(settings.get("portal.field_key_id") or "").strip()
     if field_keys and current not in {kid for kid, _b64 in field_keys}:
         problems.append(f"portal.field_key_id names no key listed in {FIELD_KEYS}")

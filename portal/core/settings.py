@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from pyramid.settings import asbool
 
+from portal.core import evidence_keys
 from portal.core.secret_strength import GENERATE_SECRET, is_production, weak_secrets
 
 # Environment variable -> setting. Production keeps every secret out of the .ini file.
@@ -22,6 +23,7 @@ ENVIRONMENT = {
     "PORTAL_SMS_TENCENT_SECRET_ID": "portal.sms.tencent.secret_id",
     "PORTAL_SMS_TENCENT_SECRET_KEY": "portal.sms.tencent.secret_key",
     "PORTAL_SMTP_PASSWORD": "portal.smtp.password",
+    "PORTAL_EVIDENCE_KEY": "portal.evidence_key",
 }
 
 REQUIRED = (
@@ -121,6 +123,7 @@ DEFAULTS = {
     "portal.tip.max_audio_mb": "50",
     "portal.tip.max_total_mb": "300",  # the whole request body
     "portal.tip.old_capture_hours": "24",  # a photo shot longer before its upload is flagged
+    "portal.tip.photo_distance_km": "5",  # ... or whose own GPS is farther than this from the stated place
     # A part of an upload older than this is removed by the worker even if its process lives (the
     # parts of dead processes go at every start and every worker round): longer than any upload takes.
     "portal.upload.stale_minutes": "120",
@@ -187,6 +190,10 @@ def check_settings(settings: dict) -> None:
         raise SettingsError(
             f"portal.session_secret is shorter than 32 characters; generate one with: {GENERATE_SECRET}")
     check_production_secrets(settings)
+    try:
+        evidence_keys.parse(str(settings.get(evidence_keys.SETTING, "") or "").strip() or evidence_keys.DEVELOPMENT_KEY)
+    except evidence_keys.EvidenceKeyError as error:
+        raise SettingsError(str(error)) from None
     turn_secret = str(settings.get("portal.call.turn_secret", ""))
     if str(settings.get("portal.call.turn_urls", "")).strip() and len(turn_secret) < 32:
         raise SettingsError("portal.call.turn_urls needs portal.call.turn_secret (coturn's static-auth-secret, at "

@@ -131,3 +131,14 @@ def is_on_earth(lat, lon) -> bool:
         return read_position(lat, lon, keep_old=True) is not None
     except Refused:
         return False
+
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def distance_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
+    """Great-circle distance between two points on Earth (haversine), in kilometres."""
+    p1, p2 = math.radians(a_lat), math.radians(b_lat)
+    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))

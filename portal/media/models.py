@@ -1,7 +1,7 @@
 """Uploaded and generated media: the original is evidence, public copies are derived."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.meta import Base, UTCDateTime, utcnow
@@ -42,5 +42,9 @@ class Media(Base):
     alt_text: Mapped[str] = mapped_column(String(255), default="")
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Where the photo says it was taken (its own EXIF/XMP GPS; media/exif.py): for the police only,
+    # never on a public page or in a public copy.
+    captured_lat: Mapped[float | None] = mapped_column(Float)
+    captured_lon: Mapped[float | None] = mapped_column(Float)
 
     notice: Mapped["Notice | None"] = relationship(back_populates="media")  # noqa: F821

@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
+from portal.media.exif import read_capture
 from portal.media.images import derive_public_copies
 from portal.media.models import Media, seal_original_name
 
@@ -105,6 +106,7 @@ def store_photos(request, checked: list[tuple]) -> list[Media]:
     rows = []
     for position, (field, content_type, suffix) in enumerate(checked):
         try:
+            capture = read_capture(field.file)
             key, sha, size = store.put_stream(field.file, suffix, written)
             copies = derive_public_copies(store, key, written)
         except (OSError, Image.DecompressionBombError) as exc:
@@ -113,7 +115,8 @@ def store_photos(request, checked: list[tuple]) -> list[Media]:
         rows.append(Media(kind="image", position=position, sha256=sha, size=size, content_type=content_type,
                           original_name_sealed=seal_original_name(request, os.path.basename(field.filename)),
                           original_key=key,
-                          uploaded_at=utcnow(), **copies))
+                          uploaded_at=utcnow(), captured_at=capture.at, captured_lat=capture.lat,
+                          captured_lon=capture.lon, **copies))
     return rows
 
 

@@ -28,6 +28,7 @@ from portal.core.permissions import Permission, Role
 from portal.core.refused import Refused
 from portal.notices.models import Notice
 from portal.privacy import protected
+from portal.tips import media as tip_media
 from portal.tips.models import Tip, TipLink, TipMessage, TipReward
 from portal.tips.submission import CONTACT_LABEL, is_danger_answer, text_in
 from portal.tips.workflow import ASSIGNED_HANDLER, TIP_WORKFLOW, is_assigned_handler
@@ -37,6 +38,7 @@ OUTCOME_LABELS = {"actionable": _("actionable"), "unfounded": _("unfounded"), "d
                   "spam": _("spam")}
 LINK_LABELS = {"duplicate": _("duplicate"), "related": _("related"), "notice": _("notice")}
 FLAG_LABELS = {"old-capture": _("taken long before it was sent"),
+               "far-capture": _("taken far from the stated place (its own GPS)"),
                "type-mismatch": _("its name does not match its content")}
 # The thread line the reporter sees after a step (English source text, translated when shown).
 SYSTEM_TEXTS = {
@@ -330,6 +332,12 @@ def answers(tip: Tip, locale: str) -> list[dict]:
         shown.append({"label": text_in(question.labels, locale) or question.key, "text": text,
                       "danger": is_danger_answer(question, answer.value)})
     return shown
+
+
+def capture_distances(tip: Tip) -> dict[int, float]:
+    """Per media id, how far from the tip's stated place its photo's own GPS puts it (km)."""
+    distances = {a.media_id: tip_media.capture_distance_km(tip, a.media) for a in tip.attachments}
+    return {media_id: km for media_id, km in distances.items() if km is not None}
 
 
 def flag_reasons(tip: Tip) -> list[str]:

@@ -21,10 +21,11 @@ from datetime import UTC, datetime, timedelta
 from PIL import Image
 
 from portal.core.i18n import _
-from portal.core.localtime import LOCAL_TZ
 from portal.core.meta import utcnow
+from portal.geo.position import distance_km
 from portal.media import clean as media_clean
 from portal.media import mp4_clean, sniff
+from portal.media.exif import EARLIEST_CAPTURE, Capture, read_capture
 from portal.media.images import derive_public_copies
 from portal.media.models import Media, seal_original_name
 from portal.media.uploads import MAX_PHOTO_PIXELS, UploadLimits, UploadRefused, _check_image, _remove_on_abort
@@ -32,8 +33,6 @@ from portal.media.uploads import MAX_PHOTO_PIXELS, UploadLimits, UploadRefused, 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
 KINDS = ("image", "video", "audio")
-EXIF_IFD, DATETIME_ORIGINAL, DATETIME_DIGITIZED, OFFSET_TIME_ORIGINAL = 0x8769, 0x9003, 0x9004, 0x9011
-EARLIEST_CAPTURE = datetime(1990, 1, 1, tzinfo=UTC)  # cameras with an unset clock say 1970 or 2000-01-01
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,10 @@ class CheckedAttachment:
     content_type: str
     suffix: str
     family: str = ""  # how the bytes are organised (sniff.Format.family): "iso" gets a cleaned copy
-    flags: list = field(default_factory=list)  # "old-capture", "type-mismatch"
+    flags: list = field(default_factory=list)  # "old-capture", "type-mismatch" ("far-capture": submission.py)
     captured_at: datetime | None = None  # from the file itself (EXIF, the movie header)
+    captured_lat: float | None = None  # from the photo's own EXIF/XMP GPS (police only)
+    captured_lon: float | None = None
     client_captured_at: datetime | None = None  # what the browser said (the file's lastModified)
     client_lat: float | None = None
     client_lon: float | None = None
@@ -98,41 +99,20 @@ def _size(f) -> int:
     return size
 
 
-def _exif_time(image: Image.Image) -> datetime | None:
-    """DateTimeOriginal from the photo's EXIF, in UTC (local China time when no offset is given)."""
-    try:
-        exif = image.getexif()
-        sub = exif.get_ifd(EXIF_IFD)
-        text = sub.get(DATETIME_ORIGINAL) or sub.get(DATETIME_DIGITIZED)
-        if not isinstance(text, str):
-            return None
-        when = datetime.strptime(text.strip("\0 ")[:19], "%Y:%m:%d %H:%M:%S")
-        offset = sub.get(OFFSET_TIME_ORIGINAL)
-        if isinstance(offset, str) and len(offset.strip("\0 ")) == 6:
-            when = datetime.strptime(text.strip("\0 ")[:19] + offset.strip("\0 "), "%Y:%m:%d %H:%M:%S%z")
-        else:
-            when = when.replace(tzinfo=LOCAL_TZ)
-    except (ValueError, TypeError, OSError, SyntaxError, KeyError):
-        return None
-    when = when.astimezone(UTC)
-    return when if when >= EARLIEST_CAPTURE else None
-
-
-def _own_capture_time(f, fmt: sniff.Format) -> datetime | None:
+def _own_capture(f, fmt: sniff.Format) -> Capture:
+    """When (and for photos where) the file says it was taken: EXIF/XMP, the movie header."""
+    if fmt.kind == "image":
+        return read_capture(f)
     f.seek(0)
     try:
-        if fmt.kind == "image":
-            with Image.open(f) as image:
-                return _exif_time(image)
         if fmt.family == "iso":
             boxes = mp4_clean.top_level(f, _size(f))
-            return mp4_clean.creation_time(f, boxes)
-    # A header claiming billions of pixels makes Pillow refuse to open it at all (not an OSError).
+            return Capture(at=mp4_clean.creation_time(f, boxes))
     except (OSError, ValueError, SyntaxError, mp4_clean.BrokenBoxes, Image.DecompressionBombError):
-        return None
+        return Capture()
     finally:
         f.seek(0)
-    return None
+    return Capture()
 
 
 def _number(value, low, high) -> float | None:
@@ -178,8 +158,10 @@ def _check_one(f, limits: AttachmentLimits, entry: dict, now: datetime) -> Check
     elif not sniff.is_complete(f.file, fmt):
         raise UploadRefused(_("The file ${name} is incomplete or damaged (perhaps the recording or the "
                               "transfer was cut off).", mapping={"name": name}))
+    capture = _own_capture(f.file, fmt)
     checked = CheckedAttachment(field=f, name=name, size=size, kind=fmt.kind, content_type=fmt.content_type,
-                                suffix=fmt.suffix, family=fmt.family, captured_at=_own_capture_time(f.file, fmt),
+                                suffix=fmt.suffix, family=fmt.family, captured_at=capture.at,
+                                captured_lat=capture.lat, captured_lon=capture.lon,
                                 client_captured_at=_client_time(entry),
                                 client_lat=_number(entry.get("lat"), -90, 90),
                                 client_lon=_number(entry.get("lon"), -180, 180))
@@ -206,6 +188,14 @@ def check_attachments(fields, limits: AttachmentLimits, client_meta=None) -> lis
     if sum(c.size for c in checked) > limits.max_total_bytes:
         raise too_much(limits)
     return checked
+
+
+def capture_distance_km(tip, media: Media) -> float | None:
+    """How far from the tip's stated place the photo's own GPS says it was taken; None when either
+    place is unknown."""
+    if tip.lat is None or tip.lon is None or media.captured_lat is None or media.captured_lon is None:
+        return None
+    return distance_km(tip.lat, tip.lon, media.captured_lat, media.captured_lon)
 
 
 def plain_name(name: str) -> str:
@@ -275,6 +265,7 @@ def store_attachments(request, checked: list[CheckedAttachment]) -> list[tuple[M
                                   mapping={"name": item.name})) from exc
         media = Media(kind=item.kind, position=position, sha256=sha, size=size, content_type=item.content_type,
                       original_name_sealed=seal_original_name(request, plain_name(item.name)), original_key=key,
-                      uploaded_at=uploaded_at, captured_at=item.captured_at, **copies)
+                      uploaded_at=uploaded_at, captured_at=item.captured_at, captured_lat=item.captured_lat,
+                      captured_lon=item.captured_lon, **copies)
         rows.append((media, item))
     return rows

@@ -165,17 +165,22 @@ def _store_files(request, attachments) -> list:
     return tip_media.store_attachments(request, list(attachments))
 
 
-def _link_files(dbsession, tip: Tip, stored: list, message: TipMessage | None = None) -> list[TipAttachment]:
+def _link_files(request, tip: Tip, stored: list, message: TipMessage | None = None) -> list[TipAttachment]:
+    dbsession, far_km = request.dbsession, float(request.registry.settings["portal.tip.photo_distance_km"])
     rows = []
     for media, checked in stored:
         dbsession.add(media)
+        flags = list(checked.flags)
+        distance = tip_media.capture_distance_km(tip, media)
+        if distance is not None and distance > far_km:
+            flags.append("far-capture")  # the photo's own GPS says it was taken elsewhere
         row = TipAttachment(tip=tip, media=media, message_id=message.id if message is not None else None,
-                            flags=" ".join(checked.flags), client_captured_at=checked.client_captured_at,
+                            flags=" ".join(flags), client_captured_at=checked.client_captured_at,
                             client_lat=checked.client_lat, client_lon=checked.client_lon)
         dbsession.add(row)
         rows.append(row)
     if any(row.flags for row in rows):
-        tip.flagged = True  # moderators look at old captures and mismatched types
+        tip.flagged = True  # moderators look at old or far captures and mismatched types
     return rows
 
 
@@ -203,7 +208,7 @@ def submit(request, category: TipCategory, data: dict, attachments=()) -> tuple[
     for name, value in answers.items():
         dbsession.add(TipAnswer(tip=tip, question=questions[name], value=_answer_text(questions[name], value)))
     dbsession.flush()
-    stored = _link_files(request.dbsession, tip, files)
+    stored = _link_files(request, tip, files)
     dbsession.flush()
     code = receipts.issue(dbsession, request.registry["receipt_hasher"], SUBJECT_TYPE, tip.id)
     audit.record(request, "tip.submitted", officer=None, actor="public", object_type=SUBJECT_TYPE,
@@ -226,7 +231,7 @@ def reply(request, tip: Tip, body: str, attachments=(), nonce=None) -> TipMessag
     if not insert_once(dbsession, message):
         request.tm.doom()  # the same answer is being stored by its twin request: these files go
         return _resent_reply(dbsession, tip, nonce)
-    stored = _link_files(request.dbsession, tip, files, message)
+    stored = _link_files(request, tip, files, message)
     request.dbsession.flush()
     audit.record(request, "tip.reply", officer=None, actor="public", object_type=SUBJECT_TYPE, object_id=tip.id,
                  from_state=tip.state, to_state=tip.state, reason=f"reporter replied, {len(stored)} file(s)")

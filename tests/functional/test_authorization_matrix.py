@@ -86,6 +86,12 @@ MATRIX = {
     "/staff/categories/{category}": ROOT_ADMINS,
     "/staff/stats": STATS_READERS,
     "/staff/stats.csv": STATS_READERS,
+    # Evidence packages: the tip's assigned handler (tip_a has none), the subject's working role, the admins
+    # in scope (the province's admin is above city A; city B's is not).
+    "/staff/tips/{tip_a}/evidence": dict(NOBODY, admin=200),
+    "/staff/sightings/{sighting_a}/evidence": dict(NOBODY, moderator=200, admin=200),
+    "/staff/alarms/{alarm_a}/evidence": dict(DISPATCHERS, admin=200),
+    "/staff/missing/{missing_a}/evidence": dict(DISPATCHERS, admin=200),
 }
 
 

@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import math
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -16,12 +17,13 @@ from portal.abuse.pow import is_solution
 from portal.audit.models import AuditEvent
 from portal.core.localtime import LOCAL_TZ
 from portal.core.meta import utcnow
+from portal.geo.position import distance_km
 from portal.media.models import Media
 from portal.privacy.models import Receipt
 from portal.tips.models import Tip, TipAnswer, TipAttachment
 from tests import media_samples as m
 from tests.factories import jpeg_bytes, make_category, make_notice, solve_pow
-from tests.images import png_claiming
+from tests.images import jpeg_at, png_claiming
 
 CONTACT_NAME = "Wang Xiaoming"
 PHONE = "13912345678"
@@ -331,6 +333,20 @@ def test_files_are_stored_flagged_and_noted(testapp, dbsession, registry, areas,
     assert (first.media.kind, first.media.content_type, first.media.size) == ("image", "image/jpeg", len(shot))
     with registry["media_store"].open(first.media.original_key) as kept:
         assert kept.read() == shot
+
+
+@pytest.mark.parametrize("km, flagged", [(12, True), (2, False)])
+def test_a_photo_whose_own_gps_is_far_from_the_stated_place_is_flagged(testapp, dbsession, areas, category, km,
+                                                                       flagged):
+    """The tip says 30.5 N 100.5 E; the photo's EXIF puts it `km` kilometres north (the setting: 5 km)."""
+    photo = jpeg_at(float(INSIDE_COUNTY_A[0]) + km / 111.195, float(INSIDE_COUNTY_A[1]))
+    send(testapp, fill(form_of(testapp)), status=200, files=[("IMG_7.jpg", photo, "image/jpeg")])
+    tip = only_tip(dbsession)
+    (attachment,) = tip.attachments
+    assert math.isclose(distance_km(tip.lat, tip.lon, attachment.media.captured_lat, attachment.media.captured_lon),
+                        km, rel_tol=0.01)
+    assert tip.flagged is flagged
+    assert attachment.flags == ("far-capture" if flagged else "")
 
 
 def test_no_files_is_not_flagged(testapp, dbsession, areas, category):

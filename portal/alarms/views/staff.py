@@ -14,6 +14,7 @@ from portal.core.headers import allow_camera
 from portal.core.i18n import _
 from portal.core.ids import MAX_ID, record_id
 from portal.core.permissions import Permission
+from portal.media.openings import record_opening
 from portal.media.responses import copy_response
 from portal.privacy.forms import reveal_schema
 
@@ -202,4 +203,8 @@ def alarm_updates(context, request):
 @view_config(route_name="staff_alarm_photo", permission=Permission.DISPATCH)
 def alarm_photo(context, request):
     """The re-encoded copy (or ?size=thumb) of a photo sent with an alarm; never the original."""
-    return copy_response(request, context.media, thumb=request.GET.get("size") == "thumb")
+    thumb = request.GET.get("size") == "thumb"
+    response = copy_response(request, context.media, thumb=thumb)
+    record_opening(request, context.media, subject_type="alarm", subject_id=context.alarm.id,
+                   variant="thumbnail" if thumb else "staff copy")
+    return response

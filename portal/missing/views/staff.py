@@ -10,6 +10,7 @@ from portal.core.i18n import _
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
 from portal.core.refused import Refused
+from portal.media.openings import record_opening
 from portal.media.responses import copy_response
 from portal.missing import services as missing
 from portal.missing.forms import SEX_LABELS, ChecklistSchema, ReasonSchema
@@ -148,4 +149,8 @@ def _step_schema():
 @view_config(route_name="staff_missing_photo", permission=Permission.DISPATCH)
 def missing_photo(context, request):
     """The public copy (or thumbnail) of a request's photo; the original is never served."""
-    return copy_response(request, context.media, thumb=request.GET.get("size") == "thumb")
+    thumb = request.GET.get("size") == "thumb"
+    response = copy_response(request, context.media, thumb=thumb)
+    record_opening(request, context.media, subject_type="missing_request", subject_id=context.missing_request.id,
+                   variant="thumbnail" if thumb else "staff copy")
+    return response

@@ -10,6 +10,8 @@ from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
+from portal.geo.position import distance_km
+from portal.media.openings import record_opening
 from portal.media.responses import copy_response
 from portal.privacy.forms import reveal_schema
 from portal.sightings import services as sightings
@@ -98,6 +100,7 @@ class SightingPage(MultiFormView):
             errors["reveal_reason" if on_reveal else "step"] = request.localizer.translate(error)
         return {"sighting": sighting, "steps": self.steps, "state_labels": STATE_LABELS, "step_labels": STEP_LABELS,
                 "step_hints": STEP_HINTS, "history": _history(request, sighting), "contact": contact,
+                "photo_km": _photo_km(sighting),
                 "errors": errors, "typed": typed}
 
     def take_step(self, data):
@@ -113,7 +116,18 @@ class SightingPage(MultiFormView):
         return self.show(contact=contact or {})
 
 
+def _photo_km(sighting) -> float | None:
+    """How far from the place the sender gave the photo's own GPS says it was taken."""
+    media = sighting.media
+    if media is None or None in (sighting.lat, sighting.lon, media.captured_lat, media.captured_lon):
+        return None
+    return distance_km(sighting.lat, sighting.lon, media.captured_lat, media.captured_lon)
+
+
 @view_config(route_name="staff_sighting_photo", permission=Permission.MODERATE)
 def sighting_photo(context, request):
     """The photo's re-encoded copy, for staff in scope only (the original stays as evidence)."""
-    return copy_response(request, context.sighting.media)
+    response = copy_response(request, context.sighting.media)
+    record_opening(request, context.sighting.media, subject_type="sighting", subject_id=context.sighting.id,
+                   variant="staff copy")
+    return response

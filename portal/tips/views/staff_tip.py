@@ -16,6 +16,7 @@ from portal.core.i18n import _
 from portal.core.ids import record_id
 from portal.core.permissions import Permission
 from portal.core.refused import Refused
+from portal.media.openings import record_opening
 from portal.media.responses import PRIVATE, copy_response
 from portal.privacy.forms import reveal_schema
 from portal.privacy.protected import MIN_REASON_LENGTH
@@ -176,6 +177,7 @@ class TipPage(MultiFormView):
         return {
             "tip": tip, "steps": steps, "category_name": text_in(tip.category.names, locale) or tip.category.slug,
             "answers": tip_handling.answers(tip, locale), "flag_reasons": tip_handling.flag_reasons(tip),
+            "capture_km": tip_handling.capture_distances(tip),
             "first_files": [a for a in tip.attachments if a.message_id is None],
             "thread": tip_handling.thread(db, tip), "links": tip_handling.links(db, tip, officer),
             "history": tip_handling.history(db, tip), "rewards": rewards,
@@ -282,6 +284,8 @@ def tip_media(context, request):
     # whose type was sniffed from the bytes.
     jpeg = thumb or media.kind == "image"
     response = copy_response(request, media, thumb=thumb, content_type="image/jpeg" if jpeg else media.content_type)
+    record_opening(request, media, subject_type="tip", subject_id=context.tip.id,
+                   variant="thumbnail" if thumb else "staff copy")
     suffix = ".jpg" if jpeg else os.path.splitext(media.public_key)[1]
     _disposition(response, "inline", context.tip.id, media.id, suffix)
     return response

@@ -30,6 +30,7 @@ def strong() -> dict:
         "portal.receipt_pepper": secrets.token_urlsafe(48),
         "portal.media_dir": "/srv/media",
         "portal.audit_key": f"a1:{secrets.token_urlsafe(48)}",
+        "portal.evidence_key": f"e1:{key(os.urandom(32))}",
         "portal.audit.checkpoint_file": "/srv/audit/checkpoints.jsonl",
         "portal.public_url": "https://safety.example.gov.cn",
     }
@@ -70,6 +71,26 @@ def test_the_development_ini_field_key_is_refused_under_any_id():
     message = refused(**{"portal.field_keys": f"prod:{dev_key}", "portal.field_key_id": "prod"})
     assert "portal.field_keys" in message and "'prod'" in message and "published" in message
     assert "urlsafe_b64encode(os.urandom(32))" in message  # how to make one
+
+
+@pytest.mark.parametrize("value", [None, "", "DEVELOPMENT", "dev:ZGV2LW9ubHktZXZpZGVuY2Uta2V5LTMyLWJ5dGVzLTA"])
+def test_production_refuses_a_missing_or_published_evidence_key(value):
+    settings = strong()
+    if value is None:
+        del settings["portal.evidence_key"]
+    else:
+        settings["portal.evidence_key"] = DEVELOPMENT["portal.evidence_key"] if value == "DEVELOPMENT" else value
+    with pytest.raises(SettingsError) as caught:
+        check_settings(settings)
+    message = str(caught.value)
+    assert "portal.evidence_key" in message and "$PORTAL_EVIDENCE_KEY" in message
+    assert ("holds no key" if not value else "published") in message
+    assert "urlsafe_b64encode(os.urandom(32))" in message
+
+
+def test_a_malformed_evidence_key_stops_start_up_also_in_development():
+    with pytest.raises(SettingsError, match="portal.evidence_key: key 'e1' must be 32 bytes"):
+        check_settings(dict(strong(), **{"portal.production": "false", "portal.evidence_key": "e1:c2hvcnQ"}))
 
 
 def test_an_old_key_left_listed_is_refused_too():
