@@ -2,14 +2,14 @@
 (media/exif.py), for the police only.
 
 Revision ID: 0027
-Revises: 0023
+Revises: 0026
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0027"
-down_revision = "0023"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 

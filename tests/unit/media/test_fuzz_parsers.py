@@ -26,7 +26,7 @@ from portal.media import clean, images, mp4_clean, sniff
 from portal.media.readers import Unreadable
 from portal.media.storage import LocalMediaStore
 from portal.media.uploads import UploadLimits, UploadRefused, _check_image
-from portal.tips.media import _own_capture_time
+from portal.tips.media import _own_capture
 from tests import media_samples as m
 
 CORPUS = pathlib.Path(__file__).parents[2] / "media_corpus"
@@ -107,8 +107,8 @@ def _every_parser(data: bytes, store) -> str:
     assert f.tell() == 0
     fmt = sniff.refine(f, fmt)
     assert isinstance(sniff.is_complete(f, fmt), bool)
-    when = _own_capture_time(f, fmt)
-    assert when is None or when.tzinfo is not None
+    capture = _own_capture(f, fmt)  # time and, for photos, place (media/exif.py): never an error
+    assert capture.at is None or capture.at.tzinfo is not None
     try:
         copy = _copy(data, fmt, store)
     except UploadRefused:
