@@ -24,7 +24,7 @@ from portal.core.i18n import _
 from portal.core.localtime import LOCAL_TZ
 from portal.core.meta import utcnow
 from portal.media import clean as media_clean
-from portal.media import mp4_clean, sniff
+from portal.media import mp4_clean, sniff, uploads
 from portal.media.images import derive_public_copies
 from portal.media.models import Media, seal_original_name
 from portal.media.uploads import MAX_PHOTO_PIXELS, UploadLimits, UploadRefused, _check_image, _remove_on_abort
@@ -218,6 +218,7 @@ def _put_original(store, checked: CheckedAttachment, written: list) -> tuple[str
     """The original into the store: moved when it was streamed to a temp file on the store's own
     disk (services/upload_stream.py hashed it on the way), copied otherwise."""
     upload = checked.field
+    uploads.claim(upload)
     adopt = getattr(store, "put_file", None)
     path, sha = getattr(upload, "path", None), getattr(upload, "sha256", None)
     if adopt is not None and path and sha and os.path.exists(path):
