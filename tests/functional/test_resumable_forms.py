@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from portal.media.resumable.models import Upload
 from portal.sightings.models import Sighting
+from portal.tips.models import Tip
 from tests import media_samples as m
 from tests.factories import jpeg_bytes, make_notice
 from tests.functional.resumable_client import Tus, page_token
@@ -34,8 +35,6 @@ def test_a_tip_takes_finished_uploads_and_claims_them(testapp, dbsession, areas,
     fields += [("attachments:upload", video), ("attachments:upload", photo)]
     page = testapp.post(form.action or form.response.request.url, fields, content_type="multipart/form-data", status=200)
     assert "Tip received" in page.text
-    from portal.tips.models import Tip
-
     (tip,) = dbsession.scalars(select(Tip)).all()
     first, second = tip.attachments
     assert (first.media.kind, first.media.sha256, first.media.size) == ("video", hashlib.sha256(MP4).hexdigest(),

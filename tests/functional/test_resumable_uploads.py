@@ -1,5 +1,6 @@
 """Resumable uploads (tus 1.0) through WebTest: the protocol, the limits at creation and at the first
 chunk, whose uploads a session may touch, expiry, and the forms taking finished uploads by id."""
+import hashlib
 import os
 from datetime import timedelta
 
@@ -55,8 +56,6 @@ def test_a_file_sent_in_chunks_completes_with_its_hash_and_kind(tus, dbsession):
     tus.patch(url, half, MP4[half:], checksum=True)
     upload = row(dbsession, url)
     assert upload.complete and upload.completed_at is not None
-    import hashlib
-
     assert upload.sha256 == hashlib.sha256(MP4).hexdigest()
 
 
