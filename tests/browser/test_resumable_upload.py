@@ -127,3 +127,29 @@ def test_a_wrong_file_is_refused_after_its_first_chunk(tip_page, counted, tmp_pa
     page.get_by_role("button", name="Send the tip").click()
     expect(page.locator(".resumable-note")).to_contain_text("was not accepted")
     assert page.locator(".receipt-code").count() == 0
+
+
+def test_an_upload_resumes_after_the_page_is_reloaded(tip_page, counted, tmp_path):
+    _url, log = counted
+    page = tip_page
+    video = tmp_path / "reloaded.mp4"
+    video.write_bytes(m.mp4(b"\x00\x00\x00\x10fake-h264-frames" * (24 * MB // 26)))
+    size = video.stat().st_size
+    log.chunks.clear()
+    log.delay = 0.3
+    page.set_input_files('input[type="file"][multiple]', str(video))
+    deadline = time.monotonic() + 60
+    while log.received() < 2 * CHUNK and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    page.reload()  # the reporter reloads the page mid-way; the chunk on its way is lost or kept
+    log.delay = 0.0
+    time.sleep(0.5)  # a chunk the server had whole when the page went is stored meanwhile
+    chosen_again = len(log.chunks)
+    page.set_input_files('input[type="file"][multiple]', str(video))  # the same file, chosen again
+    expect(page.locator(".resumable-status")).to_have_text("Uploaded", timeout=120_000)
+    assert len({p for p, _o, _l in log.chunks}) == 1  # the same upload, not a new one
+    offsets = [offset for _p, offset, _l in log.chunks]
+    assert offsets == sorted(set(offsets)) and log.received() == size  # nothing sent twice
+    resumed = offsets[chosen_again:]
+    assert resumed and min(resumed) >= 2 * CHUNK  # it went on from where it was, not from the start
+    assert page.console.errors == []

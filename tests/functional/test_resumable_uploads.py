@@ -6,7 +6,10 @@ from datetime import timedelta
 
 import pytest
 import webtest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
 from portal.core.meta import utcnow
 from portal.media import jobs as media_jobs
 from portal.media.resumable import files
@@ -143,3 +146,22 @@ def test_expired_uploads_and_stray_files_go(tus, dbsession, dummy_request, regis
     assert row(dbsession, expired_again) is None and not os.path.exists(stray)
     assert row(dbsession, kept) is not None
     assert os.path.exists(files.path(media_dir, kept.rsplit("/", 1)[1]))
+
+
+HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(length=HEADER_TEXT, metadata=HEADER_TEXT, offset=HEADER_TEXT, checksum=HEADER_TEXT)
+def test_bad_headers_get_a_4xx_never_a_5xx(tus, testapp, registry, length, metadata, offset, checksum):
+    registry.registerUtility(MemoryRateLimiter(), IRateLimiter)  # each example starts afresh
+    created = testapp.post("/uploads", headers=tus.headers(**{"Upload-Length": length, "Upload-Metadata": metadata}),
+                           status="*")
+    assert created.status_int in (201, 400, 413)
+    if created.status_int == 201:
+        tus.delete(created.headers["Location"])
+    url = tus.new(1000)
+    response = tus.patch(url, 0, b"x", status="*", **{"Upload-Offset": offset, "Upload-Checksum": checksum})
+    assert response.status_int in (204, 400, 409, 460), response.status
+    assert tus.head(url).headers["Upload-Offset"] == ("1" if response.status_int == 204 else "0")
+    tus.delete(url)
