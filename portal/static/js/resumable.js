@@ -16,6 +16,8 @@
   "use strict";
 
   var script = document.currentScript;
+  if (window.portalResumableUploads) return; // included beside each form that takes files: once is enough
+  window.portalResumableUploads = true;
   var inputs = document.querySelectorAll('input[type="file"][data-resumable]');
   if (!script || !inputs.length || !window.Promise || !window.localStorage || !window.Blob) return;
   var config = script.dataset;
