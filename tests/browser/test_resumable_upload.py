@@ -2,17 +2,23 @@
 cut off mid-way resumes and completes without its first part being sent again (counted on the
 server), the reporter sees the progress with the time left, and a wrong file is refused after its
 first chunk."""
+import re
 import threading
 import time
 
 import pytest
 import waitress
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 import portal
+from portal.alarms.models import Alarm
+from portal.privacy.links import token_hash
+from portal.scripts.common import db_session
 from tests import media_samples as m
 from tests.browser.conftest import ConsoleWatcher
 from tests.browser.test_tip_form import SLUG, category, fill, newest_tip, ready  # noqa: F401  (fixture)
+from tests.factories import jpeg_bytes
 
 MB = 1024 * 1024
 CHUNK = 4 * MB  # portal.upload.resumable_chunk_mb's default
@@ -153,3 +159,34 @@ def test_an_upload_resumes_after_the_page_is_reloaded(tip_page, counted, tmp_pat
     resumed = offsets[chosen_again:]
     assert resumed and min(resumed) >= 2 * CHUNK  # it went on from where it was, not from the start
     assert page.console.errors == []
+
+
+def test_an_alarm_photo_goes_in_chunks_and_arrives_once(browser, counted, tmp_path, app_settings_sqlite):
+    url, log = counted
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US",
+                                  geolocation={"latitude": 38.0, "longitude": 114.5, "accuracy": 35},
+                                  permissions=["geolocation"])
+    try:
+        page = context.new_page()
+        page.console = ConsoleWatcher(page)
+        page.goto(f"{url}/alarm?lang=en")
+        page.fill("#alarm-text", "Someone is following me")
+        page.click("button.send")
+        page.wait_for_url(re.compile(r".*/alarm/[A-Za-z0-9_-]{43}$"))
+        photo = tmp_path / "plate.jpg"
+        photo.write_bytes(jpeg_bytes(size=(640, 480)))
+        log.chunks.clear()
+        log.delay = 0.0
+        page.set_input_files("#alarm-photo-file", str(photo))
+        expect(page.locator("#alarm-photo .resumable-status")).to_have_text("Uploaded", timeout=30_000)
+        page.click("#alarm-photo button")
+        expect(page.locator("#alarm-photo-file")).to_have_value("", timeout=10_000)  # sent (alarm-live.js)
+        assert log.received() == photo.stat().st_size  # the photo went once, by tus only
+        token = page.url.rsplit("/", 1)[1]
+        with db_session(app_settings_sqlite) as dbsession:
+            alarm = dbsession.execute(select(Alarm).where(Alarm.token_hash == token_hash(token))).scalar_one()
+            photos = [m.media for m in alarm.messages if m.media_id is not None]
+            assert [(p.kind, p.size) for p in photos] == [("image", photo.stat().st_size)]
+        assert page.console.errors == []
+    finally:
+        context.close()
