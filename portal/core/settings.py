@@ -132,6 +132,13 @@ DEFAULTS = {
     # round before /readyz answers 503 (0: not checked).
     "portal.worker.lease_seconds": "900",
     "portal.worker.silence_limit_seconds": "300",
+    # Resumable uploads (README, "Resumable uploads"): the browser's chunk (also the largest PATCH
+    # body taken), how long an upload unfinished or not yet sent with its form is kept, and how many
+    # photos for the photo-only forms one address may start per hour (tip files count against
+    # portal.tip.upload_rate_per_hour, like the multipart form).
+    "portal.upload.resumable_chunk_mb": "4",
+    "portal.upload.resumable_expire_hours": "24",
+    "portal.upload.photo_rate_per_hour": "60",
     # Proof of work instead of a CAPTCHA: leading zero bits a browser must find; without JavaScript
     # the form must have been open this long instead (and the stricter no-JS limit applies).
     "portal.pow.bits": "16",

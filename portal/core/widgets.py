@@ -1,6 +1,7 @@
 """Widgets the public forms share: a plain file input for photos and a honeypot field."""
 import colander
 import deform
+from pyramid.renderers import render
 
 from portal.core.i18n import _
 
@@ -18,7 +19,11 @@ class PhotoInputWidget(deform.widget.Widget):
         super().__init__(max_count=max_count, **kw)
 
     def serialize(self, field, cstruct, **kw):
-        return field.renderer(self.template, **self.get_template_values(field, cstruct, kw))
+        values = self.get_template_values(field, cstruct, kw)
+        request = field.schema.bindings.get("request") if field.schema.bindings else None
+        # Resumable uploads (media/resumable): the script that sends the photos in chunks, beside the input.
+        values["resumable_script"] = render("_resumable.html", {}, request=request) if request is not None else ""
+        return field.renderer(self.template, **values)
 
     def deserialize(self, field, pstruct):
         return ()

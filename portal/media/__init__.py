@@ -15,3 +15,4 @@ def includeme(config):
     store = LocalMediaStore(media_dir)
     config.registry.registerUtility(store, IMediaStore)
     config.registry["media_store"] = store  # the same store, for code that has only the registry at hand
+    config.include(".resumable")  # files sent in chunks before their form (tus)

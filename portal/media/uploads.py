@@ -43,8 +43,17 @@ class UploadLimits:
 
 def chosen_files(request, name: str) -> list:
     """The file fields a form sent under `name`, leaving out the empty one a browser sends when
-    nothing was chosen."""
-    return [f for f in request.POST.getall(name) if getattr(f, "file", None) is not None and f.filename]
+    nothing was chosen, then the finished resumable uploads it names (media/resumable/claim.py)."""
+    from portal.media.resumable.claim import resumable_files  # it builds on this module
+
+    sent = [f for f in request.POST.getall(name) if getattr(f, "file", None) is not None and f.filename]
+    return sent + resumable_files(request, name)
+
+
+def claim(field) -> None:
+    """A resumable upload is taken by the transaction storing it (kept for a retry if that aborts)."""
+    if hasattr(field, "claim"):
+        field.claim()
 
 
 def _size(field) -> int:
@@ -106,6 +115,7 @@ def store_photos(request, checked: list[tuple]) -> list[Media]:
     rows = []
     for position, (field, content_type, suffix) in enumerate(checked):
         try:
+            claim(field)
             capture = read_capture(field.file)
             key, sha, size = store.put_stream(field.file, suffix, written)
             copies = derive_public_copies(store, key, written)

@@ -41,6 +41,8 @@ JOBS = {
     "expire-notices": notice_jobs.expire_due,
     # Upload parts a killed server left (reporters' media, unencrypted) and any past their time.
     "sweep-partial-uploads": media_jobs.sweep_partial_uploads,
+    # Resumable uploads unfinished or never sent with their form (media/resumable).
+    "resumable-expire": media_jobs.expire_resumable_uploads,
     # Trips: missed arrivals, unanswered ones, abandoned ones, then retention (trips/jobs.py).
     "trips-overdue": trips_jobs.mark_overdue,
     "trips-escalate": trips_jobs.escalate_unanswered,

@@ -2,6 +2,8 @@
 receiving unit, the staff queue and handling, rewards, statistics, and the reporter's /status."""
 from portal.core.permissions import Permission
 from portal.core.resources import StaffRoot
+from portal.media import resumable
+from portal.tips.media import attachment_limits
 from portal.tips.resources import TipCategoriesRoot, TipCategoryContext, TipContext, TipMediaContext
 
 
@@ -9,6 +11,10 @@ def includeme(config):
     from portal.tips import workflow  # noqa: F401  (importing a declaration checks it)
 
     config.include(".upload_stream")  # tip forms: files streamed to disk as they arrive
+    # ... or sent before the form in chunks, with the same limits and the same hourly count (media/resumable).
+    limits = attachment_limits(config.get_settings())
+    resumable.add_purpose(config, resumable.Purpose("tip", limits.max_bytes, limits.max_files, limits.max_total_bytes,
+                                                    rate_key="upload", rate_setting="portal.tip.upload_rate_per_hour"))
     config.add_navigation_context(Permission.MANAGE_CATEGORIES, TipCategoriesRoot)
     config.add_route("status_reply", "/status/reply")  # a tip's reporter answers (code in the POST body)
     config.add_route("tips_new", "/tips/new")

@@ -24,7 +24,7 @@ from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.geo.position import distance_km
 from portal.media import clean as media_clean
-from portal.media import mp4_clean, sniff
+from portal.media import mp4_clean, sniff, uploads
 from portal.media.exif import EARLIEST_CAPTURE, Capture, read_capture
 from portal.media.images import derive_public_copies
 from portal.media.models import Media, seal_original_name
@@ -209,6 +209,7 @@ def _put_original(store, checked: CheckedAttachment, written: list) -> tuple[str
     """The original into the store: moved when it was streamed to a temp file on the store's own
     disk (services/upload_stream.py hashed it on the way), copied otherwise."""
     upload = checked.field
+    uploads.claim(upload)
     adopt = getattr(store, "put_file", None)
     path, sha = getattr(upload, "path", None), getattr(upload, "sha256", None)
     if adopt is not None and path and sha and os.path.exists(path):

@@ -162,6 +162,10 @@ RECORDER = """() => {
 
 def test_the_upload_shows_its_progress_and_lands_on_the_receipt(open_form, app_settings_sqlite):
     page = open_form()
+    # The multipart path with its own progress: a browser where the resumable-upload client does not
+    # load (static/js/resumable.js then leaves the form alone; tests/browser/test_resumable_upload.py).
+    page.route("**/tus.min.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.reload()
     fill(page, unit_index=1)
     photo = noise_jpeg()
     page.set_input_files('input[type="file"][multiple]', files=[

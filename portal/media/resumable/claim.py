@@ -1,0 +1,100 @@
+"""Forms refer to finished uploads by id: `<input type="hidden" name="<file field>:upload" value="<id>">`
+(static/js/resumable.js adds them). `uploads.chosen_files` turns each into a ResumableFile, which
+offers what a multipart file part offers (`filename`, `file`, `type`, `length`, and `path` + `sha256`
+for storing by a rename), so each form's checks and storing are unchanged.
+
+An upload is claimed only when its form stores it (`uploads.store_photos`, `tips.media.store_attachments`
+call `claim()`): its row is deleted in the form's transaction and its file once that commits. A refused
+form leaves it waiting for the next try (until it expires); a file stored for a transaction that then
+aborts is a hard link of the upload's, so the upload is whole again."""
+import logging
+import os
+import re
+import secrets
+
+from portal.core.i18n import _
+from portal.media.resumable import files, service
+from portal.media.resumable.models import Upload
+from portal.media.uploads import UploadRefused
+
+log = logging.getLogger(__name__)
+
+ID = re.compile(r"[A-Za-z0-9_-]{43}")
+MAX_IDS = 50  # more than any form takes: the form's own check says how many
+
+
+def id_field(name: str) -> str:
+    return f"{name}:upload"
+
+
+class ResumableFile:
+    """A finished upload as a form's file field; see the module docstring."""
+
+    def __init__(self, request, upload: Upload, name: str):
+        self.request = request
+        self.upload_id = upload.id
+        self.name = name
+        self.filename = service.file_name(request, upload)
+        self.type = upload.content_type or "application/octet-stream"
+        self.size = upload.length
+        self.sha256 = upload.sha256
+        self.headers = {}
+        source = service.file_path(request, upload)
+        self.file = open(source, "rb")  # noqa: SIM115 - closed when the request finishes
+        self.path = self._link(request, source)
+
+    @property
+    def length(self) -> int:
+        return self.size
+
+    def __repr__(self):  # no name or id in logs
+        return f"<ResumableFile {self.name} {self.size} bytes>"
+
+    @staticmethod
+    def _link(request, source: str) -> str | None:
+        """A second name for the file in this process's incoming directory, for the store to move into
+        place (media/storage.put_file); None (the store copies instead) when the disk cannot link."""
+        target = os.path.join(request.registry["media_store"].incoming_dir(), "tus-" + secrets.token_hex(8))
+        try:
+            os.link(source, target)
+        except (OSError, AttributeError):
+            return None
+        return target
+
+    def claim(self) -> None:
+        """Take the upload for the form being stored: gone with the form's commit, kept if it aborts."""
+        request = self.request
+        deleted = request.dbsession.execute(Upload.__table__.delete().where(
+            Upload.id == self.upload_id, Upload.owner_hash == service.owner_hash(request))).rowcount
+        if deleted != 1:  # another request of the same session claimed it first
+            raise UploadRefused(service.gone().message)
+        source = files.path(service.media_dir(request), self.upload_id)
+        request.tm.get().addAfterCommitHook(lambda committed: files.remove(source) if committed else None)
+
+    def discard(self) -> None:
+        self.file.close()
+        if self.path:
+            files.remove(self.path)  # nothing when the store moved it
+
+
+def resumable_files(request, name: str) -> list[ResumableFile]:
+    """The finished uploads the form names under `name`, each the session's own (UploadRefused otherwise)."""
+    ids = list(dict.fromkeys(v for v in request.POST.getall(id_field(name)) if isinstance(v, str) and v))
+    if not ids:
+        return []
+    if len(ids) > MAX_IDS or not all(ID.fullmatch(i) for i in ids):
+        raise UploadRefused(_("The form could not be read. Nothing was saved; please send it again."))
+    found = []
+    try:
+        for upload_id in ids:
+            try:
+                upload = service.owned(request, upload_id)
+            except service.TusRefused as refused:
+                raise UploadRefused(refused.message) from None
+            if not upload.complete or upload.sha256 is None:
+                raise UploadRefused(_("A file has not finished uploading. Please wait until it has, then send the "
+                                "form again."))
+            found.append(ResumableFile(request, upload, name))
+    finally:
+        request.add_finished_callback(lambda _request: [f.discard() for f in found])
+    return found
