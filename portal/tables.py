@@ -9,7 +9,7 @@ from portal.calls.invitations.models import CallInvitation  # noqa: F401
 from portal.calls.models import Call, CallRecording, CallSignal, RecordingChunk  # noqa: F401
 from portal.core.generation import PublicGeneration  # noqa: F401
 from portal.core.meta import Base
-from portal.media.models import Media  # noqa: F401
+from portal.media.models import Media, MediaCopy  # noqa: F401
 from portal.missing.models import MissingPersonRequest  # noqa: F401
 from portal.notices.models import MissingPersonDetails, Notice, NoticeRevision  # noqa: F401
 from portal.notices.page_store_models import NoticePage, NoticePageStamp  # noqa: F401  (also keeps stored pages in step)

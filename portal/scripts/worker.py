@@ -2,7 +2,9 @@
 
 Each job runs in its own transaction, as the "system" actor; a job that fails is logged and the
 others still run. `--once` runs every job once and exits (for cron or a test); otherwise it repeats
-every `--interval` seconds until stopped (Ctrl-C or SIGTERM)."""
+every `--interval` seconds until stopped (Ctrl-C or SIGTERM). `--only NAME` / `--skip NAME` (repeatable)
+choose jobs: staff copies of videos take minutes, so a deployment gives them a worker of their own
+(README, "Staff copies")."""
 import argparse
 import logging
 import signal
@@ -18,6 +20,7 @@ from portal.audit import jobs as audit_jobs
 from portal.calls import jobs as call_jobs
 from portal.calls import recording_jobs
 from portal.calls.invitations import services as call_invitations
+from portal.media import copy_jobs
 from portal.media import jobs as media_jobs
 from portal.missing import jobs as missing_jobs
 from portal.notices import jobs as notice_jobs
@@ -59,6 +62,9 @@ JOBS = {
     # Pages of notices published or changed since, rendered ahead (notices/jobs.py); at most
     # a few seconds per round.
     "render-notice-pages": notice_jobs.render_ahead,
+    # Playable staff copies of video and sound recordings (media/copy_jobs.py): after the urgent jobs, within
+    # a time budget; a deployment runs them in a worker of their own.
+    "media-staff-copies": copy_jobs.prepare_staff_copies,
     # A signed checkpoint of the audit chain outside the database, every portal.audit.checkpoint_seconds
     # (audit/jobs.py): after the jobs above have written their events.
     "audit-checkpoint": audit_jobs.write_checkpoint,
@@ -67,10 +73,12 @@ JOBS = {
 }
 
 
-def run_jobs(request) -> dict[str, int]:
-    """Run every job once, each in its own transaction."""
+def run_jobs(request, names=None) -> dict[str, int]:
+    """Run every job (or those named) once, each in its own transaction."""
     done = {}
     for name, job in JOBS.items():
+        if names is not None and name not in names:
+            continue
         tm = request.tm
         tm.begin()
         try:
@@ -92,20 +100,25 @@ def main(argv=None) -> int:
     parser.add_argument("config_uri", help="the .ini file, e.g. development.ini")
     parser.add_argument("--once", action="store_true", help="run every job once and exit")
     parser.add_argument("--interval", type=float, default=30.0, help="seconds between rounds (default 30)")
+    parser.add_argument("--only", action="append", choices=list(JOBS), metavar="JOB",
+                        help="run only this job (repeatable)")
+    parser.add_argument("--skip", action="append", choices=list(JOBS), metavar="JOB",
+                        help="run every job but this one (repeatable)")
     args = parser.parse_args(argv)
+    names = [n for n in (args.only or JOBS) if n not in (args.skip or ())]
     load_settings(args.config_uri)  # logging
     with bootstrap(args.config_uri) as env:
         request = env["request"]
         request.tm = transaction.TransactionManager(explicit=True)
         if args.once:
-            return 1 if -1 in run_jobs(request).values() else 0
+            return 1 if -1 in run_jobs(request, names).values() else 0
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        log.info("worker started: %s every %.0f s", ", ".join(JOBS), args.interval)
+        log.info("worker started: %s every %.0f s", ", ".join(names), args.interval)
         try:
             while not stop.is_set():
                 started = time.monotonic()
-                run_jobs(request)
+                run_jobs(request, names)
                 # Rounds start --interval apart, however long the jobs took (the audit checkpoint keeps time).
                 stop.wait(max(args.interval - (time.monotonic() - started), 0))
         except KeyboardInterrupt:
