@@ -79,6 +79,7 @@ def _killed_reason(returncode: int) -> str:
 
 def run(args: list[str], limits: Limits) -> bytes:
     """Run `args` (the tool's path first) under `limits`; return its stdout or raise ToolFailed."""
+    cpu_before = _children_cpu()
     process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603 - no shell; our paths
                                start_new_session=True, preexec_fn=_limiter(limits), close_fds=True)
     try:
@@ -91,15 +92,26 @@ def run(args: list[str], limits: Limits) -> bytes:
         raise
     if process.returncode < 0:
         raise ToolFailed(_killed_reason(process.returncode))
+    if process.returncode != 0 and _children_cpu() - cpu_before >= limits.cpu_seconds - 0.05:
+        raise ToolFailed("CPU time limit")  # ffmpeg ends itself cleanly on SIGXCPU
     if process.returncode != 0:
         message = err.decode("utf-8", "replace")[-STDERR_LIMIT:].strip().splitlines()
         last = message[-1] if message else ""
+        for arg in args[1:]:  # the work files' paths say nothing useful: their names only
+            if os.sep in arg:
+                last = last.replace(arg, os.path.basename(arg))
         if "Cannot allocate memory" in last or "out of memory" in last.lower():
             raise ToolFailed("memory limit")
         if "File too large" in last:
             raise ToolFailed("output size limit")
         raise ToolFailed(f"exit status {process.returncode}: {last[:200]}")
     return out
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the ended children of this process (the worker runs one tool at a time)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _kill_group(process: subprocess.Popen) -> None:
