@@ -126,7 +126,7 @@ DEFAULTS = {
     "portal.transcode.cpu_seconds": "1800",
     "portal.transcode.memory_mb": "1536",
     "portal.transcode.wall_seconds": "2400",
-    "portal.transcode.output_mb": "400",
+    "portal.transcode.output_mb": "1024",  # 2.5 Mbit/s at most: 55 minutes of video
     "portal.transcode.max_attempts": "3",
     "portal.transcode.round_seconds": "120",
     # Proof of work instead of a CAPTCHA: leading zero bits a browser must find; without JavaScript

@@ -84,7 +84,8 @@ def transcode_args(ffmpeg_path: str, source: str, content_type: str, target: str
     args = [ffmpeg_path, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *_input(source, content_type)]
     if video:
         args += ["-map", "0:V:0", "-filter_threads", "1", "-vf", SCALE, "-c:v", "libx264", "-preset", "veryfast",
-                 "-crf", "26", "-bsf:v", "filter_units=remove_types=6", "-metadata:s:v:0", "encoder= "]
+                 "-crf", "26", "-maxrate", "2500k", "-bufsize", "5000k",  # at most 2.5 Mbit/s: copies stay small
+                 "-bsf:v", "filter_units=remove_types=6", "-metadata:s:v:0", "encoder= "]
     if audio:
         args += ["-map", "0:a:0", "-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-ac", "2"]
     return args + [*CLEAN_OUTPUT, "-movflags", "+faststart", "-empty_hdlr_name", "1", "-f", "mp4", target]
