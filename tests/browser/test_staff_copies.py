@@ -88,3 +88,13 @@ def test_the_staff_copy_plays_in_chromium(page, live_server, tip_with_every_form
     else:
         assert played["tag"] == "audio", played
     assert page.console.errors == []
+
+
+def test_the_tip_page_with_players_has_no_axe_violations(page, live_server, tip_with_every_format):
+    from tests.browser.test_public_pages import AXE, describe
+
+    tip_id, _ids = tip_with_every_format
+    sign_in(page, live_server, "moderator")
+    page.goto(f"{live_server}/staff/tips/{tip_id}")
+    results = AXE.run(page)
+    assert results.violations_count == 0, describe(results.response["violations"])
