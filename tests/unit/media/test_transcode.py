@@ -96,6 +96,20 @@ def test_a_copy_fits_the_longest_side_and_stays_even(samples, tmp_path):
     assert (facts["width"], facts["height"]) == (1280, 640)
 
 
+def test_a_phones_rotation_is_applied_to_the_picture(samples, tmp_path):
+    """A phone held upright records landscape frames and a rotation: the copy is upright, without it."""
+    plain, rotated = tmp_path / "plain.mp4", tmp_path / "rotated.mp4"
+    ffmpeg_path = require_ffmpeg()
+    subprocess.run([ffmpeg_path, "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=320x240:rate=10:duration=1", "-c:v", "libx264", "-preset", "ultrafast", str(plain)],
+                   check=True, timeout=60)
+    subprocess.run([ffmpeg_path, "-nostdin", "-loglevel", "error", "-i", str(plain), "-c", "copy",
+                    "-metadata:s:v:0", "rotate=90", str(rotated)], check=True, timeout=60)
+    facts = transcode.make_files(str(rotated), "video/mp4", "video", str(tmp_path), LIMITS)
+    assert (facts["width"], facts["height"]) == (240, 320)
+    assert "side_data_list" not in ffprobe(facts["copy"])["streams"][0]
+
+
 def test_the_sniffed_type_chooses_the_demuxer(samples, tmp_path):
     """ffmpeg never guesses: a playlist naming a local file, sent as an MP3, is read as MP3 and fails."""
     secret = tmp_path / "secret.wav"
