@@ -1,11 +1,14 @@
 """ffmpeg and ffprobe run on hostile files: each in a child process of its own session with limits
 the kernel enforces (CPU seconds, address space, size of any file it writes) and a wall-clock limit
-we enforce by killing its whole process group. Nothing is read from stdin (`-nostdin`); the caller
+we enforce by killing its whole process group; on Linux it is also killed when the worker dies (however it
+dies: PR_SET_PDEATHSIG), so no ffmpeg outlives the process that watched its clock. Nothing is read from stdin (`-nostdin`); the caller
 passes input and output as files in the media store's incoming directory.
 
 Why the ffmpeg program rather than PyAV (FFmpeg in a wheel): a decoder bug in a library would crash
 or corrupt the worker itself, while a child process is contained by its rlimits and killed whole;
 Debian's ffmpeg gets the distribution's security updates (README, "Staff copies")."""
+import ctypes
+import ctypes.util
 import os
 import resource
 import shutil
@@ -14,6 +17,8 @@ import subprocess
 from dataclasses import dataclass
 
 MB = 1024 * 1024
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if os.name == "posix" else None
 STDERR_LIMIT = 4000  # the end of ffmpeg's messages kept for the log and the failure reason
 
 
@@ -63,6 +68,8 @@ def _limiter(limits: Limits):
         size = limits.output_mb * MB
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file of a reporter's video
+        if _LIBC is not None and hasattr(_LIBC, "prctl"):  # Linux: the child dies with the worker (kill -9 too)
+            _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     return apply
 
 

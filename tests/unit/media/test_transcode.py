@@ -5,6 +5,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
@@ -157,3 +158,39 @@ def test_the_memory_limit(samples, tmp_path):
 def test_a_missing_ffmpeg_is_said_plainly():
     with pytest.raises(ffmpeg.ToolMissing, match="apt-get install ffmpeg"):
         ffmpeg.tool("ffmpeg", {"portal.transcode.ffmpeg": "/nonexistent/ffmpeg"})
+
+
+KILLED_WORKER = """
+import sys
+from portal.media import ffmpeg
+ffmpeg.run([sys.argv[1], *sys.argv[2:]], ffmpeg.Limits(cpu_seconds=600, memory_mb=1536, wall_seconds=600,
+                                                       output_mb=10))
+"""
+
+
+def test_ffmpeg_dies_with_a_killed_worker(samples):
+    """A worker killed outright (kill -9, out of memory) leaves no ffmpeg running without its wall clock."""
+    import signal
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    worker = subprocess.Popen([sys.executable, "-c", KILLED_WORKER, require_ffmpeg(), *ENDLESS, "-f", "null", "-"],
+                              cwd=root)
+    children = f"/proc/{worker.pid}/task/{worker.pid}/children"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not open(children).read().split():
+        time.sleep(0.1)
+    (child,) = [int(pid) for pid in open(children).read().split()]
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.1)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
