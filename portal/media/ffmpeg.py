@@ -1,8 +1,9 @@
 """ffmpeg and ffprobe run on hostile files: each in a child process of its own session with limits
 the kernel enforces (CPU seconds, address space, size of any file it writes) and a wall-clock limit
-we enforce by killing its whole process group; on Linux it is also killed when the worker dies (however it
-dies: PR_SET_PDEATHSIG), so no ffmpeg outlives the process that watched its clock. Nothing is read from stdin (`-nostdin`); the caller
-passes input and output as files in the media store's incoming directory.
+we enforce by killing its whole process group; on Linux it is also killed when the worker dies,
+however it dies (PR_SET_PDEATHSIG), so no ffmpeg outlives the process that watches its clock. Nothing
+is read from stdin (`-nostdin`); the caller passes input and output as files in the media store's
+incoming directory.
 
 Why the ffmpeg program rather than PyAV (FFmpeg in a wheel): a decoder bug in a library would crash
 or corrupt the worker itself, while a child process is contained by its rlimits and killed whole;
