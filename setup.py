@@ -20,6 +20,7 @@ requires = [
     "cryptography>=42",
     "Babel>=2.14",
     "Pillow>=10.3",
+    "pillow-heif>=0.16",  # iPhones' HEIC photos: Pillow opens them through it (media/images.py)
     "shapely>=2.0",
     "multipart>=1.2,<3",  # streaming multipart parser: uploads go to disk part by part, refused mid-stream
     "redis>=5.0",  # the shared rate-limit backend when several servers run (portal.ratelimit.backend = redis)

@@ -10,7 +10,7 @@ from portal.calls.models import Call, CallRecording, CallSignal, RecordingChunk 
 from portal.core.generation import PublicGeneration  # noqa: F401
 from portal.core.meta import Base
 from portal.core.worker_state import WorkerHeartbeat, WorkerJob  # noqa: F401
-from portal.media.models import Media  # noqa: F401
+from portal.media.models import Media, MediaCopy  # noqa: F401
 from portal.media.resumable.models import Upload  # noqa: F401
 from portal.missing.models import MissingPersonRequest  # noqa: F401
 from portal.notices.models import MissingPersonDetails, Notice, NoticeRevision  # noqa: F401

@@ -139,6 +139,16 @@ DEFAULTS = {
     "portal.upload.resumable_chunk_mb": "4",
     "portal.upload.resumable_expire_hours": "24",
     "portal.upload.photo_rate_per_hour": "60",
+    # Staff copies of video and sound (media/transcode.py): ffmpeg's limits per run (CPU seconds, address
+    # space, largest file written, wall clock), attempts before a copy is failed, a worker round's budget.
+    "portal.transcode.ffmpeg": "",  # empty: ffmpeg on PATH
+    "portal.transcode.ffprobe": "",  # empty: ffprobe on PATH
+    "portal.transcode.cpu_seconds": "1800",
+    "portal.transcode.memory_mb": "1536",
+    "portal.transcode.wall_seconds": "2400",
+    "portal.transcode.output_mb": "1024",  # 2.5 Mbit/s at most: 55 minutes of video
+    "portal.transcode.max_attempts": "3",
+    "portal.transcode.round_seconds": "120",
     # Proof of work instead of a CAPTCHA: leading zero bits a browser must find; without JavaScript
     # the form must have been open this long instead (and the stricter no-JS limit applies).
     "portal.pow.bits": "16",

@@ -29,7 +29,7 @@ class StoredFile:
 
     path: str  # inside the ZIP
     key: str  # in the media store
-    role: str  # original, staff-copy, thumbnail, recording-chunk
+    role: str  # original, staff-copy, thumbnail, playable-copy, poster, recording-chunk
     content_type: str
     facts: dict = field(default_factory=dict)  # upload time, capture metadata, the hash taken on arrival
 
@@ -52,15 +52,25 @@ def _position(lat, lon) -> dict | None:
     return {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
 
 
+# Where each kind of copy goes in the package, and what tells two copies of one file apart.
+COPY_PLACES = {"staff-copy": ("copies", ""), "playable-copy": ("copies", "-playable"), "thumbnail": ("thumbnails", ""),
+               "poster": ("thumbnails", "-poster")}
+
+
 def staff_copies(media: Media) -> list[tuple[str, str, str]]:
-    """(role, key, content type) of every copy made for staff. Today: the cleaned or re-encoded copy
-    and its thumbnail. A transcoded copy made by the worker goes here too once it has its field."""
+    """(role, key, content type) of every copy made for staff: the cleaned or re-encoded copy and its
+    thumbnail, and the playable copy the worker made with ffmpeg (media/transcode.py) with its poster."""
     copies = []
     if media.public_key and media.public_key != media.original_key:
         copy_type = "image/jpeg" if media.kind == "image" else media.content_type
         copies.append(("staff-copy", media.public_key, copy_type))
     if media.thumb_key:
         copies.append(("thumbnail", media.thumb_key, "image/jpeg"))
+    playable = media.staff_copy
+    if playable is not None and playable.state == "ready" and playable.copy_key:
+        copies.append(("playable-copy", playable.copy_key, playable.content_type or "video/mp4"))
+        if playable.poster_key:
+            copies.append(("poster", playable.poster_key, "image/jpeg"))
     return copies
 
 
@@ -73,8 +83,8 @@ def media_files(prefix: str, media: Media, extra: dict | None = None) -> list[St
     files = [StoredFile(f"originals/{prefix}-media-{media.id}{suffix}", media.original_key, "original",
                         media.content_type, dict(facts, sha256_on_arrival=media.sha256, size_on_arrival=media.size))]
     for role, key, content_type in staff_copies(media):
-        folder = "copies" if role == "staff-copy" else "thumbnails"
-        files.append(StoredFile(f"{folder}/{prefix}-media-{media.id}{os.path.splitext(key)[1] or '.bin'}", key,
+        folder, tag = COPY_PLACES[role]
+        files.append(StoredFile(f"{folder}/{prefix}-media-{media.id}{tag}{os.path.splitext(key)[1] or '.bin'}", key,
                                 role, content_type, {"media_id": media.id, "copy_of": "original"}))
     return files
 

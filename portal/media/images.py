@@ -1,7 +1,13 @@
-"""Public copies of images: re-encoded (which drops EXIF and GPS), resized, with a thumbnail."""
+"""Public copies of images: re-encoded (which drops EXIF and GPS), resized, with a thumbnail.
+
+iPhones save photos as HEIC (HEVC in HEIF): pillow-heif lets Pillow open them (format "HEIF"), so
+they are checked and copied to JPEG like any other photo; the original stays as sent."""
 import io
 
 from PIL import Image, ImageOps
+from pillow_heif import register_heif_opener
+
+register_heif_opener()  # once, for every Image.open of the process (the upload checks open photos too)
 
 PUBLIC_MAX = 1024
 THUMB_MAX = 320

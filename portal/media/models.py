@@ -1,10 +1,10 @@
 """Uploaded and generated media: the original is evidence, public copies are derived."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core.meta import Base, UTCDateTime, utcnow
+from portal.core.meta import Base, UTCDateTime, one_of, utcnow
 
 # The name the file had on the sender's device ("IMG_0001.jpg", "张三-身份证.jpg") may say who they
 # are: it is a protected field, sealed under this label (privacy/protected.py), never shown in clear.
@@ -48,3 +48,45 @@ class Media(Base):
     captured_lon: Mapped[float | None] = mapped_column(Float)
 
     notice: Mapped["Notice | None"] = relationship(back_populates="media")  # noqa: F821
+    # Video and sound recordings: the copy staff play, made by the worker (media/copy_jobs.py).
+    staff_copy: Mapped["MediaCopy | None"] = relationship(back_populates="media", cascade="all, delete-orphan",
+                                                          passive_deletes=True)
+
+
+COPY_STATES = ("pending", "ready", "failed")
+
+
+class MediaCopy(Base):
+    """The playable staff copy of a video or sound recording (media/transcode.py): pending until the
+    worker made it, then ready (its keys and facts) or failed after its last attempt (why, for the log
+    and the page, which then offers the original)."""
+
+    __tablename__ = "media_copies"
+    __table_args__ = (
+        CheckConstraint(one_of("state", COPY_STATES), name="state"),
+        Index("ix_media_copies_due", "state", "next_try_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failure: Mapped[str] = mapped_column(String(255), default="")  # the last attempt's reason, no file names
+    copy_key: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(32))  # video/mp4 or audio/mp4
+    poster_key: Mapped[str | None] = mapped_column(String(255))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    media: Mapped[Media] = relationship(back_populates="staff_copy")
+
+    @property
+    def duration_text(self) -> str:
+        """m:ss (h:mm:ss from an hour), as players show it."""
+        seconds = round((self.duration_ms or 0) / 1000)
+        hours, rest = divmod(seconds, 3600)
+        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

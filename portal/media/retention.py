@@ -3,7 +3,7 @@ store. Keys are content addresses, so a file another row still uses (the same ph
 stays."""
 from sqlalchemy import exists, or_, select
 
-from portal.media.models import Media
+from portal.media.models import Media, MediaCopy
 
 
 def delete_media(request, rows) -> int:
@@ -17,6 +17,8 @@ def delete_media(request, rows) -> int:
     keys = set()
     for row in rows:
         keys.update(k for k in (row.original_key, row.public_key, row.thumb_key) if k)
+        if row.staff_copy is not None:
+            keys.update(k for k in (row.staff_copy.copy_key, row.staff_copy.poster_key) if k)
         dbsession.delete(row)
     dbsession.flush()
     store = request.registry["media_store"]
@@ -28,4 +30,5 @@ def delete_media(request, rows) -> int:
 
 def key_in_use(dbsession, key: str) -> bool:
     return dbsession.execute(select(exists().where(
-        or_(Media.original_key == key, Media.public_key == key, Media.thumb_key == key)))).scalar()
+        or_(Media.original_key == key, Media.public_key == key, Media.thumb_key == key)))).scalar() or \
+        dbsession.execute(select(exists().where(or_(MediaCopy.copy_key == key, MediaCopy.poster_key == key)))).scalar()

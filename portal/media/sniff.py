@@ -1,11 +1,10 @@
 """What a file is, from its bytes only: never from its name or what the browser says.
 
-Accepted: photos (JPEG, PNG, WebP, GIF), video (MP4, MOV, 3GP from their ftyp brands; WebM and
-Matroska from their EBML header; AVI) and audio (MP3, AAC, M4A, Ogg/Opus, WAV, AMR, FLAC).
-Everything else is refused, naming the file: a program named .jpg, a web page named .png, a PDF,
-an archive... HEIC/HEIF/AVIF photos are refused with their own message: Pillow cannot decode them
-here, so we could neither check them nor make a staff copy; phone browsers convert HEIC to JPEG
-when the form asks for images, so this only catches files sent another way.
+Accepted: photos (JPEG, PNG, WebP, GIF, HEIC/HEIF: pillow-heif decodes them), video (MP4, MOV, 3GP
+from their ftyp brands; WebM and Matroska from their EBML header; AVI) and audio (MP3, AAC, M4A,
+Ogg/Opus, WAV, AMR, FLAC). Everything else is refused, naming the file: a program named .jpg, a web
+page named .png, a PDF, an archive... AVIF photos are refused with their own message (nothing here
+decodes them, so we could neither check them nor make a copy).
 
 Containers that state their own length are also checked for truncation (a recording cut off while
 being written or sent): MP4 boxes must fill the file and include `moov`, a WebM segment of known
@@ -40,6 +39,7 @@ FORMATS = {
     "png": _fmt("image", "image/png", ".png", "image"),
     "webp": _fmt("image", "image/webp", ".webp", "image"),
     "gif": _fmt("image", "image/gif", ".gif", "image"),
+    "heic": _fmt("image", "image/heic", ".heic", "image", ".heif", ".hif", ".heics", ".heifs"),
     "mp4": _fmt("video", "video/mp4", ".mp4", "iso", *_ISO_VIDEO_NAMES),
     "mov": _fmt("video", "video/quicktime", ".mov", "iso", *_ISO_VIDEO_NAMES),
     "3gp": _fmt("video", "video/3gpp", ".3gp", "iso", *_ISO_VIDEO_NAMES, ".3ga"),
@@ -62,6 +62,7 @@ FORMATS = {
 
 HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1",
                          b"msf1", b"avif", b"avis"})
+AVIF_BRANDS = frozenset({b"avif", b"avis"})
 ISO_VIDEO_BRANDS = frozenset({b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"iso7", b"iso8", b"iso9",
                               b"mp41", b"mp42", b"avc1", b"M4V ", b"M4VH", b"M4VP", b"dash", b"mmp4", b"MSNV",
                               b"XAVC", b"NDAS", b"f4v ", b"hvc1", b"av01"})
@@ -74,7 +75,7 @@ def _ftyp(head: bytes) -> str | None:
     brands = [head[8:12]] + [head[i:i + 4] for i in range(16, min(size, len(head)) - 3, 4)]
     major = brands[0]
     if major in HEIF_BRANDS or (major not in ISO_VIDEO_BRANDS and any(b in HEIF_BRANDS for b in brands)):
-        return "heif"
+        return "avif" if major in AVIF_BRANDS else "heic"  # HEVC-coded (HEIC) or the generic HEIF brands
     if major in (b"M4A ", b"M4B ", b"M4P "):
         return "m4a"
     if major == b"qt  ":
@@ -165,7 +166,7 @@ def _frames(head: bytes, pos: int, frame) -> bool:
 
 
 def _name_of(head: bytes) -> str | None:
-    """The FORMATS key (or "heif") the first bytes of a file show, or None."""
+    """The FORMATS key (or "avif") the first bytes of a file show, or None."""
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -203,7 +204,7 @@ def _name_of(head: bytes) -> str | None:
 
 
 def identify_head(head: bytes) -> Format | None:
-    """The format the first bytes of a file show (None: not one we accept, HEIC included)."""
+    """The format the first bytes of a file show (None: not one we accept, AVIF included)."""
     name = _name_of(head)
     return FORMATS.get(name) if name else None
 
@@ -249,12 +250,11 @@ def refine(f, fmt: Format) -> Format:
 
 def refusal(head: bytes, filename: str) -> UploadRefused:
     """Why a file whose bytes are not an accepted format is refused."""
-    if _name_of(head) == "heif":
-        return UploadRefused(_("The photo ${name} is in HEIC format, which we cannot check. Please send it as "
-                               "JPEG (most phones do this when you choose the photo in this form).",
-                               mapping={"name": filename}))
+    if _name_of(head) == "avif":
+        return UploadRefused(_("The photo ${name} is in AVIF format, which we cannot check. Please send it as "
+                               "JPEG or HEIC.", mapping={"name": filename}))
     return UploadRefused(_("The file ${name} is not a photo, video or sound recording we accept "
-                           "(photos: JPEG, PNG, WebP, GIF; video: MP4, MOV, 3GP, WebM, AVI; "
+                           "(photos: JPEG, PNG, WebP, GIF, HEIC; video: MP4, MOV, 3GP, WebM, AVI; "
                            "sound: MP3, M4A, AAC, Ogg, Opus, WAV, AMR, FLAC).", mapping={"name": filename}))
 
 

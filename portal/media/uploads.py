@@ -21,8 +21,9 @@ MAX_PHOTO_BYTES = 15 * 1024 * 1024
 MAX_PHOTO_PIXELS = 40_000_000
 DECODE_CHECK_SIDE = 512
 # What the bytes must turn out to be, whatever the file's name or the browser says.
+# Pillow's format name -> (type, suffix); "HEIF" is pillow-heif's (registered in media/images.py).
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp"),
-                 "GIF": ("image/gif", ".gif")}
+                 "GIF": ("image/gif", ".gif"), "HEIF": ("image/heic", ".heic")}
 
 
 class UploadRefused(Refused, ValueError):

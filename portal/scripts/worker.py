@@ -6,7 +6,10 @@ every `--interval` seconds until stopped (Ctrl-C or SIGTERM).
 
 Several workers may run at once (for availability): each job is leased to one worker at a time, and a
 job another worker started less than half an interval ago is left to it (core/worker_state.py). Each
-round ends with the worker's heartbeat, which `/readyz` reads."""
+round ends with the worker's heartbeat, which `/readyz` reads.
+
+`--only NAME` / `--skip NAME` (repeatable) choose jobs: staff copies of videos take minutes, so a
+deployment gives them a worker of their own (README, "Staff copies")."""
 import argparse
 import logging
 import signal
@@ -24,6 +27,7 @@ from portal.calls import jobs as call_jobs
 from portal.calls import recording_jobs
 from portal.calls.invitations import services as call_invitations
 from portal.core import worker_state
+from portal.media import copy_jobs
 from portal.media import jobs as media_jobs
 from portal.missing import jobs as missing_jobs
 from portal.notices import jobs as notice_jobs
@@ -67,6 +71,9 @@ JOBS = {
     # Pages of notices published or changed since, rendered ahead (notices/jobs.py); at most
     # a few seconds per round.
     "render-notice-pages": notice_jobs.render_ahead,
+    # Playable staff copies of video and sound recordings (media/copy_jobs.py): after the urgent jobs, within
+    # a time budget; a deployment runs them in a worker of their own.
+    "media-staff-copies": copy_jobs.prepare_staff_copies,
     # A signed checkpoint of the audit chain outside the database, every portal.audit.checkpoint_seconds
     # (audit/jobs.py): after the jobs above have written their events.
     "audit-checkpoint": audit_jobs.write_checkpoint,
@@ -75,15 +82,17 @@ JOBS = {
 }
 
 
-def run_jobs(request, worker: str | None = None, min_gap: timedelta = timedelta(0)) -> dict[str, int]:
-    """Run every job once, each in its own transaction, under its lease; end with a heartbeat. A job
-    another worker holds (or ran within `min_gap`) is skipped and left out of the result."""
+def run_jobs(request, worker: str | None = None, min_gap: timedelta = timedelta(0), names=None) -> dict[str, int]:
+    """Run every job (or those named) once, each in its own transaction, under its lease; end with a
+    heartbeat. A job another worker holds (or ran within `min_gap`) is skipped and left out of the result."""
     worker = worker or worker_state.worker_name()
     lease = timedelta(seconds=float(request.registry.settings[worker_state.LEASE_SETTING]))
     tm = request.tm
     _in_transaction(request, lambda: worker_state.ensure_jobs(request.dbsession, JOBS))
     done = {}
     for name, job in JOBS.items():
+        if names is not None and name not in names:
+            continue
         if not _in_transaction(request, lambda name=name: worker_state.claim(request.dbsession, name, worker, lease,
                                                                               min_gap)):
             continue
@@ -128,22 +137,27 @@ def main(argv=None) -> int:
     parser.add_argument("config_uri", help="the .ini file, e.g. development.ini")
     parser.add_argument("--once", action="store_true", help="run every job once and exit")
     parser.add_argument("--interval", type=float, default=30.0, help="seconds between rounds (default 30)")
+    parser.add_argument("--only", action="append", choices=list(JOBS), metavar="JOB",
+                        help="run only this job (repeatable)")
+    parser.add_argument("--skip", action="append", choices=list(JOBS), metavar="JOB",
+                        help="run every job but this one (repeatable)")
     args = parser.parse_args(argv)
+    names = [n for n in (args.only or JOBS) if n not in (args.skip or ())]
     load_settings(args.config_uri)  # logging
     with bootstrap(args.config_uri) as env:
         request = env["request"]
         request.tm = transaction.TransactionManager(explicit=True)
         if args.once:
-            return 1 if -1 in run_jobs(request).values() else 0
+            return 1 if -1 in run_jobs(request, names=names).values() else 0
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         worker = worker_state.worker_name()
-        log.info("worker %s started: %s every %.0f s", worker, ", ".join(JOBS), args.interval)
+        log.info("worker %s started: %s every %.0f s", worker, ", ".join(names), args.interval)
         try:
             while not stop.is_set():
                 started = time.monotonic()
                 # Several workers share the schedule: a job another started within half a round is theirs.
-                run_jobs(request, worker, min_gap=timedelta(seconds=args.interval / 2))
+                run_jobs(request, worker, min_gap=timedelta(seconds=args.interval / 2), names=names)
                 # Rounds start --interval apart, however long the jobs took (the audit checkpoint keeps time).
                 stop.wait(max(args.interval - (time.monotonic() - started), 0))
         except KeyboardInterrupt:

@@ -4,9 +4,11 @@ Every file is checked from its bytes before any is stored, so one bad file refus
 submission. The original is kept unchanged as evidence; staff look at copies without metadata:
 photos re-encoded (with a thumbnail), MP4/MOV/3GP/M4A with their metadata boxes blanked and dates zeroed, MP3, AAC,
 WAV, FLAC, Ogg, WebM and Matroska with their tags cut out or overwritten (services/media_clean.py),
-AMR as it is (it has no place for metadata). AVI cannot be cleaned that way yet (there is no
-decoder here), nor can a file whose structure we cannot walk: they get no copy (public_key None),
-staff see a typed icon and fetch the original through an audited request.
+AMR as it is (it has no place for metadata). AVI cannot be cleaned that way (there is no decoder in
+the request), nor can a file whose structure we cannot walk: they get no such copy (public_key None).
+Every video and sound recording also gets a playable copy the worker makes with ffmpeg
+(media/copy_jobs.py): the one staff play; if it cannot be made, they fetch the original through an
+audited request.
 
 What the reporter's browser says about a file (lastModified, the place) is kept beside it, never
 trusted for its type; a photo shot long before it was sent, or whose name disagrees with its bytes,
@@ -25,6 +27,7 @@ from portal.core.meta import utcnow
 from portal.geo.position import distance_km
 from portal.media import clean as media_clean
 from portal.media import mp4_clean, sniff, uploads
+from portal.media.copy_jobs import request_copy
 from portal.media.exif import EARLIEST_CAPTURE, Capture, read_capture
 from portal.media.images import derive_public_copies
 from portal.media.models import Media, seal_original_name
@@ -268,5 +271,6 @@ def store_attachments(request, checked: list[CheckedAttachment]) -> list[tuple[M
                       original_name_sealed=seal_original_name(request, plain_name(item.name)), original_key=key,
                       uploaded_at=uploaded_at, captured_at=item.captured_at, captured_lat=item.captured_lat,
                       captured_lon=item.captured_lon, **copies)
+        request_copy(media)  # the playable copy, made by the worker
         rows.append((media, item))
     return rows

@@ -275,9 +275,20 @@ def _disposition(response, kind: str, tip_id: int, media_id: int, suffix: str) -
 @view_config(route_name="staff_tip_media", request_method="GET", permission=Permission.WORK_TIPS)
 def tip_media(context, request):
     """The staff copy of a file (?thumb=1: its thumbnail): a re-encoded photo, or a video or sound
-    recording with its metadata blanked; the original stays as evidence. 404 for a file without a
-    safe copy."""
+    recording with its metadata blanked; ?play=1 the playable copy the worker made of a video or sound
+    recording (?poster=1 its poster frame). The original stays as evidence. 404 for a file without
+    such a copy (yet)."""
     media, thumb = context.media, request.GET.get("thumb") == "1"
+    made = media.staff_copy if media.staff_copy is not None and media.staff_copy.state == "ready" else None
+    if request.GET.get("play") == "1" or request.GET.get("poster") == "1":
+        poster = request.GET.get("poster") == "1"
+        key = (made.poster_key if poster else made.copy_key) if made is not None else None
+        if key is None:
+            raise HTTPNotFound()
+        response = copy_response(request, media, key=key, content_type="image/jpeg" if poster else made.content_type)
+        response.conditional_response = True  # byte ranges: a player seeks without loading it all
+        _disposition(response, "inline", context.tip.id, media.id, os.path.splitext(key)[1])
+        return response
     if media.public_key is None:
         raise HTTPNotFound()
     # Photos are re-encoded to JPEG (thumbnails too); a cleaned MP4/MOV/3GP/M4A keeps its container,
@@ -289,6 +300,14 @@ def tip_media(context, request):
     suffix = ".jpg" if jpeg else os.path.splitext(media.public_key)[1]
     _disposition(response, "inline", context.tip.id, media.id, suffix)
     return response
+
+
+def original_allowed(media) -> bool:
+    """The original is downloaded (audited) only when staff have nothing else to open: no copy could be
+    made, or (files stored before staff copies) the format has none."""
+    if media.staff_copy is not None:
+        return media.staff_copy.state == "failed"
+    return media.public_key is None
 
 
 @view_config(route_name="staff_tip_media", request_method="POST", renderer="staff/tip.html",
@@ -307,7 +326,7 @@ class OriginalDownload(TipPage):
     def before(self):
         if not tip_handling.may_fetch_original(self.request, self.tip, self.context):
             raise Refused(_("Only the handler assigned to this tip can download the original."), 403)
-        if self.context.media.public_key is not None:
+        if not original_allowed(self.context.media):
             raise Refused(_("This file has a safe copy: open that one. The original stays as evidence."), 400)
 
     def form_id(self):
@@ -315,7 +334,7 @@ class OriginalDownload(TipPage):
 
     def _shown(self, facts):
         media = self.context.media
-        return {self.form_id()} if media.public_key is None and facts["may_fetch_original"] else set()
+        return {self.form_id()} if original_allowed(media) and facts["may_fetch_original"] else set()
 
     def download(self, data):
         request, media, tip = self.request, self.context.media, self.tip

@@ -62,10 +62,16 @@ def test_other_files_are_refused_naming_the_file(data, filename):
     assert filename in message and "not a photo, video or sound recording we accept" in message
 
 
-def test_heic_is_refused_with_advice():
+def test_heic_is_a_photo_and_avif_is_refused_with_advice():
+    from tests.images import heic_with_gps
+
+    fmt = sniff.require(io.BytesIO(heic_with_gps()), "IMG_0001.HEIC")
+    assert (fmt.kind, fmt.content_type, fmt.suffix) == ("image", "image/heic", ".heic") and ".heif" in fmt.extensions
+    assert sniff.require(io.BytesIO(m.heic()), "IMG_0002.HEIC").content_type == "image/heic"
+    avif = m.box(b"ftyp", b"avif" + bytes(4) + b"mif1avif") + m.box(b"meta", bytes(40))
     with pytest.raises(UploadRefused) as caught:
-        sniff.require(io.BytesIO(m.heic()), "IMG_0001.HEIC")
-    assert "IMG_0001.HEIC is in HEIC format" in caught.value.message.interpolate()
+        sniff.require(io.BytesIO(avif), "IMG_0003.avif")
+    assert "IMG_0003.avif is in AVIF format" in caught.value.message.interpolate()
 
 
 def _complete(data: bytes) -> bool:

@@ -12,7 +12,7 @@ from webob.multidict import MultiDict
 
 from portal.media.models import ORIGINAL_NAME_LABEL
 from portal.media.uploads import UploadLimits, UploadRefused, check_photos, chosen_files, store_photos
-from tests.images import GPS_MARKER, jpeg_with_gps, png, png_claiming, truncated_jpeg
+from tests.images import GPS_MARKER, heic_with_gps, jpeg_with_gps, png, png_claiming, truncated_jpeg
 
 LIMITS = UploadLimits(max_count=3)
 
@@ -83,9 +83,11 @@ def _stored(store, media):
     return [key for m in media for key in (m.original_key, m.public_key, m.thumb_key) if store.exists(key)]
 
 
-def test_public_copies_have_no_exif_or_gps_and_the_original_is_kept(dummy_request, own_tm):
+@pytest.mark.parametrize("made,name,content_type", [(jpeg_with_gps, "phone.jpg", "image/jpeg"),
+                                                    (heic_with_gps, "phone.jpg", "image/heic")])  # an iPhone's HEIC
+def test_public_copies_have_no_exif_or_gps_and_the_original_is_kept(dummy_request, own_tm, made, name, content_type):
     store = dummy_request.registry["media_store"]
-    (media,) = store_photos(dummy_request, check_photos([upload(jpeg_with_gps((640, 480)), "phone.jpg")], LIMITS))
+    (media,) = store_photos(dummy_request, check_photos([upload(made((640, 480)), name)], LIMITS))
     with store.open(media.original_key) as original:
         assert GPS_MARKER in original.read()  # evidence, unchanged
     for key in (media.public_key, media.thumb_key):
@@ -94,7 +96,7 @@ def test_public_copies_have_no_exif_or_gps_and_the_original_is_kept(dummy_reques
         assert GPS_MARKER not in data
         with Image.open(io.BytesIO(data)) as image:
             assert image.format == "JPEG" and not image.getexif()
-    assert (media.content_type, media.width, media.height) == ("image/jpeg", 640, 480)
+    assert (media.content_type, media.width, media.height) == (content_type, 640, 480)
     assert "phone" not in media.original_name_sealed  # the name is sealed like a protected field
     cipher = dummy_request.registry["field_cipher"]
     assert cipher.decrypt(media.original_name_sealed, ORIGINAL_NAME_LABEL) == "phone.jpg"

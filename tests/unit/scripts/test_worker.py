@@ -75,3 +75,29 @@ def test_once_runs_retention_for_every_kind_with_one_audit_event_each(tmp_path, 
         (event,) = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "retention.purge")).scalars()
         assert event.object_type == "alarm" and event.reason.startswith("2 alarm(s)")
         assert "market" not in event.reason
+
+
+def test_staff_copies_run_in_a_worker_of_their_own(tmp_path, app_settings):
+    """`--skip media-staff-copies` leaves copies for `--only media-staff-copies`, which makes them."""
+    from portal.media import copy_jobs
+    from portal.media.models import Media, MediaCopy
+    from portal.media.storage import LocalMediaStore
+    from tests.transcode_samples import make_sample, require_ffmpeg
+
+    require_ffmpeg()
+    path, url = write_ini(tmp_path, app_settings)
+    store = LocalMediaStore(str(tmp_path / "media"))
+    key, sha, size = store.put_bytes(make_sample("wav", tmp_path), ".wav")
+    with db_session({"sqlalchemy.url": url}) as dbsession:
+        media = Media(kind="audio", sha256=sha, size=size, content_type="audio/wav", original_key=key)
+        copy_jobs.request_copy(media)
+        dbsession.add(media)
+
+    def state():
+        with db_session({"sqlalchemy.url": url}) as dbsession:
+            return dbsession.execute(select(MediaCopy.state)).scalar_one()
+
+    assert worker.main([path, "--once", "--skip", "media-staff-copies"]) == 0
+    assert state() == "pending"
+    assert worker.main([path, "--once", "--only", "media-staff-copies"]) == 0
+    assert state() == "ready"

@@ -63,7 +63,7 @@ def test_photos_video_and_sound_are_sniffed_from_their_bytes():
     (m.html(), "cute.png", "cute.png is not a photo, video or sound recording"),
     (m.pdf(), "scan.jpg", "scan.jpg is not a photo"),
     (m.zip_archive(), "photos.mp4", "photos.mp4 is not a photo"),
-    (m.heic(), "IMG_1.heic", "HEIC"),
+    (m.heic(), "IMG_1.heic", "IMG_1.heic is not a photo we can read"),  # HEIC's brands, no picture
     (png_claiming(8000, 6000), "bomb.png", "too many pixels"),  # a decompression bomb
     (png_claiming(100_000, 100_000), "bigger-bomb.png", "too many pixels"),
     (truncated_jpeg(), "cut.jpg", "not a photo we can read"),
@@ -241,6 +241,24 @@ def test_staff_copies_without_metadata_by_format(dummy_request, own_tm):
     amr = stored[7][0]
     assert amr.public_key == amr.original_key  # nothing in AMR can carry metadata: the original is shown
     assert [media.position for media, _ in stored] == list(range(9))
+    # Each also waits for the playable copy the worker makes (media/copy_jobs.py), AVI included.
+    assert [(media.staff_copy.state, media.staff_copy.attempts) for media, _ in stored] == [("pending", 0)] * 9
+
+
+def test_an_iphone_heic_is_a_photo_with_its_capture_time_and_a_jpeg_copy(dummy_request, own_tm):
+    from tests.images import GPS_MARKER, heic_with_gps
+
+    store = dummy_request.registry["media_store"]
+    ((media, checked),) = store_attachments(dummy_request, check_attachments([upload(heic_with_gps((320, 240)),
+                                                                                     "IMG_0001.HEIC")], LIMITS))
+    assert (checked.kind, media.content_type, checked.flags, media.staff_copy) == ("image", "image/heic", [], None)
+    assert media.original_key.endswith(".heic") and GPS_MARKER in _read(store, media.original_key)
+    for key in (media.public_key, media.thumb_key):
+        copy = _read(store, key)
+        assert GPS_MARKER not in copy
+        with Image.open(io.BytesIO(copy)) as image:
+            assert image.format == "JPEG" and not image.getexif()
+    assert (media.width, media.height) == (320, 240)
 
 
 @pytest.mark.parametrize("data,name", [
