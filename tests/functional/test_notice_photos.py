@@ -7,9 +7,12 @@ import hashlib
 import xml.etree.ElementTree as ET
 
 import pytest
+import webtest
 from sqlalchemy import func, select
 from webtest import Upload
 
+import portal
+from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
 from portal.media.models import Media
 from portal.notices.models import Notice, NoticeRevision
 from tests.factories import make_notice, make_officer
@@ -261,3 +264,31 @@ def test_a_forged_photo_list_is_refused(testapp, dbsession, officers, units, pub
     assert stranger.notice_id == other.id
     # Another notice's photo is not served on this notice's staff route either.
     testapp.get(f"/staff/notices/{published.id}/photos/{stranger.id}?size=thumb", status=404)
+
+
+@pytest.fixture
+def cached_clients(app_settings, tm, dbsession):
+    """An application with the public page cache on: an anonymous client and a staff one."""
+    app = portal.main({}, **dict(app_settings, **{"portal.page_cache_seconds": "30"}))
+    app.registry.registerUtility(MemoryRateLimiter(), IRateLimiter)
+    environ = {"HTTP_HOST": "localhost", "HTTP_ACCEPT_LANGUAGE": "en", "tm.active": True, "tm.manager": tm,
+               "app.dbsession": dbsession}
+    return webtest.TestApp(app, extra_environ=environ), webtest.TestApp(app, extra_environ=dict(environ))
+
+
+def test_an_approved_photo_change_replaces_the_cached_public_pages(cached_clients, dbsession, officers, published):
+    anonymous, staff = cached_clients
+    (face,) = published.media
+    before = anonymous.get(f"/notices/{published.id}")
+    assert anonymous.get(f"/notices/{published.id}").headers.get("X-Page-Cache") == "hit"
+    assert f"/media/{face.id}/public" in before.text
+    login(staff, officers["author"].username)
+    form = staff.get(f"/staff/notices/{published.id}").forms["edit"]
+    photo_rows(form)[0][3].checked = True  # remove the only photo
+    send(staff, form)
+    assert f"/media/{face.id}/public" in anonymous.get(f"/notices/{published.id}").text  # not yet approved
+    staff.reset()
+    login(staff, officers["reviewer"].username)
+    staff.get(f"/staff/notices/{published.id}").forms["revision-approve"].submit(status=303)
+    for path in (f"/notices/{published.id}", "/notices", f"/api/v1/notices/{published.id}"):
+        assert f"/media/{face.id}/" not in anonymous.get(path).text
