@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import webtest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from webtest import Upload
 
@@ -15,7 +17,7 @@ import portal
 from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
 from portal.media.models import Media
 from portal.notices.models import Notice, NoticeRevision
-from tests.factories import make_notice, make_officer
+from tests.factories import make_notice, make_officer, make_photo
 from tests.functional.helpers import login
 from tests.images import GPS_MARKER, jpeg_with_gps, png
 
@@ -224,6 +226,22 @@ def test_photo_changes_of_a_published_notice_wait_for_a_second_officer(testapp, 
     assert testapp.app.registry["media_store"].exists(removed.original_key)
 
 
+def test_a_pending_change_that_removes_every_photo_is_what_the_edit_form_starts_from(
+        testapp, dbsession, officers, published):
+    as_(testapp, officers["author"])
+    form = staff_page(testapp, published.id).forms["edit"]
+    photo_rows(form)[0][3].checked = True
+    page = send(testapp, form).follow()
+    assert "No photos." in page.html.select_one(".revision-panel").text
+    form = page.forms["edit"]
+    assert "id" not in form.fields  # no photo rows: the pending set is empty
+    form["body"] = "A fire was set at the bus depot."
+    send(testapp, form)
+    revision = dbsession.execute(select(NoticeRevision).where(NoticeRevision.state == "pending")).scalar_one()
+    assert revision.new_values["photos"] == [] and revision.new_values["body"] == "A fire was set at the bus depot."
+    assert len(public_photo_srcs(testapp, published)) == 1
+
+
 def test_a_file_that_is_not_a_photo_is_refused_with_the_form_kept(testapp, dbsession, officers, units):
     as_(testapp, officers["author"])
     form = testapp.get("/staff/notices/new?kind=lost_found").forms["deform"]
@@ -292,3 +310,52 @@ def test_an_approved_photo_change_replaces_the_cached_public_pages(cached_client
     staff.get(f"/staff/notices/{published.id}").forms["revision-approve"].submit(status=303)
     for path in (f"/notices/{published.id}", "/notices", f"/api/v1/notices/{published.id}"):
         assert f"/media/{face.id}/" not in anonymous.get(path).text
+
+
+post_values = st.one_of(st.sampled_from(["", "0", "1", "2", "99", "100", "-1", "٣", "1e3", " 2 "]),
+                        st.text(max_size=8), st.integers(1, 10**12).map(str))
+positions = st.one_of(st.integers(1, 99).map(str), st.integers(1, 99).map(str), post_values)
+own_rows = st.lists(st.tuples(positions, st.text(max_size=300), st.booleans()), min_size=2, max_size=2)
+junk_rows = st.lists(st.tuples(post_values, positions, st.text(max_size=20), st.booleans()), max_size=2)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations([0, 1]), own=own_rows, junk=st.one_of(st.just([]), junk_rows),
+       extra_marker=st.sampled_from([False] * 5 + [True]))
+def test_any_photo_list_posted_to_the_edit_form_is_answered_and_only_a_valid_one_saved(
+        testapp, dbsession, officers, units, order, own, junk, extra_marker):
+    """Whatever order numbers, ids and texts a (forged) edit form sends: a page, never a 500; the
+    notice's photos change only through a pending revision, and only for the photos it had."""
+    notice = dbsession.execute(select(Notice).where(Notice.title == "Fuzzed photos")).scalar_one_or_none()
+    if notice is None:
+        notice = make_notice(dbsession, units["city_a"], title="Fuzzed photos")
+        for _ in range(2):
+            make_photo(dbsession, testapp.app.registry["media_store"], notice=notice)
+        as_(testapp, officers["author"])
+    ids = sorted(m.id for m in notice.media)
+    form = staff_page(testapp, notice.id).forms["edit"]
+    shown = sorted(int(i) for i in (f.value for f in form.fields.get("id", [])))
+    rows = [(str(shown[n]), *own[k]) for k, n in enumerate(order) if n < len(shown)] + junk
+    fields = [(n, v) for n, v in form.submit_fields("save") if n not in ("id", "position", "alt", "remove")
+              and v not in ("photo:mapping", "photos:sequence")]
+    photo_fields = [("__start__", "photos:sequence")]
+    for ident, position, alt, remove in rows:
+        photo_fields += [("__start__", "photo:mapping"), ("id", ident), ("position", position), ("alt", alt)]
+        photo_fields += [("remove", "1")] if remove else []
+        photo_fields += [("__end__", "photo:mapping")]
+    photo_fields += [] if extra_marker else [("__end__", "photos:sequence")]
+    answer = testapp.post(form.action, fields[:-1] + photo_fields + fields[-1:], status="*")
+    assert answer.status_int in (303, 400, 409), answer.status_int
+    event(f"answered {answer.status_int}")
+    dbsession.expire_all()
+    assert sorted(m.id for m in notice.media) == ids  # a published notice's photos never change at once
+    pending = dbsession.execute(select(NoticeRevision).where(NoticeRevision.pending_notice_id == notice.id)
+                                ).scalar_one_or_none()
+    if answer.status_int == 303 and len(shown) == 2 and pending is not None and "photos" in pending.new_values:
+        # Lowest number first; equal numbers in the order the form sent them.
+        kept = sorted((int(p), k, n) for k, (n, (p, _alt, remove)) in enumerate(zip(order, own, strict=True))
+                      if not remove)
+        assert [p["id"] for p in pending.new_values["photos"]] == [shown[n] for _p, _k, n in kept]
+    for revision in dbsession.execute(select(NoticeRevision).where(NoticeRevision.notice_id == notice.id)).scalars():
+        proposed = revision.new_values.get("photos")
+        assert proposed is None or {p["id"] for p in proposed} <= set(ids)

@@ -132,7 +132,8 @@ def _appstruct(notice, values=None, pending=None):
     the current version and the pending change it starts from."""
     source = values if values is not None else {k: getattr(notice, k) for k in notice_editing.fields_for(notice.kind)}
     if values is None:
-        source["photos"] = revisions.proposed_photos(pending) or photos.current(notice)
+        proposed = revisions.proposed_photos(pending)
+        source["photos"] = photos.current(notice) if proposed is None else proposed
         if pending is not None:
             source.update(revisions.proposed_values(pending))
     appstruct = {k: colander.null if v is None else v for k, v in source.items() if k not in ("version", "pending")}
