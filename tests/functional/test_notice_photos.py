@@ -4,6 +4,7 @@ output shows them (page, list card, poster, Open Graph, Atom, CAP, API); a photo
 published notice waits for a second officer like any other change; a file that is not a photo
 keeps the form and stores nothing."""
 import hashlib
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -15,6 +16,7 @@ from webtest import Upload
 
 import portal
 from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
+from portal.audit.models import AuditEvent
 from portal.media.models import Media
 from portal.notices.models import Notice, NoticeRevision
 from tests.factories import make_notice, make_officer, make_photo
@@ -206,6 +208,11 @@ def test_photo_changes_of_a_published_notice_wait_for_a_second_officer(testapp, 
     staff_page(testapp, notice.id).forms["revision-approve"].submit(status=303)
     assert public_photo_srcs(testapp, notice) == [f"/media/{face.id}/public", f"/media/{added.id}/public"]
     assert public(testapp, f"/media/{added.id}/public").content_type == "image/jpeg"
+    # The audit names the photos before and after, as for any other field.
+    approved = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "notice_revision.approve")).scalar_one()
+    change = json.loads(approved.reason.partition(": ")[2])["photos"]
+    assert [p["id"] for p in change["old"]] == [face.id] and [p["id"] for p in change["new"]] == [face.id, added.id]
+    assert approved.actor == "officer:photo_reviewer"
 
     # Removing the first photo (the new one becomes the main) also waits for approval.
     as_(testapp, officers["author"])
