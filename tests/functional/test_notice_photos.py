@@ -366,3 +366,10 @@ def test_any_photo_list_posted_to_the_edit_form_is_answered_and_only_a_valid_one
     for revision in dbsession.execute(select(NoticeRevision).where(NoticeRevision.notice_id == notice.id)).scalars():
         proposed = revision.new_values.get("photos")
         assert proposed is None or {p["id"] for p in proposed} <= set(ids)
+
+
+def test_the_photo_list_speaks_the_officers_language(testapp, officers, published):
+    as_(testapp, officers["author"])
+    page = testapp.get(f"/staff/notices/{published.id}", headers={"Accept-Language": "zh-CN"})
+    photos_fieldset = page.html.select_one("fieldset.notice-photos").text
+    assert "主照片" in photos_fieldset and "从通告中移除" in photos_fieldset and "Main photo" not in photos_fieldset
