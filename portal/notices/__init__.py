@@ -30,4 +30,5 @@ def includeme(config):
     config.add_route("staff_notices", "/staff/notices", factory=StaffRoot)
     config.add_route("staff_notice_new", "/staff/notices/new", factory=StaffRoot)
     config.add_route("staff_notice", r"/staff/notices/{id:\d+}", factory=StaffNoticeContext)
+    config.add_route("staff_notice_photo", r"/staff/notices/{id:\d+}/photos/{media:\d+}", factory=StaffNoticeContext)
     config.scan(".views")

@@ -11,8 +11,9 @@ def _unit(request, unit):
     return {"code": unit.code, "name": unit.name(request.locale_name), "phone": unit.phone_110}
 
 
-def _photo(request, media):
+def _photo(request, media, main=False):
     return {
+        "main": main,
         "url": public_url(request, "media", id=media.id, variant="public"),
         "thumbnail_url": public_url(request, "media", id=media.id, variant="thumb"),
         "width": media.width,
@@ -39,7 +40,7 @@ def detail(request, notice) -> dict:
     body = summary(request, notice)
     body.update(
         text=notice.body,
-        photos=[_photo(request, m) for m in notice.media],
+        photos=[_photo(request, m, main=n == 0) for n, m in enumerate(notice.media)],
         poster_url=public_url(request, "notice_poster", id=notice.id),
         missing_person=_missing_person(notice.missing_person),
         kind_details={name: getattr(notice, name) for name in KIND_FIELDS.get(notice.kind, ())},

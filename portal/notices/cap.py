@@ -111,9 +111,22 @@ def _ending(notice) -> str:
     return "retracted" if notice.state == "retracted" else "ended"
 
 
-def alert(notice, current: Message, *, sender: str, web: str, unit_names: dict) -> bytes:
-    """The CAP message `current` (see `message`) of the notice. A Cancel carries nothing of the notice
-    but its kind and unit: no title, text, person or place."""
+def _resource(info, resource: dict) -> None:
+    """A photo as CAP 1.2 <resource>: in its order, with the SHA-1 <digest> CAP names."""
+    element = _sub(info, "resource")
+    _sub(element, "resourceDesc", resource["description"])
+    _sub(element, "mimeType", resource["mime_type"])
+    if resource.get("size") is not None:
+        _sub(element, "size", resource["size"])
+    _sub(element, "uri", resource["uri"])
+    if resource.get("digest"):
+        _sub(element, "digest", resource["digest"])
+
+
+def alert(notice, current: Message, *, sender: str, web: str, unit_names: dict, resources=()) -> bytes:
+    """The CAP message `current` (see `message`) of the notice, with `resources` (its photos: dicts
+    of description, mime_type, size, uri, digest). A Cancel carries nothing of the notice but its
+    kind and unit: no title, text, person, place or photo."""
     closed = current.cancel
     root = ET.Element(f"{{{CAP}}}alert")
     _sub(root, "identifier", identifier(notice, current.sent))
@@ -147,6 +160,8 @@ def alert(notice, current: Message, *, sender: str, web: str, unit_names: dict) 
         _sub(info, "web", web)
         _sub(info, "contact", f"{unit_name} {notice.unit.phone_110} / 110")
         if not closed:
+            for resource in resources:
+                _resource(info, resource)
             _area(info, notice, unit_name)
     # Our namespace as the default, set per document: a process-wide register_namespace("") would
     # be taken over by whichever of the feed modules registered last.

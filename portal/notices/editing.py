@@ -9,7 +9,7 @@ from portal.core import generation
 from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
-from portal.notices import revisions
+from portal.notices import photos, revisions
 from portal.notices.models import Notice
 from portal.notices.workflow import NOTICE_WORKFLOW, STAFF_WRITTEN
 
@@ -43,7 +43,10 @@ def create_draft(request, *, kind: str, unit, values: dict) -> Notice:
     request.dbsession.add(notice)
     request.dbsession.flush()
     notice.slug = f"{kind}-{notice.id}"
-    audit.record(request, "notice.created", object_type="notice", object_id=notice.id, to_state="draft")
+    plan = photos.planned(request, notice, {**values, photos.FIELD: []}, [])
+    photos.apply(request.dbsession, notice, plan)
+    audit.record(request, "notice.created", object_type="notice", object_id=notice.id, to_state="draft",
+                 reason=f"{len(plan)} photo(s)" if plan else "")
     return notice
 
 
@@ -63,16 +66,30 @@ def update(request, notice: Notice, values: dict, *, version: int | None, pendin
     if version != notice.version:
         raise Refused(STALE_EDIT, 409)
     changed = [k for k in fields_for(notice.kind) if k in values and getattr(notice, k) != values[k]]
+    changes = {k: values[k] for k in changed}
+    public_photos = photos.current(notice)
     if notice.state == "published":
-        revision = revisions.propose(request, notice, {k: values[k] for k in changed}, pending_seen=pending)
+        # The form showed the pending change's photos, if it changes them (checked by propose too).
+        shown = revisions.pending_for(request.dbsession, notice)
+        base = revisions.proposed_photos(shown) if shown is not None and shown.id == pending else None
+        plan = photos.planned(request, notice, values, public_photos if base is None else base)
+        if plan != public_photos:
+            changes[photos.FIELD] = plan
+        revision = revisions.propose(request, notice, changes, pending_seen=pending)
         return sorted(revision.new_values) if revision is not None else []
+    plan = photos.planned(request, notice, values, public_photos)
+    if plan != public_photos:
+        changed.append(photos.FIELD)
     if changed:
         try:
             # A savepoint: when another save lands between our read and this write, the version
             # check in the UPDATE fails, only this step is undone and the session stays usable.
             with request.dbsession.begin_nested():
                 for name in changed:
-                    setattr(notice, name, values[name])
+                    if name == photos.FIELD:
+                        photos.apply(request.dbsession, notice, plan)
+                    else:
+                        setattr(notice, name, values[name])
                 notice.updated_at = utcnow()
         except StaleDataError:
             raise Refused(STALE_EDIT, 409) from None

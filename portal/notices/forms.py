@@ -7,6 +7,7 @@ from portal.core.i18n import _
 from portal.core.localtime import LocalDateTime
 from portal.core.meta import utcnow
 from portal.notices.editing import KIND_FIELDS
+from portal.notices.photo_forms import photo_nodes
 from portal.units.forms import unit_choices, unit_in_scope
 
 
@@ -36,7 +37,8 @@ KIND_NODES = {
 }
 
 
-def notice_schema(kind: str, *, with_unit: bool) -> colander.SchemaNode:
+def notice_schema(kind: str, *, with_unit: bool, thumb_url=None) -> colander.SchemaNode:
+    """The form of a new notice (`with_unit`) or the edit form (`thumb_url` shows its photos)."""
     schema = colander.SchemaNode(colander.Mapping())
     if with_unit:
         schema.add(colander.SchemaNode(colander.String(), name="unit_id", title=_("Publishing unit"),
@@ -48,6 +50,8 @@ def notice_schema(kind: str, *, with_unit: bool) -> colander.SchemaNode:
     for name in KIND_FIELDS[kind]:
         node = KIND_NODES[name]()
         node.name = name
+        schema.add(node)
+    for node in photo_nodes(thumb_url=None if with_unit else thumb_url or (lambda media_id: "")):
         schema.add(node)
     schema.add(colander.SchemaNode(LocalDateTime(), name="expires_at", missing=None,
                                    title=_("Expires (optional)"), validator=_future,

@@ -35,6 +35,9 @@ def open_graph(request, notice, url: str) -> list[tuple[str, str]]:
     if notice.media:
         photo = notice.media[0]
         tags.append(("og:image", public_url(request, "media", id=photo.id, variant="public")))
+        tags.append(("og:image:type", "image/jpeg"))  # public copies are always re-encoded JPEG
+        if photo.width and photo.height:
+            tags += [("og:image:width", str(photo.width)), ("og:image:height", str(photo.height))]
         if photo.alt_text:
             tags.append(("og:image:alt", photo.alt_text))
     return tags

@@ -22,6 +22,7 @@ from portal.core import generation
 from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
+from portal.notices import photos
 from portal.notices.models import Notice, NoticeRevision
 from portal.notices.workflow import NOTICE_UNCHANGED, REVISION_WORKFLOW
 from portal.workflow import UNCHECKED
@@ -46,6 +47,11 @@ def decode(name: str, value):
     return value
 
 
+def public_value(notice: Notice, name: str):
+    """What the public sees of a field now; "photos" is the notice's photo set (photos.py)."""
+    return photos.current(notice) if name == photos.FIELD else getattr(notice, name)
+
+
 def pending_for(dbsession, notice: Notice) -> NoticeRevision | None:
     return dbsession.execute(
         select(NoticeRevision).where(NoticeRevision.pending_notice_id == notice.id)
@@ -53,7 +59,13 @@ def pending_for(dbsession, notice: Notice) -> NoticeRevision | None:
 
 
 def proposed_values(revision: NoticeRevision) -> dict:
-    return {name: decode(name, value) for name, value in revision.new_values.items()}
+    """The proposed public fields (not the photos: see proposed_photos)."""
+    return {name: decode(name, value) for name, value in revision.new_values.items() if name != photos.FIELD}
+
+
+def proposed_photos(revision: NoticeRevision | None) -> list[dict] | None:
+    """The photo set a revision proposes; None when it leaves the photos as they are."""
+    return revision.new_values.get(photos.FIELD) if revision is not None else None
 
 
 def _cut(value) -> object:
@@ -70,7 +82,9 @@ def audit_text(revision: NoticeRevision, old: dict, new: dict) -> str:
 
 def diff(revision: NoticeRevision, labels: dict) -> list[tuple]:
     """(label, old, new) per changed field, for the staff page."""
-    return [(labels.get(name, name), decode(name, revision.old_values.get(name)), decode(name, value))
+    def shown(name, value):
+        return photos.summary(value) if name == photos.FIELD else decode(name, value)
+    return [(labels.get(name, name), shown(name, revision.old_values.get(name)), shown(name, value))
             for name, value in sorted(revision.new_values.items())]
 
 
@@ -105,7 +119,7 @@ def propose(request, notice: Notice, changes: dict, *, pending_seen) -> NoticeRe
                 return None
             revision = NoticeRevision(
                 notice=notice, pending_notice_id=notice.id, state="pending", base_version=notice.version,
-                old_values={k: encode(k, getattr(notice, k)) for k in changes},
+                old_values={k: encode(k, public_value(notice, k)) for k in changes},
                 new_values={k: encode(k, v) for k, v in changes.items()},
                 author_id=request.identity.id, created_at=utcnow())
             dbsession.add(revision)
@@ -131,13 +145,15 @@ def approve(request, notice: Notice, revision_id, *, version) -> NoticeRevision:
     still pending at the version the officer saw and that the notice did not change since it was
     proposed; then the values go public as an ordinary edit would."""
     revision = _deciding(request, notice, revision_id)
-    now_values = {name: encode(name, getattr(notice, name)) for name in revision.new_values}
+    now_values = {name: encode(name, public_value(notice, name)) for name in revision.new_values}
     try:
         with request.dbsession.begin_nested():
             _end(revision, request, "approve", version=version,
                  audit_reason=audit_text(revision, now_values, revision.new_values))
             for name, value in proposed_values(revision).items():
                 setattr(notice, name, value)
+            if photos.FIELD in revision.new_values:
+                photos.apply(request.dbsession, notice, revision.new_values[photos.FIELD])
             notice.updated_at = utcnow()
             request.dbsession.flush()
     except StaleDataError:

@@ -9,6 +9,7 @@ import pytest
 from portal.alarms.models import AlarmMessage
 from portal.calls.invitations.models import CallInvitation
 from portal.calls.models import Call, CallRecording
+from portal.notices.models import Notice
 from portal.tips.models import TipAttachment
 from tests.factories import (
     make_alarm,
@@ -58,6 +59,7 @@ MATRIX = {
     "/staff/notices": MODERATORS,
     "/staff/notices/new": MODERATORS,
     "/staff/notices/{notice_a}": MODERATORS_OF_CITY_A,
+    "/staff/notices/{notice_a}/photos/{notice_a_photo}": MODERATORS_OF_CITY_A,
     "/staff/missing": DISPATCHERS,
     "/staff/missing/{missing_a}": DISPATCHERS,  # the province's dispatcher is above city A's center
     "/staff/missing/photos/{missing_photo}": DISPATCHERS,
@@ -120,6 +122,8 @@ def world(dbsession, registry):
            "sighting_a": make_sighting(dbsession, published,
                                        media=make_photo(dbsession, registry["media_store"])).id}
     ids["alarm_photo"] = make_photo(dbsession, registry["media_store"]).id
+    ids["notice_a_photo"] = make_photo(dbsession, registry["media_store"],
+                                       notice=dbsession.get(Notice, ids["notice_a"])).id
     call = Call(alarm_id=ids["alarm_a"], kind="video", state="ringing")
     dbsession.add(call)
     dbsession.flush()
@@ -172,7 +176,8 @@ def test_matrix_covers_every_staff_route(app):
 
     mapper = app.registry.getUtility(IRoutesMapper)
     staff_patterns = {
-        route.pattern.replace(r"{id:\d+}", "{id}") for route in mapper.get_routes() if route.pattern.startswith("/staff")
+        re.sub(r"\{\w+(:[^}]*)?\}", "{id}", route.pattern) for route in mapper.get_routes()
+        if route.pattern.startswith("/staff")
     }
     covered = {re.sub(r"\{\w+\}", "{id}", p) for p in MATRIX}
     assert staff_patterns == covered

@@ -8,10 +8,11 @@ from pyramid.view import view_config
 from portal.core.i18n import _
 from portal.core.links import public_host, public_url
 from portal.core.meta import utcnow
-from portal.notices import cap, feeds
+from portal.notices import cap, feeds, photos
 
 CAP_TYPE = "application/cap+xml"
 ATOM_TYPE = "application/atom+xml"
+PHOTO_TYPE = "image/jpeg"  # public copies are always re-encoded JPEG (media/images.py)
 FEED_TITLE = _("Safety Portal: police notices")
 CLOSED_TITLE = _("This appeal has been closed")
 ENDED_TITLE = _("This notice is no longer in force")
@@ -59,7 +60,32 @@ def _entry(request, notice, current=None):
     if current is not None:
         entry["links"] = [{"rel": "related", "href": public_url(request, "notice_cap", id=notice.id),
                            "type": CAP_TYPE}]
+    elif not closed:
+        entry["links"] = [_enclosure(request, media) for media in notice.media]
     return entry
+
+
+def _enclosure(request, media) -> dict:
+    """A photo's public copy as an Atom enclosure link (RFC 4287 4.2.7.2), main photo first."""
+    link = {"rel": "enclosure", "href": public_url(request, "media", id=media.id, variant="public"),
+            "type": PHOTO_TYPE}
+    facts = photos.public_copy_facts(request.registry["media_store"], media)
+    if facts is not None:
+        link["length"] = str(facts[0])
+    if media.alt_text:
+        link["title"] = media.alt_text
+    return link
+
+
+def cap_resources(request, notice) -> list[dict]:
+    """The notice's photos as CAP <resource>s: alt text, type, size and SHA-1 of the public copy."""
+    resources = []
+    for media in notice.media:
+        facts = photos.public_copy_facts(request.registry["media_store"], media)
+        resources.append({"description": media.alt_text or notice.title[:160], "mime_type": PHOTO_TYPE,
+                          "size": facts[0] if facts else None, "digest": facts[1] if facts else None,
+                          "uri": public_url(request, "media", id=media.id, variant="public")})
+    return resources
 
 
 @view_config(route_name="feed_atom", request_method="GET")
@@ -95,5 +121,6 @@ def notice_cap(context, request):
     if current is None:
         raise HTTPNotFound()
     body = cap.alert(notice, current, sender=cap_sender(request), web=public_url(request, "notice", id=notice.id),
-                     unit_names=unit_names(request, notice.unit))
+                     unit_names=unit_names(request, notice.unit),
+                     resources=() if current.cancel else cap_resources(request, notice))
     return _xml(body, CAP_TYPE)

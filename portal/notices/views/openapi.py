@@ -23,8 +23,9 @@ SUMMARY_PROPERTIES = {
 }
 PHOTO = {
     "type": "object", "additionalProperties": False,
-    "required": ["url", "thumbnail_url", "width", "height", "alt"],
-    "properties": {"url": {"type": "string", "format": "uri"}, "thumbnail_url": {"type": "string", "format": "uri"},
+    "required": ["main", "url", "thumbnail_url", "width", "height", "alt"],
+    "properties": {"main": {"type": "boolean", "description": "The main photo (the first; list cards, poster)."},
+                   "url": {"type": "string", "format": "uri"}, "thumbnail_url": {"type": "string", "format": "uri"},
                    "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
                    "alt": {"type": "string"}},
 }

@@ -1,7 +1,7 @@
 """Staff notices: the unit-scoped list and review queue, writing drafts, editing, and the review
 steps (submit, request changes, approve by a second officer, resolve, retract)."""
 import colander
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -12,8 +12,10 @@ from portal.core.ids import record_id
 from portal.core.pagination import BadCursor
 from portal.core.permissions import Permission
 from portal.core.refused import Refused
+from portal.media.models import Media
+from portal.media.responses import copy_response
 from portal.notices import editing as notice_editing
-from portal.notices import revisions
+from portal.notices import photos, revisions
 from portal.notices import staff_queries as staff_notices
 from portal.notices.forms import notice_schema
 from portal.notices.models import NOTICE_KINDS, NOTICE_STATES
@@ -129,8 +131,11 @@ def _appstruct(notice, values=None, pending=None):
     """What the edit form shows: the notice with its pending change, or what was typed, always with
     the current version and the pending change it starts from."""
     source = values if values is not None else {k: getattr(notice, k) for k in notice_editing.fields_for(notice.kind)}
-    if values is None and pending is not None:
-        source.update(revisions.proposed_values(pending))
+    if values is None:
+        proposed = revisions.proposed_photos(pending)
+        source["photos"] = photos.current(notice) if proposed is None else proposed
+        if pending is not None:
+            source.update(revisions.proposed_values(pending))
     appstruct = {k: colander.null if v is None else v for k, v in source.items() if k not in ("version", "pending")}
     appstruct["version"] = notice.version
     appstruct["pending"] = pending.id if pending is not None else colander.null
@@ -144,6 +149,7 @@ def _revision_panel(request, notice, pending):
     labels = {node.name: node.title for node in notice_schema(notice.kind, with_unit=False).children}
     author = request.dbsession.get(Officer, pending.author_id)
     return {"revision": pending, "revision_diff": revisions.diff(pending, labels), "revision_author": author,
+            "revision_photos": revisions.proposed_photos(pending),
             "revision_steps": [t.name for t in REVISION_WORKFLOW.available(request, pending)
                                if t.name in ("approve", "reject")],
             "own_revision": pending.author_id == request.identity.id}
@@ -198,7 +204,10 @@ class NoticePage(MultiFormView):
                           render=_hand_written)]
         if self.editable:
             notice = self.notice
-            specs.append(PageForm("edit", lambda: notice_schema(notice.kind, with_unit=False),
+            def thumb(media_id):
+                return self.request.route_path("staff_notice_photo", id=notice.id, media=media_id,
+                                               _query={"size": "thumb"})
+            specs.append(PageForm("edit", lambda: notice_schema(notice.kind, with_unit=False, thumb_url=thumb),
                                   (("save", _("Save changes")),), {"save": self.save}, render=self._edit_html,
                                   options={"action": self.request.route_path("staff_notice", id=notice.id)}))
         return specs
@@ -277,3 +286,15 @@ class NoticePage(MultiFormView):
         else:
             message = _("Nothing was changed.")
         return self._done(message)
+
+
+@view_config(route_name="staff_notice_photo", request_method="GET", permission=Permission.MODERATE)
+def notice_photo(context, request):
+    """A photo of the notice or of its pending change, for its staff: the public copy or thumbnail
+    (the original stays evidence). Pending photos are served nowhere else."""
+    notice = context.notice
+    pending = revisions.pending_for(request.dbsession, notice) if notice.state == "published" else None
+    media_id = record_id(request.matchdict["media"])
+    if media_id not in photos.visible_to_staff(notice, revisions.proposed_photos(pending)):
+        raise HTTPNotFound()
+    return copy_response(request, request.dbsession.get(Media, media_id), thumb=request.GET.get("size") == "thumb")
