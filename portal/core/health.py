@@ -2,6 +2,8 @@
 server can serve: its database answers) and `/readyz` (the whole portal works: the database answers
 and a worker has finished a round within `portal.worker.silence_limit_seconds`). Reasons name what
 is wrong, never a secret, an address or an error's text."""
+from datetime import timedelta
+
 from pyramid.view import view_config
 from sqlalchemy import text
 
@@ -34,16 +36,21 @@ def readyz_web(request):
 @view_config(route_name="readyz", request_method="GET", renderer="json")
 def readyz(request):
     """Everything the portal promises works: the database answers and the worker runs (trip
-    escalation, expiry, retention and outgoing messages wait on it). What monitoring alerts on."""
+    escalation, expiry, retention and outgoing messages wait on it), every job included: a worker
+    that runs some jobs only (`--only`, `--skip`) does not hide that nobody runs the others. What
+    monitoring alerts on."""
     limit = float(request.registry.settings[worker_state.SILENCE_SETTING])
     try:
         with request.registry["db_engine"].connect() as connection:
             connection.execute(text("SELECT 1"))
             silent = worker_state.silence(connection) if limit > 0 else None
+            jobs = worker_state.silent_jobs(connection, timedelta(seconds=limit)) if limit > 0 else []
     except Exception as exc:
         return _unavailable(request, database=type(exc).__name__)
     if limit > 0 and silent is None:
         return _unavailable(request, worker="no worker has finished a round yet")
     if limit > 0 and silent.total_seconds() > limit:
         return _unavailable(request, worker=f"no worker has finished a round for {int(silent.total_seconds())} s")
+    if jobs:
+        return _unavailable(request, worker=f"no worker has run these jobs for over {int(limit)} s: {', '.join(jobs)}")
     return {"status": "ok"}

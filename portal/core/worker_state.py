@@ -56,9 +56,14 @@ def worker_name() -> str:
 
 
 def ensure_jobs(dbsession, names) -> None:
-    """A row for every job name (new jobs appear with new code). Another worker adding the same rows
-    at the same instant is fine: its insert wins and ours is rolled back to the savepoint."""
+    """A row for every job name (new jobs appear with new code), none for a job the code no longer has.
+    Another worker adding the same rows at the same instant is fine: its insert wins and ours is rolled
+    back to the savepoint."""
+    names = list(names)
     known = set(dbsession.execute(select(WorkerJob.name)).scalars())
+    gone = known - set(names)
+    if gone:  # jobs the code no longer has: /readyz must not wait for them
+        dbsession.execute(delete(WorkerJob).where(WorkerJob.name.in_(gone)).execution_options(synchronize_session=False))
     for name in names:
         if name in known:
             continue
@@ -105,13 +110,29 @@ def beat(dbsession, worker: str) -> None:
                       .execution_options(synchronize_session=False))
 
 
+def _aware(value, now: datetime):
+    if isinstance(value, str):  # SQLite through a plain connection: no type processing
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=now.tzinfo) if value is not None and value.tzinfo is None else value
+
+
+def silent_jobs(connection, limit: timedelta, now: datetime | None = None) -> list[str]:
+    """Jobs no worker has finished within `limit` and none runs now (its lease is over): with one worker
+    for the staff copies and another for the rest, one heartbeat must not hide the other's death."""
+    now = now or utcnow()
+    rows = connection.execute(select(WorkerJob.name, WorkerJob.last_finished_at, WorkerJob.lease_until)).all()
+    silent = []
+    for name, finished, lease_until in rows:
+        finished, lease_until = _aware(finished, now), _aware(lease_until, now)
+        if lease_until is not None and lease_until > now:
+            continue  # running (a video's copy may take minutes)
+        if finished is None or now - finished > limit:
+            silent.append(name)
+    return sorted(silent)
+
+
 def silence(connection, now: datetime | None = None) -> timedelta | None:
     """How long since any worker last finished a round; None when none ever has."""
-    last = connection.execute(select(func.max(WorkerHeartbeat.beat_at))).scalar()
-    if last is None:
-        return None
-    if isinstance(last, str):  # SQLite through a plain connection: no type processing on an aggregate
-        last = datetime.fromisoformat(last)
-    if last.tzinfo is None:
-        last = last.replace(tzinfo=(now or utcnow()).tzinfo)
-    return (now or utcnow()) - last
+    now = now or utcnow()
+    last = _aware(connection.execute(select(func.max(WorkerHeartbeat.beat_at))).scalar(), now)
+    return None if last is None else now - last

@@ -182,3 +182,34 @@ def test_heartbeats_of_workers_gone_a_week_are_forgotten(worker_engine, clean_st
         worker_state.beat(dbsession, "alive:2:0")
         dbsession.commit()
         assert list(dbsession.execute(select(WorkerHeartbeat.worker)).scalars()) == ["alive:2:0"]
+
+
+def test_readyz_names_the_jobs_nobody_runs_even_while_another_worker_beats(worker_app, worker_engine, clean_state,
+                                                                           monkeypatch):
+    """A worker started with --only media-staff-copies must not hide that the one for the rest died."""
+    monkeypatch.setattr(worker, "JOBS", {"trips-escalate": lambda request: 0, "media-staff-copies": lambda r: 0})
+    browser = webtest.TestApp(worker_app, extra_environ={"HTTP_HOST": "localhost"})
+    _run_workers(worker_app, count=1, rounds=1, min_gap=timedelta(0))
+    assert browser.get("/readyz").json == {"status": "ok"}
+    with Session(worker_engine) as dbsession:  # the main worker died ten minutes ago...
+        dbsession.execute(update(WorkerJob).where(WorkerJob.name == "trips-escalate")
+                          .values(last_finished_at=utcnow() - timedelta(minutes=10)))
+        # ...while the copies' worker is in the middle of a long video (its lease runs on).
+        dbsession.execute(update(WorkerJob).where(WorkerJob.name == "media-staff-copies")
+                          .values(last_finished_at=utcnow() - timedelta(minutes=30),
+                                  lease_until=utcnow() + timedelta(minutes=5)))
+        dbsession.commit()
+    silent = browser.get("/readyz", status=503).json
+    assert silent == {"status": "unavailable", "worker": "no worker has run these jobs for over 300 s: trips-escalate"}
+
+
+def test_a_job_the_code_no_longer_has_is_forgotten(worker_app, worker_engine, clean_state, monkeypatch):
+    with Session(worker_engine) as dbsession:
+        dbsession.add(WorkerJob(name="render-notice-pages", last_finished_at=utcnow() - timedelta(days=3)))
+        dbsession.commit()
+    monkeypatch.setattr(worker, "JOBS", {"probe": lambda request: 0})
+    _run_workers(worker_app, count=1, rounds=1, min_gap=timedelta(0))
+    with Session(worker_engine) as dbsession:
+        assert list(dbsession.execute(select(WorkerJob.name)).scalars()) == ["probe"]
+    browser = webtest.TestApp(worker_app, extra_environ={"HTTP_HOST": "localhost"})
+    assert browser.get("/readyz").json == {"status": "ok"}
