@@ -15,7 +15,8 @@ from portal.core.localtime import LocalDateTime, local_today
 from portal.core.meta import utcnow
 from portal.core.widgets import PhotoInputWidget, honeypot_node, reject_filled_honeypot
 from portal.geo.forms import location_node
-from portal.media.uploads import UploadLimits, UploadRefused, check_photos, chosen_files
+from portal.media.forms import CheckedPhotos
+from portal.media.uploads import UploadLimits
 from portal.notices.models import SEXES
 from portal.units.models import Unit
 
@@ -89,21 +90,6 @@ def _person_consistent(node, value):
         raise exc
 
 
-class PhotoUploads(colander.SchemaType):
-    """The files sent under the node's name, checked; deserializes to the checked list that
-    services/uploads.py `store_photos` takes. Refused files become an ordinary field error."""
-
-    def serialize(self, node, appstruct):
-        return colander.null
-
-    def deserialize(self, node, cstruct):
-        request = node.bindings["request"]
-        try:
-            return check_photos(chosen_files(request, node.name), PHOTO_LIMITS)
-        except UploadRefused as refused:
-            raise colander.Invalid(node, refused.message) from None
-
-
 
 
 def missing_request_schema() -> colander.SchemaNode:
@@ -167,7 +153,7 @@ def missing_request_schema() -> colander.SchemaNode:
     schema.add(person)
 
     schema.add(colander.SchemaNode(
-        PhotoUploads(), name="photos", title=_("Photos of the person (optional)"),
+        CheckedPhotos(PHOTO_LIMITS), name="photos", title=_("Photos of the person (optional)"),
         description=_("Up to ${n} recent photos, JPEG, PNG, WebP or GIF, up to 15 MB each. Location data in "
                       "them is not published.", mapping={"n": MAX_PHOTOS}),
         widget=PhotoInputWidget(max_count=MAX_PHOTOS)))

@@ -8,7 +8,7 @@ from pyramid.threadlocal import get_current_request
 
 from portal.core.i18n import _
 from portal.core.widgets import PhotoInputWidget
-from portal.media.uploads import UploadRefused, check_photos, chosen_files
+from portal.media.forms import CheckedPhotos
 from portal.notices.photos import MAX_ALT, MAX_PHOTOS, PHOTO_LIMITS
 
 MAX_POSITION = 99
@@ -21,21 +21,6 @@ LABELS = {
 BAD_LIST = _("The list of photos was not sent as the page wrote it. Reload the page and try again.")
 BAD_POSITION = _("Give each photo an order number from 1 to ${max}.", mapping={"max": MAX_POSITION})
 LONG_ALT = _("Keep each description under ${max} characters.", mapping={"max": MAX_ALT})
-
-
-class NewPhotos(colander.SchemaType):
-    """The files chosen under the node's name, checked (media/uploads.py); deserializes to the
-    checked list that `store_photos` takes."""
-
-    def serialize(self, node, appstruct):
-        return colander.null
-
-    def deserialize(self, node, cstruct):
-        request = node.bindings["request"]
-        try:
-            return check_photos(chosen_files(request, node.name), PHOTO_LIMITS)
-        except UploadRefused as refused:
-            raise colander.Invalid(node, refused.message) from None
 
 
 def _text(value) -> str:
@@ -107,7 +92,7 @@ def photo_nodes(*, thumb_url=None) -> list[colander.SchemaNode]:
                           "on the poster and when the notice is shared."),
             widget=PhotoListWidget(thumb_url=thumb_url)))
     nodes.append(colander.SchemaNode(
-        NewPhotos(), name="new_photos", title=_("Add photos"), missing=[],
+        CheckedPhotos(PHOTO_LIMITS), name="new_photos", title=_("Add photos"), missing=[],
         description=_("Up to ${n} photos, JPEG, PNG, WebP or GIF, up to 15 MB each. The public sees a smaller copy "
                       "without the location and camera data of the file; the file itself is kept as evidence.",
                       mapping={"n": MAX_PHOTOS}),

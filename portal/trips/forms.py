@@ -10,7 +10,7 @@ from portal.core.localtime import LocalDateTime
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
 from portal.core.widgets import PhotoInputWidget, honeypot_node
-from portal.media.uploads import UploadRefused, check_photos, chosen_files
+from portal.media.forms import CheckedPhotos
 from portal.trips import services as trips
 
 PHONE_CHARS = set("0123456789+-() ")
@@ -56,20 +56,6 @@ def _drop_empty(value):
     return [g for g in value if isinstance(g, dict) and (g.get("label") or g.get("contact"))]
 
 
-class TripPhotoUploads(colander.SchemaType):
-    """The photo files of the form, checked while the rest is validated (see schemas/missing.py)."""
-
-    def serialize(self, node, appstruct):
-        return colander.null
-
-    def deserialize(self, node, cstruct):
-        request = node.bindings["request"]
-        try:
-            return check_photos(chosen_files(request, node.name), trips.PHOTO_LIMITS)
-        except UploadRefused as refused:
-            raise colander.Invalid(node, refused.message) from None
-
-
 class GuardianSlotsWidget(deform.widget.SequenceWidget):
     """Five plain guardian slots (templates/deform/guardian_sequence.pt): no JavaScript needed."""
 
@@ -110,7 +96,7 @@ def trip_schema() -> colander.SchemaNode:
                      description=_("The number plate of the taxi or car you are in."),
                      attributes={"autocapitalize": "characters", "spellcheck": "false"}))
     schema.add(colander.SchemaNode(
-        TripPhotoUploads(), name="photos", title=_("Photos (optional)"),
+        CheckedPhotos(trips.PHOTO_LIMITS), name="photos", title=_("Photos (optional)"),
         description=_("Up to ${n} photos, for example of the taxi's number plate. Only your guardians see them "
                       "(and the police, if an alarm is raised).", mapping={"n": trips.PHOTO_LIMITS.max_count}),
         widget=PhotoInputWidget(max_count=trips.PHOTO_LIMITS.max_count)))
