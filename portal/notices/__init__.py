@@ -22,6 +22,8 @@ def includeme(config):
     config.add_route("notice_poster", r"/notices/{id:\d+}/poster", factory=PublicNoticeContext)
     config.add_route("notice_cap", r"/notices/{id:\d+}.cap", factory=CapNoticeContext)
     config.add_route("feed_atom", "/feeds/notices.atom")
+    config.add_route("robots", "/robots.txt")
+    config.add_route("sitemap", "/sitemap.xml")
     config.add_route("feed_cap", "/feeds/notices.cap.atom")
     config.add_route("media", r"/media/{id:\d+}/{variant:public|thumb}")
     config.add_route("api_notices", "/api/v1/notices")
