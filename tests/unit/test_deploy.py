@@ -1,0 +1,182 @@
+"""The deployment kit (deploy/): nginx's configuration passes `nginx -t` and, run for real on the
+loopback in front of a stand-in app server, redirects to HTTPS, sends HSTS, compresses, passes the real
+client address (never one the client claims) and keeps secret links out of its access log; the systemd
+units pass `systemd-analyze verify`. Needs Debian's nginx (PORTAL_REQUIRE_NGINX=1 in CI)."""
+import datetime
+import http.client
+import json
+import os
+import pathlib
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+ROOT = pathlib.Path(__file__).parents[2]
+DEPLOY = ROOT / "deploy"
+TOKEN = "A" * 20 + "b-_" + "9" * 20  # 43 characters, as a secret link's token
+
+
+def _nginx() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if found is None:
+        if os.environ.get("PORTAL_REQUIRE_NGINX") == "1":
+            pytest.fail("nginx is missing and PORTAL_REQUIRE_NGINX=1 (apt-get install nginx-light)", pytrace=False)
+        pytest.skip("nginx not installed: apt-get install nginx-light to check deploy/nginx")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _certificate(directory: pathlib.Path) -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portal.example.cn")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def _site(tmp: pathlib.Path, http_port: int, https_port: int, app_port: int) -> pathlib.Path:
+    """deploy/nginx/safety-portal.conf with the paths and ports of this test, nothing else changed."""
+    cert, key = _certificate(tmp)
+    text = (DEPLOY / "nginx" / "safety-portal.conf").read_text()
+    for old, new in (("/etc/ssl/safety-portal/fullchain.pem", cert), ("/etc/ssl/safety-portal/privkey.pem", key),
+                     ("/var/log/nginx/", f"{tmp}/"), ("/srv/safety-portal", str(ROOT)),
+                     ("listen 80;", f"listen 127.0.0.1:{http_port};"), ("listen [::]:80;", ""),
+                     ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
+                     ("listen [::]:443 ssl http2;", ""),
+                     ("server 127.0.0.1:6543", f"server 127.0.0.1:{app_port}"), ("server 127.0.0.1:6544", "#")):
+        assert old in text, old
+        text = text.replace(old, new)
+    site = tmp / "site.conf"
+    site.write_text(text)
+    main = tmp / "nginx.conf"
+    main.write_text(f"pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\nhttp {{\n"
+                    f"  include /etc/nginx/mime.types;\n  client_body_temp_path {tmp}/body;\n"
+                    f"  proxy_temp_path {tmp}/proxy;\n  include {site};\n}}\n")
+    return main
+
+
+class App:
+    """A stand-in app server that answers each request with what it received, as JSON."""
+
+    def __init__(self):
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802
+                body = json.dumps({"path": self.path, "headers": dict(self.headers)}).encode() * 20
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_nginx_configuration_passes_nginx_t(tmp_path):
+    nginx = _nginx()
+    main = _site(tmp_path, _free_port(), _free_port(), 6543)
+    checked = subprocess.run([nginx, "-t", "-c", str(main), "-p", str(tmp_path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert "syntax is ok" in checked.stderr
+
+
+@pytest.fixture
+def proxy(tmp_path):
+    nginx = _nginx()
+    app = App()
+    http_port, https_port = _free_port(), _free_port()
+    main = _site(tmp_path, http_port, https_port, app.port)
+    started = subprocess.run([nginx, "-c", str(main), "-p", str(tmp_path)], capture_output=True, text=True)
+    assert started.returncode == 0, started.stderr
+    for _ in range(50):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", https_port)) == 0:
+                break
+        time.sleep(0.1)
+    yield http_port, https_port, tmp_path
+    subprocess.run([nginx, "-c", str(main), "-p", str(tmp_path), "-s", "stop"], capture_output=True)
+    app.close()
+
+
+def _get(port, path, headers=None, tls=True):
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    else:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers={"Host": "portal.example.cn", **(headers or {})})
+    response = connection.getresponse()
+    return response, response.read()
+
+
+def test_nginx_in_front_of_an_app_server_does_what_the_portal_needs(proxy):
+    http_port, https_port, logs = proxy
+    redirect, _body = _get(http_port, "/notices", tls=False)
+    assert redirect.status == 301 and redirect.getheader("Location") == "https://portal.example.cn/notices"
+
+    response, body = _get(https_port, f"/alarm/{TOKEN}/updates?after=5",
+                          {"X-Forwarded-For": "198.51.100.7", "Accept-Encoding": "identity"})
+    assert response.status == 200
+    assert response.getheader("Strict-Transport-Security").startswith("max-age=63072000")
+    seen = json.loads(body[:len(body) // 20])
+    assert seen["path"] == f"/alarm/{TOKEN}/updates?after=5"
+    # The client's own claim is dropped: rate limits see the real address.
+    assert seen["headers"]["X-Forwarded-For"] == "127.0.0.1" and seen["headers"]["X-Forwarded-Proto"] == "https"
+
+    compressed, _ = _get(https_port, "/api/v1/notices", {"Accept-Encoding": "gzip"})
+    assert compressed.getheader("Content-Encoding") == "gzip"
+
+    static, page = _get(https_port, "/static/errors/unavailable.html")
+    assert static.status in (200, 404)  # internal: only nginx's own error pages use it
+
+    access = (logs / "safety-portal.access.log").read_text()
+    assert TOKEN not in access and "/alarm/redacted" in access
+    assert "after=5" not in access and "/api/v1/notices" in access
+
+
+@pytest.mark.parametrize("unit", ["safety-portal-web@.service", "safety-portal-worker.service",
+                                  "safety-portal-copies.service"])
+def test_the_systemd_units_pass_systemd_analyze_verify(unit, tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze not installed")
+    venv_bin = pathlib.Path(os.path.dirname(os.path.abspath(os.sys.executable)))
+    text = (DEPLOY / "systemd" / unit).read_text()
+    assert "/srv/safety-portal/.venv/bin/" in text and "ProtectSystem=strict" in text and "NoNewPrivileges=yes" in text
+    (tmp_path / unit).write_text(text.replace("/srv/safety-portal/.venv/bin/", f"{venv_bin}/"))
+    name = unit.replace("@.service", "@6543.service")
+    checked = subprocess.run([analyze, "verify", "--man=no", name], cwd=tmp_path, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert "Unknown" not in checked.stderr and "ignoring" not in checked.stderr, checked.stderr
