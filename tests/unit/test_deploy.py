@@ -88,8 +88,10 @@ class App:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")  # so that a closed server is gone at once
                 self.end_headers()
                 self.wfile.write(body)
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass
@@ -124,7 +126,7 @@ def proxy(tmp_path):
             if probe.connect_ex(("127.0.0.1", https_port)) == 0:
                 break
         time.sleep(0.1)
-    yield http_port, https_port, tmp_path
+    yield http_port, https_port, tmp_path, app
     subprocess.run([nginx, "-c", str(main), "-p", str(tmp_path), "-s", "stop"], capture_output=True)
     app.close()
 
@@ -142,7 +144,7 @@ def _get(port, path, headers=None, tls=True):
 
 
 def test_nginx_in_front_of_an_app_server_does_what_the_portal_needs(proxy):
-    http_port, https_port, logs = proxy
+    http_port, https_port, logs, app = proxy
     redirect, _body = _get(http_port, "/notices", tls=False)
     assert redirect.status == 301 and redirect.getheader("Location") == "https://portal.example.cn/notices"
 
@@ -158,8 +160,12 @@ def test_nginx_in_front_of_an_app_server_does_what_the_portal_needs(proxy):
     compressed, _ = _get(https_port, "/api/v1/notices", {"Accept-Encoding": "gzip"})
     assert compressed.getheader("Content-Encoding") == "gzip"
 
-    static, page = _get(https_port, "/static/errors/unavailable.html")
-    assert static.status in (200, 404)  # internal: only nginx's own error pages use it
+    css, _ = _get(https_port, "/static/css/portal.css")
+    assert css.status == 200 and css.getheader("Cache-Control") == "max-age=3600, public"
+
+    app.close()  # no app server answers: the static page with the call and SMS links, not nginx's own
+    down, page = _get(https_port, "/notices")
+    assert down.status == 502 and b"tel:110" in page and b"12110" in page
 
     access = (logs / "safety-portal.access.log").read_text()
     assert TOKEN not in access and "/alarm/redacted" in access
