@@ -5,16 +5,34 @@ BIN := $(VENV)/bin
 PORT ?= 6543
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint migrate seed catalogs bench clean messages fuzz
+.PHONY: serve test lint migrate seed catalogs bench clean messages fuzz lock
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
 
-$(STAMP): $(BIN)/python setup.py
-	$(BIN)/pip install --quiet -e ".[test]"
+# Everything from the hashed lock (runtime + test extra), then the project itself, editable, without
+# dependencies and built by the locked setuptools; pip check fails when pyproject.toml asks for what the
+# lock lacks (run `make lock`). A changed lock or pyproject.toml reinstalls.
+LOCK := requirements/test.lock
+$(STAMP): $(BIN)/python pyproject.toml setup.py $(LOCK)
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	@touch $(STAMP)
+
+# Refresh the locks from pyproject.toml after changing a dependency there (then commit all three). Kept
+# pins stay; LOCK_ARGS=--upgrade moves everything to the newest allowed, LOCK_ARGS="--upgrade-package X" one.
+# Pinned for Python 3.11 on Linux x86_64 (the resolution follows this interpreter), hashes of every file.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
+lock: $(BIN)/python
+	@$(BIN)/python -c 'import platform as p, sys; assert sys.version_info[:2] == (3, 11) and p.system() == "Linux" \
+and p.machine() == "x86_64", "the locks are for Python 3.11 on Linux x86_64"'
+	$(BIN)/pip install --quiet "pip-tools>=7.4,<8"
+	$(PIP_COMPILE) --extra test -o $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --constraint $(LOCK) -o requirements/main.lock pyproject.toml
 
 catalogs: $(STAMP)
 	$(BIN)/python -c "from portal.core.i18n import compile_catalogs; compile_catalogs()"
