@@ -61,6 +61,17 @@ def messages(dbsession, sighting: Sighting) -> list[SightingMessage]:
         .order_by(SightingMessage.created_at, SightingMessage.id)).scalars())
 
 
+def answered(dbsession, sighting_ids) -> set[int]:
+    """Which of these sightings wait for the police: the last line of their thread is the sender's."""
+    last: dict[int, str] = {}
+    for sighting_id, author in dbsession.execute(
+            select(SightingMessage.sighting_id, SightingMessage.author)
+            .where(SightingMessage.sighting_id.in_(list(sighting_ids)))
+            .order_by(SightingMessage.created_at, SightingMessage.id)):
+        last[sighting_id] = author
+    return {sighting_id for sighting_id, author in last.items() if author == "sender"}
+
+
 def sender_news(request, sighting: Sighting, what: str) -> None:
     """Something the sender sees on /status changed: `what` is "state" (a workflow step) or
     "message" (the police wrote). Nothing is sent yet: the notification outbox hooks in here."""

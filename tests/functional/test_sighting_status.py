@@ -301,3 +301,16 @@ def test_a_sighting_sent_before_receipts_says_its_sender_cannot_read(testapp, db
                                                           "action": "message", "body": QUESTION}, status=409)
     assert "its sender cannot read messages here" in refused.text
     assert stored(dbsession)[0] == 0
+
+
+def test_the_queue_marks_sightings_whose_sender_answered_last(testapp, dbsession, sighting_and_code, officers):
+    sighting, code = sighting_and_code
+    login(testapp, officers["city"].username)
+    assert "the sender answered" not in testapp.get("/staff/sightings").text
+    write(testapp, sighting, QUESTION)
+    assert "the sender answered" not in testapp.get("/staff/sightings").text
+    testapp.reset()
+    answer(status_of(testapp, code), ANSWER, status=200)
+    login(testapp, officers["city"].username)
+    row = testapp.get("/staff/sightings").html.select_one(".sender-answered").find_parent("tr")
+    assert row.select_one("a").get_text(strip=True) == str(sighting.id)

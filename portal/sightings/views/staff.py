@@ -50,7 +50,8 @@ def sighting_queue(request):
     query = {k: v for k, v in (("state", filters["state"]), ("notice", filters["notice_id"])) if v}
     return {"sightings": rows, "next_query": dict(query, page=next_cursor) if next_cursor else None,
             "counts": sightings.counts(request.dbsession, officer, notice_id=filters["notice_id"]),
-            "filters": filters, "query": query, "state_labels": STATE_LABELS}
+            "filters": filters, "query": query, "state_labels": STATE_LABELS,
+            "answered": thread.answered(request.dbsession, [row.id for row in rows])}
 
 
 def _history(request, sighting):
