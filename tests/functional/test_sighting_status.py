@@ -314,3 +314,11 @@ def test_the_queue_marks_sightings_whose_sender_answered_last(testapp, dbsession
     login(testapp, officers["city"].username)
     row = testapp.get("/staff/sightings").html.select_one(".sender-answered").find_parent("tr")
     assert row.select_one("a").get_text(strip=True) == str(sighting.id)
+
+
+def test_a_message_without_the_csrf_token_is_refused(testapp, dbsession, sighting_and_code, officers):
+    sighting, code = sighting_and_code
+    login(testapp, officers["city"].username)
+    before = stored(dbsession)
+    testapp.post(f"/staff/sightings/{sighting.id}", {"action": "message", "body": QUESTION}, status=400)
+    assert stored(dbsession) == before
