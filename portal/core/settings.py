@@ -56,6 +56,7 @@ DEFAULTS = {
     "portal.totp.required_for": "reveal",
     "portal.receipt.rate_per_hour": "20",
     "portal.sighting.rate_per_hour": "20",
+    "portal.sighting.reply_rate_per_hour": "30",  # /status answers to the police per address and per receipt
     "portal.missing.rate_per_hour": "10",
     # Alarms are never refused: past this many per hour from one address they are flagged as a flood.
     "portal.alarm.flood_per_hour": "10",

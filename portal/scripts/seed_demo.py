@@ -27,7 +27,7 @@ from portal.privacy.crypto import FieldCipher
 from portal.privacy.models import Receipt
 from portal.privacy.receipts import ReceiptHasher, format_code
 from portal.scripts.common import db_session, load_settings
-from portal.sightings.models import Sighting
+from portal.sightings.models import Sighting, SightingMessage
 from portal.sightings.services import CONTACT_LABEL as SIGHTING_CONTACT
 from portal.units.models import Unit
 
@@ -76,7 +76,7 @@ def seed(dbsession, media_store, cipher: FieldCipher, hasher: ReceiptHasher, now
     dispatcher = dbsession.execute(select(Officer).where(Officer.username == "dispatcher")).scalar_one()
     _published_requests(dbsession, rng, cipher, dispatcher)
     _waiting_requests(dbsession, media_store, rng, cipher, hasher, units, now)
-    _sightings(dbsession, rng, cipher, units, now)
+    _sightings(dbsession, rng, cipher, hasher, units, now)
     audit.append(dbsession, "demo.seeded", actor="system", reason=f"{len(units)} units, {count} notices")
     return SeedReport(created=True, tips_added=_tips(dbsession, media_store, cipher, hasher, now))
 
@@ -184,8 +184,10 @@ def _waiting_requests(dbsession, media_store, rng, cipher, hasher, units, now) -
         dbsession.add(Receipt(code_hash=hasher.hash(code), subject_type=SUBJECT_TYPE, subject_id=request.id))
 
 
-def _sightings(dbsession, rng, cipher, units, now) -> None:
-    """Clues from the public on published appeals of Dongchuan city, for its moderators' queue."""
+def _sightings(dbsession, rng, cipher, hasher, units, now) -> None:
+    """Clues from the public on published appeals of Dongchuan city, for its moderators' queue; each
+    has a receipt (codes not printed) and the reviewed one a question and its answer."""
+    codes = random.Random("sighting-receipts-2026")
     dongchuan = units["139910"]
     appeals = dbsession.execute(
         select(Notice).join(Unit, Notice.unit_id == Unit.id)
@@ -199,12 +201,21 @@ def _sightings(dbsession, rng, cipher, units, now) -> None:
         contact = json.dumps({"name": data.person_name(rng), "phone": f"138{rng.randrange(10**8):08d}"},
                              ensure_ascii=False) if with_contact else None
         created = now - timedelta(hours=index * 5 + 1)
-        dbsession.add(Sighting(
+        sighting = Sighting(
             notice=notice, unit=notice.unit, state=state, seen_at=created - timedelta(hours=2), place=place,
             lat=lat, lon=lon, accuracy_m=float(rng.choice([15, 40, 120])), text=text,
             contact=cipher.encrypt(contact, SIGHTING_CONTACT) if contact else None,
             reason="已电话核实地点，转交属地派出所。" if state == "reviewed" else "", created_at=created,
-            updated_at=created))
+            updated_at=created)
+        dbsession.add(sighting)
+        dbsession.flush()
+        code = "".join(codes.choice("0123456789") for _ in range(16))
+        dbsession.add(Receipt(code_hash=hasher.hash(code), subject_type="sighting", subject_id=sighting.id))
+        if state == "reviewed":
+            for hours, author, body in ((1, "police", "老人大概多大年纪？穿什么衣服？"),
+                                        (2, "sender", "七十岁左右，灰色外套，拄着拐杖。")):
+                dbsession.add(SightingMessage(sighting_id=sighting.id, author=author, body=body,
+                                              created_at=created + timedelta(hours=hours)))
 
 
 def _notice(rng, kind, n, unit, published_at) -> Notice:

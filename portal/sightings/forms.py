@@ -4,12 +4,14 @@ from datetime import timedelta
 import colander
 import deform
 
-from portal.core.forms import reason_node
+from portal.core.forms import reason_node, stripped
 from portal.core.i18n import _
 from portal.core.localtime import LocalDateTime
 from portal.core.meta import utcnow
+from portal.core.nonces import well_formed
 from portal.core.widgets import PhotoInputWidget, honeypot_node
 from portal.geo.forms import location_node
+from portal.sightings.thread import MAX_MESSAGE
 
 MAX_TEXT = 4000
 CLOCK_SKEW = timedelta(minutes=10)  # a phone a few minutes fast is not "in the future"
@@ -78,9 +80,6 @@ def sighting_schema() -> colander.SchemaNode:
 
 
 
-
-
-
 def step_schema(steps) -> colander.SchemaNode:
     """A moderator's step on a sighting (a hand-written form per step): which one, and why."""
     schema = colander.SchemaNode(colander.Mapping())
@@ -89,3 +88,34 @@ def step_schema(steps) -> colander.SchemaNode:
     return schema
 
 
+# The sender's answer on /status and a moderator's message to the sender -----------------------
+
+def _nonce_or_empty(value):
+    return value if value is colander.null else (well_formed(value) or "")
+
+
+def _message_node(name, title):
+    return colander.SchemaNode(
+        colander.String(), name=name, title=title, preparer=stripped,
+        missing_msg=_("Write the message first."),
+        validator=colander.Length(1, MAX_MESSAGE, min_err=_("Write the message first."),
+                                  max_err=_("Please keep it under ${max} characters.")),
+        widget=deform.widget.TextAreaWidget(rows=4, attributes={"maxlength": str(MAX_MESSAGE)}))
+
+
+def reply_schema() -> colander.SchemaNode:
+    """The sender's answer: the code in a hidden field (never in a URL), a nonce per form shown."""
+    schema = colander.SchemaNode(colander.Mapping())
+    schema.add(colander.SchemaNode(colander.String(), name="code", validator=colander.Length(1, 64),
+                                   widget=deform.widget.HiddenWidget()))
+    schema.add(colander.SchemaNode(colander.String(), name="nonce", missing="", preparer=_nonce_or_empty,
+                                   widget=deform.widget.HiddenWidget()))
+    schema.add(_message_node("message", _("Your answer or more information")))
+    return schema
+
+
+def message_schema() -> colander.SchemaNode:
+    """A moderator's message to the sender (a hand-written form on the sighting's page)."""
+    schema = colander.SchemaNode(colander.Mapping())
+    schema.add(_message_node("body", _("Message to the sender")))
+    return schema

@@ -1,7 +1,8 @@
 """The sightings' worker job: retention. A sighting a moderator reviewed (or forwarded, or closed)
 more than `portal.retention.sighting_days` ago, or any sighting on a notice that closed (resolved,
 expired, retracted) that long ago, loses what the person wrote, where, their contact and their photo
-(row and files), and the moderator's free-text reason. The row keeps its notice, unit, state and times,
+(row and files), the moderator's free-text reason, the thread with the sender and the receipt (the
+code then opens nothing). The row keeps its notice, unit, state and times,
 so sightings per notice and per state can still be counted."""
 from sqlalchemy import exists, or_, select
 
@@ -9,6 +10,7 @@ from portal.media.retention import delete_media
 from portal.notices.models import Notice
 from portal.notices.workflow import NOTICE_WORKFLOW
 from portal.privacy import retention
+from portal.sightings import thread
 from portal.sightings.models import Sighting
 
 SETTING = "portal.retention.sighting_days"
@@ -34,6 +36,9 @@ def purge_old(request, now=None) -> int:
         if sighting.contact is not None:
             run.add("contacts", 1)
         sighting.contact = None
+        messages, receipts = thread.forget(dbsession, sighting)
+        run.add("messages", messages)
+        run.add("receipts", receipts)
         sighting.text = sighting.place = sighting.reason = ""
         sighting.lat = sighting.lon = sighting.accuracy_m = None
         sighting.purged_at = run.now

@@ -4,12 +4,14 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.accounts.models import Officer
 from portal.core.meta import Base, UTCDateTime, one_of, utcnow
 from portal.media.models import Media
 from portal.notices.models import Notice
 from portal.units.models import Unit
 
 SIGHTING_STATES = ("received", "reviewed", "forwarded", "closed")
+MESSAGE_AUTHORS = ("police", "sender")
 
 
 class Sighting(Base):
@@ -47,3 +49,26 @@ class Sighting(Base):
     notice: Mapped[Notice] = relationship()
     unit: Mapped[Unit] = relationship()
     media: Mapped[Media | None] = relationship()
+
+
+class SightingMessage(Base):
+    """The thread between the police and the person who sent the sighting, read and answered on
+    /status with the sighting's receipt code. No internal notes here: every line is the sender's to read."""
+
+    __tablename__ = "sighting_messages"
+    __table_args__ = (
+        CheckConstraint(one_of("author", MESSAGE_AUTHORS), name="author"),
+        Index("ix_sighting_messages_thread", "sighting_id", "created_at", "id"),
+        # An answer sent twice (a double press, or again after its answer was lost) is stored once.
+        Index("uq_sighting_messages_nonce", "sighting_id", "client_nonce", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sighting_id: Mapped[int] = mapped_column(ForeignKey("sightings.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(8))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    client_nonce: Mapped[str | None] = mapped_column(String(64))  # from the reply form, one per form shown
+
+    officer: Mapped[Officer | None] = relationship()

@@ -1,7 +1,7 @@
 """Sightings: clues the public sends on a published notice, and the moderators' queue of them.
 
 A sighting is stored whole or not at all: the row, its photo (files and Media row), the sealed
-contact and the audit event share the request's transaction, and photo files written for a
+contact, the receipt and the audit event share the request's transaction, and photo files written for a
 transaction that does not commit are removed again (services/uploads.py)."""
 import json
 from datetime import UTC
@@ -16,6 +16,7 @@ from portal.core.pagination import decode_cursor, encode_cursor
 from portal.media.uploads import UploadLimits, check_photos, store_photos
 from portal.notices.models import Notice
 from portal.privacy import protected
+from portal.sightings import thread
 from portal.sightings.models import SIGHTING_STATES, Sighting
 from portal.sightings.workflow import SIGHTING_WORKFLOW
 from portal.units.models import Unit
@@ -32,8 +33,9 @@ def count_attempt(request) -> None:
 
 
 def submit(request, notice: Notice, *, seen_at, text: str, place: str = "", lat=None, lon=None,
-           accuracy_m=None, contact_name: str = "", contact_phone: str = "", photos=()) -> Sighting:
-    """Store one sighting on a public notice, routed to the notice's unit.
+           accuracy_m=None, contact_name: str = "", contact_phone: str = "", photos=()) -> tuple[Sighting, str]:
+    """Store one sighting on a public notice, routed to the notice's unit, and return it with its
+    receipt code, which the caller shows once.
 
     Raises UploadRefused before anything is stored when the photo is not acceptable."""
     checked = check_photos(list(photos), PHOTO_LIMITS)
@@ -54,7 +56,7 @@ def submit(request, notice: Notice, *, seen_at, text: str, place: str = "", lat=
     # What was said stays out of the log: only that a clue arrived, on which notice.
     audit.record(request, "sighting.received", officer=None, actor="public", object_type="sighting",
                  object_id=sighting.id, to_state=sighting.state, reason=f"notice {notice.id}")
-    return sighting
+    return sighting, thread.issue_receipt(request, sighting)
 
 
 def seal_contact(request, name: str, phone: str) -> str | None:
@@ -75,6 +77,7 @@ def transition(request, sighting: Sighting, name: str, reason: str, *, context=N
     SIGHTING_WORKFLOW.apply(request, sighting, name, reason=reason, context=context)
     sighting.reason = reason.strip()
     sighting.updated_at = utcnow()
+    thread.sender_news(request, sighting, "state")
 
 
 def reveal_contact(request, sighting: Sighting, reason: str, *, officer=None) -> dict | None:

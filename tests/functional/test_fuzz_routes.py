@@ -34,7 +34,7 @@ FUZZ = settings(max_examples=int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "150")),
 
 # Where a submission would be stored: a refused request must leave every one of them as it was.
 STORED = ("alarms", "alarm_locations", "alarm_messages", "tips", "tip_messages", "tip_attachments", "sightings",
-          "trips", "trip_points", "trip_photos", "missing_requests", "media", "receipts", "notices",
+          "sighting_messages", "trips", "trip_points", "trip_photos", "missing_requests", "media", "receipts", "notices",
           "call_invitations", "outbox")
 
 # Numbers, dates and text at the edges: what made 500s before (issue 10, findings 1 and 2).
@@ -203,6 +203,8 @@ def public_forms(testapp, dbsession, units):
         # File inputs left empty, as when no file is chosen (the mutations add files of their own).
         forms.append((form.action or url, [(n, v) for n, v in form.submit_fields(button) if n and isinstance(v, str)]))
     forms.append(("/status/reply", [("csrf_token", forms[0][1][0][1]), ("code", "ABCD-EFGH"), ("text", "hi")]))
+    forms.append(("/status/sighting-reply", [("csrf_token", forms[0][1][0][1]), ("code", "ABCD-EFGH"),
+                                             ("message", "hi")]))
     return forms
 
 
@@ -331,7 +333,8 @@ def test_signed_in_staff_posts_answer_any_body(testapp, dbsession, units):
 @pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=",
                                           'multipart/form-data; boundary=""',
                                           "multipart/form-data; boundary=" + "x" * 300])
-@pytest.mark.parametrize("url", ["/alarm", "/status", "/login", "/trips/new", "/status/reply"])
+@pytest.mark.parametrize("url", ["/alarm", "/status", "/login", "/trips/new", "/status/reply",
+                                 "/status/sighting-reply"])
 def test_a_multipart_form_without_a_usable_boundary_is_a_400_page(testapp, dbsession, url, content_type):
     before = counts(dbsession)
     response = send(testapp, "POST", url, b"--x\r\nContent-Disposition: form-data; name=\"place\"\r\n\r\nA\r\n--x--\r\n",

@@ -1,5 +1,6 @@
-"""The public clue form on a published notice, and its thank-you page."""
-from pyramid.httpexceptions import HTTPSeeOther
+"""The public clue form on a published notice; the answer is the receipt page, shown once."""
+import secrets
+
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
@@ -8,10 +9,12 @@ from portal.core.forms import FormView
 from portal.core.i18n import _
 from portal.core.refused import Refused
 from portal.media.uploads import UploadRefused, chosen_files
+from portal.privacy.receipts import CODE_DIGITS, format_code
 from portal.sightings import services as sightings
 from portal.sightings.forms import sighting_schema
 
 TEMPLATE = "sightings/new.html"
+RECEIPT = "sightings/receipt.html"
 
 
 def _closed(request):
@@ -19,6 +22,12 @@ def _closed(request):
     response = render_to_response("notices/closed.html", {}, request=request)
     response.status_int = 404
     return response
+
+
+def _receipt(request, notice, code: str):
+    request.response.cache_control = "no-store"  # the receipt code is shown once, to this sender
+    return render_to_response(RECEIPT, {"notice": notice, "code": format_code(code)}, request=request,
+                              response=request.response)
 
 
 @view_config(route_name="sighting_new", renderer=TEMPLATE)
@@ -50,22 +59,15 @@ class NewSighting(FormView):
     def send_success(self, data):
         request, notice = self.request, self.context.notice
         if data["website"]:
-            # A bot filled the hidden field: answer as if all went well, keep nothing.
-            return HTTPSeeOther(request.route_path("sighting_thanks", id=notice.id))
+            # A bot filled the hidden field: answer as if all went well with a code that opens nothing.
+            return _receipt(request, notice, "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS)))
         where, contact = data["where"], data["contact"]
         try:
-            sightings.submit(request, notice, seen_at=data["seen_at"], text=data["text"], place=where["place"],
-                             lat=where["lat"], lon=where["lon"], accuracy_m=where["accuracy_m"],
-                             contact_name=contact["name"], contact_phone=contact["phone"],
-                             photos=chosen_files(request, "photo"))
+            _sighting, code = sightings.submit(
+                request, notice, seen_at=data["seen_at"], text=data["text"], place=where["place"], lat=where["lat"],
+                lon=where["lon"], accuracy_m=where["accuracy_m"], contact_name=contact["name"],
+                contact_phone=contact["phone"], photos=chosen_files(request, "photo"))
         except UploadRefused as exc:
             # The photo was not taken: the message at it, what was typed kept, no file left behind.
             raise Refused(exc.message, 400, "photo") from None
-        return HTTPSeeOther(request.route_path("sighting_thanks", id=notice.id))
-
-
-@view_config(route_name="sighting_thanks", renderer="sightings/thanks.html")
-def sighting_thanks(context, request):
-    if context.closed:
-        return _closed(request)
-    return {"notice": context.notice}
+        return _receipt(request, notice, code)

@@ -1,4 +1,5 @@
-"""The moderators' sighting queue and one sighting: steps with a reason, the contact on request."""
+"""The moderators' sighting queue and one sighting: steps with a reason, the contact on request, the
+thread with the sender (their answers from /status, the moderators' messages to them)."""
 import colander
 from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.view import view_config
@@ -15,7 +16,8 @@ from portal.media.openings import record_opening
 from portal.media.responses import copy_response
 from portal.privacy.forms import reveal_schema
 from portal.sightings import services as sightings
-from portal.sightings.forms import step_schema
+from portal.sightings import thread
+from portal.sightings.forms import message_schema, step_schema
 from portal.sightings.models import SIGHTING_STATES
 
 STATE_LABELS = {"received": _("received"), "reviewed": _("reviewed"), "forwarded": _("forwarded"),
@@ -48,7 +50,8 @@ def sighting_queue(request):
     query = {k: v for k, v in (("state", filters["state"]), ("notice", filters["notice_id"])) if v}
     return {"sightings": rows, "next_query": dict(query, page=next_cursor) if next_cursor else None,
             "counts": sightings.counts(request.dbsession, officer, notice_id=filters["notice_id"]),
-            "filters": filters, "query": query, "state_labels": STATE_LABELS}
+            "filters": filters, "query": query, "state_labels": STATE_LABELS,
+            "answered": thread.answered(request.dbsession, [row.id for row in rows])}
 
 
 def _history(request, sighting):
@@ -60,8 +63,8 @@ def _history(request, sighting):
 
 @view_config(route_name="staff_sighting", renderer="staff/sighting.html", permission=Permission.MODERATE)
 class SightingPage(MultiFormView):
-    """One sighting: a hand-written form per open step (which step, and why) and the form that shows
-    the contact (with a reason, audited, in that one response only)."""
+    """One sighting: a hand-written form per open step (which step, and why), the form that shows
+    the contact (with a reason, audited, in that one response only) and the message to the sender."""
 
     def __init__(self, context, request):
         super().__init__(context, request)
@@ -69,12 +72,15 @@ class SightingPage(MultiFormView):
         self.steps = sightings.transitions_for(request, self.sighting, context)
 
     def posted_formid(self):
-        return "reveal" if posted_text(self.request, "action") == "reveal" else "step"
+        action = posted_text(self.request, "action")
+        return action if action in ("reveal", "message") else "step"
 
     def forms(self):
         return [PageForm("step", self._step_schema, (("submit", ""),), {"submit": self.take_step},
                          render=lambda form: form),
                 PageForm("reveal", reveal_schema, (("submit", ""),), {"submit": self.reveal},
+                         render=lambda form: form),
+                PageForm("message", message_schema, (("submit", ""),), {"submit": self.write},
                          render=lambda form: form)]
 
     def _step_schema(self):
@@ -88,19 +94,23 @@ class SightingPage(MultiFormView):
 
     def page(self, forms, error=None, contact=None):
         request, sighting = self.request, self.sighting
-        step, reveal = forms["step"], forms["reveal"]
+        step = forms["step"]
         step_errors = field_messages(request, step)
         if "step" in step_errors:  # the step is gone: that alone is worth saying
             step_errors = {"step": step_errors["step"]}
-        errors = {**step_errors,
-                  **{f"reveal_{name}": message for name, message in field_messages(request, reveal).items()}}
-        typed = {**typed_values(step), **{f"reveal_{name}": value for name, value in typed_values(reveal).items()}}
+        errors, typed = dict(step_errors), dict(typed_values(step))
+        for formid in ("reveal", "message"):
+            errors.update({f"{formid}_{name}": text for name, text in field_messages(request, forms[formid]).items()})
+            typed.update({f"{formid}_{name}": value for name, value in typed_values(forms[formid]).items()})
         if error is not None:  # a refusal about no field: on top of the form that was posted
-            on_reveal = self.posted is not None and self.posted.formid == "reveal"
-            errors["reveal_reason" if on_reveal else "step"] = request.localizer.translate(error)
+            posted = self.posted.formid if self.posted is not None else "step"
+            errors[{"reveal": "reveal_reason", "message": "message_body"}.get(posted, "step")] = \
+                request.localizer.translate(error)
         return {"sighting": sighting, "steps": self.steps, "state_labels": STATE_LABELS, "step_labels": STEP_LABELS,
                 "step_hints": STEP_HINTS, "history": _history(request, sighting), "contact": contact,
-                "photo_km": _photo_km(sighting),
+                "photo_km": _photo_km(sighting), "thread": thread.messages(request.dbsession, sighting),
+                "may_write": thread.accepts_messages(sighting), "max_message": thread.MAX_MESSAGE,
+                "sender_can_read": thread.has_receipt(request.dbsession, sighting),
                 "errors": errors, "typed": typed}
 
     def take_step(self, data):
@@ -108,6 +118,13 @@ class SightingPage(MultiFormView):
         sightings.transition(request, sighting, data["step"], data["reason"])
         request.session.flash(request.localizer.translate(
             _("Saved: the sighting is now ${state}.", mapping={"state": STATE_LABELS[sighting.state]})))
+        return HTTPSeeOther(request.route_path("staff_sighting", id=sighting.id))
+
+    def write(self, data):
+        request, sighting = self.request, self.sighting
+        thread.write_to_sender(request, sighting, data["body"])
+        request.session.flash(request.localizer.translate(
+            _("Sent: the sender reads it on the status page with their receipt code.")))
         return HTTPSeeOther(request.route_path("staff_sighting", id=sighting.id))
 
     def reveal(self, data):

@@ -101,6 +101,11 @@ def test_seed_fills_the_dispatchers_and_moderators_queues(dbsession, registry):
     sightings = dbsession.execute(select(Sighting)).scalars().all()
     assert len(sightings) == len(seed_demo.SIGHTINGS)
     assert all(s.notice.state == "published" and s.unit.path.startswith("/139900/139910/") for s in sightings)
+    # Each has a receipt, so its moderators can write to the sender; the reviewed one has a thread.
+    from portal.sightings import thread
+    assert all(thread.has_receipt(dbsession, s) for s in sightings)
+    (reviewed,) = [s for s in sightings if s.state == "reviewed"]
+    assert [m.author for m in thread.messages(dbsession, reviewed)] == ["police", "sender"]
 
 
 def test_seed_fills_the_tip_queue_and_statistics_once(dbsession, registry):

@@ -14,6 +14,7 @@ from portal.core.pagination import BadCursor
 from portal.core.refused import Refused
 from portal.media.models import ORIGINAL_NAME_LABEL, Media
 from portal.media.uploads import UploadRefused
+from portal.privacy import receipts
 from portal.sightings import services as sightings
 from portal.sightings.models import Sighting
 from portal.sightings.resources import SightingContext
@@ -36,7 +37,16 @@ def count(dbsession, model):
 def submit(request, notice, **kw):
     values = {"seen_at": datetime(2026, 11, 24, 18, 30, tzinfo=LOCAL_TZ), "text": "  Saw her at the gate.  ",
               "place": " Gate 3 "}
-    return sightings.submit(request, notice, **{**values, **kw})
+    sighting, _code = sightings.submit(request, notice, **{**values, **kw})
+    return sighting
+
+
+def test_submit_issues_a_receipt_for_the_sighting_in_its_transaction(dummy_request, dbsession, notice):
+    sighting, code = sightings.submit(dummy_request, notice, seen_at=None, text="Saw her.", place="Gate")
+    assert receipts.is_well_formed(code)
+    receipt = receipts.lookup(dbsession, dummy_request.registry["receipt_hasher"], code)
+    assert (receipt.subject_type, receipt.subject_id) == ("sighting", sighting.id)
+    assert code not in receipt.code_hash  # only the slow hash is kept
 
 
 def test_submit_stores_the_row_routed_to_the_notices_unit_and_audits(dummy_request, dbsession, notice, units):
