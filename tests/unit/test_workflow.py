@@ -22,7 +22,7 @@ from portal.notices.workflow import (
     STAFF_WRITTEN,
 )
 from portal.sightings.workflow import SIGHTING_WORKFLOW
-from portal.tips.workflow import ASSIGNED_HANDLER, REWARD_WORKFLOW, SECOND_OFFICER, TIP_WORKFLOW
+from portal.tips.workflow import ASSIGNED_HANDLER, REWARD_WORKFLOW, SECOND_OFFICER, THIRD_OFFICER, TIP_WORKFLOW
 from portal.trips.workflow import TRIP_WORKFLOW
 from portal.workflow import SYSTEM, Guard, LinkHolder, Transition, Workflow, WorkflowError
 from tests.factories import Granting, make_officer, sign_in
@@ -42,6 +42,7 @@ GUARD_FIELDS = {
     CHECKLIST_COMPLETE: ({"checklist_complete": True}, {"checklist_complete": False}),
     ASSIGNED_HANDLER: ({"assigned_to_id": "me"}, {"assigned_to_id": -1}),
     SECOND_OFFICER: ({"proposed_by_id": -1}, {"proposed_by_id": "me"}),
+    THIRD_OFFICER: ({"proposed_by_id": -1, "approved_by_id": -2}, {"proposed_by_id": -1, "approved_by_id": "me"}),
 }
 
 
