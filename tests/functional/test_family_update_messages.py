@@ -79,11 +79,16 @@ def test_a_family_who_asked_is_told_of_publication_and_closing(testapp, dbsessio
 
 def test_a_refusal_is_told_without_its_reason(testapp, dbsession, registry, world):  # noqa: F811
     units, officers = world
-    mr, _code = file_request(testapp, dbsession, units, notify=True)
+    mr, code = file_request(testapp, dbsession, units, notify=True)
     login(testapp, officers["dispatcher"].username)
     dispatcher_step(testapp, mr, "reject", reason=REJECTION)
     (message,) = messages(dbsession)
     assert (message.template, message.locale) == ("missing.rejected", "en")
+    testapp.reset()
+    status = testapp.get("/status?lang=en").forms["deform"]
+    status["code"] = code
+    page = status.submit("show")
+    assert REJECTION in page.text and "You asked to be told of changes" in page.text  # the reason is here
     body = body_of(registry, message)
     assert "was not published" in body and "receipt code" in body
     assert "Xinhua" not in body and REJECTION not in body  # the reason is on /status only

@@ -91,6 +91,9 @@ def test_a_reporter_who_asked_is_told_in_their_language_and_nothing_personal_lea
     tip = only_tip(dbsession)
     assert (tip.notify_consent, tip.locale) == (True, "zh_CN")
     assert messages(dbsession) == []  # sending the tip is not news: they have the receipt on screen
+    status = testapp.get("/status?lang=en").forms["deform"]
+    status["code"] = code
+    assert "You asked to be told of changes" in status.submit("show").text
 
     handled(testapp, dbsession, staff, tip.id)
     assert messages(dbsession) == []  # triage, assignment and start are not messages
