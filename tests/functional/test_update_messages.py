@@ -219,18 +219,3 @@ def test_whatever_the_reporter_wrote_stays_out_of_the_message(dummy_request, dbs
     for secret in (description.strip(), name.strip()):
         assert secret not in body
     assert json.loads(registry["field_cipher"].decrypt(message.params, outbox.PARAMS_LABEL)).keys() == {"time", "url"}
-
-
-@given(phone=st.text(alphabet=" \t\u3000", max_size=5), ticked=st.booleans())
-def test_the_box_needs_a_phone_number(phone, ticked):
-    import colander
-
-    node = colander.SchemaNode(colander.Mapping(), colander.SchemaNode(colander.String(), name="phone"),
-                               updates.consent_node(), validator=updates.check_consent)
-    if ticked:
-        with pytest.raises(colander.Invalid) as refused:
-            updates.check_consent(node, {"phone": phone, "notify": True})
-        assert refused.value.asdict() == {"notify": updates.NEEDS_PHONE}
-    else:
-        updates.check_consent(node, {"phone": phone, "notify": False})
-    updates.check_consent(node, {"phone": "139 1234 5678", "notify": ticked})
