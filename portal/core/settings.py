@@ -101,6 +101,8 @@ DEFAULTS = {
     "portal.page_cache_entries": "5000",
     "portal.outbox.sender": "log",  # or the dotted path of an SMS/e-mail gateway class (services/outbox.py)
     "portal.outbox.max_attempts": "8",
+    # "Tell me when something changes": at most one message per tip or request per this many minutes.
+    "portal.notify.interval_minutes": "30",
     "portal.trip.rate_per_hour": "10",  # trips one address may start per hour
     "portal.trip.escalate_minutes": "15",  # an overdue trip nobody answered raises an alarm after this
     "portal.trip.retention_days": "7",  # track points and photos of ended trips are deleted after this

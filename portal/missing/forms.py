@@ -18,6 +18,7 @@ from portal.geo.forms import location_node
 from portal.media.forms import CheckedPhotos
 from portal.media.uploads import UploadLimits
 from portal.notices.models import SEXES
+from portal.outbox import updates
 from portal.units.models import Unit
 
 CLOCK_SKEW = timedelta(minutes=10)  # a phone a few minutes fast is not "in the future"
@@ -117,6 +118,8 @@ def missing_request_schema() -> colander.SchemaNode:
             colander.Length(max=30), _phone),
         widget=deform.widget.TextInputWidget(attributes={"type": "tel", "autocomplete": "tel", "maxlength": "30"})))
     contact.add(_text("relationship", _("Your relationship to the missing person"), 60, missing=colander.required))
+    contact.add(updates.consent_node())
+    contact.validator = updates.check_consent
     schema.add(contact)
 
     person = colander.SchemaNode(colander.Mapping(), name="person", title=_("The missing person"),

@@ -4,7 +4,7 @@ The person's public description lives on the request's notice (kind missing_pers
 published) so it is stored once; what is only for the police lives here."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Officer
@@ -34,6 +34,10 @@ class MissingPersonRequest(Base):
     command_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     # Protected (encrypted JSON: name, phone, relationship); read only through services.protected.
     family_contact: Mapped[str] = mapped_column(Text)
+    # The family ticked "tell me when something changes", and the language of their form: the messages
+    # come in it (missing/updates.py).
+    notify_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    locale: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
     # The verification checklist; publishing needs both confirmations.
     family_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -21,6 +21,7 @@ from portal.core.meta import utcnow
 from portal.core.pagination import decode_cursor, encode_cursor
 from portal.core.refused import Refused
 from portal.media.uploads import UploadRefused, store_photos
+from portal.missing import updates as missing_updates
 from portal.missing.models import MissingPersonRequest
 from portal.missing.workflow import MISSING_REQUEST_WORKFLOW
 from portal.notices.models import MissingPersonDetails, Notice
@@ -28,8 +29,8 @@ from portal.privacy import protected, receipts
 from portal.units.models import Unit
 from portal.units.scope import in_scope_clause
 
-CONTACT_LABEL = "missing.family_contact"
-SUBJECT_TYPE = "missing_request"
+CONTACT_LABEL = missing_updates.CONTACT_LABEL
+SUBJECT_TYPE = missing_updates.SUBJECT_TYPE
 PAGE_SIZE = 50
 PERSON_FIELDS = ("full_name", "sex", "birth_date", "age", "height_min_cm", "height_max_cm", "build", "hair", "eyes",
                  "clothing", "distinguishing_marks", "circumstances")
@@ -91,7 +92,9 @@ def submit(request, data: dict) -> tuple[MissingPersonRequest, str]:
     missing_request = MissingPersonRequest(
         state=MISSING_REQUEST_WORKFLOW.initial, notice=notice, accepting_unit=unit,
         accepting_unit_phone=acceptance["unit_phone"].strip(), acceptance_receipt_no=acceptance["receipt_no"].strip(),
-        command_unit=command_unit_for(unit), family_contact=seal_contact(request, contact))
+        command_unit=command_unit_for(unit), family_contact=seal_contact(request, contact),
+        notify_consent=bool(contact.get("notify") and (contact.get("phone") or "").strip()),
+        locale=request.locale_name)
     dbsession.add(missing_request)
     dbsession.flush()
     code = receipts.issue(dbsession, request.registry["receipt_hasher"], SUBJECT_TYPE, missing_request.id)
@@ -192,6 +195,7 @@ def transition(request, missing_request: MissingPersonRequest, name: str, reason
         notice.updated_at = now
     if name == "publish" or was_public:
         generation.invalidate(request)
+    missing_updates.tell(request, missing_request, name)
 
 
 # Reading ---------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ class OutboxMessage(Base):
         CheckConstraint(one_of("channel", OUTBOX_CHANNELS), name="channel"),
         # The worker's queue: unsent messages that are due.
         Index("ix_outbox_due", "sent_at", "send_after", "id"),
+        # The last message about a matter (outbox/updates.py: one per interval).
+        Index("ix_outbox_subject", "subject_type", "subject_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

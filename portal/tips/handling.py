@@ -29,6 +29,7 @@ from portal.core.refused import Refused
 from portal.notices.models import Notice
 from portal.privacy import protected
 from portal.tips import media as tip_media
+from portal.tips import updates as tip_updates
 from portal.tips.models import Tip, TipLink, TipMessage, TipReward
 from portal.tips.submission import CONTACT_LABEL, is_danger_answer, text_in
 from portal.tips.workflow import ASSIGNED_HANDLER, TIP_WORKFLOW, is_assigned_handler
@@ -168,6 +169,8 @@ def transition(request, tip: Tip, name: str, *, context, version, reason: str = 
             if name in SYSTEM_TEXTS:
                 dbsession.add(TipMessage(tip_id=tip.id, author="system", body=str(SYSTEM_TEXTS[name])))
             dbsession.flush()
+            if name in ("dismiss", "close"):  # inside the savepoint: a lost race sends nothing
+                tip_updates.tell(request, tip, tip_updates.CLOSED)
     except StaleDataError:
         raise Refused(STALE, 409) from None
 
@@ -215,6 +218,8 @@ def post_message(request, tip: Tip, body: str, *, internal: bool, context) -> Ti
                          body=body)
     request.dbsession.add(message)
     request.dbsession.flush()
+    if not internal:
+        tip_updates.tell(request, tip, tip_updates.POLICE_WROTE)
     audit.record(request, "tip.note" if internal else "tip.message", object_type="tip", object_id=tip.id,
                  from_state=tip.state, to_state=tip.state,
                  reason=f"internal note {message.id}" if internal else f"message {message.id} to the reporter")

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -123,6 +124,10 @@ class Tip(Base):
     contact: Mapped[str | None] = mapped_column(Text)
     # When the handler last looked at the contact: the reporter is told on /status.
     contact_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The reporter ticked "tell me when something changes" (with a phone number in the contact), and the
+    # language of the form they used: the messages come in it (tips/updates.py).
+    notify_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    locale: Mapped[str] = mapped_column(String(8), default="", server_default="")
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     # An answer or category that signals immediate danger; media flags (old capture, mismatched
     # type) make the tip flagged for moderators.

@@ -18,6 +18,7 @@ from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
 from portal.privacy import protected, receipts
+from portal.tips import updates as tip_updates
 from portal.tips.models import Tip, TipReward
 from portal.tips.submission import SUBJECT_TYPE
 from portal.tips.workflow import MODERATE, REWARD_STATE_LABELS, REWARD_WORKFLOW, is_assigned_handler
@@ -112,6 +113,8 @@ def decide(request, reward: TipReward, decision: str, reason: str, *, context, v
         changes.update(approved_by_id=request.identity.id, approved_at=utcnow())
     _step(request, reward, decision, f"tip {reward.tip_id}: {reward.amount} yuan: {reason}", context=context,
           version=version, changes=changes)
+    if decision == "approve":
+        tip_updates.tell(request, request.dbsession.get(Tip, reward.tip_id), tip_updates.REWARD_APPROVED)
 
 
 def pay(request, reward: TipReward, code: str, payee_id: str, amount_paid: int, *, context, version) -> None:

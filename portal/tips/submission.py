@@ -159,6 +159,12 @@ def seal_contact(request, contact: dict | None) -> str | None:
     return protected.seal(request, json.dumps({"name": name, "phone": phone}, ensure_ascii=False), CONTACT_LABEL)
 
 
+def wants_updates(contact: dict | None) -> bool:
+    """The reporter ticked "tell me when something changes" and left a phone number to send it to."""
+    contact = contact or {}
+    return bool(contact.get("notify") and (contact.get("phone") or "").strip())
+
+
 def _store_files(request, attachments) -> list:
     """The checked files into the media store, before any row is written: a storage error then
     leaves nothing behind (the files already written go with the aborted transaction)."""
@@ -203,7 +209,8 @@ def submit(request, category: TipCategory, data: dict, attachments=()) -> tuple[
               happened_at=happened_at.astimezone(UTC) if happened_at is not None else None,
               place=(where.get("place") or "").strip(), lat=where.get("lat"), lon=where.get("lon"),
               accuracy_m=where.get("accuracy_m"), contact=seal_contact(request, data.get("contact")),
-              danger=danger, task_notice_id=task.id if task is not None else None)
+              danger=danger, task_notice_id=task.id if task is not None else None,
+              notify_consent=wants_updates(data.get("contact")), locale=request.locale_name)
     dbsession.add(tip)
     for name, value in answers.items():
         dbsession.add(TipAnswer(tip=tip, question=questions[name], value=_answer_text(questions[name], value)))

@@ -1,0 +1,88 @@
+"""outbox/updates.py: the update message's rules (consent and a number, one per matter per interval, the
+template's two values only) and the form's box, which needs a phone number."""
+import json
+from datetime import timedelta
+
+import colander
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from portal.core.i18n import _
+from portal.core.meta import utcnow
+from portal.outbox import services as outbox
+from portal.outbox import updates
+from portal.outbox.models import OutboxMessage
+from portal.outbox.templates import template
+
+PHONE = "13912345678"
+NEWS = template("test.update_news", _("Test: news (${time}), see ${url}"), updates.VALUES)
+SUBJECT = ("test_matter", 7)
+
+
+def tell(request, **kw):
+    return updates.tell(request, NEWS, **{"subject": SUBJECT, "consent": True, "phone": PHONE, "locale": "en", **kw})
+
+
+def rows(dbsession):
+    return dbsession.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+
+
+def test_nothing_without_consent_or_a_number(dummy_request, dbsession):
+    assert tell(dummy_request, consent=False) is None
+    assert tell(dummy_request, phone="  ") is None
+    assert tell(dummy_request, phone=None) is None
+    assert rows(dbsession) == []
+
+
+def test_one_message_per_matter_per_interval(dummy_request, dbsession, registry):
+    first = tell(dummy_request)
+    assert first.send_after <= utcnow() and first.locale == "en" and first.template == "test.update_news"
+    assert tell(dummy_request) is None  # the first still waits: it already sends them to look
+    assert tell(dummy_request, subject=("test_matter", 8)) is not None  # another matter is another message
+    first.sent_at = utcnow()
+    second = tell(dummy_request)
+    assert second.send_after >= first.created_at + updates.interval(registry.settings) - timedelta(seconds=1)
+    second.sent_at = utcnow()
+    first.created_at = second.created_at = utcnow() - timedelta(days=1)  # long ago: sent at once
+    assert tell(dummy_request).send_after <= utcnow()
+
+
+def test_a_given_up_message_does_not_hold_the_next(dummy_request, dbsession):
+    tell(dummy_request).gave_up_at = utcnow()
+    assert tell(dummy_request) is not None
+
+
+def test_the_values_are_a_time_and_the_status_page(dummy_request, registry):
+    message = tell(dummy_request, locale="")
+    params = json.loads(registry["field_cipher"].decrypt(message.params, outbox.PARAMS_LABEL))
+    assert params["url"].endswith("/status") and set(params) == {"time", "url"}
+    assert message.locale == registry.settings.get("portal.default_locale", "zh_CN")  # no language stored: the default
+
+
+def test_the_number_is_read_from_the_sealed_contact(dummy_request, registry):
+    cipher = registry["field_cipher"]
+    sealed = cipher.encrypt(json.dumps({"name": "Li Hua", "phone": " 139 1234 5678 "}), "test.contact")
+    assert updates.sealed_phone(dummy_request, sealed, "test.contact") == "139 1234 5678"
+    assert updates.sealed_phone(dummy_request, cipher.encrypt(json.dumps({"name": "Li"}), "x"), "x") is None
+    assert updates.sealed_phone(dummy_request, cipher.encrypt("[1, 2]", "x"), "x") is None
+    assert updates.sealed_phone(dummy_request, None, "x") is None
+
+
+def contact_schema():
+    return colander.SchemaNode(colander.Mapping(), colander.SchemaNode(colander.String(), name="phone", missing=""),
+                               updates.consent_node(), validator=updates.check_consent)
+
+
+@given(phone=st.text(alphabet=" \t\u3000", max_size=5), ticked=st.booleans())
+def test_the_box_needs_a_phone_number(phone, ticked):
+    schema = contact_schema()
+    cstruct = {"phone": phone, **({"notify": "true"} if ticked else {})}
+    if ticked:
+        with pytest.raises(colander.Invalid) as refused:
+            schema.deserialize(cstruct)
+        assert refused.value.asdict() == {"notify": updates.NEEDS_PHONE}
+    else:
+        assert schema.deserialize(cstruct)["notify"] is False
+    assert schema.deserialize({"phone": "139 1234 5678", "notify": "true"})["notify"] is True
