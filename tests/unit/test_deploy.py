@@ -70,7 +70,10 @@ def _site(tmp: pathlib.Path, http_port: int, https_port: int, app_port: int) -> 
     site = tmp / "site.conf"
     site.write_text(text)
     main = tmp / "nginx.conf"
-    main.write_text(f"pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\nhttp {{\n"
+    # Run as root (CI), nginx's workers would drop to an unprivileged user who cannot read a checkout in a
+    # private temporary directory: they keep root's identity here, in the test's own main file only.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    main.write_text(f"{user}pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\nhttp {{\n"
                     f"  include /etc/nginx/mime.types;\n  client_body_temp_path {tmp}/body;\n"
                     f"  proxy_temp_path {tmp}/proxy;\n  include {site};\n}}\n")
     return main
