@@ -14,6 +14,7 @@ from portal.notices.reading import not_expired
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 MAX_URLS = 50_000  # the protocol's limit per file
 ADULT_YEARS = 18
+ElementTree.register_namespace("", SITEMAP_NS)  # once, at import: it changes a module-wide table
 
 
 def _adult_clause(today: date):
@@ -37,7 +38,6 @@ def listed_notices(dbsession, limit: int) -> list[tuple[int, object]]:
 
 
 def render(pages: list[str], notices: list[tuple[str, object]]) -> bytes:
-    ElementTree.register_namespace("", SITEMAP_NS)
     root = ElementTree.Element(f"{{{SITEMAP_NS}}}urlset")
     for loc in pages:
         ElementTree.SubElement(ElementTree.SubElement(root, f"{{{SITEMAP_NS}}}url"), f"{{{SITEMAP_NS}}}loc").text = loc
