@@ -27,7 +27,6 @@ from portal.outbox.services import send_template
 from portal.outbox.templates import MessageTemplate
 
 INTERVAL_SETTING = "portal.notify.interval_minutes"
-DEFAULT_INTERVAL_MINUTES = 30
 VALUES = ("time", "url")  # what every update message says: when, and where to look
 CONSENT_FIELD = "notify"
 CONSENT_LABEL = _("Tell me when something changes (by SMS to the phone number above)")
@@ -53,7 +52,7 @@ def check_consent(node, contact) -> None:
 
 
 def interval(settings) -> timedelta:
-    return timedelta(minutes=int(settings.get(INTERVAL_SETTING, DEFAULT_INTERVAL_MINUTES)))
+    return timedelta(minutes=int(settings[INTERVAL_SETTING]))  # its default is in core/settings.py
 
 
 def tell(request, declared: MessageTemplate, *, subject: tuple[str, int], consent: bool, phone: str | None,
