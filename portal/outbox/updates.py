@@ -18,6 +18,7 @@ import colander
 import deform
 from sqlalchemy import select
 
+from portal.audit import chain as audit
 from portal.core.i18n import _
 from portal.core.links import public_url
 from portal.core.localtime import local_time
@@ -74,6 +75,34 @@ def tell(request, declared: MessageTemplate, *, subject: tuple[str, int], consen
     params = {"time": local_time(now), "url": public_url(request, "status")}
     language = locale or request.registry.settings.get("portal.default_locale", "zh_CN")
     return send_template(request, "sms", phone, declared, params, language, subject, send_after=send_after)
+
+
+STOPPED = "stopped at the person's request"
+
+
+def stop(request, subject: tuple[str, int]) -> int:
+    """The person asked on /status for no more messages about `subject`: messages still waiting are
+    given up (never sent), in the caller's transaction. Returns how many."""
+    subject_type, subject_id = subject
+    waiting = request.dbsession.execute(select(OutboxMessage).where(
+        OutboxMessage.subject_type == subject_type, OutboxMessage.subject_id == subject_id,
+        OutboxMessage.sent_at.is_(None), OutboxMessage.gave_up_at.is_(None))).scalars().all()
+    now = utcnow()
+    for message in waiting:
+        message.gave_up_at, message.last_error = now, STOPPED
+    return len(waiting)
+
+
+def stop_asked(request, matter, subject: tuple[str, int]) -> bool:
+    """The person asked on /status for no more messages about `matter` (anything with `notify_consent`):
+    the consent goes, waiting messages are given up, and the audit trail says so. False if it was off."""
+    if not matter.notify_consent:
+        return False
+    matter.notify_consent = False
+    stop(request, subject)
+    audit.record(request, "updates.stopped", officer=None, actor="public", object_type=subject[0],
+                 object_id=subject[1], reason="the person asked on /status for no more messages")
+    return True
 
 
 def sealed_phone(request, sealed_contact: str | None, label: str) -> str | None:

@@ -11,6 +11,7 @@ from portal.core.meta import utcnow
 from portal.core.nonces import well_formed
 from portal.core.widgets import PhotoInputWidget, honeypot_node
 from portal.geo.forms import location_node
+from portal.outbox import updates
 from portal.sightings.thread import MAX_MESSAGE
 
 MAX_TEXT = 4000
@@ -74,6 +75,8 @@ def sighting_schema() -> colander.SchemaNode:
                                     validator=colander.All(colander.Length(max=30), _phone),
                                     widget=deform.widget.TextInputWidget(attributes={"type": "tel",
                                                                                      "autocomplete": "tel"})))
+    contact.add(updates.consent_node())
+    contact.validator = updates.check_consent
     schema.add(contact)
     schema.add(honeypot_node())
     return schema

@@ -1,7 +1,7 @@
 """A clue from the public on a published notice, routed to the notice's unit."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Officer
@@ -12,6 +12,7 @@ from portal.units.models import Unit
 
 SIGHTING_STATES = ("received", "reviewed", "forwarded", "closed")
 MESSAGE_AUTHORS = ("police", "sender")
+CONTACT_LABEL = "sighting.contact"  # the sealed contact's label (privacy/protected.py)
 
 
 class Sighting(Base):
@@ -39,6 +40,9 @@ class Sighting(Base):
     media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
     # Protected (encrypted JSON: name, phone); None when the person left no contact.
     contact: Mapped[str | None] = mapped_column(Text)
+    # "Tell me when something changes" (outbox/updates.py), and the form's language for those messages.
+    notify_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    locale: Mapped[str] = mapped_column(String(8), default="", server_default="")
     # The reason given at the last step (reviewed, forwarded to whom, closed why).
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

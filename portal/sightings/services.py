@@ -17,12 +17,11 @@ from portal.media.uploads import UploadLimits, check_photos, store_photos
 from portal.notices.models import Notice
 from portal.privacy import protected
 from portal.sightings import thread
-from portal.sightings.models import SIGHTING_STATES, Sighting
+from portal.sightings.models import CONTACT_LABEL, SIGHTING_STATES, Sighting
 from portal.sightings.workflow import SIGHTING_WORKFLOW
 from portal.units.models import Unit
 from portal.units.scope import in_scope_clause
 
-CONTACT_LABEL = "sighting.contact"
 PHOTO_LIMITS = UploadLimits(max_count=1)
 PAGE_SIZE = 50
 
@@ -33,7 +32,8 @@ def count_attempt(request) -> None:
 
 
 def submit(request, notice: Notice, *, seen_at, text: str, place: str = "", lat=None, lon=None,
-           accuracy_m=None, contact_name: str = "", contact_phone: str = "", photos=()) -> tuple[Sighting, str]:
+           accuracy_m=None, contact_name: str = "", contact_phone: str = "", notify: bool = False,
+           photos=()) -> tuple[Sighting, str]:
     """Store one sighting on a public notice, routed to the notice's unit, and return it with its
     receipt code, which the caller shows once.
 
@@ -50,6 +50,7 @@ def submit(request, notice: Notice, *, seen_at, text: str, place: str = "", lat=
         seen_at=seen_at.astimezone(UTC) if seen_at is not None else None,
         place=(place or "").strip(), lat=lat, lon=lon, accuracy_m=accuracy_m, text=text.strip(),
         media=media, contact=seal_contact(request, contact_name, contact_phone),
+        notify_consent=bool(notify and (contact_phone or "").strip()), locale=request.locale_name,
     )
     request.dbsession.add(sighting)
     request.dbsession.flush()

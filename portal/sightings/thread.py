@@ -16,6 +16,7 @@ from portal.core.meta import utcnow
 from portal.core.refused import Refused
 from portal.privacy import receipts
 from portal.privacy.models import Receipt
+from portal.sightings import updates
 from portal.sightings.models import Sighting, SightingMessage
 
 SUBJECT_TYPE = "sighting"
@@ -74,7 +75,8 @@ def answered(dbsession, sighting_ids) -> set[int]:
 
 def sender_news(request, sighting: Sighting, what: str) -> None:
     """Something the sender sees on /status changed: `what` is "state" (a workflow step) or
-    "message" (the police wrote). Nothing is sent yet: the notification outbox hooks in here."""
+    "message" (the police wrote); a sender who asked to be told gets a message (sightings/updates.py)."""
+    updates.tell(request, sighting, what, subject_type=SUBJECT_TYPE)
 
 
 def _checked_body(body: str, field: str) -> str:

@@ -23,7 +23,6 @@ from portal.core.refused import Refused
 from portal.core.widgets import honeypot_node, reject_filled_honeypot
 from portal.geo.forms import location_node
 from portal.media.uploads import UploadRefused, chosen_files
-from portal.outbox import updates
 from portal.sightings.forms import _also, _place_or_point, sighting_schema
 from portal.tips import media as tip_media
 from portal.tips import submission as tips
@@ -217,14 +216,13 @@ def _routable(node, kw):
 
 
 def _contact_node():
-    # The sighting form's contact fields (name, phone and their checks), with what a tip's contact means.
+    # The sighting form's contact fields (name, phone, "tell me when something changes" and their checks),
+    # with what a tip's contact means.
     contact = sighting_schema()["contact"].clone()
     contact.title = _("Your contact (optional, protected)")
     contact.widget = deform.widget.MappingWidget(template="private_mapping", note=_(
         "Only the officer handling your tip can see this, and each look is recorded. The status page tells you "
         "when it was viewed. You may leave it empty and stay anonymous."))
-    contact.add(updates.consent_node())
-    contact.validator = updates.check_consent
     return contact
 
 

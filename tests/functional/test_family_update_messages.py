@@ -102,3 +102,18 @@ def test_no_box_no_message(testapp, dbsession, world):  # noqa: F811
     publish(testapp, mr)
     dispatcher_step(testapp, mr, "withdraw", reason="The family asked to withdraw it.")
     assert messages(dbsession) == []
+
+
+def test_the_family_stops_the_messages_on_status(testapp, dbsession, world):  # noqa: F811
+    units, officers = world
+    mr, code = file_request(testapp, dbsession, units, notify=True)
+    status = testapp.get("/status?lang=en").forms["deform"]
+    status["code"] = code
+    stop = next(f for f in status.submit("show").forms.values() if "stop-messages" in (f.action or ""))
+    assert "you will get no more messages" in stop.submit(status=200).text
+    dbsession.refresh(mr)
+    assert mr.notify_consent is False
+    testapp.reset()
+    login(testapp, officers["dispatcher"].username)
+    publish(testapp, mr)
+    assert messages(dbsession) == []

@@ -219,3 +219,23 @@ def test_whatever_the_reporter_wrote_stays_out_of_the_message(dummy_request, dbs
     for secret in (description.strip(), name.strip()):
         assert secret not in body
     assert json.loads(registry["field_cipher"].decrypt(message.params, outbox.PARAMS_LABEL)).keys() == {"time", "url"}
+
+
+def test_the_reporter_stops_the_messages_on_status(testapp, dbsession, staff):
+    code = receipt_code(send_tip(testapp, notify=True))
+    tip = only_tip(dbsession)
+    handled(testapp, dbsession, staff, tip.id)
+    write_to_reporter(testapp, tip.id)
+    testapp.reset()  # the reporter's browser
+    status = testapp.get("/status?lang=en").forms["deform"]
+    status["code"] = code
+    page = status.submit("show")
+    stop = next(f for f in page.forms.values() if "stop-messages" in (f.action or ""))
+    assert "you will get no more messages" in stop.submit(status=200).text
+    dbsession.refresh(tip)
+    (waiting,) = messages(dbsession, tip.id)
+    assert not tip.notify_consent and waiting.gave_up_at is not None and waiting.sent_at is None
+    testapp.reset()
+    login(testapp, "handler_county")
+    staff_step(testapp, tip.id, "close", outcome="actionable", reason=CLOSING_REASON)
+    assert len(messages(dbsession, tip.id)) == 1  # nothing new once stopped

@@ -9,8 +9,9 @@ from portal.core.refused import Refused
 from portal.media.uploads import MAX_PHOTO_BYTES, UploadRefused
 from portal.missing import services as missing
 from portal.missing.forms import MAX_PHOTOS, missing_request_schema
+from portal.outbox import updates
 from portal.privacy.receipts import format_code
-from portal.status.renderers import status_renderer
+from portal.status.renderers import messages_stopper, status_renderer
 
 STATE_LABELS = {
     "submitted": _("Received: waiting for the police to verify it"),
@@ -59,3 +60,10 @@ def missing_request_status(request, subject_id):
         return None
     return {"template": "missing/status.html", "missing_request": missing_request,
             "state_label": STATE_LABELS[missing_request.state]}
+
+
+@messages_stopper(missing.SUBJECT_TYPE)
+def stop_missing_request_messages(request, subject_id) -> bool:
+    missing_request = missing.for_receipt(request.dbsession, subject_id)
+    return missing_request is not None and updates.stop_asked(
+        request, missing_request, (missing.SUBJECT_TYPE, missing_request.id))

@@ -66,7 +66,7 @@ class NewSighting(FormView):
             _sighting, code = sightings.submit(
                 request, notice, seen_at=data["seen_at"], text=data["text"], place=where["place"], lat=where["lat"],
                 lon=where["lon"], accuracy_m=where["accuracy_m"], contact_name=contact["name"],
-                contact_phone=contact["phone"], photos=chosen_files(request, "photo"))
+                contact_phone=contact["phone"], notify=contact["notify"], photos=chosen_files(request, "photo"))
         except UploadRefused as exc:
             # The photo was not taken: the message at it, what was typed kept, no file left behind.
             raise Refused(exc.message, 400, "photo") from None

@@ -16,11 +16,12 @@ from portal.core.forms import FormView, make_form, posted_text
 from portal.core.i18n import _
 from portal.core.nonces import new_nonce
 from portal.core.refused import Refused
+from portal.outbox import updates
 from portal.privacy import receipts
 from portal.sightings import thread
 from portal.sightings.forms import reply_schema
 from portal.status.forms import StatusLookupSchema
-from portal.status.renderers import NOT_FOUND, status_renderer
+from portal.status.renderers import NOT_FOUND, messages_stopper, status_renderer
 
 # Coarse and plain: never the moderators' reasons, to whom it went, or what came of it.
 STATE_LABELS = {
@@ -65,6 +66,12 @@ def sighting_view(request, sighting, *, reply_form_html=None, notice=None, error
 def sighting_status(request, subject_id):
     sighting = thread.for_receipt(request.dbsession, subject_id)
     return sighting_view(request, sighting) if sighting is not None else None
+
+
+@messages_stopper(thread.SUBJECT_TYPE)
+def stop_sighting_messages(request, subject_id) -> bool:
+    sighting = thread.for_receipt(request.dbsession, subject_id)
+    return sighting is not None and updates.stop_asked(request, sighting, (thread.SUBJECT_TYPE, sighting.id))
 
 
 def _status_page(request, found=None, error=None):

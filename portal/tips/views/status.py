@@ -17,9 +17,10 @@ from portal.core.i18n import _
 from portal.core.nonces import new_nonce
 from portal.core.refused import Refused
 from portal.media.uploads import UploadRefused
+from portal.outbox import updates
 from portal.privacy import receipts
 from portal.status.forms import StatusLookupSchema
-from portal.status.renderers import NOT_FOUND, status_renderer
+from portal.status.renderers import NOT_FOUND, messages_stopper, status_renderer
 from portal.tips import submission as tips
 from portal.tips import upload_stream
 from portal.tips.forms import reply_schema
@@ -72,6 +73,12 @@ def tip_view(request, tip, *, reply_form_html=None, notice=None, error=None) -> 
 def tip_status(request, subject_id):
     tip = tips.for_receipt(request.dbsession, subject_id)
     return tip_view(request, tip) if tip is not None else None
+
+
+@messages_stopper(tips.SUBJECT_TYPE)
+def stop_tip_messages(request, subject_id) -> bool:
+    tip = tips.for_receipt(request.dbsession, subject_id)
+    return tip is not None and updates.stop_asked(request, tip, (tips.SUBJECT_TYPE, tip.id))
 
 
 def _status_page(request, found=None, error=None):
