@@ -1,0 +1,174 @@
+"""XYZ tiles (256 px PNG, Web Mercator) of the generated base map (geo/basemap.py), drawn with Pillow.
+
+A tile is drawn at twice its size and scaled down, which smooths the lines Pillow draws without
+anti-aliasing. Drawn tiles are kept on disk under the map's version, so a tile is drawn once per
+server and units change; names of places are not drawn here but by the browser (static/js/map.js),
+in a font the visitor's device has."""
+import io
+import math
+import os
+import tempfile
+
+from PIL import Image, ImageDraw
+
+TILE = 256
+SCALE = 2  # drawn at 512 px, scaled down to 256
+MIN_ZOOM, MAX_ZOOM = 6, 14
+MARGIN_DEGREES = 0.5  # tiles are served this far around the province, blank land beyond it
+
+OUTSIDE = (232, 230, 225)
+LAND = (246, 243, 236)
+BUILT = {1: (230, 218, 208), 2: (233, 223, 213), 3: (236, 228, 219), 4: (238, 231, 223)}
+WATER = (170, 211, 223)
+HIGHWAY, HIGHWAY_CASING = (247, 200, 110), (196, 150, 80)
+ROAD, ROAD_CASING = (255, 255, 255), (190, 185, 178)
+STREET = (255, 255, 255)
+BOUNDARY = {0: (120, 80, 140), 1: (140, 100, 160), 2: (170, 140, 185)}
+TOWN_DOT = {1: (120, 90, 80), 2: (140, 110, 100)}
+
+
+def lonlat_to_world(lon: float, lat: float) -> tuple[float, float]:
+    """Web Mercator in tile units of zoom 0 (0..1 both ways, y down)."""
+    lat = max(min(lat, 85.05112878), -85.05112878)
+    x = (lon + 180.0) / 360.0
+    s = math.sin(math.radians(lat))
+    y = 0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)
+    return x, y
+
+
+def tile_range(bounds, z: int):
+    """(x_min, y_min, x_max, y_max) of the tiles at zoom z covering the bounds plus the margin."""
+    west, south, east, north = bounds
+    x0, y0 = lonlat_to_world(west - MARGIN_DEGREES, north + MARGIN_DEGREES)
+    x1, y1 = lonlat_to_world(east + MARGIN_DEGREES, south - MARGIN_DEGREES)
+    n = 2 ** z
+    return int(x0 * n), int(y0 * n), min(int(x1 * n), n - 1), min(int(y1 * n), n - 1)
+
+
+def has_tile(geo, z: int, x: int, y: int) -> bool:
+    if not (MIN_ZOOM <= z <= MAX_ZOOM) or geo.bounds == (0.0, 0.0, 0.0, 0.0):
+        return False
+    x_min, y_min, x_max, y_max = tile_range(geo.bounds, z)
+    return x_min <= x <= x_max and y_min <= y <= y_max
+
+
+class _Canvas:
+    def __init__(self, z, x, y):
+        self.size = TILE * SCALE
+        self.factor = (2 ** z) * self.size
+        self.left, self.top = x * self.size, y * self.size
+        self.image = Image.new("RGB", (self.size, self.size), OUTSIDE)
+        self.draw = ImageDraw.Draw(self.image)
+        self.z = z
+
+    def points(self, coordinates):
+        out = []
+        for lon, lat in coordinates:
+            wx, wy = lonlat_to_world(lon, lat)
+            out.append((wx * self.factor - self.left, wy * self.factor - self.top))
+        return out
+
+    def visible(self, points, pad=0.0):
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        return max(xs) >= -pad and min(xs) <= self.size + pad and max(ys) >= -pad and min(ys) <= self.size + pad
+
+    def line(self, coordinates, color, width, pad=None):
+        points = self.points(coordinates)
+        if len(points) > 1 and self.visible(points, pad if pad is not None else width):
+            self.draw.line(points, fill=color, width=max(1, round(width)), joint="curve")
+
+    def dashed(self, coordinates, color, width, dash=10.0):
+        points = self.points(coordinates)
+        if len(points) < 2 or not self.visible(points, width):
+            return
+        on, travelled = True, 0.0
+        for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
+            length = math.hypot(bx - ax, by - ay)
+            position = 0.0
+            while position < length:
+                step = min(dash - travelled, length - position)
+                if on:
+                    t0, t1 = position / length, (position + step) / length
+                    self.draw.line([(ax + (bx - ax) * t0, ay + (by - ay) * t0),
+                                    (ax + (bx - ax) * t1, ay + (by - ay) * t1)], fill=color, width=round(width))
+                position += step
+                travelled += step
+                if travelled >= dash:
+                    on, travelled = not on, 0.0
+
+    def polygon(self, coordinates, color):
+        points = self.points(coordinates)
+        if len(points) > 2 and self.visible(points):
+            self.draw.polygon(points, fill=color)
+
+
+def _widths(z):
+    """Line widths in drawn pixels (SCALE x screen pixels) by zoom: roads grow as one zooms in."""
+    grow = max(0, z - 6)
+    return {"highway": SCALE * (1.2 + grow * 0.55), "road": SCALE * (0.6 + grow * 0.4),
+            "river": SCALE * (1.0 + grow * 0.45), "street": SCALE * (0.9 + max(0, z - 12) * 1.1)}
+
+
+def render(geo, z: int, x: int, y: int) -> bytes:
+    """The PNG of one tile (the caller checked has_tile)."""
+    canvas = _Canvas(z, x, y)
+    widths = _widths(z)
+    for depth, rings in geo.boundaries:
+        if depth == 0:
+            for ring in rings:
+                canvas.polygon(ring, LAND)
+    for lake in geo.lakes:
+        canvas.polygon(lake, WATER)
+    for rank, ring in geo.built_up:
+        if z >= 9 or rank <= 2:
+            canvas.polygon(ring, BUILT[rank])
+    for width_class, river in geo.rivers:
+        canvas.line(river, WATER, widths["river"] * width_class)
+    if z >= 12:
+        for segment in geo.streets:
+            canvas.line(segment, STREET, widths["street"])
+    for depth, rings in sorted(geo.boundaries, key=lambda item: -item[0]):
+        color, width = BOUNDARY.get(depth, BOUNDARY[2]), SCALE * (2.5 - min(depth, 2) * 0.7)
+        for ring in rings:
+            if depth >= 2:
+                canvas.dashed(ring, color, width, dash=SCALE * 8)
+            else:
+                canvas.line(ring, color, width)
+    roads = [r for r in geo.roads if r[0] == "road"] if z >= 8 else []
+    highways = [r for r in geo.roads if r[0] == "highway"]
+    layers = (("road", roads, ROAD_CASING, ROAD), ("highway", highways, HIGHWAY_CASING, HIGHWAY))
+    for kind, group, casing, fill in layers:
+        for _kind, line in group:
+            canvas.line(line, casing, widths[kind] + SCALE * 1.5)
+        for _kind, line in group:
+            canvas.line(line, fill, widths[kind])
+    if z <= 9:  # a dot where a town's area is too small to see
+        for place in geo.places:
+            if place.rank in TOWN_DOT:
+                (px, py), = canvas.points([(place.lon, place.lat)])
+                r = SCALE * (4 if place.rank == 1 else 3)
+                if -r <= px <= canvas.size + r and -r <= py <= canvas.size + r:
+                    canvas.draw.ellipse((px - r, py - r, px + r, py + r), fill=TOWN_DOT[place.rank],
+                                        outline=(255, 255, 255), width=SCALE)
+    image = canvas.image.resize((TILE, TILE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def cached_tile(cache_dir: str, geo, z: int, x: int, y: int) -> bytes:
+    """The tile from the disk cache, drawn and stored first if it is not there yet."""
+    path = os.path.join(cache_dir, geo.version, str(z), str(x), f"{y}.png")
+    try:
+        with open(path, "rb") as existing:
+            return existing.read()
+    except FileNotFoundError:
+        pass
+    body = render(geo, z, x, y)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    # Written beside, then renamed: a reader never sees half a tile, two writers the same whole one.
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".part")
+    with os.fdopen(handle, "wb") as part:
+        part.write(body)
+    os.replace(temporary, path)
+    return body
