@@ -24,7 +24,7 @@ VILLAGE_NATURE = ("柳树", "石桥", "杨庄", "枣林", "黄土", "白沙", "�
                   "南屯", "东营", "西坡", "马头", "龙泉", "青石")
 VILLAGE_ENDS = ("家庄", "家村", "家营", "家屯", "家洼")
 TOWN_ENDS = ("镇", "铺", "店")
-VILLAGES_PER_COUNTY = 6
+VILLAGES_PER_COUNTY = 12
 # Ranks of places: 1 city seat, 2 county seat, 3 market town, 4 village (labels appear by zoom).
 RADIUS_DEGREES = {1: 0.045, 2: 0.022, 3: 0.007, 4: 0.0035}
 
@@ -115,10 +115,10 @@ def _villages(unit, area, rng, taken):
         if len(villages) >= VILLAGES_PER_COUNTY:
             break
         lon, lat = rng.uniform(west, east), rng.uniform(south, north)
-        if not area.contains(Point(lon, lat)) or any(math.hypot(lon - a, lat - b) < 0.12 for a, b in taken):
+        if not area.contains(Point(lon, lat)) or any(math.hypot(lon - a, lat - b) < 0.08 for a, b in taken):
             continue
         taken.append((lon, lat))
-        if len(villages) < 2:
+        if len(villages) < 3:
             name, rank = rng.choice(VILLAGE_NATURE) + rng.choice(TOWN_ENDS), 3
         else:
             name, rank = rng.choice(VILLAGE_FIRST) + rng.choice(VILLAGE_ENDS), 4

@@ -315,7 +315,7 @@
     if (circle && metres > 200) {
       this.map.fitBounds(circle.getBounds(), { maxZoom: 15 });
     } else if (!this.map.getBounds().pad(-0.1).contains(latlng) || this.map.getZoom() < 12) {
-      this.map.setView(latlng, Math.max(this.map.getZoom(), Math.min(14, this.map.getMaxZoom())));
+      this.map.setView(latlng, Math.max(this.map.getZoom(), Math.min(13, this.map.getMaxZoom())));
     }
   };
 
