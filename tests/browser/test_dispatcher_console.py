@@ -86,11 +86,16 @@ def test_the_alarm_page_maps_the_position_and_the_thread_works_both_ways(desk, p
     phone_page.wait_for_url(TOKEN_URL)
     row = desk.locator("tr.alarm-row", has_text="Locked in a shop")
     expect(row).to_be_visible(timeout=4000)
+    # The console's map of open alarms gets a marker for it, over the portal's own tiles.
+    expect(desk.locator(".alarms-map .leaflet-tile-loaded").first).to_be_visible()
+    markers = desk.locator(".alarms-map path.map-alarm")
+    expect(markers.first).to_be_attached()
+    assert markers.count() == desk.locator("[data-open-rows] tr[data-lat]").count()
     row.get_by_role("link", name="Locked in a shop").click()
 
-    # The map: the units' outlines, the position with its accuracy circle; the coordinates in text.
-    expect(desk.locator(".alarm-map svg.alarm-svg path.unit").first).to_be_attached()
-    expect(desk.locator(".alarm-map svg circle.location-dot")).to_have_count(1)
+    # The map: the position with its accuracy circle on the real map; the coordinates in text.
+    expect(desk.locator(".alarm-map .leaflet-tile-loaded").first).to_be_visible()
+    expect(desk.locator(".alarm-map .map-spot")).to_have_count(1)
     expect(desk.locator(".position-text")).to_contain_text("38.000000, 114.500000")
     expect(desk.locator('a[href^="geo:38.0,114.5"]').first).to_be_visible()
 

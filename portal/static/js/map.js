@@ -114,5 +114,22 @@
     return group;
   }
 
-  window.PortalMap = { create: create, spot: spot };
+  /* An alarm's positions ([lat, lon, accuracy, id]): its track and a trip's as lines, the first and the
+   * newest with their accuracy, the view around them all. Redrawn whole on every new position. */
+  function positions(made, track, trip) {
+    var L = made.L, map = made.map;
+    if (map.portalPositions) map.removeLayer(map.portalPositions);
+    var group = map.portalPositions = L.layerGroup().addTo(map);
+    function latlngs(list) { return list.map(function (p) { return [p[0], p[1]]; }); }
+    if (trip.length > 1) L.polyline(latlngs(trip), { className: "map-trip-track", interactive: false }).addTo(group);
+    if (track.length > 1) L.polyline(latlngs(track), { className: "map-track", interactive: false }).addTo(group);
+    var first = track[0], last = track[track.length - 1];
+    if (first && first !== last) L.circle([first[0], first[1]], { radius: first[2] || 0, className: "map-accuracy",
+                                                                  interactive: false }).addTo(group);
+    if (last) spot(L, [last[0], last[1]], last[2] || 0).addTo(group);
+    var all = latlngs(track.concat(trip));
+    if (all.length) map.fitBounds(L.latLngBounds(all).pad(0.3), { maxZoom: 15 });
+  }
+
+  window.PortalMap = { create: create, spot: spot, positions: positions };
 })();
