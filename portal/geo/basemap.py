@@ -24,7 +24,7 @@ VILLAGE_NATURE = ("柳树", "石桥", "杨庄", "枣林", "黄土", "白沙", "�
                   "南屯", "东营", "西坡", "马头", "龙泉", "青石")
 VILLAGE_ENDS = ("家庄", "家村", "家营", "家屯", "家洼")
 TOWN_ENDS = ("镇", "铺", "店")
-VILLAGES_PER_COUNTY = 12
+VILLAGES_PER_COUNTY = 40
 # Ranks of places: 1 city seat, 2 county seat, 3 market town, 4 village (labels appear by zoom).
 RADIUS_DEGREES = {1: 0.045, 2: 0.022, 3: 0.007, 4: 0.0035}
 
@@ -111,14 +111,14 @@ def _rings(geometry):
 def _villages(unit, area, rng, taken):
     west, south, east, north = area.bounds
     villages = []
-    for _attempt in range(200):
+    for _attempt in range(2000):
         if len(villages) >= VILLAGES_PER_COUNTY:
             break
         lon, lat = rng.uniform(west, east), rng.uniform(south, north)
-        if not area.contains(Point(lon, lat)) or any(math.hypot(lon - a, lat - b) < 0.08 for a, b in taken):
+        if not area.contains(Point(lon, lat)) or any(math.hypot(lon - a, lat - b) < 0.06 for a, b in taken):
             continue
         taken.append((lon, lat))
-        if len(villages) < 3:
+        if len(villages) < 6:
             name, rank = rng.choice(VILLAGE_NATURE) + rng.choice(TOWN_ENDS), 3
         else:
             name, rank = rng.choice(VILLAGE_FIRST) + rng.choice(VILLAGE_ENDS), 4
@@ -168,10 +168,15 @@ def build(units: list[dict]) -> Geography:
     for u in sorted(leaves, key=lambda u: u["code"]):
         villages = _villages(u, u["area"], random.Random(version + u["code"]), taken)
         geo.places.extend(villages)
+        # Each village's road leads to the nearest place already on the network, from the seat outwards:
+        # a branching network, as roads grow, rather than a star.
         seat = seats.get(u["code"])
-        for village in villages:
-            if seat is not None:
-                geo.roads.append(("road", _wiggle((seat.lon, seat.lat), (village.lon, village.lat), rng, 0.25)))
+        connected = [seat] if seat is not None else []
+        for village in sorted(villages, key=lambda v: math.hypot(v.lon - seat.lon, v.lat - seat.lat) if seat else 0):
+            if connected:
+                near = min(connected, key=lambda p: math.hypot(p.lon - village.lon, p.lat - village.lat))
+                geo.roads.append(("road", _wiggle((near.lon, near.lat), (village.lon, village.lat), rng, 0.12)))
+            connected.append(village)
     cities = sorted((p for p in seats.values() if p.rank == 1), key=lambda p: p.lon)
     for a, b in zip(cities, cities[1:], strict=False):
         geo.roads.append(("highway", _wiggle((a.lon, a.lat), (b.lon, b.lat), rng, 0.1)))
@@ -182,7 +187,9 @@ def build(units: list[dict]) -> Geography:
     width, height = east - west, north - south
     main = _wiggle((west, south + height * 0.82), (east, south + height * 0.3), rng, 0.18, steps=60)
     branch = _wiggle((west + width * 0.4, north), main[len(main) // 2], rng, 0.3, steps=30)
-    geo.rivers = [(2, main), (1, branch)]
+    second = _wiggle((west + width * 0.85, north), main[int(len(main) * 0.8)], rng, 0.3, steps=30)
+    third = _wiggle((west + width * 0.1, south), main[int(len(main) * 0.25)], rng, 0.3, steps=30)
+    geo.rivers = [(2, main), (1, branch), (1, second), (1, third)]
     lake_lon, lake_lat = west + width * 0.55, south + height * 0.22
     geo.lakes = [_blob(lake_lon, lake_lat, min(width, height) * 0.05, rng, corners=24)]
     geo.places.append(Place("镜湖", lake_lon, lake_lat, 3, ""))

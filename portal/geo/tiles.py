@@ -24,7 +24,7 @@ HIGHWAY, HIGHWAY_CASING = (247, 200, 110), (196, 150, 80)
 ROAD, ROAD_CASING = (255, 255, 255), (190, 185, 178)
 STREET = (255, 255, 255)
 BOUNDARY = {0: (120, 80, 140), 1: (140, 100, 160), 2: (170, 140, 185)}
-TOWN_DOT = {1: (120, 90, 80), 2: (140, 110, 100)}
+TOWN_DOT = {1: (120, 90, 80), 2: (140, 110, 100), 3: (150, 125, 115), 4: (165, 145, 135)}
 
 
 def lonlat_to_world(lon: float, lat: float) -> tuple[float, float]:
@@ -52,6 +52,40 @@ def has_tile(geo, z: int, x: int, y: int) -> bool:
     return x_min <= x <= x_max and y_min <= y <= y_max
 
 
+class _Line:
+    """A line or ring in Web Mercator units of zoom 0, with its bounding box: projected once per map."""
+
+    __slots__ = ("points", "box")
+
+    def __init__(self, coordinates):
+        self.points = [lonlat_to_world(lon, lat) for lon, lat in coordinates]
+        xs, ys = [p[0] for p in self.points], [p[1] for p in self.points]
+        self.box = (min(xs), min(ys), max(xs), max(ys)) if self.points else (0, 0, 0, 0)
+
+
+_projected: dict = {}  # map version -> its features projected (a few maps per process at most)
+
+
+def _world(geo) -> dict:
+    world = _projected.get(geo.version)
+    if world is None:
+        if len(_projected) > 8:
+            _projected.clear()
+        world = {
+            "land": [_Line(ring) for depth, rings in geo.boundaries if depth == 0 for ring in rings],
+            "boundaries": [(depth, [_Line(ring) for ring in rings])
+                           for depth, rings in sorted(geo.boundaries, key=lambda item: -item[0])],
+            "lakes": [_Line(lake) for lake in geo.lakes],
+            "built_up": [(rank, _Line(ring)) for rank, ring in geo.built_up],
+            "rivers": [(width, _Line(river)) for width, river in geo.rivers],
+            "streets": [_Line(segment) for segment in geo.streets],
+            "roads": [_Line(line) for kind, line in geo.roads if kind == "road"],
+            "highways": [_Line(line) for kind, line in geo.roads if kind == "highway"],
+        }
+        _projected[geo.version] = world
+    return world
+
+
 class _Canvas:
     def __init__(self, z, x, y):
         self.size = TILE * SCALE
@@ -61,26 +95,23 @@ class _Canvas:
         self.draw = ImageDraw.Draw(self.image)
         self.z = z
 
-    def points(self, coordinates):
-        out = []
-        for lon, lat in coordinates:
-            wx, wy = lonlat_to_world(lon, lat)
-            out.append((wx * self.factor - self.left, wy * self.factor - self.top))
-        return out
+    def visible(self, line, pad=0.0):
+        f, (x0, y0, x1, y1) = self.factor, line.box
+        return (x1 * f - self.left >= -pad and x0 * f - self.left <= self.size + pad
+                and y1 * f - self.top >= -pad and y0 * f - self.top <= self.size + pad)
 
-    def visible(self, points, pad=0.0):
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
-        return max(xs) >= -pad and min(xs) <= self.size + pad and max(ys) >= -pad and min(ys) <= self.size + pad
+    def points(self, line):
+        f, left, top = self.factor, self.left, self.top
+        return [(x * f - left, y * f - top) for x, y in line.points]
 
-    def line(self, coordinates, color, width, pad=None):
-        points = self.points(coordinates)
-        if len(points) > 1 and self.visible(points, pad if pad is not None else width):
-            self.draw.line(points, fill=color, width=max(1, round(width)), joint="curve")
+    def line(self, line, color, width):
+        if len(line.points) > 1 and self.visible(line, width):
+            self.draw.line(self.points(line), fill=color, width=max(1, round(width)), joint="curve")
 
-    def dashed(self, coordinates, color, width, dash=10.0):
-        points = self.points(coordinates)
-        if len(points) < 2 or not self.visible(points, width):
+    def dashed(self, line, color, width, dash=10.0):
+        if len(line.points) < 2 or not self.visible(line, width):
             return
+        points = self.points(line)
         on, travelled = True, 0.0
         for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
             length = math.hypot(bx - ax, by - ay)
@@ -96,10 +127,9 @@ class _Canvas:
                 if travelled >= dash:
                     on, travelled = not on, 0.0
 
-    def polygon(self, coordinates, color):
-        points = self.points(coordinates)
-        if len(points) > 2 and self.visible(points):
-            self.draw.polygon(points, fill=color)
+    def polygon(self, line, color):
+        if len(line.points) > 2 and self.visible(line):
+            self.draw.polygon(self.points(line), fill=color)
 
 
 def _widths(z):
@@ -113,44 +143,42 @@ def render(geo, z: int, x: int, y: int) -> bytes:
     """The PNG of one tile (the caller checked has_tile)."""
     canvas = _Canvas(z, x, y)
     widths = _widths(z)
-    for depth, rings in geo.boundaries:
-        if depth == 0:
-            for ring in rings:
-                canvas.polygon(ring, LAND)
-    for lake in geo.lakes:
+    world = _world(geo)
+    for ring in world["land"]:
+        canvas.polygon(ring, LAND)
+    for lake in world["lakes"]:
         canvas.polygon(lake, WATER)
-    for rank, ring in geo.built_up:
+    for rank, ring in world["built_up"]:
         if z >= 9 or rank <= 2:
             canvas.polygon(ring, BUILT[rank])
-    for width_class, river in geo.rivers:
+    for width_class, river in world["rivers"]:
         canvas.line(river, WATER, widths["river"] * width_class)
     if z >= 12:
-        for segment in geo.streets:
+        for segment in world["streets"]:
             canvas.line(segment, STREET, widths["street"])
-    for depth, rings in sorted(geo.boundaries, key=lambda item: -item[0]):
+    for depth, rings in world["boundaries"]:
         color, width = BOUNDARY.get(depth, BOUNDARY[2]), SCALE * (2.5 - min(depth, 2) * 0.7)
         for ring in rings:
             if depth >= 2:
                 canvas.dashed(ring, color, width, dash=SCALE * 8)
             else:
                 canvas.line(ring, color, width)
-    roads = [r for r in geo.roads if r[0] == "road"] if z >= 8 else []
-    highways = [r for r in geo.roads if r[0] == "highway"]
-    layers = (("road", roads, ROAD_CASING, ROAD), ("highway", highways, HIGHWAY_CASING, HIGHWAY))
+    roads = world["roads"] if z >= 8 else []
+    layers = (("road", roads, ROAD_CASING, ROAD), ("highway", world["highways"], HIGHWAY_CASING, HIGHWAY))
     for kind, group, casing, fill in layers:
-        for _kind, line in group:
+        for line in group:
             canvas.line(line, casing, widths[kind] + SCALE * 1.5)
-        for _kind, line in group:
+        for line in group:
             canvas.line(line, fill, widths[kind])
-    if z <= 9:  # a dot where a town's area is too small to see
-        for place in geo.places:
-            if place.rank in TOWN_DOT:
-                (px, py), = canvas.points([(place.lon, place.lat)])
-                r = SCALE * (4 if place.rank == 1 else 3)
-                if -r <= px <= canvas.size + r and -r <= py <= canvas.size + r:
-                    canvas.draw.ellipse((px - r, py - r, px + r, py + r), fill=TOWN_DOT[place.rank],
-                                        outline=(255, 255, 255), width=SCALE)
-    image = canvas.image.resize((TILE, TILE), Image.Resampling.LANCZOS)
+    for place in geo.places:  # a dot where a town's area is too small to see
+        if place.rank in TOWN_DOT and (z <= 9 if place.rank <= 2 else 10 <= z <= 12):
+            wx, wy = lonlat_to_world(place.lon, place.lat)
+            px, py = wx * canvas.factor - canvas.left, wy * canvas.factor - canvas.top
+            r = SCALE * {1: 4, 2: 3, 3: 3, 4: 2.5}[place.rank]
+            if -r <= px <= canvas.size + r and -r <= py <= canvas.size + r:
+                canvas.draw.ellipse((px - r, py - r, px + r, py + r), fill=TOWN_DOT[place.rank],
+                                    outline=(255, 255, 255), width=SCALE)
+    image = canvas.image.resize((TILE, TILE), Image.Resampling.BOX)  # 2x2 pixels averaged: the smoothing
     out = io.BytesIO()
     image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(out, format="PNG", optimize=True)
     return out.getvalue()
