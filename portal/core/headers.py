@@ -25,7 +25,7 @@ NO_CAMERA = "camera=(), microphone=(), geolocation=(self)"
 WITH_CAMERA = "camera=(self), microphone=(self), geolocation=(self)"
 
 
-def tile_origin(template: str) -> str:
+def tile_origin(template: str, setting: str = "portal.map.tiles") -> str:
     """The CSP source of a map tile URL template ("" for the portal's own tiles): its scheme and host,
     a {s} subdomain in the first label becoming CSP's wildcard ("https://t{s}.x.cn/..." -> "https://*.x.cn")."""
     if not template.strip():
@@ -33,12 +33,12 @@ def tile_origin(template: str) -> str:
     parts = urlsplit(template.strip())
     host = parts.netloc
     if parts.scheme not in ("https", "http") or not host or "@" in host or "/" in host:
-        raise ValueError(f"portal.map.tiles is not an http(s) URL template: {template!r}")
+        raise ValueError(f"{setting} is not an http(s) URL template: {template!r}")
     first, _dot, rest = host.partition(".")
     if "{" in first and rest and "{" not in rest:
         host = "*." + rest
     if not re.fullmatch(r"(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?", host):
-        raise ValueError(f"portal.map.tiles has a host CSP cannot name: {template!r}")
+        raise ValueError(f"{setting} has a host CSP cannot name: {template!r}")
     return f"{parts.scheme}://{host}"
 
 
@@ -151,7 +151,11 @@ def _safe_identity(request):
 
 def includeme(config):
     config.registry["fallbacks"] = Fallbacks.from_settings(config.get_settings())
-    config.registry["map_tile_origin"] = tile_origin(config.get_settings()["portal.map.tiles"])
+    settings = config.get_settings()
+    # The tile service and its layer of names (Tianditu's vec_w and cva_w), in the CSP's img-src.
+    names = ("portal.map.tiles", "portal.map.labels")
+    origins = dict.fromkeys(tile_origin(settings.get(name, ""), name) for name in names)
+    config.registry["map_tile_origin"] = " ".join(origin for origin in origins if origin)
     config.add_subscriber(security_headers, NewResponse)
     config.add_subscriber(limit_form_size, NewRequest)
     config.add_subscriber(refuse_unsplittable_form, NewRequest)

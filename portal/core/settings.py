@@ -99,6 +99,7 @@ DEFAULTS = {
     # <media_dir>/.map-tiles). The template's origin joins the CSP's img-src by itself.
     "portal.map.tiles": "",
     "portal.map.attribution": "",
+    "portal.map.labels": "",  # a second XYZ template drawn over the first: the names (Tianditu's cva_w)
     "portal.map.subdomains": "",
     "portal.map.max_zoom": "18",
     "portal.map.tile_cache_dir": "",

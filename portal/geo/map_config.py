@@ -35,6 +35,7 @@ def map_attributes(request) -> dict:
     if template:
         attributes.update({
             "data-map-tiles": template,
+            "data-map-labels": settings.get("portal.map.labels", "").strip(),
             "data-map-attribution": settings.get("portal.map.attribution", ""),
             "data-map-subdomains": settings.get("portal.map.subdomains", ""),
             "data-map-max-zoom": settings.get("portal.map.max_zoom", "18"),

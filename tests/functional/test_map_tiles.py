@@ -15,6 +15,7 @@ PROVINCE = '{"type":"Polygon","coordinates":[[[114,37],[118,37],[118,40],[114,40
 CITY = '{"type":"Polygon","coordinates":[[[114,37],[116,37],[116,40],[114,40],[114,37]]]}'
 COUNTY = '{"type":"Polygon","coordinates":[[[114,37],[116,37],[116,38.5],[114,38.5],[114,37]]]}'
 TIANDITU = "https://t{s}.tianditu.gov.cn/vec_w/wmts?tk=KEY&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+NAMES = "https://names.example.org/cva/{z}/{x}/{y}.png"
 
 
 @pytest.fixture
@@ -111,7 +112,8 @@ def tianditu(app, monkeypatch):
     monkeypatch.setitem(app.registry.settings, "portal.map.tiles", TIANDITU)
     monkeypatch.setitem(app.registry.settings, "portal.map.attribution", "天地图 GS(2024)0568号")
     monkeypatch.setitem(app.registry.settings, "portal.map.subdomains", "01234567")
-    monkeypatch.setitem(app.registry, "map_tile_origin", tile_origin(TIANDITU))
+    monkeypatch.setitem(app.registry.settings, "portal.map.labels", NAMES)
+    monkeypatch.setitem(app.registry, "map_tile_origin", tile_origin(TIANDITU) + " " + tile_origin(NAMES))
 
 
 def test_a_tile_service_setting_reaches_the_page_and_the_csp(testapp, units, tianditu):
@@ -120,9 +122,10 @@ def test_a_tile_service_setting_reaches_the_page_and_the_csp(testapp, units, tia
     assert fieldset["data-map-tiles"] == TIANDITU
     assert fieldset["data-map-attribution"] == "天地图 GS(2024)0568号"
     assert fieldset["data-map-subdomains"] == "01234567" and fieldset["data-map-max-zoom"] == "18"
+    assert fieldset["data-map-labels"] == NAMES
     assert not fieldset.has_attr("data-map-places")  # the service's tiles carry their own names
     csp = page.headers["Content-Security-Policy"]
-    assert "img-src 'self' data: blob: https://*.tianditu.gov.cn;" in csp
+    assert "img-src 'self' data: blob: https://*.tianditu.gov.cn https://names.example.org;" in csp
     assert "connect-src 'self';" in csp and "script-src 'self';" in csp  # only images from there
 
 
@@ -144,3 +147,13 @@ def test_the_tile_origin_for_the_csp(template, origin):
 def test_a_tile_setting_the_csp_cannot_name_stops_start_up(template):
     with pytest.raises(ValueError, match="portal.map.tiles"):
         tile_origin(template)
+
+
+def test_the_app_puts_both_tile_origins_in_the_csp(app_settings, monkeypatch):
+    import portal
+
+    settings = dict(app_settings, **{"portal.map.tiles": TIANDITU, "portal.map.labels": NAMES})
+    app = portal.main({}, **settings)
+    assert app.registry["map_tile_origin"] == "https://*.tianditu.gov.cn https://names.example.org"
+    with pytest.raises(ValueError, match="portal.map.labels"):
+        portal.main({}, **dict(app_settings, **{"portal.map.labels": "javascript:alert(1)//{z}"}))

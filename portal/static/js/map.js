@@ -97,6 +97,7 @@
                       minZoom: map.getMinZoom(), maxZoom: map.getMaxZoom(), crossOrigin: false };
       if (data.mapSubdomains) options.subdomains = data.mapSubdomains;
       L.tileLayer(data.mapTiles, options).addTo(map);
+      if (data.mapLabels) L.tileLayer(data.mapLabels, L.extend({}, options, { attribution: "" })).addTo(map);
       if (view) map.fitBounds(view); else map.setView([0, 0], map.getMinZoom());
       if (data.mapPlaces) addLabels(L, map, data.mapPlaces);
       box.portalMap = map; // for tests and for scripts that add to a map they did not make
