@@ -27,12 +27,14 @@ class PowWidget(deform.widget.Widget):
     template = readonly_template = "pow"
     hidden = True  # no label, no help text: there is nothing for a person to do here
     category = "structural"
+    bits = None  # a callable (request -> difficulty) for forms whose difficulty changes; else the setting's
 
     def serialize(self, field, cstruct, **kw):
         request = (field.schema.bindings or {}).get("request") or get_current_request()
         translate = request.localizer.translate if request is not None else str
         routed = request is not None and request.registry.queryUtility(IRoutesMapper) is not None
-        challenge = pow_service.issue(request)  # never what was sent: each rendering gets its own
+        bits = self.bits(request) if self.bits is not None and request is not None else None
+        challenge = pow_service.issue(request, bits=bits)  # never what was sent: each rendering gets its own
         values = self.get_template_values(field, cstruct, kw)
         values.update(
             challenge=challenge,
@@ -40,7 +42,8 @@ class PowWidget(deform.widget.Widget):
             challenge_field=CHALLENGE_FIELD,
             nonce_field=NONCE_FIELD,
             messages={f"data-msg-{key}": translate(text) for key, text in POW_MESSAGES.items()},
-            script_src=request.static_path("portal:static/js/pow.js") if routed else "",
+            # No work asked (a /status look-up with no wrong codes tried): no script to fetch either.
+            script_src=request.static_path("portal:static/js/pow.js") if routed and bits != 0 else "",
         )
         return field.renderer(self.template, **values)
 
@@ -54,7 +57,8 @@ class PowWidget(deform.widget.Widget):
         return f"{challenge}:{nonce}"
 
 
-def pow_node(**kw) -> colander.SchemaNode:
-    """The node named "pow"; its value goes to services.pow.verify(request, value) in the view."""
+def pow_node(bits=None, **kw) -> colander.SchemaNode:
+    """The node named "pow"; its value goes to services.pow.verify(request, value) in the view.
+    `bits`: a callable (request -> difficulty) where the difficulty is not the setting's."""
     return colander.SchemaNode(colander.String(), name="pow", title=_("Security check"), missing="",
-                               widget=PowWidget(), **kw)
+                               widget=PowWidget(bits=bits), **kw)

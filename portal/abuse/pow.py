@@ -61,11 +61,12 @@ def difficulty(settings) -> int:
     return max(0, min(MAX_BITS, int(settings["portal.pow.bits"])))
 
 
-def issue(request, now: float | None = None) -> str:
-    """A fresh signed challenge for one rendering of a form."""
+def issue(request, now: float | None = None, bits: int | None = None) -> str:
+    """A fresh signed challenge for one rendering of a form (at the setting's difficulty unless told)."""
     settings = request.registry.settings
     issued = int(time.time() if now is None else now)
-    body = f"{VERSION}.{secrets.token_urlsafe(12)}.{issued}.{difficulty(settings)}"
+    bits = difficulty(settings) if bits is None else max(0, min(MAX_BITS, int(bits)))
+    body = f"{VERSION}.{secrets.token_urlsafe(12)}.{issued}.{bits}"
     return f"{body}.{_sign(_key(settings), body)}"
 
 
@@ -122,6 +123,33 @@ def verify(request, value: str, now: float | None = None) -> bool:
     if not request.rate_limiter.hit(f"pow:{challenge.id}", 1, MAX_AGE_SECONDS + CLOCK_SKEW_SECONDS):
         raise PowRefused(REPLAYED)
     return bool(nonce)
+
+
+def payment(request, value: str, bits: int, min_wait: float, now: float | None = None) -> str | None:
+    """What a form's ``challenge:nonce`` pays for a check that costs `bits` of work or `min_wait`
+    seconds: "solved", "waited" (no nonce, the form open that long), or None (not enough, forged,
+    expired or already used). Never raises: an unpaid check is answered by the caller."""
+    now = time.time() if now is None else now
+    challenge_value, _sep, nonce = (value or "").partition(":")
+    try:
+        challenge = parse(request, challenge_value)
+    except PowRefused:
+        return None
+    age = now - challenge.issued
+    if age > MAX_AGE_SECONDS or age < -CLOCK_SKEW_SECONDS:
+        return None
+    if nonce:
+        if (challenge.bits < bits or len(nonce) > MAX_NONCE_CHARS or not nonce.isascii()
+                or not is_solution(challenge.value, nonce, challenge.bits)):
+            return None
+        answer = "solved"
+    elif age >= min_wait:
+        answer = "waited"
+    else:
+        return None
+    if not request.rate_limiter.hit(f"pow:{challenge.id}", 1, MAX_AGE_SECONDS + CLOCK_SKEW_SECONDS):
+        return None  # each challenge pays once
+    return answer
 
 
 def solve(challenge: str, bits: int | None = None) -> str:

@@ -54,7 +54,14 @@ DEFAULTS = {
     # Who must sign in with a second factor: "reveal" (every role that can see protected fields, and
     # administrators) or "admin" (administrators only: a local demo only; production refuses it).
     "portal.totp.required_for": "reveal",
-    "portal.receipt.rate_per_hour": "20",
+    # /status: wrong codes free per address and per code prefix (an hour), then a wait from the first
+    # delay doubling to the longest, paid by proof of work at a phone's hashes per second or by waiting.
+    "portal.receipt.free_wrong_per_address": "10",
+    "portal.receipt.free_wrong_per_prefix": "5",
+    "portal.receipt.first_delay_seconds": "2",
+    "portal.receipt.max_delay_seconds": "300",
+    "portal.receipt.hashes_per_second": "100000",
+    "portal.reward.codes_per_hour": "20",  # receipt codes one cashier may try at the counter
     "portal.sighting.rate_per_hour": "20",
     "portal.sighting.reply_rate_per_hour": "30",  # /status answers to the police per address and per receipt
     "portal.missing.rate_per_hour": "10",

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from argon2.low_level import Type, hash_secret_raw
 from sqlalchemy import select
 
-from portal.abuse.ratelimit import count_per_hour
 from portal.core.meta import utcnow
+from portal.privacy import receipt_throttle as throttle
 from portal.privacy.models import Receipt
 
 CODE_DIGITS = 16
@@ -56,6 +56,10 @@ def is_well_formed(code: str) -> bool:
     return len(code) == CODE_DIGITS and code.isascii() and code.isdigit()
 
 
+def normalized_if_well_formed(code: str) -> str | None:
+    return normalize(code) if is_well_formed(code) else None
+
+
 def format_code(code: str) -> str:
     return " ".join(code[i : i + 4] for i in range(0, CODE_DIGITS, 4))
 
@@ -70,19 +74,49 @@ def issue(dbsession, hasher: ReceiptHasher, subject_type: str, subject_id: int) 
 
 def lookup(dbsession, hasher: ReceiptHasher, code: str) -> Receipt | None:
     """The receipt for a code, or None. Malformed codes are hashed too so the answer takes the
-    same time either way; callers rate-limit before calling."""
-    wanted = hasher.hash(normalize(code) if is_well_formed(code) else "0" * CODE_DIGITS + "x")
+    same time either way; callers throttle before calling."""
+    return _find(dbsession, _hash_as_typed(hasher, code), is_well_formed(code))
+
+
+def _hash_as_typed(hasher: ReceiptHasher, code: str) -> str:
+    return hasher.hash(normalize(code) if is_well_formed(code) else "0" * CODE_DIGITS + "x")
+
+
+def _find(dbsession, wanted: str, well_formed: bool) -> Receipt | None:
     receipt = dbsession.execute(
         select(Receipt).where(Receipt.code_hash == wanted)
     ).scalar_one_or_none()
-    if receipt is None or not is_well_formed(code) or not hmac.compare_digest(receipt.code_hash, wanted):
+    if receipt is None or not well_formed or not hmac.compare_digest(receipt.code_hash, wanted):
         return None
     receipt.last_used_at = utcnow()
     return receipt
 
 
-def lookup_for_request(request, code: str) -> Receipt | None:
-    """Look a code up for a visitor, counting every attempt against their address first, so
-    guessing codes is slow whether or not a guess is right."""
-    count_per_hour(request, "receipt", "portal.receipt.rate_per_hour")
-    return lookup(request.dbsession, request.registry["receipt_hasher"], code)
+def lookup_for_request(request, code: str, proof: str | None = None) -> Receipt | None:
+    """Look a code up for a visitor (receipt_throttle.py says how guessing is slowed). Raises
+    throttle.Slowed, without looking at the code, when a wait is due and `proof` (the look-up form's
+    proof of work) does not pay it, unless this browser session already opened this very code."""
+    well_formed = is_well_formed(code)
+    prefix = throttle.prefix_of(normalize(code) if well_formed else None)
+    wait = throttle.wait_due(request, prefix)
+    wanted = None
+    if wait > 0 and not throttle.paid(request, proof, wait):
+        wanted = _hash_as_typed(request.registry["receipt_hasher"], code)
+        if not throttle.was_opened(request, wanted):
+            raise throttle.Slowed(wait)
+    if wanted is None:
+        wanted = _hash_as_typed(request.registry["receipt_hasher"], code)
+    receipt = _find(request.dbsession, wanted, well_formed)
+    if receipt is None:
+        throttle.record_wrong(request, prefix)
+    else:
+        throttle.remember_opened(request, wanted)
+    return receipt
+
+
+def lookup_bits(request) -> int:
+    """The proof of work a freshly rendered look-up form asks for: the wait due for this address, and
+    for the code's prefix when the form comes back with a code in it."""
+    code = request.POST.get("code") if request.method == "POST" else None
+    prefix = throttle.prefix_of(normalized_if_well_formed(code) if isinstance(code, str) else None)
+    return throttle.bits_for(request, throttle.wait_due(request, prefix))

@@ -1,11 +1,11 @@
 """/status: a visitor enters a receipt code and sees where their submission stands.
 
 The code travels in a POST body only (never in a URL, so never in logs or history). A wrong code
-and a malformed one get the same answer, and every look-up counts against the visitor's address.
+and a malformed one get the same answer; guessing is slowed by wrong codes only
+(privacy/receipt_throttle.py), and a right code is never refused.
 Each kind of submission plugs in its own renderer (status/renderers.py)."""
 from pyramid.view import view_config
 
-from portal.abuse.ratelimit import RateLimited, minutes
 from portal.core.forms import FormView
 from portal.core.i18n import _
 from portal.core.refused import Refused
@@ -25,12 +25,7 @@ class StatusLookup(FormView):
 
     def show_success(self, data):
         request = self.request
-        try:
-            receipt = receipts.lookup_for_request(request, data["code"])
-        except RateLimited as limited:
-            raise limited.saying(_(
-                "Too many codes were tried from your connection. Please wait ${minutes} minutes and try again, "
-                "or call the police.", mapping={"minutes": minutes(limited.retry_after)})) from None
+        receipt = receipts.lookup_for_request(request, data["code"], proof=data["pow"])
         renderer = STATUS_RENDERERS.get(receipt.subject_type) if receipt is not None else None
         found = renderer(request, receipt.subject_id) if renderer is not None else None
         if found is None:

@@ -127,7 +127,7 @@ def pay(request, reward: TipReward, code: str, payee_id: str, amount_paid: int, 
     if not 0 < amount_paid <= reward.amount:
         raise Refused(_("The amount paid is at most the approved ${amount} yuan.", mapping={"amount": reward.amount}),
                       400, "amount_paid")
-    count_per_hour(request, f"reward-pay:{request.identity.id}", "portal.receipt.rate_per_hour")
+    count_per_hour(request, f"reward-pay:{request.identity.id}", "portal.reward.codes_per_hour")
     receipt = receipts.lookup(request.dbsession, request.registry["receipt_hasher"], code)
     if receipt is None or receipt.subject_type != SUBJECT_TYPE or receipt.subject_id != reward.tip_id:
         raise Refused(WRONG_CODE, 400, "code")

@@ -258,7 +258,7 @@ def test_any_answer_is_stored_as_sent_or_refused_with_nothing_kept(testapp, dbse
                                                                    sighting_and_code, message):
     sighting, code = sighting_and_code
     # This test is about what the answer holds, not the limits.
-    for setting in ("portal.receipt.rate_per_hour", "portal.sighting.reply_rate_per_hour"):
+    for setting in ("portal.receipt.free_wrong_per_address", "portal.sighting.reply_rate_per_hour"):
         monkeypatch.setitem(registry.settings, setting, "9999")
     page = status_of(testapp, code)
     before = stored(dbsession)

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
+from webtest import TestApp
 
 from portal.abuse import pow
 from portal.core.localtime import LOCAL_TZ
@@ -123,24 +124,49 @@ def _error(page):
     return found.group(1).strip() if found else page.text
 
 
-def test_status_wrong_codes_are_limited_and_the_answer_does_not_tell_whether_a_tip_exists(
+def test_status_wrong_codes_slow_guessing_and_the_answer_does_not_tell_whether_a_tip_exists(
         testapp, dbsession, units, limits):
-    limits(**{"portal.receipt.rate_per_hour": 3})
+    limits(**{"portal.receipt.free_wrong_per_address": 3, "portal.receipt.first_delay_seconds": 60})
     page = sent_ok(send(fill(open_form(testapp), units)))
     code = re.search(r"\d{4} \d{4} \d{4} \d{4}", page.text).group(0)
     wrong = "1234 5678 9012 3456" if code != "1234 5678 9012 3456" else "6543 2109 8765 4321"
+    for _ in range(5):  # right codes count for nothing: a family may look again and again
+        assert _status(testapp, code).status_int == 200
     first, malformed = _status(testapp, wrong), _status(testapp, "12")
     assert first.status_int == malformed.status_int == 400
     assert "No submission was found for this code" in first.text
     assert _error(first) == _error(malformed)
-    assert _status(testapp, code).status_int == 200  # the third try, still under the limit
-    # Over the limit the right code gets exactly what a wrong one gets: a guesser learns nothing.
-    right, wrong_again = _status(testapp, code), _status(testapp, wrong)
+    assert _status(testapp, wrong).status_int == 400  # the third wrong code, still free
+    # Past the allowance, a check waits: without the wait paid the right code gets exactly what a wrong
+    # one gets, so a guesser learns nothing; the form comes back with the code in it.
+    fresh = TestApp(testapp.app, extra_environ=dict(testapp.extra_environ))  # another browser at the same address: no session that opened the code
+    right, wrong_again = _status(fresh, code), _status(fresh, wrong)
     assert right.status_int == wrong_again.status_int == 429
     assert _error(right) == _error(wrong_again)
-    assert "Too many codes were tried" in right.text and int(right.headers["Retry-After"]) > 0
+    assert "checks are slowed down" in right.text and 0 < int(right.headers["Retry-After"]) <= 60
+    assert right.forms[0]["code"].value == code
     assert_fallbacks(right)
-    assert _status(testapp, code, address="198.51.100.10").status_int == 200  # per address
+    assert _status(fresh, code, address="198.51.100.10").status_int == 200  # another address is not slowed
+    # The first browser opened the code before: it is never made to wait for it.
+    assert _status(testapp, code).status_int == 200
+
+
+def test_status_a_slowed_right_code_is_answered_once_the_wait_is_paid_by_work(testapp, dbsession, units, limits):
+    limits(**{"portal.receipt.free_wrong_per_address": 1, "portal.receipt.first_delay_seconds": 60,
+              "portal.receipt.hashes_per_second": 100})
+    page = sent_ok(send(fill(open_form(testapp), units)))
+    code = re.search(r"\d{4} \d{4} \d{4} \d{4}", page.text).group(0)
+    browser = TestApp(testapp.app, extra_environ=dict(testapp.extra_environ))
+    assert _status(browser, "0000 0000 0000 0000" if not code.startswith("0000") else "9" * 16).status_int == 400
+    slowed = _status(browser, code)
+    assert slowed.status_int == 429
+    form = slowed.forms[0]
+    box = slowed.html.select_one("[data-pow]")
+    bits = int(box["data-pow-bits"])
+    assert bits >= 12  # about a minute of a slow phone's hashing (100 per second)
+    form["pow_nonce"] = pow.solve(box["data-pow"], bits)  # what static/js/pow.js does
+    answered = form.submit("show", status="*")
+    assert answered.status_int == 200 and "Received" in answered.text
 
 
 def test_status_replies_are_limited_per_receipt_across_addresses(testapp, dbsession, units, limits):

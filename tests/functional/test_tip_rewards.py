@@ -193,7 +193,7 @@ def test_a_decision_on_a_stale_page_gets_409(testapp, dbsession, officers, tip):
 
 def test_receipt_codes_tried_at_the_counter_are_rate_limited(testapp, dbsession, registry, officers, tip, code,
                                                              monkeypatch):
-    monkeypatch.setitem(registry.settings, "portal.receipt.rate_per_hour", "2")
+    monkeypatch.setitem(registry.settings, "portal.reward.codes_per_hour", "2")
     propose(testapp, tip)
     reward = only_reward(dbsession, tip)
     sign_in(testapp, "mod_city")

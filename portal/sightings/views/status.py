@@ -94,12 +94,8 @@ class SightingReply(FormView):
 
     def before(self, form):
         request = self.request
-        try:
-            receipt = receipts.lookup_for_request(request, posted_text(request, "code"))
-        except RateLimited as limited:
-            raise limited.saying(_(
-                "Too many codes were tried from your connection. Please wait ${minutes} minutes and try again, "
-                "or call the police.", mapping={"minutes": minutes(limited.retry_after)})) from None
+        # The answer form is shown after the code opened the page, so this session skips any wait.
+        receipt = receipts.lookup_for_request(request, posted_text(request, "code"))
         if receipt is not None and receipt.subject_type == thread.SUBJECT_TYPE:
             self.sighting = thread.for_receipt(request.dbsession, receipt.subject_id)
         if self.sighting is None:  # word for word what /status says to a wrong code

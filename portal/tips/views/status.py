@@ -107,12 +107,8 @@ class StatusReply(FormView):
         refusal = upload_stream.refusal(request)
         if refusal is None and not check_csrf_token(request, raises=False):
             refusal = UploadRefused(EXPIRED)  # answered once the code is known, with the answer kept
-        try:
-            receipt = receipts.lookup_for_request(request, posted_text(request, "code"))
-        except RateLimited as exc:
-            raise RateLimited(exc.retry_after, _(
-                "Too many codes were tried from your connection. Please wait ${minutes} minutes and try again, "
-                "or call the police.", mapping={"minutes": max(1, exc.retry_after // 60)})) from None
+        # The answer form is shown after the code opened the page, so this session skips any wait.
+        receipt = receipts.lookup_for_request(request, posted_text(request, "code"))
         if receipt is not None and receipt.subject_type == tips.SUBJECT_TYPE:
             self.tip = tips.for_receipt(request.dbsession, receipt.subject_id)
         if self.tip is None:  # word for word what /status says to a wrong code

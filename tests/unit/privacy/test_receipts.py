@@ -1,6 +1,5 @@
 import pytest
 
-from portal.abuse.ratelimit import RateLimited
 from portal.privacy import receipts
 from portal.privacy.models import Receipt
 from portal.privacy.receipts import ReceiptHasher
@@ -42,20 +41,3 @@ def test_codes_are_random():
 
     codes = {receipts.issue(Null(), HASHER, "tip", 1) for _ in range(20)}
     assert len(codes) == 20 and all(len(c) == CODE_DIGITS for c in codes)
-
-
-def test_lookups_for_a_visitor_are_rate_limited_right_or_wrong(dummy_request, dbsession):
-    from portal.abuse.ratelimit import MemoryRateLimiter
-
-    dummy_request.registry.settings["portal.receipt.rate_per_hour"] = "3"
-    dummy_request.set_property(lambda r: MemoryRateLimiter(), "rate_limiter", reify=True)
-    code = receipts.issue(dbsession, dummy_request.registry["receipt_hasher"], "tip", 9)
-    try:
-        assert receipts.lookup_for_request(dummy_request, "0" * 16) is None
-        assert receipts.lookup_for_request(dummy_request, code).subject_id == 9
-        assert receipts.lookup_for_request(dummy_request, "1" * 16) is None
-        with pytest.raises(RateLimited) as refused:
-            receipts.lookup_for_request(dummy_request, code)  # even the right code, once over the limit
-        assert refused.value.retry_after > 3000
-    finally:
-        dummy_request.registry.settings["portal.receipt.rate_per_hour"] = "20"
