@@ -7,6 +7,7 @@ in a font the visitor's device has."""
 import io
 import math
 import os
+import shutil
 import tempfile
 
 from PIL import Image, ImageDraw
@@ -193,6 +194,11 @@ def cached_tile(cache_dir: str, geo, z: int, x: int, y: int) -> bytes:
     except FileNotFoundError:
         pass
     body = render(geo, z, x, y)
+    root = os.path.join(cache_dir, geo.version)
+    if not os.path.isdir(root):  # the units changed: the tiles of the maps before are never asked for again
+        for entry in os.scandir(cache_dir) if os.path.isdir(cache_dir) else ():
+            if entry.is_dir(follow_symlinks=False) and entry.name != geo.version:
+                shutil.rmtree(entry.path, ignore_errors=True)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     # Written beside, then renamed: a reader never sees half a tile, two writers the same whole one.
     handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".part")

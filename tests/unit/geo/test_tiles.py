@@ -110,3 +110,13 @@ def test_the_disk_cache_keeps_a_drawn_tile_under_the_map_version(geo, tmp_path, 
     assert [name for name in os.listdir(path.parent) if name.endswith(".part")] == []
     monkeypatch.setattr(tiles, "render", lambda *args: pytest.fail("drawn again"))
     assert tiles.cached_tile(str(tmp_path), geo, z, x, y) == first
+
+
+def test_a_new_map_version_clears_the_tiles_of_the_old_one(geo, tmp_path):
+    z, (x, y) = 9, tile_of(115.0, 38.0, 9)
+    tiles.cached_tile(str(tmp_path), geo, z, x, y)
+    changed = demo_units()
+    changed[1]["name_zh"] = "北山市公安局"
+    newer = basemap.build(changed)
+    tiles.cached_tile(str(tmp_path), newer, z, x, y)
+    assert sorted(os.listdir(tmp_path)) == [newer.version]
