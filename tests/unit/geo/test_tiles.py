@@ -5,6 +5,8 @@ import json
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from portal.demo import data
@@ -120,3 +122,25 @@ def test_a_new_map_version_clears_the_tiles_of_the_old_one(geo, tmp_path):
     newer = basemap.build(changed)
     tiles.cached_tile(str(tmp_path), newer, z, x, y)
     assert sorted(os.listdir(tmp_path)) == [newer.version]
+
+
+@settings(max_examples=80, deadline=None)
+@given(z=st.integers(-5, 30), x=st.integers(-(2 ** 31), 2 ** 31), y=st.integers(-(2 ** 31), 2 ** 31))
+def test_any_tile_address_is_a_tile_or_nothing(z, x, y):
+    geo = _GEO
+    if not tiles.has_tile(geo, z, x, y):
+        return  # the view answers 404
+    assert tiles.MIN_ZOOM <= z <= tiles.MAX_ZOOM and 0 <= x < 2 ** z and 0 <= y < 2 ** z
+    assert pixels(tiles.render(geo, z, x, y)).size == (256, 256)
+
+
+@settings(max_examples=40, deadline=None)
+@given(z=st.integers(tiles.MIN_ZOOM, tiles.MAX_ZOOM), fx=st.floats(0, 1), fy=st.floats(0, 1))
+def test_every_tile_over_the_province_is_served(z, fx, fy):
+    x_min, y_min, x_max, y_max = tiles.tile_range(_GEO.bounds, z)
+    x, y = x_min + round(fx * (x_max - x_min)), y_min + round(fy * (y_max - y_min))
+    assert tiles.has_tile(_GEO, z, x, y)
+    assert pixels(tiles.render(_GEO, z, x, y)).size == (256, 256)
+
+
+_GEO = basemap.build(demo_units())
