@@ -1,6 +1,7 @@
 """Response headers and template globals shared by every page."""
 import re
 from email.message import Message
+from urllib.parse import urlsplit
 
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, NewRequest, NewResponse
@@ -12,7 +13,7 @@ from portal.core.i18n import LANGUAGES
 from portal.core.resources import navigation_context
 
 BASE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{tiles}; "
     "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
 )
@@ -24,6 +25,23 @@ NO_CAMERA = "camera=(), microphone=(), geolocation=(self)"
 WITH_CAMERA = "camera=(self), microphone=(self), geolocation=(self)"
 
 
+def tile_origin(template: str, setting: str = "portal.map.tiles") -> str:
+    """The CSP source of a map tile URL template ("" for the portal's own tiles): its scheme and host,
+    a {s} subdomain in the first label becoming CSP's wildcard ("https://t{s}.x.cn/..." -> "https://*.x.cn")."""
+    if not template.strip():
+        return ""
+    parts = urlsplit(template.strip())
+    host = parts.netloc
+    if parts.scheme not in ("https", "http") or not host or "@" in host or "/" in host:
+        raise ValueError(f"{setting} is not an http(s) URL template: {template!r}")
+    first, _dot, rest = host.partition(".")
+    if "{" in first and rest and "{" not in rest:
+        host = "*." + rest
+    if not re.fullmatch(r"(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?", host):
+        raise ValueError(f"{setting} has a host CSP cannot name: {template!r}")
+    return f"{parts.scheme}://{host}"
+
+
 def allow_camera(request) -> None:
     request.allows_camera = True
 
@@ -33,7 +51,9 @@ def security_headers(event):
     embeddable = request.path.startswith("/embed/")
     ancestors = request.registry.settings["portal.embed_frame_ancestors"] if embeddable else "'none'"
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", BASE_CSP.format(ancestors=ancestors))
+    tiles = request.registry.get("map_tile_origin", "")
+    csp = BASE_CSP.format(ancestors=ancestors, tiles=" " + tiles if tiles else "")
+    headers.setdefault("Content-Security-Policy", csp)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", NO_CAMERA if not getattr(request, "allows_camera", False) else WITH_CAMERA)
@@ -131,6 +151,11 @@ def _safe_identity(request):
 
 def includeme(config):
     config.registry["fallbacks"] = Fallbacks.from_settings(config.get_settings())
+    settings = config.get_settings()
+    # The tile service and its layer of names (Tianditu's vec_w and cva_w), in the CSP's img-src.
+    names = ("portal.map.tiles", "portal.map.labels")
+    origins = dict.fromkeys(tile_origin(settings.get(name, ""), name) for name in names)
+    config.registry["map_tile_origin"] = " ".join(origin for origin in origins if origin)
     config.add_subscriber(security_headers, NewResponse)
     config.add_subscriber(limit_form_size, NewRequest)
     config.add_subscriber(refuse_unsplittable_form, NewRequest)

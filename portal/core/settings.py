@@ -100,6 +100,16 @@ DEFAULTS = {
     "portal.call.invitation_minutes": "30",
     "portal.call.invitations_per_hour": "30",
     "portal.embed_frame_ancestors": "'self'",
+    # The maps' tiles (README, "Maps"): an XYZ URL template ({z}/{x}/{y}, {s} for portal.map.subdomains),
+    # e.g. Tianditu with its key, and the attribution its licence asks for. Empty: the portal's own base
+    # map of the units' areas (geo/basemap.py), drawn and cached under portal.map.tile_cache_dir (empty:
+    # <media_dir>/.map-tiles). The template's origin joins the CSP's img-src by itself.
+    "portal.map.tiles": "",
+    "portal.map.attribution": "",
+    "portal.map.labels": "",  # a second XYZ template drawn over the first: the names (Tianditu's cva_w)
+    "portal.map.subdomains": "",
+    "portal.map.max_zoom": "18",
+    "portal.map.tile_cache_dir": "",
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),
     # Rendered public pages live this long at most; changes reach every server within the check interval.

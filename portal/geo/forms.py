@@ -24,6 +24,7 @@ PICKER_MESSAGES = {
     "cleared": _("The point was cleared."),
     "map-label": _("Map of the police areas. Tap or click the place to mark it."),
     "map-failed": _("The map could not be loaded. Type the place, or the coordinates."),
+    "pin": _("The marked point: drag it to move it."),
 }
 PICKER_LABELS = {
     "use": _("Use my location"),
@@ -54,6 +55,10 @@ class LocationWidget(deform.widget.MappingWidget):
         values["picker_attributes"]["data-max-accuracy"] = str(MAX_ACCURACY_M)
         values["labels"] = {key: translate(text) for key, text in PICKER_LABELS.items()}
         values["script_src"] = request.static_path("portal:static/js/location-picker.js") if routed else ""
+        # The real map (static/js/map.js, Leaflet) over the sketch, when the page is served by the portal.
+        values["map_script_src"] = request.static_path("portal:static/js/map.js") if routed else ""
+        if routed:
+            values["picker_attributes"].update(request.map_attributes)
         # A wrong coordinate must be visible when the form comes back with its messages.
         values["coordinates_open"] = bool(field.error) and (
             field.error.msg is not None or any(field[name].error for name in COORDINATES))

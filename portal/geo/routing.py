@@ -57,6 +57,10 @@ def _fingerprint(dbsession):
     return (generation, *tuple(units))
 
 
+# The base map (geo/basemap.py) is rebuilt on the same signal.
+units_fingerprint = _fingerprint
+
+
 def _build(dbsession) -> _Index:
     rows = dbsession.execute(
         select(Unit.id, Unit.parent_id, Unit.path, Unit.code, Unit.is_command_center, Unit.jurisdiction)

@@ -24,6 +24,9 @@ TOKEN_URL = re.compile(r".*/alarm/[A-Za-z0-9_-]{43}$")
 def desk(browser, live_server):
     """The dispatcher's desktop, signed in as the demo province dispatcher, with the console open."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    # CSP violations (Leaflet's maps must cause none) are counted from before the first script runs.
+    context.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation',"
+                            " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
     page = context.new_page()
     page.console = ConsoleWatcher(page)
     sign_in(page, live_server, "dispatcher")
@@ -86,11 +89,16 @@ def test_the_alarm_page_maps_the_position_and_the_thread_works_both_ways(desk, p
     phone_page.wait_for_url(TOKEN_URL)
     row = desk.locator("tr.alarm-row", has_text="Locked in a shop")
     expect(row).to_be_visible(timeout=4000)
+    # The console's map of open alarms gets a marker for it, over the portal's own tiles.
+    expect(desk.locator(".alarms-map .leaflet-tile-loaded").first).to_be_visible()
+    markers = desk.locator(".alarms-map path.map-alarm")
+    expect(markers.first).to_be_attached()
+    assert markers.count() == desk.locator("[data-open-rows] tr[data-lat]").count()
     row.get_by_role("link", name="Locked in a shop").click()
 
-    # The map: the units' outlines, the position with its accuracy circle; the coordinates in text.
-    expect(desk.locator(".alarm-map svg.alarm-svg path.unit").first).to_be_attached()
-    expect(desk.locator(".alarm-map svg circle.location-dot")).to_have_count(1)
+    # The map: the position with its accuracy circle on the real map; the coordinates in text.
+    expect(desk.locator(".alarm-map .leaflet-tile-loaded").first).to_be_visible()
+    expect(desk.locator(".alarm-map .map-spot")).to_have_count(1)
     expect(desk.locator(".position-text")).to_contain_text("38.000000, 114.500000")
     expect(desk.locator('a[href^="geo:38.0,114.5"]').first).to_be_visible()
 
@@ -116,10 +124,13 @@ def test_the_alarm_page_maps_the_position_and_the_thread_works_both_ways(desk, p
 def test_console_and_alarm_page_have_no_axe_violations(desk, live_server):
     desk.goto(live_server + "/staff/alarms")
     expect(desk.locator("[data-console-status]")).to_contain_text("Live")
+    expect(desk.locator(".alarms-map .leaflet-tile-loaded").first).to_be_visible()  # axe sees the map too
     results = AXE.run(desk)
     assert results.violations_count == 0, describe(results.response["violations"])
+    assert desk.evaluate("window.__csp") == []
     link = desk.locator("[data-open-rows] tr.alarm-row a").first.get_attribute("href")
     desk.goto(live_server + link)
     results = AXE.run(desk)
     assert results.violations_count == 0, describe(results.response["violations"])
+    assert desk.evaluate("window.__csp") == []
     assert desk.console.errors == []

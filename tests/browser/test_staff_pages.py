@@ -1,5 +1,7 @@
-"""The officers' queues in a real browser: no accessibility violations, no script errors."""
+"""The officers' queues in a real browser: no accessibility violations, no script errors; an item's
+stored point is on the portal's own map (Leaflet, static/js/map.js) when axe looks at it."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_public_pages import AXE, describe
@@ -14,13 +16,21 @@ def first_link(page, live_server, queue, prefix):
     ("dispatcher", "/staff/missing", "/staff/missing/"),
     ("moderator", "/staff/notices", "/staff/notices/"),
     ("moderator", "/staff/sightings", "/staff/sightings/"),
+    ("handler", "/staff/tips", "/staff/tips/"),
 ])
 def test_queues_and_items_have_no_axe_violations(page, live_server, username, queue, item_prefix):
     sign_in(page, live_server, username)
     item = first_link(page, live_server, queue, item_prefix)
     assert item and item.rstrip("/") != queue, f"the demo queue {queue} is empty"
+    maps = 0
     for path in ["/staff", queue, item]:
         page.goto(live_server + path)
+        for figure in page.locator("[data-point-map]").all():
+            maps += 1
+            expect(figure.locator(".leaflet-tile-loaded").first).to_be_visible()
+            expect(figure.locator(".map-spot")).to_have_count(1)
         results = AXE.run(page)
         assert results.violations_count == 0, f"{path}: " + describe(results.response["violations"])
     assert page.console.errors == []
+    if queue == "/staff/tips":
+        assert maps == 1  # the demo tips carry a place: the tip's page shows it on the map

@@ -78,7 +78,9 @@ def test_a_guardian_raises_the_alarm_and_the_dispatcher_gets_the_track(contexts,
 
     guardian = contexts(guard_url)
     expect(guardian.locator("[data-trip-last]")).to_contain_text("Last position: 38.00000, 114.50000 (± 20 m)")
-    expect(guardian.locator(".trip-svg .trip-line")).to_have_count(1)
+    # The track on the real map over the portal's own tiles: the newest position marked.
+    expect(guardian.locator(".trip-map .leaflet-tile-loaded").first).to_be_visible()
+    expect(guardian.locator(".trip-map .map-spot")).to_have_count(1)
     no_axe_violations(guardian)
     no_axe_violations(traveller)
     guardian.click("text=Raise the alarm")

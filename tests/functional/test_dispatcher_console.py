@@ -76,6 +76,20 @@ def test_console_lists_the_alarm_with_a_refresh_link_and_the_nav_and_dashboard_s
     assert PHONE not in page.text and "Zhang San" not in page.text
 
 
+def test_the_console_s_map_of_open_alarms_reads_the_rows_places(testapp, dbsession, officers, alarm):
+    alarm.lat, alarm.lon = 38.0412, 114.5149
+    dbsession.flush()
+    login(testapp, "disp_a")
+    page = testapp.get("/staff/alarms")
+    row = page.html.select_one(f"#alarm-{alarm.id}")
+    assert (row["data-lat"], row["data-lon"]) == ("38.0412", "114.5149")  # static/js/alarms-map.js reads these
+    figure = page.html.select_one("figure[data-alarms-map]")
+    assert figure.has_attr("hidden")  # shown by the script once the map loads: the list alone without it
+    assert figure["data-map-leaflet-js"].endswith("/leaflet.js")
+    scripts = [s["src"] for s in page.html.select("script[src]")]
+    assert scripts.index("/static/js/map.js") < scripts.index("/static/js/alarms-map.js")
+
+
 def test_flagged_floods_are_marked(testapp, dbsession, officers, units):
     make_alarm(dbsession, units["city_a"], flagged=True, flag_reason="flood: more than 10 alarms from one address")
     login(testapp, "disp_a")

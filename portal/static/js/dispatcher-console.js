@@ -222,6 +222,7 @@
     var data = this.data;
     var row = el("tr", { id: "alarm-" + alarm.id, "data-alarm-id": alarm.id,
                          "class": "alarm-row state-" + alarm.state + (alarm.flagged ? " is-flagged" : "") });
+    if (alarm.located) { row.dataset.lat = alarm.lat; row.dataset.lon = alarm.lon; } // static/js/alarms-map.js
     var idCell = el("td");
     idCell.appendChild(el("a", { href: alarm.url, "aria-label": fill(data.msgOpenLink, { id: alarm.id }) }, alarm.id));
     row.appendChild(idCell);
@@ -362,6 +363,18 @@
 
   AlarmMap.prototype.start = function () {
     var self = this;
+    if (window.PortalMap && this.figure.dataset.mapTiles) { // the real map (static/js/map.js)
+      window.PortalMap.create(this.figure, this.box, this.figure.dataset.msgMapLabel).then(function (made) {
+        self.real = made;
+        self.draw();
+      }, function () { self.real = null; self.sketch(); });
+      return;
+    }
+    this.sketch();
+  };
+
+  AlarmMap.prototype.sketch = function () {
+    var self = this;
     this.draw();
     fetch(this.figure.dataset.unitsUrl, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
       .then(function (response) { return response.ok ? response.json() : { features: [] }; })
@@ -382,6 +395,7 @@
     var points = this.track.concat(this.trip);
     if (!points.length) return;
     this.figure.hidden = false;
+    if (this.real) { window.PortalMap.positions(this.real, this.track, this.trip); return; }
     var project = frame(points);
     var svg = svgEl("svg", { viewBox: project.viewBox, role: "img", "class": "alarm-svg",
                              "aria-label": this.figure.dataset.msgMapLabel });

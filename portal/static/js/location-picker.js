@@ -1,8 +1,10 @@
 /* Location picker: enhances each <fieldset data-location-picker> of templates/deform/location.pt.
  *
  * Without this script the fieldset is a plain form (place in words, latitude, longitude, accuracy).
- * With it: a "Use my location" button (the browser's position fills the three numbers) and a
- * schematic map of the units' areas from /units.geojson (a tap marks a point and names the unit).
+ * With it: a "Use my location" button (the browser's position fills the three numbers) and a map:
+ * the real one (static/js/map.js: Leaflet, a draggable pin and the accuracy circle) where the page
+ * configures it, else a schematic map of the units' areas from /units.geojson. A tap marks a point
+ * and names the unit (from /units.geojson, either way).
  * Typing the coordinates moves the marker, so the map is never the only way in. Every word shown
  * comes from the fieldset's data-msg-* attributes, already in the page's language. No network
  * access beyond this site, no inline styles (strict CSP). */
@@ -157,6 +159,8 @@
     this.project = null;
     this.svg = null;
     this.marker = null;
+    this.map = null; // the Leaflet map, when there is one
+    this.layers = null; // its pin and accuracy circle
   }
 
   Picker.prototype.start = function () {
@@ -173,12 +177,36 @@
       input.addEventListener("input", function () { self.typed(); });
     });
     this.clearButton.hidden = !this.point();
-    if (this.data.unitsUrl) {
-      loadUnits(this.data.unitsUrl).then(function (collection) { self.draw(collection); })
-        .catch(function () { self.mapFailed(); });
-    } else {
+    if (!this.data.unitsUrl) {
       this.mapBox.hidden = true;
+    } else if (window.PortalMap && this.data.mapTiles) {
+      window.PortalMap.create(this.fieldset, this.mapBox, this.data.msgMapLabel)
+        .then(function (made) { self.real(made); }, function () { self.sketch(); });
+    } else {
+      this.sketch();
     }
+  };
+
+  Picker.prototype.sketch = function () {
+    var self = this;
+    loadUnits(this.data.unitsUrl).then(function (collection) { self.draw(collection); })
+      .catch(function () { self.mapFailed(); });
+  };
+
+  /* The real map: a tap or a dragged pin sets the point; the units' areas only name it. */
+  Picker.prototype.real = function (made) {
+    var self = this;
+    this.L = made.L;
+    this.map = made.map;
+    this.map.on("click", function (event) { self.choose(event.latlng.lat, event.latlng.lng); });
+    var point = this.point();
+    this.show(point, true);
+    loadUnits(this.data.unitsUrl).then(function (collection) {
+      self.features = (collection && collection.features) || [];
+      self.areasReady = true;
+      var now = self.point();
+      if (now && !self.status.textContent) self.say(self.areaText(now));
+    }).catch(function () { /* the point is still taken; only the unit's name is missing */ });
   };
 
   Picker.prototype.say = function (text) {
@@ -193,7 +221,7 @@
   };
 
   Picker.prototype.areaText = function (point) {
-    if (!this.project) return "";
+    if (!this.project && !this.areasReady) return "";
     var unit = unitAt(this.features, point.lon, point.lat);
     return unit ? fill(this.data.msgArea, { unit: unit.properties.name }) : this.data.msgOutside;
   };
@@ -211,7 +239,7 @@
       self.lon.value = round(coords.longitude, 6);
       self.accuracy.value = String(Math.round(coords.accuracy));
       var point = self.point();
-      self.show(point);
+      self.show(point, true);
       self.say([fill(self.data.msgFound, { distance: distance(coords.accuracy) }), self.areaText(point)]
         .join(" ").trim());
     }, function (error) {
@@ -225,17 +253,21 @@
     var matrix = this.svg.getScreenCTM();
     if (!matrix) return;
     var spot = new DOMPoint(event.clientX, event.clientY).matrixTransform(matrix.inverse());
-    var point = { lat: this.project.lat(spot.y), lon: this.project.lon(spot.x) };
-    this.lat.value = round(point.lat, 5);
-    this.lon.value = round(point.lon, 5);
+    this.choose(this.project.lat(spot.y), this.project.lon(spot.x));
+  };
+
+  Picker.prototype.choose = function (lat, lon) {
+    this.lat.value = round(lat, 5);
+    this.lon.value = round(lon, 5);
     this.accuracy.value = "";
+    var point = this.point();
     this.show(point);
     this.say(this.areaText(point));
   };
 
   Picker.prototype.typed = function () {
     var point = this.point();
-    this.show(point);
+    this.show(point, true);
     this.say(point ? this.areaText(point) : "");
   };
 
@@ -248,9 +280,10 @@
     if (!this.useButton.hidden) this.useButton.focus(); // the clear button hides itself: keep focus nearby
   };
 
-  /* Moves the marker (and the accuracy circle) to a point, or removes it. */
-  Picker.prototype.show = function (point) {
+  /* Moves the marker (and the accuracy circle) to a point, or removes it; `reveal` brings it into view. */
+  Picker.prototype.show = function (point, reveal) {
     this.clearButton.hidden = !point;
+    if (this.map) { this.showOnMap(point, reveal); return; }
     if (!this.svg) return;
     var selected = this.svg.querySelector(".is-selected");
     if (selected) selected.classList.remove("is-selected");
@@ -260,6 +293,30 @@
     var unit = unitAt(this.features, point.lon, point.lat);
     var path = unit && this.svg.querySelector('path[data-code="' + CSS.escape(unit.properties.code) + '"]');
     if (path) path.classList.add("is-selected");
+  };
+
+  Picker.prototype.showOnMap = function (point, reveal) {
+    var self = this, L = this.L;
+    if (this.layers) { this.map.removeLayer(this.layers); this.layers = null; }
+    if (!point) return;
+    var latlng = L.latLng(point.lat, point.lon);
+    var metres = number(this.accuracy.value);
+    this.layers = L.layerGroup().addTo(this.map);
+    var circle = metres > 0 ? L.circle(latlng, { radius: metres, className: "map-accuracy", interactive: false })
+      .addTo(this.layers) : null;
+    var pin = L.marker(latlng, { draggable: true, autoPan: true, alt: this.data.msgPin || "", title: this.data.msgPin || "" })
+      .addTo(this.layers);
+    pin.getElement().classList.add("map-pin");
+    pin.on("dragend", function () {
+      var moved = pin.getLatLng();
+      self.choose(moved.lat, moved.lng);
+    });
+    if (!reveal) return;
+    if (circle && metres > 200) {
+      this.map.fitBounds(circle.getBounds(), { maxZoom: 15 });
+    } else if (!this.map.getBounds().pad(-0.1).contains(latlng) || this.map.getZoom() < 12) {
+      this.map.setView(latlng, Math.max(this.map.getZoom(), Math.min(13, this.map.getMaxZoom())));
+    }
   };
 
   Picker.prototype.draw = function (collection) {
@@ -293,6 +350,21 @@
     var point = { lat: number(data.lat), lon: number(data.lon) };
     var box = figure.querySelector(".location-map");
     if (isNaN(point.lat) || isNaN(point.lon) || !box) return;
+    if (window.PortalMap && data.mapTiles) {
+      window.PortalMap.create(figure, box, data.msgMapLabel).then(function (made) {
+        var metres = number(data.accuracy);
+        var latlng = made.L.latLng(point.lat, point.lon);
+        window.PortalMap.spot(made.L, latlng, metres).addTo(made.map);
+        if (metres > 300) made.map.fitBounds(latlng.toBounds(metres * 2), { maxZoom: 14 });
+        else made.map.setView(latlng, Math.min(14, made.map.getMaxZoom()));
+      }, function () { sketchPoint(figure, point, box); });
+      return;
+    }
+    sketchPoint(figure, point, box);
+  }
+
+  function sketchPoint(figure, point, box) {
+    var data = figure.dataset;
     loadUnits(data.unitsUrl).then(function (collection) {
       var features = (collection && collection.features) || [];
       var project = projection(features);

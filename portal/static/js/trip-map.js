@@ -1,4 +1,5 @@
-/* The track of a trip on the schematic map of the units' areas (templates/trips/_track.html).
+/* The track of a trip on a map (templates/trips/_track.html): the real one (static/js/map.js,
+ * Leaflet) where the page configures it, else the schematic map of the units' areas.
  *
  * Polls the trip's updates endpoint every few seconds for new positions, draws them as a line with
  * the last one marked (and its accuracy circle), and keeps the last position written out as text,
@@ -102,6 +103,18 @@
 
   TrackMap.prototype.start = function () {
     var self = this;
+    if (window.PortalMap && this.data.mapTiles) {
+      window.PortalMap.create(this.figure, this.box, this.data.msgMapLabel).then(function (made) {
+        self.real = made;
+        self.poll();
+      }, function () { self.sketch(); });
+      return;
+    }
+    this.sketch();
+  };
+
+  TrackMap.prototype.sketch = function () {
+    var self = this;
     fetch(this.data.unitsUrl, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
       .then(function (r) { return r.ok ? r.json() : { features: [] }; })
       .catch(function () { return { features: [] }; })
@@ -164,9 +177,23 @@
     if (this.lastText.textContent !== text) this.lastText.textContent = text;
   };
 
+  /* On the real map: the track as a line, the newest position with its accuracy, the view around them. */
+  TrackMap.prototype.drawOnMap = function () {
+    var L = this.real.L, map = this.real.map;
+    if (this.layers) map.removeLayer(this.layers);
+    this.layers = L.layerGroup().addTo(map);
+    if (!this.points.length) return;
+    var line = this.points.map(function (p) { return [p.lat, p.lon]; });
+    L.polyline(line, { className: "map-track", interactive: false }).addTo(this.layers);
+    var last = this.points[this.points.length - 1];
+    window.PortalMap.spot(L, [last.lat, last.lon], last.accuracy_m || 0).addTo(this.layers);
+    map.fitBounds(L.latLngBounds(line).pad(0.2), { maxZoom: 14 });
+  };
+
   TrackMap.prototype.draw = function () {
     var self = this;
     this.drawn = true;
+    if (this.real) { this.drawOnMap(); return; }
     var b = bounds(this.points, this.features);
     if (!b) { this.box.hidden = true; return; }
     var project = projection(b);
