@@ -11,6 +11,7 @@ the files. Same keys and same contract as LocalMediaStore (media/storage.py).
 - Reads stream: `open` gives a seekable reader that fetches from the position asked (ranged GETs);
   `response` sends the object, or the range a player asks for, as it arrives.
 - The secret key lives only in the boto3 client: never in this object's attributes, errors or logs."""
+import contextlib
 import io
 import logging
 import os
@@ -18,6 +19,7 @@ import tempfile
 import threading
 
 import boto3
+from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -41,6 +43,25 @@ SHA_META = "sha256"  # x-amz-meta-sha256 on every object: what portal-media-to-s
 
 class ObjectStoreError(Exception):
     """The object store cannot be used as configured (a sentence without any secret)."""
+
+
+class ObjectStoreUnavailable(OSError):
+    """A request to the bucket failed (down, refused, timed out): an OSError, as a full or failing disk is
+    to the local store, so every caller's handling of storage failures (a clear "please try again", a
+    503, a retry by the worker) applies unchanged."""
+
+
+@contextlib.contextmanager
+def unavailable_as_oserror(action: str):
+    try:
+        yield
+    except ClientError as error:
+        if _missing(error):
+            raise
+        code = error.response.get("Error", {}).get("Code")
+        raise ObjectStoreUnavailable(f"the object store refused to {action}: {code}") from None
+    except (BotoCoreError, Boto3Error) as error:
+        raise ObjectStoreUnavailable(f"the object store could not {action}: {type(error).__name__}") from None
 
 
 def make_client(endpoint: str, region: str, access_key: str, secret_key: str):
@@ -119,11 +140,10 @@ class S3MediaStore:
 
     def _head(self, key: str) -> dict:
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=check_key(key))
-        except ClientError as error:
-            if _missing(error):
-                raise FileNotFoundError(key) from None
-            raise
+            with unavailable_as_oserror("look up a file"):
+                return self.client.head_object(Bucket=self.bucket, Key=check_key(key))
+        except ClientError:  # only "not found" passes unavailable_as_oserror
+            raise FileNotFoundError(key) from None
 
     def stored_size(self, key: str) -> int | None:
         """The object's size, or None when there is none."""
@@ -141,8 +161,9 @@ class S3MediaStore:
 
     def upload(self, path: str, key: str, sha: str) -> None:
         """Send a local file under `key`, in parts when it is large."""
-        self.client.upload_file(path, self.bucket, check_key(key), Config=TRANSFER,
-                                ExtraArgs={"Metadata": {SHA_META: sha}})
+        with unavailable_as_oserror("store a file"):
+            self.client.upload_file(path, self.bucket, check_key(key), Config=TRANSFER,
+                                    ExtraArgs={"Metadata": {SHA_META: sha}})
 
     def put_file(self, path: str, sha: str, suffix: str, new_keys: list | None = None) -> tuple[str, str, int]:
         """Send a local file already hashed (a streamed upload in the incoming directory), then remove it."""
@@ -181,7 +202,8 @@ class S3MediaStore:
         return self.stored_size(key) is not None
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=check_key(key))  # none there: no error either
+        with unavailable_as_oserror("delete a file"):
+            self.client.delete_object(Bucket=self.bucket, Key=check_key(key))  # none there: no error either
 
     def copy_to(self, key: str, fileobj) -> None:
         with self.open(key) as src:
@@ -227,10 +249,11 @@ class ObjectReader(io.RawIOBase):
     def readinto(self, buffer) -> int:
         if self._pos >= self._size:
             return 0
-        if self._body is None:
-            self._body = self._client.get_object(Bucket=self._bucket, Key=self._key,
-                                                 Range=f"bytes={self._pos}-")["Body"]
-        data = self._body.read(min(len(buffer), self._size - self._pos))
+        with unavailable_as_oserror("read a file"):
+            if self._body is None:
+                self._body = self._client.get_object(Bucket=self._bucket, Key=self._key,
+                                                     Range=f"bytes={self._pos}-")["Body"]
+            data = self._body.read(min(len(buffer), self._size - self._pos))
         if not data:
             raise OSError("the object store ended the object early")
         buffer[:len(data)] = data
@@ -262,9 +285,10 @@ class ObjectIter:
     def __iter__(self):
         if self._stop <= self._start:
             return
-        self._body = self._client.get_object(Bucket=self._bucket, Key=self._key,
-                                             Range=f"bytes={self._start}-{self._stop - 1}")["Body"]
-        yield from self._body.iter_chunks(CHUNK)
+        with unavailable_as_oserror("read a file"):
+            self._body = self._client.get_object(Bucket=self._bucket, Key=self._key,
+                                                 Range=f"bytes={self._start}-{self._stop - 1}")["Body"]
+            yield from self._body.iter_chunks(CHUNK)
 
     def close(self):
         if self._body is not None:

@@ -83,3 +83,18 @@ def test_bad_credentials_stop_the_app_at_start_up(app_settings, seaweed, bucket,
                 "portal.media.s3.access_key": "nobody-we-know"}
     with pytest.raises(SettingsError, match="refused the credentials for bucket"):
         portal.main({}, **settings)
+
+
+def test_a_bucket_that_fails_refuses_the_tip_clearly_and_stores_nothing(s3_testapp, s3_app, dbsession, seaweed,
+                                                                        bucket, areas, category):  # noqa: F811
+    registry = s3_app.registry
+    working = registry["media_store"]
+    registry["media_store"] = S3MediaStore(seaweed.client(secret_key="not-the-secret-0123456789"), bucket,
+                                           registry.settings["portal.media_dir"])
+    try:
+        page = send(s3_testapp, fill(form_of(s3_testapp)), files=[("IMG_1.jpg", jpeg_bytes(), "image/jpeg")])
+    finally:
+        registry["media_store"] = working
+    assert 400 <= page.status_int < 500 and "could not be stored. Please try again." in page.text
+    assert "110" in page.text and page.forms["deform"]["description"].value  # fallbacks; the form kept
+    assert dbsession.execute(select(Tip)).scalars().all() == []

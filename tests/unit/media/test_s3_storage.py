@@ -15,7 +15,7 @@ from zope.interface.verify import verifyObject
 
 from portal.core.settings import SettingsError
 from portal.media.backends import make_media_store
-from portal.media.s3_store import ObjectStoreError, S3MediaStore
+from portal.media.s3_store import ObjectStoreError, ObjectStoreUnavailable, S3MediaStore
 from portal.media.storage import IMediaStore, LocalMediaStore, content_key
 from tests.factories import jpeg_bytes
 
@@ -196,3 +196,15 @@ def test_a_public_bucket_stops_start_up(store, seaweed, bucket):
         pytest.skip(f"this SeaweedFS does not take bucket ACLs: {type(error).__name__}")
     with pytest.raises(ObjectStoreError, match="public ACL"):
         store.check()
+
+
+def test_a_failing_bucket_is_an_oserror_as_a_failing_disk_is_and_leaves_no_spooled_file(seaweed, bucket, tmp_path):
+    refused = S3MediaStore(seaweed.client(secret_key="not-the-secret-0123456789"), bucket, str(tmp_path))
+    with pytest.raises(ObjectStoreUnavailable, match="the object store refused to .*: 403"):
+        refused.put_bytes(b"a photo", ".jpg")
+    assert os.listdir(refused.incoming_dir()) == []
+    for call in (lambda: refused.exists("ab/cd/x.jpg"), lambda: refused.delete("ab/cd/x.jpg"),
+                 lambda: refused.open("ab/cd/x.jpg")):
+        with pytest.raises(OSError) as error:
+            call()
+        assert "not-the-secret" not in str(error.value)
