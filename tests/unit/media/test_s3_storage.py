@@ -3,6 +3,7 @@
 seekable reads, byte ranges through `response`, and the start-up checks (credentials, a private bucket)."""
 import hashlib
 import io
+import logging
 import os
 import tracemalloc
 import urllib.error
@@ -208,3 +209,15 @@ def test_a_failing_bucket_is_an_oserror_as_a_failing_disk_is_and_leaves_no_spool
         with pytest.raises(OSError) as error:
             call()
         assert "not-the-secret" not in str(error.value)
+
+
+def test_the_secret_key_is_never_logged_even_at_debug_level(seaweed, bucket, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    store = make_media_store({**seaweed.portal_settings(bucket), "portal.media_dir": str(tmp_path)})
+    key, _sha, _size = store.put_bytes(os.urandom(1000), ".jpg")
+    with store.open(key) as stored:
+        stored.read()
+    serve(store, key, Range="bytes=0-9")
+    store.delete(key)
+    assert "head_object" in caplog.text.lower() or "HeadObject" in caplog.text  # botocore did log its requests
+    assert seaweed.secret_key not in caplog.text and seaweed.secret_key not in repr(store)
