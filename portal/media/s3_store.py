@@ -57,7 +57,7 @@ def unavailable_as_oserror(action: str):
         yield
     except ClientError as error:
         if _missing(error):
-            raise
+            raise FileNotFoundError(f"no such file in the bucket ({action})") from None
         code = error.response.get("Error", {}).get("Code")
         raise ObjectStoreUnavailable(f"the object store refused to {action}: {code}") from None
     except (BotoCoreError, Boto3Error) as error:
@@ -139,11 +139,8 @@ class S3MediaStore:
             return self._incoming[0]
 
     def _head(self, key: str) -> dict:
-        try:
-            with unavailable_as_oserror("look up a file"):
-                return self.client.head_object(Bucket=self.bucket, Key=check_key(key))
-        except ClientError:  # only "not found" passes unavailable_as_oserror
-            raise FileNotFoundError(key) from None
+        with unavailable_as_oserror("look up a file"):
+            return self.client.head_object(Bucket=self.bucket, Key=check_key(key))
 
     def stored_size(self, key: str) -> int | None:
         """The object's size, or None when there is none."""

@@ -154,6 +154,17 @@ def test_a_response_streams_the_object_and_answers_ranges_with_ranged_gets(store
     assert serve(store, key, Range=f"bytes={len(body) + 10}-").status_int == 416
     again = serve(store, key, **{"If-Modified-Since": whole.headers["Last-Modified"]})
     assert again.status_int == 304 and again.body == b""
+    head = Request.blank("/", method="HEAD")
+    answer = head.get_response(store.response(head, key, "video/mp4"))
+    assert answer.status_int == 200 and answer.headers["Content-Length"] == str(len(body)) and answer.body == b""
+
+
+def test_an_object_deleted_while_it_is_read_is_a_file_not_found(store):
+    key, _sha, _size = store.put_bytes(os.urandom(200_000), ".mp4")
+    reader = store.open(key)
+    store.delete(key)
+    with pytest.raises(FileNotFoundError), reader:
+        reader.read()
 
 
 def test_the_bucket_refuses_anonymous_reads(store, seaweed, bucket):
