@@ -58,10 +58,13 @@ def unavailable_as_oserror(action: str):
     except ClientError as error:
         if _missing(error):
             raise FileNotFoundError(f"no such file in the bucket ({action})") from None
-        code = error.response.get("Error", {}).get("Code")
-        raise ObjectStoreUnavailable(f"the object store refused to {action}: {code}") from None
+        failure = f"the object store refused to {action}: {error.response.get('Error', {}).get('Code')}"
     except (BotoCoreError, Boto3Error) as error:
-        raise ObjectStoreUnavailable(f"the object store could not {action}: {type(error).__name__}") from None
+        failure = f"the object store could not {action}: {type(error).__name__}"
+    else:
+        return
+    log.warning("%s", failure)  # what operators need; never a key, a file's key or a secret
+    raise ObjectStoreUnavailable(failure)
 
 
 def make_client(endpoint: str, region: str, access_key: str, secret_key: str):
