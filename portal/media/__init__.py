@@ -3,7 +3,8 @@ behind an interface, and the checks every uploaded file passes (sniffing, cleani
 import os
 
 from portal.media import incoming
-from portal.media.storage import IMediaStore, LocalMediaStore
+from portal.media.backends import make_media_store
+from portal.media.storage import IMediaStore
 
 
 def includeme(config):
@@ -12,7 +13,7 @@ def includeme(config):
     # the worker builds this app too, and sweeps again every round (media/jobs.py).
     if os.path.isdir(media_dir):
         incoming.sweep(media_dir)
-    store = LocalMediaStore(media_dir)
+    store = make_media_store(config.get_settings())  # local disk, or a bucket (portal.media.backend)
     config.registry.registerUtility(store, IMediaStore)
     config.registry["media_store"] = store  # the same store, for code that has only the registry at hand
     config.include(".resumable")  # files sent in chunks before their form (tus)

@@ -1,6 +1,6 @@
-"""Media storage behind an interface (IMediaStore): local disk by default; an object-storage backend
-implements the same methods. Nothing outside media/ sees a file path: callers open, put, test,
-delete and serve files by key."""
+"""Media storage behind an interface (IMediaStore): local disk by default; an S3-compatible bucket
+(media/s3_store.py, portal.media.backend = s3) implements the same methods. Nothing outside media/
+sees a file path: callers open, put, test, delete and serve files by key."""
 import hashlib
 import io
 import os
@@ -16,6 +16,22 @@ from portal.media import incoming
 CHUNK = 64 * 1024
 
 
+def content_key(sha: str, suffix: str) -> str:
+    """Where a file with this SHA-256 lives, in every backend: ``ab/cd/<sha256><suffix>``."""
+    return f"{sha[:2]}/{sha[2:4]}/{sha}{suffix}"
+
+
+def hashed_copy(stream, out) -> tuple[str, int]:
+    """Copy a file object to `out` a chunk at a time; return (sha256, size)."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+        out.write(chunk)
+    return digest.hexdigest(), size
+
+
 class IMediaStore(Interface):
     """Where uploaded originals and their derived copies live, addressed by content keys."""
 
@@ -26,6 +42,10 @@ class IMediaStore(Interface):
     def put_bytes(data, suffix, new_keys=None):
         """Store bytes; as put_stream."""
 
+    def put_file(path, sha, suffix, new_keys=None):
+        """Store a local file in `incoming_dir()` already hashed (a streamed upload); as put_stream. The
+        file is gone afterwards (moved into place, or sent and removed)."""
+
     def open(key):
         """A binary file object reading the stored file (FileNotFoundError when there is none)."""
 
@@ -34,6 +54,9 @@ class IMediaStore(Interface):
 
     def delete(key):
         """Remove the file under `key`; nothing happens when there is none."""
+
+    def copy_to(key, fileobj):
+        """Write the stored file into a writable file object, a chunk at a time."""
 
     def response(request, key, content_type):
         """A response streaming the file under `key` with `content_type` (FileNotFoundError when
@@ -74,17 +97,11 @@ class LocalMediaStore:
         """Copy a file object in chunks; return (key, sha256, size). Keys are content addresses, so
         the same bytes may already be stored for another row: only keys this call created are
         appended to `new_keys` (what a failed transaction may delete again)."""
-        digest = hashlib.sha256()
-        size = 0
         fd, tmp = tempfile.mkstemp(dir=self.incoming_dir(), prefix="copy-")
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-            sha = digest.hexdigest()
-            key = f"{sha[:2]}/{sha[2:4]}/{sha}{suffix}"
+                sha, size = hashed_copy(stream, out)
+            key = content_key(sha, suffix)
             os.makedirs(os.path.dirname(self._path(key)), exist_ok=True)
             if new_keys is not None and not self.exists(key):
                 new_keys.append(key)
@@ -98,7 +115,7 @@ class LocalMediaStore:
     def put_file(self, path: str, sha: str, suffix: str, new_keys: list | None = None) -> tuple[str, str, int]:
         """Move a file already under this directory (a streamed upload, hashed as it arrived: see
         tips/upload_stream.py) into place instead of copying it; same result as put_stream."""
-        key = f"{sha[:2]}/{sha[2:4]}/{sha}{suffix}"
+        key = content_key(sha, suffix)
         size = os.path.getsize(path)
         os.makedirs(os.path.dirname(self._path(key)), exist_ok=True)
         if new_keys is not None and not self.exists(key):

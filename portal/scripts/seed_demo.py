@@ -17,9 +17,9 @@ from portal.audit import chain as audit
 from portal.core.meta import utcnow
 from portal.demo import data, pictures
 from portal.demo import tips as demo_tips
+from portal.media.backends import make_media_store
 from portal.media.images import derive_public_copies
 from portal.media.models import Media
-from portal.media.storage import LocalMediaStore
 from portal.missing.models import MissingPersonRequest
 from portal.missing.services import CONTACT_LABEL, SUBJECT_TYPE, command_unit_for
 from portal.notices.models import NOTICE_KINDS, MissingPersonDetails, Notice
@@ -270,7 +270,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(args.config_uri)
     with db_session(settings) as dbsession:
-        report = seed(dbsession, LocalMediaStore(settings["portal.media_dir"]),
+        report = seed(dbsession, make_media_store(settings),
                       FieldCipher.from_setting(settings["portal.field_keys"], settings["portal.field_key_id"]),
                       ReceiptHasher(settings["portal.receipt_pepper"].encode("utf-8")))
     print_report(report)

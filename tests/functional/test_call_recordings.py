@@ -178,3 +178,9 @@ def test_only_the_centers_dispatchers_reach_a_recording(testapp, dbsession, alar
             testapp.post(f"/staff/recordings/{rec_id}/{action}", {"csrf_token": token, "reason": "Just curious, sorry"},
                          status=403)
     assert views(dbsession) == []
+
+
+def test_recordings_in_the_bucket_play_with_ranges_with_the_s3_store(s3_media, testapp, dbsession, alarm, officers):
+    test_a_dispatcher_plays_a_recording_after_giving_a_reason_each_time(testapp, dbsession, alarm, officers)
+    keys = dbsession.execute(select(RecordingChunk.storage_key)).scalars().all()
+    assert len(keys) == 3 and all(s3_media.exists(key) for key in keys)

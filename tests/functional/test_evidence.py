@@ -294,3 +294,10 @@ def test_a_moderator_exports_a_sighting_and_a_dispatcher_a_familys_request(testa
     assert [f["path"] for f in manifest["files"] if f["role"] == "original"] == \
         [f"originals/missing-{missing.id}-media-{family_photo.id}.jpg"]
     assert [e["action"] for e in manifest["audit"]][-1] == "evidence.export"
+
+
+
+def test_a_package_of_files_in_the_bucket_verifies(s3_media, testapp, dbsession, tip, officers, tmp_path, capsys):
+    assert s3_media.exists(tip.attachments[0].media.original_key)  # the fixture stored it in the bucket
+    test_the_handler_downloads_a_package_that_verifies_and_every_tampering_is_named(
+        testapp, dbsession, tip, officers, tmp_path, capsys)

@@ -373,3 +373,11 @@ def test_the_photo_list_speaks_the_officers_language(testapp, officers, publishe
     page = testapp.get(f"/staff/notices/{published.id}", headers={"Accept-Language": "zh-CN"})
     photos_fieldset = page.html.select_one("fieldset.notice-photos").text
     assert "主照片" in photos_fieldset and "从通告中移除" in photos_fieldset and "Main photo" not in photos_fieldset
+
+
+def test_notice_photos_from_the_bucket_reach_every_public_output_with_the_s3_store(s3_media, testapp, dbsession,
+                                                                                  officers, units):
+    test_a_wanted_notice_with_two_photos_reaches_every_public_output(testapp, dbsession, officers, units)
+    notice = dbsession.execute(select(Notice).where(Notice.title == "Wanted: bank robbery suspect")).scalar_one()
+    assert notice.media and all(s3_media.exists(m.original_key) and s3_media.exists(m.public_key)
+                                for m in notice.media)

@@ -83,3 +83,9 @@ def test_a_sighting_takes_a_photo_upload(testapp, dbsession, notice):
     (sighting,) = dbsession.scalars(select(Sighting)).all()
     assert sighting.media.kind == "image" and sighting.media.sha256 == hashlib.sha256(jpeg_bytes()).hexdigest()
     assert uploads(dbsession) == []
+
+
+def test_finished_uploads_go_into_the_bucket_with_the_s3_store(s3_media, testapp, dbsession, areas, category):  # noqa: F811
+    test_a_tip_takes_finished_uploads_and_claims_them(testapp, dbsession, areas, category)
+    (tip,) = dbsession.scalars(select(Tip)).all()
+    assert all(s3_media.stored_sha256(a.media.original_key) == a.media.sha256 for a in tip.attachments)

@@ -165,3 +165,54 @@ def test_bad_headers_get_a_4xx_never_a_5xx(tus, testapp, registry, length, metad
     assert response.status_int in (204, 400, 409, 460), response.status
     assert tus.head(url).headers["Upload-Offset"] == ("1" if response.status_int == 204 else "0")
     tus.delete(url)
+
+
+# With the media in a bucket (portal.media.backend = s3) the chunks are parts in it (resumable/bucket.py).
+
+def test_chunks_and_checksums_with_the_s3_store(s3_media, tus, testapp, dbsession):
+    test_a_file_sent_in_chunks_completes_with_its_hash_and_kind(tus, dbsession)
+    test_protocol_errors(tus, testapp)
+    listed = s3_media.client.list_objects_v2(Bucket=s3_media.bucket, Prefix="uploads/")["Contents"]
+    assert {item["Key"].rsplit("/", 1)[1] for item in listed} >= {"created", f"{0:016d}"}
+
+
+def test_refusal_termination_and_expiry_with_the_s3_store(s3_media, tus, dbsession, dummy_request):
+    url = tus.new(10 * 1024 * 1024, filename="holiday.mp4")
+    tus.patch(url, 0, EXE[:8192], status=415)
+    assert row(dbsession, url) is None and s3_media.client.list_objects_v2(
+        Bucket=s3_media.bucket, Prefix=f"uploads/{url.rsplit('/', 1)[1]}/").get("KeyCount") == 0
+    test_termination(tus, dbsession)
+    expired, kept = tus.new(len(MP4)), tus.new(len(MP4))
+    row(dbsession, expired).expires_at = utcnow() - timedelta(minutes=1)
+    s3_media.client.put_object(Bucket=s3_media.bucket, Key=f"uploads/{'x' * 43}/created", Body=b"")  # no row
+    dbsession.flush()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("portal.media.resumable.service.ORPHAN_SECONDS", -60)  # the stray is old enough now
+        assert media_jobs.expire_resumable_uploads(dummy_request) == 2
+    left = {item["Key"].split("/")[1] for item in s3_media.client.list_objects_v2(
+        Bucket=s3_media.bucket, Prefix="uploads/").get("Contents", [])}
+    assert left == {kept.rsplit("/", 1)[1]}
+
+
+def test_one_upload_goes_through_two_servers_and_a_third_claims_it(s3_media, seaweed, app, tus, dbsession,
+                                                                   dummy_request, tmp_path_factory):
+    """Each app server has its own scratch directory; the bucket is all they share."""
+    from portal.media.backends import make_media_store
+    from portal.media.resumable.claim import ResumableFile
+
+    servers = [make_media_store({**seaweed.portal_settings(s3_media.bucket),
+                                 "portal.media_dir": str(tmp_path_factory.mktemp(f"server{n}"))}) for n in range(3)]
+    url = tus.new(len(MP4))
+    for n, (start, end) in enumerate([(0, 300_000), (300_000, len(MP4))]):
+        app.registry["media_store"] = servers[n]  # the proxy sent this chunk to server n
+        assert tus.head(url).headers["Upload-Offset"] == str(start)
+        tus.patch(url, start, MP4[start:end])
+    app.registry["media_store"] = servers[2]  # and the form to a third (s3_media puts the local store back)
+    upload = row(dbsession, url)
+    assert upload.complete and upload.sha256 == hashlib.sha256(MP4).hexdigest()
+    claimed = ResumableFile(dummy_request, upload, "attachments")
+    try:
+        assert claimed.file.read() == MP4 and claimed.path.startswith(servers[2].incoming_dir())
+    finally:
+        claimed.discard()
+    assert not os.path.exists(claimed.path)

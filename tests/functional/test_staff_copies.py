@@ -98,3 +98,12 @@ def test_the_original_waits_while_the_copy_is_prepared(testapp, dbsession, regis
     refused = testapp.post(f"/staff/tips/media/{video.id}", {"reason": "I want it before the copy is ready",
                                                               "csrf_token": csrf(testapp)}, status=400)
     assert "has a safe copy" in refused.text
+
+
+def test_copies_made_from_the_bucket_and_played_from_it_with_the_s3_store(  # noqa: F811
+        s3_media, testapp, dbsession, dummy_request, registry, officers, tip, tmp_path_factory):  # noqa: F811
+    test_preparing_then_a_player_of_the_clean_copy(testapp, dbsession, dummy_request, registry, officers, tip,
+                                                   tmp_path_factory)
+    dbsession.refresh(tip)
+    (media,) = [a.media for a in tip.attachments if a.media.kind == "video"]
+    assert s3_media.exists(media.staff_copy.copy_key) and s3_media.exists(media.staff_copy.poster_key)

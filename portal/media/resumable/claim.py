@@ -8,9 +8,7 @@ call `claim()`): its row is deleted in the form's transaction and its file once 
 form leaves it waiting for the next try (until it expires); a file stored for a transaction that then
 aborts is a hard link of the upload's, so the upload is whole again."""
 import logging
-import os
 import re
-import secrets
 
 from portal.core.i18n import _
 from portal.media.resumable import files, service
@@ -39,9 +37,9 @@ class ResumableFile:
         self.size = upload.length
         self.sha256 = upload.sha256
         self.headers = {}
-        source = service.file_path(request, upload)
-        self.file = open(source, "rb")  # noqa: SIM115 - closed when the request finishes
-        self.path = self._link(request, source)
+        # The bytes as a local file: the form's checks read it, the store moves it into place (put_file).
+        self.file, self.path = service.upload_files(request).local_copy(
+            upload.id, request.registry["media_store"].incoming_dir())
 
     @property
     def length(self) -> int:
@@ -50,17 +48,6 @@ class ResumableFile:
     def __repr__(self):  # no name or id in logs
         return f"<ResumableFile {self.name} {self.size} bytes>"
 
-    @staticmethod
-    def _link(request, source: str) -> str | None:
-        """A second name for the file in this process's incoming directory, for the store to move into
-        place (media/storage.put_file); None (the store copies instead) when the disk cannot link."""
-        target = os.path.join(request.registry["media_store"].incoming_dir(), "tus-" + secrets.token_hex(8))
-        try:
-            os.link(source, target)
-        except (OSError, AttributeError):
-            return None
-        return target
-
     def claim(self) -> None:
         """Take the upload for the form being stored: gone with the form's commit, kept if it aborts."""
         request = self.request
@@ -68,8 +55,8 @@ class ResumableFile:
             Upload.id == self.upload_id, Upload.owner_hash == service.owner_hash(request))).rowcount
         if deleted != 1:  # another request of the same session claimed it first
             raise UploadRefused(service.gone().message)
-        source = files.path(service.media_dir(request), self.upload_id)
-        request.tm.get().addAfterCommitHook(lambda committed: files.remove(source) if committed else None)
+        stored, upload_id = service.upload_files(request), self.upload_id
+        request.tm.get().addAfterCommitHook(lambda committed: stored.remove(upload_id) if committed else None)
 
     def discard(self) -> None:
         self.file.close()

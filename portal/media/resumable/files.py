@@ -5,7 +5,10 @@ by every app server on the disk: the rows say which exist, the worker removes ex
 
 A PATCH holds an exclusive lock on its file (flock) while it appends: a second PATCH to the same
 upload at once is refused (409) rather than interleaved. The file's size is the offset: bytes that
-reached the disk count even if the request failed afterwards (that is what resuming means)."""
+reached the disk count even if the request failed afterwards (that is what resuming means).
+
+LocalUploadFiles (below) puts these functions behind the methods service.py calls; with the media in a
+bucket, resumable/bucket.py implements the same methods there."""
 import contextlib
 import hashlib
 import logging
@@ -124,3 +127,59 @@ def orphans(media_dir: str, known: set, older_than: float, now: float) -> list[s
         except FileNotFoundError:
             continue
     return found
+
+
+class LocalUploadFiles:
+    """The uploads' bytes on this machine's disk (`<media_dir>/.resumable/<id>`): the local media store,
+    or several servers sharing that directory. The bucket's counterpart is resumable/bucket.py."""
+
+    def __init__(self, media_dir: str):
+        self.media_dir = media_dir
+
+    def create(self, upload_id: str) -> None:
+        create(self.media_dir, upload_id)
+
+    def size(self, upload_id: str) -> int | None:
+        return size(path(self.media_dir, upload_id))
+
+    @contextlib.contextmanager
+    def writing(self, upload_id: str):
+        """A writer at the upload's end, alone (Busy when another request holds it)."""
+        file_path = path(self.media_dir, upload_id)
+        with locked(file_path) as f:
+            yield LocalWriter(f, size(file_path))
+
+    def head(self, upload_id: str, count: int) -> bytes:
+        return head(path(self.media_dir, upload_id), count)
+
+    def sha256(self, upload_id: str) -> str:
+        return sha256(path(self.media_dir, upload_id))
+
+    def remove(self, upload_id: str) -> None:
+        remove(path(self.media_dir, upload_id))
+
+    def orphans(self, known: set, older_than: float, now: float) -> list[str]:
+        return [os.path.basename(p) for p in orphans(self.media_dir, known, older_than, now)]
+
+    def local_copy(self, upload_id: str, incoming_dir: str):
+        """(an open file of the bytes, a second name of it in `incoming_dir` for the store to move into
+        place, or None when the disk cannot link: the store copies from the open file instead)."""
+        source = path(self.media_dir, upload_id)
+        opened = open(source, "rb")  # noqa: SIM115 - the caller closes it
+        target = os.path.join(incoming_dir, "tus-" + os.urandom(8).hex())
+        try:
+            os.link(source, target)
+        except (OSError, AttributeError):
+            return opened, None
+        return opened, target
+
+
+class LocalWriter:
+    def __init__(self, f, current: int):
+        self.f, self.current = f, current
+
+    def write(self, read, most: int, hasher=None) -> int:
+        return append(self.f, self.current, read, most, hasher)
+
+    def undo(self) -> None:
+        self.f.truncate(self.current)

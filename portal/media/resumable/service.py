@@ -76,8 +76,15 @@ def file_name(request, upload: Upload) -> str:
     return request.registry["field_cipher"].decrypt(upload.filename_sealed, ORIGINAL_NAME_LABEL)
 
 
-def file_path(request, upload: Upload) -> str:
-    return files.path(media_dir(request), upload.id)
+def upload_files(request):
+    """Where the uploads' bytes are: the media bucket when the store is one (any server takes any chunk),
+    else `<media_dir>/.resumable` on this machine's disk."""
+    store = request.registry["media_store"]
+    if getattr(store, "bucket", None) is not None:
+        from portal.media.resumable.bucket import BucketUploadFiles  # boto3 only for the bucket
+
+        return BucketUploadFiles(store)
+    return files.LocalUploadFiles(media_dir(request))
 
 
 # Creation -----------------------------------------------------------------------------------------
@@ -108,7 +115,7 @@ def create(request, length_header: str | None, metadata_header: str | None) -> U
                     length=length, offset=0, created_at=utcnow(), expires_at=expires(request),
                     filename_sealed=(request.registry["field_cipher"].encrypt(name, ORIGINAL_NAME_LABEL)
                                      if name else None))
-    files.create(media_dir(request), upload.id)
+    upload_files(request).create(upload.id)
     request.dbsession.add(upload)
     request.dbsession.flush()
     return upload
@@ -133,20 +140,20 @@ def owned(request, upload_id: str) -> Upload:
     upload = request.dbsession.get(Upload, upload_id)
     if upload is None or not secrets.compare_digest(upload.owner_hash, owner_hash(request)):
         raise gone()
-    if upload.expires_at <= utcnow() or files.size(file_path(request, upload)) is None:
+    if upload.expires_at <= utcnow() or upload_files(request).size(upload.id) is None:
         discard(request, upload)
         raise gone()
     return upload
 
 
 def offset(request, upload: Upload) -> int:
-    return files.size(file_path(request, upload)) or 0
+    return upload_files(request).size(upload.id) or 0
 
 
 def discard(request, upload: Upload) -> None:
     request.dbsession.delete(upload)
     request.dbsession.flush()
-    files.remove(file_path(request, upload))
+    upload_files(request).remove(upload.id)
 
 
 def append(request, upload: Upload, offset_header: str | None, checksum_header: str | None) -> int:
@@ -159,38 +166,37 @@ def append(request, upload: Upload, offset_header: str | None, checksum_header: 
         check = protocol.checksum(checksum_header)
     except protocol.HeaderError:
         raise _bad_request() from None
-    path = file_path(request, upload)
+    stored = upload_files(request)
     try:
-        with files.locked(path) as f:
-            current = files.size(path)
+        with stored.writing(upload.id) as writer:
+            current = writer.current
             if start != current:
                 raise TusRefused(409, **{"Upload-Offset": str(current)})
             most = upload.length - current
             if request.content_length is not None and request.content_length > most:
                 raise TusRefused(413)
-            written = files.append(f, current, request.body_file_raw.read, most,
-                                   check[0] if check else None)
+            written = writer.write(request.body_file_raw.read, most, check[0] if check else None)
             if check and check[0].digest() != check[1]:
-                f.truncate(current)
+                writer.undo()
                 raise TusRefused(protocol.CHECKSUM_MISMATCH)
     except files.Busy:
-        raise TusRefused(409, **{"Upload-Offset": str(files.size(path))}) from None
+        raise TusRefused(409, **{"Upload-Offset": str(stored.size(upload.id))}) from None
     new = current + written
     if upload.kind is None and new >= min(sniff.HEAD_BYTES, upload.length):
-        _learn_kind(request, upload, path)
+        _learn_kind(request, upload, stored)
     upload.offset = new
     upload.expires_at = expires(request)  # a slow upload lives as long as it keeps moving
     if new == upload.length:
-        upload.sha256 = files.sha256(path)
+        upload.sha256 = stored.sha256(upload.id)
         upload.completed_at = utcnow()
     request.dbsession.flush()
     return new
 
 
-def _learn_kind(request, upload: Upload, path: str) -> None:
+def _learn_kind(request, upload: Upload, stored) -> None:
     """The first bytes tell the kind: refuse a file the purpose does not take or too large for its kind."""
     purpose = purposes(request.registry).get(upload.purpose)
-    head = files.head(path, sniff.HEAD_BYTES)
+    head = stored.head(upload.id, sniff.HEAD_BYTES)
     fmt = sniff.identify_head(head)
     name = file_name(request, upload)
     refusal = None
@@ -211,15 +217,15 @@ def _learn_kind(request, upload: Upload, path: str) -> None:
 
 def expire_due(request) -> int:
     """Delete expired uploads (finished or not: a form never sent) and files without a row."""
-    directory_of = media_dir(request)
+    stored = upload_files(request)
     now = utcnow()
     expired = request.dbsession.scalars(select(Upload.id).where(Upload.expires_at <= now)).all()
     if expired:
         request.dbsession.execute(delete(Upload).where(Upload.id.in_(expired)))
     for upload_id in expired:
-        files.remove(files.path(directory_of, upload_id))
+        stored.remove(upload_id)
     known = set(request.dbsession.scalars(select(Upload.id)).all())
-    stray = files.orphans(directory_of, known, ORPHAN_SECONDS, time.time())
-    for path in stray:
-        files.remove(path)
+    stray = stored.orphans(known, ORPHAN_SECONDS, time.time())
+    for upload_id in stray:
+        stored.remove(upload_id)
     return len(expired) + len(stray)

@@ -108,3 +108,8 @@ def test_retention_removes_the_copies_with_their_medium(dbsession, dummy_request
     assert delete_media(dummy_request, [media]) == 1
     assert not any(store.exists(k) for k in keys)
     assert dbsession.execute(select(MediaCopy)).scalars().all() == []
+
+
+def test_copies_made_from_the_bucket_and_removed_by_retention_with_the_s3_store(s3_media, dbsession, dummy_request,
+                                                                              tmp_path):
+    test_retention_removes_the_copies_with_their_medium(dbsession, dummy_request, tmp_path)
