@@ -43,13 +43,13 @@ def seconds_between(dbsession, start, end):
     return func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3)
 
 
-def grouped_durations(dbsession, group, seconds, *where, join=None) -> dict:
+def grouped_durations(dbsession, group, seconds, *where, from_=None) -> dict:
     """{group value: Durations} over the rows matching `where` that have `seconds` (not NULL).
-    `group` may be literal(0) for one overall figure; `join` is a (table, onclause) when the
-    seconds read a second table."""
+    `group` may be literal(0) for one overall figure; `from_` is a join when the seconds read
+    two tables."""
     base = select(group.label("grp"), seconds.label("seconds"))
-    if join is not None:
-        base = base.join(*join)
+    if from_ is not None:
+        base = base.select_from(from_)
     rows = base.where(*where, seconds.is_not(None)).subquery()
     if dbsession.get_bind().dialect.name == "postgresql":
         query = select(rows.c.grp, func.count(), *[func.percentile_cont(p).within_group(rows.c.seconds)
