@@ -15,6 +15,7 @@ from portal.notices.stats import CLOSED_STATES
 from portal.notices.workflow import KIND_LABELS as NOTICE_KIND_LABELS
 from portal.notices.workflow import STATE_LABELS as NOTICE_STATE_LABELS
 from portal.sightings.models import SIGHTING_STATES
+from portal.sightings.stats import TOP_NOTICES
 from portal.sightings.workflow import STATE_LABELS as SIGHTING_STATE_LABELS
 
 QUEUES = ("notices", "missing", "sightings", "alarms")
@@ -128,7 +129,8 @@ class Layout:
                                     self.labelled(stats.by_state, SIGHTING_STATES, SIGHTING_STATE_LABELS)),
                         self.figure("sightings-top", _("Notices with the most sightings"), _("Notice"),
                                     _("Sightings"), top)],
-                       [per_notice], t(_("Sightings received in the period; at most 20 notices are listed.")))
+                       [per_notice], t(_("Sightings received in the period; at most ${n} notices are listed.",
+                                             mapping={"n": TOP_NOTICES})))
 
     def alarms(self, stats) -> Section:
         t = self.translate
