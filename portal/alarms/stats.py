@@ -46,8 +46,8 @@ def collect(dbsession, officer, dates: DateRange) -> AlarmStats:
         stats.by_center[unit_id] = stats.by_center.get(unit_id, 0) + n
     to_ack = seconds_between(dbsession, Alarm.created_at, Alarm.acknowledged_at)
     to_dispatch = seconds_between(dbsession, Alarm.created_at, Alarm.dispatched_at)
-    stats.acknowledge = overall(grouped_durations(dbsession, literal(0), to_ack, *where))
-    stats.dispatch = overall(grouped_durations(dbsession, literal(0), to_dispatch, *where))
-    stats.acknowledge_by_center = grouped_durations(dbsession, Alarm.unit_id, to_ack, *where)
-    stats.dispatch_by_center = grouped_durations(dbsession, Alarm.unit_id, to_dispatch, *where)
+    stats.acknowledge, stats.dispatch = map(overall, grouped_durations(dbsession, literal(0), [to_ack, to_dispatch],
+                                                                       *where))
+    stats.acknowledge_by_center, stats.dispatch_by_center = grouped_durations(dbsession, Alarm.unit_id,
+                                                                              [to_ack, to_dispatch], *where)
     return stats

@@ -43,26 +43,35 @@ def seconds_between(dbsession, start, end):
     return func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3)
 
 
-def grouped_durations(dbsession, group, seconds, *where, from_=None) -> dict:
-    """{group value: Durations} over the rows matching `where` that have `seconds` (not NULL).
-    `group` may be literal(0) for one overall figure; `from_` is a join when the seconds read
-    two tables."""
-    base = select(group.label("grp"), seconds.label("seconds"))
-    if from_ is not None:
-        base = base.select_from(from_)
-    rows = base.where(*where, seconds.is_not(None)).subquery()
+def grouped_durations(dbsession, group, steps: list, *where, from_=None) -> list[dict]:
+    """For each of `steps` (SQL for seconds), {group value: Durations} over the rows matching `where`
+    that have those seconds (not NULL). `group` may be literal(0) for one overall figure; `from_` is a
+    join when the seconds read two tables. PostgreSQL reads the rows once for every step."""
     if dbsession.get_bind().dialect.name == "postgresql":
-        query = select(rows.c.grp, func.count(), *[func.percentile_cont(p).within_group(rows.c.seconds)
-                                                   for p in PERCENTILES]).group_by(rows.c.grp)
-        return {grp: Durations(n, _float(median), _float(p90))
-                for grp, n, median, p90 in dbsession.execute(query)}
-    return _ranked_durations(dbsession, rows)
+        base = select(group.label("grp"), *[seconds.label(f"s{i}") for i, seconds in enumerate(steps)])
+        rows = (base.select_from(from_) if from_ is not None else base).where(*where).subquery()
+        figures = []
+        for i in range(len(steps)):
+            column = rows.c[f"s{i}"]  # ordered-set aggregates and count(x) skip the NULLs
+            figures += [func.count(column), *[func.percentile_cont(p).within_group(column) for p in PERCENTILES]]
+        found: list[dict] = [{} for _ in steps]
+        for grp, *values in dbsession.execute(select(rows.c.grp, *figures).group_by(rows.c.grp)):
+            for i, per_group in enumerate(found):
+                n, median, p90 = values[3 * i:3 * i + 3]
+                if n:
+                    per_group[grp] = Durations(n, _float(median), _float(p90))
+        return found
+    return [_ranked_durations(dbsession, group, seconds, where, from_) for seconds in steps]
 
 
-def _ranked_durations(dbsession, rows) -> dict:
+def _ranked_durations(dbsession, group, seconds, where, from_) -> dict:
+    base = select(group.label("grp"), seconds.label("seconds"))
+    rows = (base.select_from(from_) if from_ is not None else base).where(*where, seconds.is_not(None)).subquery()
+    # Both windows over the same ordered partition (the count's frame widened to all of it): one sort.
     ranked = select(rows.c.grp, rows.c.seconds,
                     (func.row_number().over(partition_by=rows.c.grp, order_by=rows.c.seconds) - 1).label("rank"),
-                    func.count().over(partition_by=rows.c.grp).label("n")).subquery()
+                    func.count().over(partition_by=rows.c.grp, order_by=rows.c.seconds, rows=(None, None)).label("n")
+                    ).subquery()
     # One rank either side of the floor: the floor computed here and in Python may differ by float noise.
     near = [ranked.c.rank.between(cast(literal(p) * (ranked.c.n - 1), Integer) - 1,
                                   cast(literal(p) * (ranked.c.n - 1), Integer) + 2) for p in PERCENTILES]

@@ -40,7 +40,8 @@ def collect(dbsession, officer, dates: DateRange) -> MissingStats:
     # The appeal's publication stays stamped after it is resolved or withdrawn, so those count too.
     seconds = seconds_between(dbsession, MissingPersonRequest.created_at, Notice.published_at)
     joined = join(MissingPersonRequest, Notice, Notice.id == MissingPersonRequest.notice_id)
-    stats.to_publication = overall(grouped_durations(dbsession, literal(0), seconds, *where, from_=joined))
-    stats.to_publication_by_center = grouped_durations(dbsession, MissingPersonRequest.command_unit_id, seconds,
-                                                       *where, from_=joined)
+    [everything] = grouped_durations(dbsession, literal(0), [seconds], *where, from_=joined)
+    stats.to_publication = overall(everything)
+    [stats.to_publication_by_center] = grouped_durations(dbsession, MissingPersonRequest.command_unit_id, [seconds],
+                                                         *where, from_=joined)
     return stats

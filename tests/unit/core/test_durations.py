@@ -35,7 +35,8 @@ def _alarms(dbsession, unit, waits_in_seconds):
 
 def _durations(dbsession, group, unit_ids):
     seconds = seconds_between(dbsession, Alarm.created_at, Alarm.acknowledged_at)
-    return grouped_durations(dbsession, group, seconds, Alarm.unit_id.in_(unit_ids))
+    [found] = grouped_durations(dbsession, group, [seconds], Alarm.unit_id.in_(unit_ids))
+    return found
 
 
 def test_the_database_gives_the_known_medians_per_group_and_overall(dbsession, units):
