@@ -66,12 +66,13 @@ def grouped_durations(dbsession, group, steps: list, *where, from_=None) -> list
 
 def _ranked_durations(dbsession, group, seconds, where, from_) -> dict:
     base = select(group.label("grp"), seconds.label("seconds"))
-    rows = (base.select_from(from_) if from_ is not None else base).where(*where, seconds.is_not(None)).subquery()
-    # Both windows over the same ordered partition (the count's frame widened to all of it): one sort.
+    # Materialized: SQLite would otherwise flatten the subquery and work the seconds out again for
+    # every window and comparison (about half the time in bench/queue_stats.py).
+    rows = ((base.select_from(from_) if from_ is not None else base).where(*where, seconds.is_not(None))
+            .cte("timed").prefix_with("MATERIALIZED"))
     ranked = select(rows.c.grp, rows.c.seconds,
                     (func.row_number().over(partition_by=rows.c.grp, order_by=rows.c.seconds) - 1).label("rank"),
-                    func.count().over(partition_by=rows.c.grp, order_by=rows.c.seconds, rows=(None, None)).label("n")
-                    ).subquery()
+                    func.count().over(partition_by=rows.c.grp).label("n")).subquery()
     # One rank either side of the floor: the floor computed here and in Python may differ by float noise.
     near = [ranked.c.rank.between(cast(literal(p) * (ranked.c.n - 1), Integer) - 1,
                                   cast(literal(p) * (ranked.c.n - 1), Integer) + 2) for p in PERCENTILES]
