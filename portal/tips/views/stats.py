@@ -1,7 +1,7 @@
 """Tip statistics (/staff/stats) as SVG charts drawn here (no script; classes and SVG attributes
 only, as the CSP forbids style attributes) with the same numbers in tables, and as CSV
 (/staff/stats.csv). Only counts and durations: never a description, place or reporter field."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -10,9 +10,9 @@ from portal.core.charts import Row, bar_chart, column_chart, duration_rows, hour
 from portal.core.i18n import _
 from portal.core.localtime import local_today
 from portal.core.permissions import Permission
+from portal.core.stats_range import BadRange, parse_range
 from portal.tips import stats as tip_stats
 from portal.tips.categories import text_in
-from portal.tips.handling_forms import DATE_RANGE, in_date_range
 from portal.tips.models import TIP_STATES, TipCategory
 from portal.tips.workflow import STATE_LABELS as TIP_STATE_LABELS
 
@@ -25,29 +25,18 @@ def _categories(dbsession) -> list[TipCategory]:
     return list(dbsession.execute(TipCategory.in_order()).scalars())
 
 
-def _date(value: str):
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise BadFilter(_("Give dates as YYYY-MM-DD, such as 2026-11-01.")) from None
-    if not in_date_range(day):  # far-off days overflow as Beijing-time instants
-        raise BadFilter(DATE_RANGE)
-    return day
-
-
 def parse_filters(typed: dict, categories) -> tip_stats.StatsFilter:
     """The filters from what was typed in the form (kept in it whatever happens)."""
-    since, until = _date(typed["since"]), _date(typed["until"])
-    if since and until and since > until:
-        raise BadFilter(_("The start date must not be after the end date."))
+    try:  # the same days and refusals as every statistics page
+        dates = parse_range(typed["since"], typed["until"])
+    except BadRange as refused:
+        raise BadFilter(*refused.args) from None
     category_id = None
     if typed["category"]:
         category_id = next((c.id for c in categories if c.slug == typed["category"]), None)
         if category_id is None:
             raise BadFilter(_("Choose a category from the list."))
-    return tip_stats.StatsFilter(since=since, until=until, category_id=category_id)
+    return tip_stats.StatsFilter(since=dates.since, until=dates.until, category_id=category_id)
 
 
 def figures(request, stats, categories) -> dict[str, list[Row]]:
