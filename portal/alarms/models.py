@@ -30,6 +30,8 @@ class Alarm(Base):
         CheckConstraint(_WORLD[1], name="lon"),
         # The dispatcher console: open alarms of the centers in scope, newest first.
         Index("ix_alarms_console", "unit_id", "state", "created_at", "id"),
+        # The statistics: each center's alarms received in a date range, whatever their state (alarms/stats.py).
+        Index("ix_alarms_stats", "unit_id", "created_at"),
         # One trip, one alarm: two guardians pressing at once (or a guardian and the worker) cannot
         # make two (several NULLs are allowed on both databases).
         Index("uq_alarms_trip_id", "trip_id", unique=True),

@@ -13,6 +13,9 @@ class Permission(enum.StrEnum):
     VIEW_AUDIT = "view-audit"
     MANAGE_CATEGORIES = "manage-categories"  # tip categories and their questions
     VIEW_STATS = "view-stats"  # tip statistics of the officer's unit and the units below it
+    # Statistics of notices, families' requests, sightings and alarms, of the same scope: counts and
+    # durations only, which every officer's work needs (dispatchers' alarms and requests too).
+    VIEW_QUEUE_STATS = "view-queue-stats"
 
 
 class Role(enum.StrEnum):
@@ -23,9 +26,11 @@ class Role(enum.StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.MODERATOR: frozenset({Permission.STAFF, Permission.MODERATE, Permission.WORK_TIPS, Permission.VIEW_STATS}),
-    Role.HANDLER: frozenset({Permission.STAFF, Permission.HANDLE, Permission.WORK_TIPS, Permission.VIEW_STATS}),
-    Role.DISPATCHER: frozenset({Permission.STAFF, Permission.DISPATCH}),
+    Role.MODERATOR: frozenset({Permission.STAFF, Permission.MODERATE, Permission.WORK_TIPS, Permission.VIEW_STATS,
+                               Permission.VIEW_QUEUE_STATS}),
+    Role.HANDLER: frozenset({Permission.STAFF, Permission.HANDLE, Permission.WORK_TIPS, Permission.VIEW_STATS,
+                             Permission.VIEW_QUEUE_STATS}),
+    Role.DISPATCHER: frozenset({Permission.STAFF, Permission.DISPATCH, Permission.VIEW_QUEUE_STATS}),
     Role.ADMIN: frozenset(
         {
             Permission.STAFF,
@@ -34,6 +39,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_AUDIT,
             Permission.MANAGE_CATEGORIES,
             Permission.VIEW_STATS,
+            Permission.VIEW_QUEUE_STATS,
         }
     ),
 }

@@ -15,6 +15,15 @@ FOUR_EYES = Guard(
     _("Four eyes: you wrote this notice, so you cannot approve it. "
       "Another officer of this unit or a unit above it must approve it."), 403)
 
+# The staff pages' names of the kinds (the public lists use plurals, notices/views/public.py).
+KIND_LABELS = {
+    "missing_person": _("Missing person"),
+    "wanted": _("Wanted suspect"),
+    "lost_found": _("Lost or found item"),
+    "case_appeal": _("Case appeal"),
+    "vehicle": _("Wanted vehicle"),
+    "reward_task": _("Reward task"),
+}
 STATE_LABELS = {"draft": _("draft"), "in_review": _("in review"), "published": _("published"),
                 "resolved": _("resolved"), "expired": _("expired"), "retracted": _("retracted")}
 

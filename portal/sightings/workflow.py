@@ -1,9 +1,13 @@
 """The life of a sighting sent by the public on a notice (DESIGN.md section 4). Every step carries
 a reason: what the moderator found, to whom it went, why it was closed."""
+from portal.core.i18n import _
 from portal.core.permissions import Permission
 from portal.workflow import Transition, Workflow
 
 MODERATE = str(Permission.MODERATE)
+
+STATE_LABELS = {"received": _("received"), "reviewed": _("reviewed"), "forwarded": _("forwarded"),
+                "closed": _("closed")}
 
 SIGHTING_WORKFLOW = Workflow(
     name="sighting",

@@ -5,14 +5,13 @@ Only counts and durations ever leave here: no description, place or reporter fie
 database does the work (small GROUP BYs for the counts, one pass for the durations), so the page
 stays fast with a million tips; Python only adds up the few dozen groups. Weeks are Beijing-time weeks
 (Monday to Sunday), computed as UTC bounds here so the SQL is the same on SQLite and PostgreSQL."""
-import csv
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select
 
+from portal.core.csv_export import csv_bytes, safe_cell  # noqa: F401  (tips' CSV, shared with the other queues)
 from portal.core.localtime import LOCAL_TZ, local_today
 from portal.tips.models import TIP_STATES, Tip
 from portal.units.models import Unit
@@ -154,23 +153,3 @@ def _sqlite_durations(dbsession, conditions, end_column, seconds) -> Durations:
 
 def _float(value):
     return None if value is None else float(value)
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such text
-# cells get a leading apostrophe, which shows the text as typed.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def csv_bytes(rows) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens the Chinese names correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -34,3 +34,19 @@ def test_queues_and_items_have_no_axe_violations(page, live_server, username, qu
     assert page.console.errors == []
     if queue == "/staff/tips":
         assert maps == 1  # the demo tips carry a place: the tip's page shows it on the map
+
+
+@pytest.mark.parametrize("username", ["dispatcher", "moderator", "nanhu.dispatcher"])
+def test_queue_statistics_of_the_demo_have_no_axe_violations(page, live_server, username):
+    """The demo officers' queue statistics: charts and tables pass axe, no script error, and the
+    province's dispatcher sees the demo's notices."""
+    sign_in(page, live_server, username)
+    page.goto(live_server + "/staff")
+    page.get_by_role("link", name="Queue statistics").click()
+    page.wait_for_url("**/staff/stats/queues")
+    assert page.locator("section.queue-stats").count() == 4
+    if username == "dispatcher":
+        assert int(page.locator("#notices-heading + .stats-total strong").first.inner_text()) > 0
+    results = AXE.run(page)
+    assert results.violations_count == 0, describe(results.response["violations"])
+    assert page.console.errors == []

@@ -88,6 +88,8 @@ MATRIX = {
     "/staff/categories/{category}": ROOT_ADMINS,
     "/staff/stats": STATS_READERS,
     "/staff/stats.csv": STATS_READERS,
+    "/staff/stats/queues": EVERY_OFFICER,  # each sees their own unit's figures (tests/functional/test_queue_stats.py)
+    "/staff/stats/queues/{queue}.csv": EVERY_OFFICER,
     # Evidence packages: the tip's assigned handler (tip_a has none), the subject's working role, the admins
     # in scope (the province's admin is above city A; city B's is not).
     "/staff/tips/{tip_a}/evidence": dict(NOBODY, admin=200),
@@ -121,6 +123,7 @@ def world(dbsession, registry):
            "alarm_a": make_alarm(dbsession, units["city_a"])[0].id,
            "sighting_a": make_sighting(dbsession, published,
                                        media=make_photo(dbsession, registry["media_store"])).id}
+    ids["queue"] = "alarms"
     ids["alarm_photo"] = make_photo(dbsession, registry["media_store"]).id
     ids["notice_a_photo"] = make_photo(dbsession, registry["media_store"],
                                        notice=dbsession.get(Notice, ids["notice_a"])).id

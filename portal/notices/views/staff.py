@@ -19,19 +19,11 @@ from portal.notices import photos, revisions
 from portal.notices import staff_queries as staff_notices
 from portal.notices.forms import notice_schema
 from portal.notices.models import NOTICE_KINDS, NOTICE_STATES
-from portal.notices.workflow import NOTICE_WORKFLOW, REVISION_WORKFLOW
+from portal.notices.workflow import KIND_LABELS, NOTICE_WORKFLOW, REVISION_WORKFLOW
 from portal.units.models import Unit
 
 PAGE = 30
 MAX_STEP_REASON = 4000
-KIND_LABELS = {
-    "missing_person": _("Missing person"),
-    "wanted": _("Wanted suspect"),
-    "lost_found": _("Lost or found item"),
-    "case_appeal": _("Case appeal"),
-    "vehicle": _("Wanted vehicle"),
-    "reward_task": _("Reward task"),
-}
 STATE_LABELS = {
     "draft": _("Draft"),
     "in_review": _("In review"),

@@ -19,9 +19,8 @@ from portal.sightings import services as sightings
 from portal.sightings import thread
 from portal.sightings.forms import message_schema, step_schema
 from portal.sightings.models import SIGHTING_STATES
+from portal.sightings.workflow import STATE_LABELS
 
-STATE_LABELS = {"received": _("received"), "reviewed": _("reviewed"), "forwarded": _("forwarded"),
-                "closed": _("closed")}
 STEP_LABELS = {"review": _("Mark as reviewed"), "forward": _("Forward"), "close": _("Close")}
 STEP_HINTS = {"review": _("What you checked and found"), "forward": _("To whom, and why"),
               "close": _("Why it is closed")}

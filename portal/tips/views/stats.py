@@ -1,68 +1,42 @@
 """Tip statistics (/staff/stats) as SVG charts drawn here (no script; classes and SVG attributes
 only, as the CSP forbids style attributes) with the same numbers in tables, and as CSV
 (/staff/stats.csv). Only counts and durations: never a description, place or reporter field."""
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from portal.core.charts import Row, bar_chart, column_chart, duration_rows, hours, human_duration
 from portal.core.i18n import _
 from portal.core.localtime import local_today
 from portal.core.permissions import Permission
+from portal.core.stats_range import BadRange, parse_range
 from portal.tips import stats as tip_stats
 from portal.tips.categories import text_in
-from portal.tips.handling_forms import DATE_RANGE, in_date_range
 from portal.tips.models import TIP_STATES, TipCategory
 from portal.tips.workflow import STATE_LABELS as TIP_STATE_LABELS
-
-# Narrow enough that a phone shows the labels at a readable size when the SVG scales down.
-BAR_WIDTH, COLUMN_WIDTH = 400, 480
 
 
 class BadFilter(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Row:
-    code: str  # a stable key for exports: slug, unit code, state, ISO week start
-    label: str
-    count: int  # the bar's length (a number of tips, or seconds for the waiting times)
-    shown: object = None  # what the chart writes at the bar's end, when not the count itself
-
-    @property
-    def text(self):
-        return self.count if self.shown is None else self.shown
-
-
 def _categories(dbsession) -> list[TipCategory]:
     return list(dbsession.execute(TipCategory.in_order()).scalars())
 
 
-def _date(value: str):
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise BadFilter(_("Give dates as YYYY-MM-DD, such as 2026-11-01.")) from None
-    if not in_date_range(day):  # far-off days overflow as Beijing-time instants
-        raise BadFilter(DATE_RANGE)
-    return day
-
-
 def parse_filters(typed: dict, categories) -> tip_stats.StatsFilter:
     """The filters from what was typed in the form (kept in it whatever happens)."""
-    since, until = _date(typed["since"]), _date(typed["until"])
-    if since and until and since > until:
-        raise BadFilter(_("The start date must not be after the end date."))
+    try:  # the same days and refusals as every statistics page
+        dates = parse_range(typed["since"], typed["until"])
+    except BadRange as refused:
+        raise BadFilter(*refused.args) from None
     category_id = None
     if typed["category"]:
         category_id = next((c.id for c in categories if c.slug == typed["category"]), None)
         if category_id is None:
             raise BadFilter(_("Choose a category from the list."))
-    return tip_stats.StatsFilter(since=since, until=until, category_id=category_id)
+    return tip_stats.StatsFilter(since=dates.since, until=dates.until, category_id=category_id)
 
 
 def figures(request, stats, categories) -> dict[str, list[Row]]:
@@ -76,49 +50,6 @@ def figures(request, stats, categories) -> dict[str, list[Row]]:
         "week": [Row(monday.isoformat(), f"{monday:%m-%d}", n) for monday, n in zip(stats.weeks, stats.by_week,
                                                                                     strict=True)],
     }
-
-
-def bar_chart(rows: list[Row], rtl: bool = False, width: int = BAR_WIDTH) -> dict:
-    """Horizontal bars, one per row: its label above, its count at the bar's end. Mirrored for
-    right-to-left pages (the SVG itself is laid out left to right)."""
-    row_height, top = 44, 4
-    longest = max((r.count for r in rows), default=0) or 1
-    room = width - 50  # space for the count after the longest bar
-    bars = []
-    for index, row in enumerate(rows):
-        y = top + index * row_height
-        w = round(room * row.count / longest, 1) if row.count else 0
-        w = max(w, 2) if row.count else 0
-        bar_x = width - w if rtl else 0
-        bars.append({"row": row, "x": bar_x, "y": y + 20, "w": w, "h": 18,
-                     "label_x": width if rtl else 0, "label_y": y + 14,
-                     "count_x": (bar_x - 6) if rtl else w + 6, "count_y": y + 34})
-    return {"width": width, "height": top * 2 + row_height * len(rows), "bars": bars,
-            "anchor": "end" if rtl else "start"}
-
-
-def column_chart(rows: list[Row], width: int = COLUMN_WIDTH, height: int = 220) -> dict:
-    """Vertical columns for the weeks, oldest on the left, the count above each column."""
-    base, plot = height - 30, height - 60
-    slot = width / max(len(rows), 1)
-    longest = max((r.count for r in rows), default=0) or 1
-    columns = []
-    for index, row in enumerate(rows):
-        h = round(plot * row.count / longest, 1)
-        x = round(index * slot + (slot - 28) / 2, 1)
-        columns.append({"row": row, "x": x, "y": base - h, "w": 28, "h": h, "mid": round(x + 14, 1),
-                        "count_y": base - h - 6, "label_y": base + 18})
-    return {"width": width, "height": height, "base": base, "columns": columns}
-
-
-def human_duration(seconds: float | None):
-    if seconds is None:
-        return _("none yet")
-    if seconds < 3600:
-        return _("${n} min", mapping={"n": max(round(seconds / 60), 0)})
-    if seconds < 48 * 3600:
-        return _("${n} h", mapping={"n": f"{seconds / 3600:.1f}"})
-    return _("${n} days", mapping={"n": f"{seconds / 86400:.1f}"})
 
 
 def _context(request):
@@ -143,27 +74,10 @@ def stats_page(request):
     charts = {name: bar_chart(rows[name], rtl) for name in ("category", "unit", "state")}
     charts["week"] = column_chart(rows["week"])
     durations = [(_("Time to triage"), stats.triage), (_("Time to close"), stats.close)]
-    charts["durations"] = bar_chart(duration_rows(request, durations), rtl)
+    charts["durations"] = bar_chart(duration_rows(request.localizer.translate, durations), rtl)
     return dict(page, stats=stats, rows=rows, charts=charts, scope=request.identity.unit,
                 durations=[(label, d.count, human_duration(d.median), human_duration(d.p90)) for label, d in durations],
                 week_end=stats.weeks[-1] + timedelta(days=6))
-
-
-def duration_rows(request, durations) -> list[Row]:
-    """Two bars per waiting time, median and 90th percentile, on one scale (seconds); none for a step
-    no tip has reached yet."""
-    translate = request.localizer.translate
-    rows = []
-    for label, d in durations:
-        for code, name, seconds in (("median", _("median"), d.median), ("p90", _("90th percentile"), d.p90)):
-            if seconds is not None:
-                rows.append(Row(code, f"{translate(label)}: {translate(name)}", round(seconds),
-                                translate(human_duration(seconds))))
-    return rows
-
-
-def _hours(seconds):
-    return "" if seconds is None else f"{seconds / 3600:.2f}"
 
 
 def csv_rows(request, stats, rows, typed) -> list[list]:
@@ -176,7 +90,7 @@ def csv_rows(request, stats, rows, typed) -> list[list]:
     for figure in ("category", "unit", "state", "week"):
         out += [[figure, r.code, r.label, r.count] for r in rows[figure]]
     for name, d in (("hours_to_triage", stats.triage), ("hours_to_close", stats.close)):
-        out += [[name, "tips", "", d.count], [name, "median", "", _hours(d.median)], [name, "p90", "", _hours(d.p90)]]
+        out += [[name, "tips", "", d.count], [name, "median", "", hours(d.median)], [name, "p90", "", hours(d.p90)]]
     return out
 
 

@@ -41,7 +41,11 @@ def test_every_role_has_staff_and_only_admins_manage():
     for role, granted in ROLE_PERMISSIONS.items():
         assert Permission.STAFF in granted
         assert (Permission.MANAGE_OFFICERS in granted) == (role is Role.ADMIN)
-    assert permissions_of(["moderator", "handler"]) == {"staff", "moderate", "handle", "work-tips", "view-stats"}
+    assert permissions_of(["moderator", "handler"]) == {"staff", "moderate", "handle", "work-tips", "view-stats",
+                                                        "view-queue-stats"}
+    # Every officer reads the queue statistics of their scope; only tip workers and admins the tips'.
+    assert all(Permission.VIEW_QUEUE_STATS in granted for granted in ROLE_PERMISSIONS.values())
+    assert Permission.VIEW_STATS not in ROLE_PERMISSIONS[Role.DISPATCHER]
     strict, demo = {"portal.totp.required_for": "reveal"}, {"portal.totp.required_for": "admin"}
     assert requires_totp(demo, ["admin"]) and not requires_totp(demo, ["moderator", "dispatcher"])
     for role in ("admin", "moderator", "handler", "dispatcher"):
