@@ -102,8 +102,9 @@ def _person_consistent(node, value):
 def _range_nodes(name, unit, titles, low, high, error):
     bounds = colander.Range(low, high, min_err=error, max_err=error)
     widget = deform.widget.TextInputWidget(attributes={"type": "number", "min": str(low), "max": str(high)})
+    ends = zip(("min", "max"), titles, strict=True)
     return [colander.SchemaNode(colander.Integer(), name=f"{name}_{end}{unit}", title=title, missing=None,
-                                validator=bounds, widget=widget) for end, title in zip(("min", "max"), titles)]
+                                validator=bounds, widget=widget) for end, title in ends]
 
 
 def person_range_nodes():
