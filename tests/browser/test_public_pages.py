@@ -80,6 +80,11 @@ def test_the_list_folds_its_filters_on_a_phone_and_sorts_without_javascript(brow
     page.locator("form.notice-filters button[type=submit]").click()
     assert "sort=last_seen" in page.url and page.locator(".result-count").is_visible()
     context.close()
+    wide = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = wide.new_page()
+    page.goto(live_server + "/notices")
+    assert page.locator("form.notice-filters select[name=sort]").is_visible()  # a wide screen shows them
+    wide.close()
 
 
 def test_uyghur_pages_are_right_to_left(page, live_server):
