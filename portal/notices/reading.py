@@ -98,7 +98,9 @@ def published_page(dbsession, *, filters: dict | None = None, cursor: str | None
     """One page of published notices, newest first (or last seen first); returns (notices, next cursor
     or None)."""
     key = _order_key(sort)
-    query = _published(dbsession, filters, sort).options(selectinload(Notice.media))
+    # The cards show the main photo and the approval badge.
+    query = _published(dbsession, filters, sort).options(selectinload(Notice.media),
+                                                         selectinload(Notice.verified_by_unit))
     if sort == "last_seen":
         query = query.options(selectinload(Notice.missing_person))
     if cursor:
