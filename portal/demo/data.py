@@ -77,7 +77,9 @@ def missing_person(rng, unit_name, now):
         "full_name": name, "sex": sex, "age": age, "height_min_cm": height - 3, "height_max_cm": height + 3,
         "build": rng.choice(BUILDS), "hair": rng.choice(HAIR), "eyes": rng.choice(EYES),
         "clothing": rng.choice(CLOTHES), "distinguishing_marks": rng.choice(MARKS),
-        "last_seen_at": seen, "last_seen_place": place,
+        "last_seen_at": seen, "last_seen_place": place, "languages": "普通话",
+        # The dispatcher's choice for the public map; a child's place never closer than about 500 m.
+        "last_seen_precision": "500m" if age < 18 else "2km",
         "circumstances": f"{seen:%m月%d日}傍晚在{place}附近与家人走散，至今未归。" + (
             "患有轻度阿尔茨海默病，可能无法说清住址。" if age > 65 else "家人十分着急。"),
     }

@@ -1,7 +1,7 @@
 """Uploaded and generated media: the original is evidence, public copies are derived."""
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.meta import Base, UTCDateTime, one_of, utcnow
@@ -42,6 +42,9 @@ class Media(Base):
     alt_text: Mapped[str] = mapped_column(String(255), default="")
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The day the photo was taken as the family or the officer says it (public: "photo of 2026-05"),
+    # so that readers know how old the likeness is.
+    taken_on: Mapped[date | None] = mapped_column(Date)
     # Where the photo says it was taken (its own EXIF/XMP GPS; media/exif.py): for the police only,
     # never on a public page or in a public copy.
     captured_lat: Mapped[float | None] = mapped_column(Float)

@@ -80,17 +80,45 @@ def _last_seen_plausible(node, value):
         raise colander.Invalid(node, _("Give a time within the last hundred years."))
 
 
+RANGES = (  # (lower field, upper field, the message when the upper is below the lower)
+    ("age_min", "age_max", _("The highest age must not be below the lowest.")),
+    ("height_min_cm", "height_max_cm", _("The largest height must not be smaller than the smallest.")),
+    ("weight_min_kg", "weight_max_kg", _("The largest weight must not be smaller than the smallest.")),
+)
+
+
 def _person_consistent(node, value):
     exc = colander.Invalid(node)
-    if value.get("birth_date") is None and value.get("age") is None:
-        exc["age"] = _("Give the date of birth or the age.")
-    low, high = value.get("height_min_cm"), value.get("height_max_cm")
-    if low is not None and high is not None and low > high:
-        exc["height_max_cm"] = _("The largest height must not be smaller than the smallest.")
+    if value.get("birth_date") is None and value.get("age_min") is None and value.get("age_max") is None:
+        exc["age_min"] = _("Give the date of birth or the age (from, to).")
+    for low_name, high_name, message in RANGES:
+        low, high = value.get(low_name), value.get(high_name)
+        if low is not None and high is not None and low > high:
+            exc[high_name] = message
     if exc.children:
         raise exc
 
 
+def _range_nodes(name, unit, titles, low, high, error):
+    bounds = colander.Range(low, high, min_err=error, max_err=error)
+    widget = deform.widget.TextInputWidget(attributes={"type": "number", "min": str(low), "max": str(high)})
+    ends = zip(("min", "max"), titles, strict=True)
+    return [colander.SchemaNode(colander.Integer(), name=f"{name}_{end}{unit}", title=title, missing=None,
+                                validator=bounds, widget=widget) for end, title in ends]
+
+
+def person_range_nodes():
+    """Age, height and weight ranges: the family's form and the dispatcher's correction form."""
+    return (_range_nodes("age", "", (_("Age from"), _("Age to")), 0, 130, _("Age is between 0 and 130."))
+            + _range_nodes("height", "_cm", (_("Height from (cm)"), _("Height to (cm)")), 30, 260,
+                           _("Height is between 30 and 260 cm."))
+            + _range_nodes("weight", "_kg", (_("Weight from (kg)"), _("Weight to (kg)")), 1, 400,
+                           _("Weight is between 1 and 400 kg.")))
+
+
+def vehicle_nodes():
+    return [_text("vehicle_make", _("Vehicle: make"), 60), _text("vehicle_model", _("Vehicle: model"), 60),
+            _text("vehicle_colour", _("Vehicle: colour"), 30), _text("vehicle_plate", _("Vehicle: number plate"), 20)]
 
 
 def missing_request_schema() -> colander.SchemaNode:
@@ -132,19 +160,22 @@ def missing_request_schema() -> colander.SchemaNode:
         colander.Date(), name="birth_date", title=_("Date of birth"), missing=None, validator=_not_future_date,
         description=_("For example 2012-05-31. If you do not know it, give the age instead."),
         widget=deform.widget.TextInputWidget(attributes={"type": "date"})))
-    person.add(colander.SchemaNode(colander.Integer(), name="age", title=_("Age"), missing=None,
-                                   validator=colander.Range(0, 130)))
-    height_range = colander.Range(30, 260, min_err=_("Height is between 30 and 260 cm."),
-                                  max_err=_("Height is between 30 and 260 cm."))
-    person.add(colander.SchemaNode(colander.Integer(), name="height_min_cm", title=_("Height from (cm)"),
-                                   missing=None, validator=height_range))
-    person.add(colander.SchemaNode(colander.Integer(), name="height_max_cm", title=_("Height to (cm)"),
-                                   missing=None, validator=height_range))
+    for node in person_range_nodes():
+        person.add(node)
     person.add(_text("build", _("Build"), 120))
     person.add(_text("hair", _("Hair"), 120))
     person.add(_text("eyes", _("Eyes"), 120))
     person.add(_text("clothing", _("Clothing when last seen"), 2000, rows=2))
     person.add(_text("distinguishing_marks", _("Distinguishing marks"), 2000, rows=2))
+    person.add(_text("languages", _("Languages spoken"), 200, description=_("For example: Mandarin, Uyghur.")))
+    person.add(_text("medical_needs", _("Medical needs (protected)"), 2000, rows=2, description=_(
+        "Medicines or conditions helpers should know of. Only the police see this, unless you tick the box below.")))
+    person.add(colander.SchemaNode(
+        colander.Boolean(), name="medical_public", missing=False,
+        title=_("Publish the medical needs on the appeal (so that people who find the person can help)"),
+        widget=deform.widget.CheckboxWidget()))
+    for node in vehicle_nodes():
+        person.add(node)
     person.add(colander.SchemaNode(
         LocalDateTime(), name="last_seen_at", title=_("Last seen (date and time)"),
         validator=_last_seen_plausible, description=_("Beijing time, for example 2026-11-24 18:30."),
@@ -160,6 +191,10 @@ def missing_request_schema() -> colander.SchemaNode:
         description=_("Up to ${n} recent photos, JPEG, PNG, WebP or GIF, up to 15 MB each. Location data in "
                       "them is not published.", mapping={"n": MAX_PHOTOS}),
         widget=PhotoInputWidget(max_count=MAX_PHOTOS)))
+    schema.add(colander.SchemaNode(
+        colander.Date(), name="photos_taken_on", title=_("When were the photos taken?"), missing=None,
+        validator=_not_future_date, description=_("The day (or about) the newest photo was taken."),
+        widget=deform.widget.TextInputWidget(attributes={"type": "date"})))
     schema.add(honeypot_node(validator=reject_filled_honeypot))
     return schema
 

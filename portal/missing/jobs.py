@@ -33,6 +33,9 @@ def purge_ended(request, now=None) -> int:
             run.add("descriptions", _forget_person(missing.notice))
         missing.family_contact = ""
         missing.verification_how = ""
+        if missing.notice.missing_person is not None:  # protected like the contact: gone with it
+            missing.notice.missing_person.medical_needs = None
+            missing.notice.missing_person.medical_needs_public = False
         missing.purged_at = run.now
         run.rows += 1
     dbsession.flush()
@@ -46,7 +49,9 @@ def _forget_person(notice) -> int:
     if details is None:
         return 0
     for name in ("full_name", "build", "hair", "eyes", "clothing", "distinguishing_marks", "last_seen_place",
-                 "circumstances"):
+                 "languages", "circumstances"):
         setattr(details, name, "")
+    for name in ("vehicle_make", "vehicle_model", "vehicle_colour", "vehicle_plate"):
+        setattr(notice, name, "")
     details.birth_date = details.last_seen_at = details.last_seen_lat = details.last_seen_lon = None
     return 1

@@ -24,6 +24,7 @@ from portal.media.uploads import UploadRefused, store_photos
 from portal.missing import updates as missing_updates
 from portal.missing.models import MissingPersonRequest
 from portal.missing.workflow import MISSING_REQUEST_WORKFLOW
+from portal.notices import medical
 from portal.notices.models import MissingPersonDetails, Notice
 from portal.privacy import protected, receipts
 from portal.units.models import Unit
@@ -32,8 +33,10 @@ from portal.units.scope import in_scope_clause
 CONTACT_LABEL = missing_updates.CONTACT_LABEL
 SUBJECT_TYPE = missing_updates.SUBJECT_TYPE
 PAGE_SIZE = 50
-PERSON_FIELDS = ("full_name", "sex", "birth_date", "age", "height_min_cm", "height_max_cm", "build", "hair", "eyes",
-                 "clothing", "distinguishing_marks", "circumstances")
+PERSON_FIELDS = ("full_name", "sex", "birth_date", "age_min", "age_max", "height_min_cm", "height_max_cm",
+                 "weight_min_kg", "weight_max_kg", "build", "hair", "eyes", "clothing", "distinguishing_marks",
+                 "languages", "circumstances")
+VEHICLE_FIELDS = ("vehicle_make", "vehicle_model", "vehicle_colour", "vehicle_plate")
 OPEN_STATES = ("submitted", "verifying")
 
 
@@ -65,10 +68,15 @@ def submit(request, data: dict) -> tuple[MissingPersonRequest, str]:
     acceptance, contact, person = data["acceptance"], data["contact"], data["person"]
     unit = dbsession.get(Unit, int(acceptance["unit_id"]))
     details = MissingPersonDetails(**{k: person[k] for k in PERSON_FIELDS})
-    for name in ("full_name", "build", "hair", "eyes", "clothing", "distinguishing_marks", "circumstances"):
+    for name in ("full_name", "build", "hair", "eyes", "clothing", "distinguishing_marks", "languages",
+                 "circumstances"):
         setattr(details, name, (getattr(details, name) or "").strip())
-    if details.age is None and details.birth_date is not None:
+    if details.age_min is None and details.age_max is None and details.birth_date is not None:
         details.age = _age_on(details.birth_date, local_today())
+    elif details.age_min is None or details.age_max is None:  # one end given: that one age
+        details.age = details.age_min if details.age_min is not None else details.age_max
+    details.medical_needs = medical.seal(request, person.get("medical_needs"))
+    details.medical_needs_public = bool(person.get("medical_public") and details.medical_needs)
     last_seen = person["last_seen"]
     details.last_seen_at = person["last_seen_at"].astimezone(UTC)
     details.last_seen_place = last_seen["place"].strip()
@@ -81,10 +89,12 @@ def submit(request, data: dict) -> tuple[MissingPersonRequest, str]:
         raise
     # The notice belongs to the accepting unit (it holds the case); it stays a draft until published.
     notice = Notice(kind="missing_person", state="draft", unit=unit, title=_title(details.full_name),
-                    body=_summary(details), slug="missing", missing_person=details)
+                    body=_summary(details), slug="missing", missing_person=details,
+                    **{k: (person.get(k) or "").strip() for k in VEHICLE_FIELDS})
     dbsession.add(notice)
     for photo in photos:
         photo.alt_text = details.full_name[:255]
+        photo.taken_on = data.get("photos_taken_on")
         photo.notice = notice
         dbsession.add(photo)
     dbsession.flush()

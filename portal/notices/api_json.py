@@ -1,5 +1,6 @@
 """Notices as the API shows them: public fields only, never police-only or protected ones."""
 from portal.core.links import public_url
+from portal.notices import medical, places
 from portal.notices.editing import KIND_FIELDS
 
 
@@ -19,6 +20,7 @@ def _photo(request, media, main=False):
         "width": media.width,
         "height": media.height,
         "alt": media.alt_text,
+        "taken_on": media.taken_on.isoformat() if media.taken_on else None,
     }
 
 
@@ -42,7 +44,7 @@ def detail(request, notice) -> dict:
         text=notice.body,
         photos=[_photo(request, m, main=n == 0) for n, m in enumerate(notice.media)],
         poster_url=public_url(request, "notice_poster", id=notice.id),
-        missing_person=_missing_person(notice.missing_person),
+        missing_person=_missing_person(request, notice),
         kind_details={name: getattr(notice, name) for name in KIND_FIELDS.get(notice.kind, ())},
         verified=_verified(request, notice),
         expires_at=_time(notice.expires_at),
@@ -51,7 +53,8 @@ def detail(request, notice) -> dict:
 
 
 def _verified(request, notice):
-    """Who verified a missing-person appeal with the family and the accepting unit, and when."""
+    """The badge: the unit whose officer approved the notice (four eyes), or the command center that
+    verified a missing-person appeal with the family and the accepting unit, and when."""
     if notice.verified_by_unit_id is None or notice.verified_at is None:
         return None
     return {"unit": _unit(request, notice.verified_by_unit), "at": _time(notice.verified_at)}
@@ -62,25 +65,31 @@ def closed(notice) -> dict:
     return {"id": notice.id, "kind": notice.kind, "status": "closed"}
 
 
-def _missing_person(details):
+def _missing_person(request, notice):
+    details = notice.missing_person
     if details is None:
         return None
-    last_seen = None
-    if details.last_seen_lat is not None and details.last_seen_lon is not None:
-        last_seen = {"lat": details.last_seen_lat, "lon": details.last_seen_lon}
     return {
         "name": details.full_name,
         "sex": details.sex,
-        "age": details.age,
+        # One number only where the range is one year (kept for older readers); else null.
+        "age": details.age_min if details.age_min == details.age_max else None,
+        "age_min": details.age_min,
+        "age_max": details.age_max,
         "height_min_cm": details.height_min_cm,
         "height_max_cm": details.height_max_cm,
+        "weight_min_kg": details.weight_min_kg,
+        "weight_max_kg": details.weight_max_kg,
         "build": details.build,
         "hair": details.hair,
         "eyes": details.eyes,
         "clothing": details.clothing,
         "distinguishing_marks": details.distinguishing_marks,
+        "languages": details.languages,
+        "medical_needs": medical.public_text(request, details),
         "last_seen_at": _time(details.last_seen_at),
         "last_seen_place": details.last_seen_place,
-        "last_seen_point": last_seen,
+        "last_seen_point": places.public_point(details),
+        "vehicle": {name: getattr(notice, f"vehicle_{name}") for name in ("make", "model", "colour", "plate")},
         "circumstances": details.circumstances,
     }

@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from portal.notices import places
+
 CAP = "urn:oasis:names:tc:emergency:cap:1.2"
 
 CATEGORY = {"missing_person": "Rescue", "wanted": "Security", "lost_found": "Other",
@@ -93,8 +95,9 @@ def _area(info, notice, place_name):
     area = _sub(info, "area")
     details = notice.missing_person
     _sub(area, "areaDesc", (details.last_seen_place if details and details.last_seen_place else place_name))
-    if details is not None and details.last_seen_lat is not None and details.last_seen_lon is not None:
-        _sub(area, "circle", f"{details.last_seen_lat},{details.last_seen_lon} {LAST_SEEN_RADIUS_KM}")
+    point = places.public_point(details)  # as coarse as the public page's: never finer
+    if point is not None:
+        _sub(area, "circle", f"{point['lat']},{point['lon']} {LAST_SEEN_RADIUS_KM}")
     elif notice.unit.jurisdiction:
         _sub(area, "polygon", _cap_polygon(json.loads(notice.unit.jurisdiction)))
 

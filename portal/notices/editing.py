@@ -112,6 +112,8 @@ def transition(request, notice: Notice, name: str, reason: str = "", *, context=
         notice.review_note = ""
         notice.approver_id = officer.id
         notice.published_at = notice.updated_at = now
+        # The public badge: "approved by <the second officer's unit> on <day>" (four eyes).
+        notice.verified_by_unit_id, notice.verified_at = officer.unit_id, now
     elif name in ("resolve", "retract"):
         notice.resolved_at = notice.updated_at = now
     generation.invalidate(request)

@@ -3,6 +3,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     Float,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -27,6 +29,9 @@ NOTICE_STATES = (
     "retracted",
 )
 SEXES = ("female", "male", "unknown")
+# How precisely the public page shows where a missing person was last seen; the dispatcher chooses
+# (notices/places.py coarsens the point on the server, so nothing finer ever reaches the page).
+PRECISIONS = ("exact", "500m", "2km", "district")
 
 
 class Notice(Base):
@@ -110,7 +115,12 @@ class MissingPersonDetails(Base):
         CheckConstraint(one_of("sex", SEXES), name="sex"),
         CheckConstraint("height_min_cm IS NULL OR height_min_cm BETWEEN 30 AND 260", name="height_min"),
         CheckConstraint("height_max_cm IS NULL OR height_max_cm BETWEEN 30 AND 260", name="height_max"),
-        CheckConstraint("age IS NULL OR age BETWEEN 0 AND 130", name="age"),
+        CheckConstraint("age_min IS NULL OR age_min BETWEEN 0 AND 130", name="age_min"),
+        CheckConstraint("age_max IS NULL OR age_max BETWEEN 0 AND 130", name="age_max"),
+        CheckConstraint("age_min IS NULL OR age_max IS NULL OR age_min <= age_max", name="age_order"),
+        CheckConstraint("weight_min_kg IS NULL OR weight_min_kg BETWEEN 1 AND 400", name="weight_min"),
+        CheckConstraint("weight_max_kg IS NULL OR weight_max_kg BETWEEN 1 AND 400", name="weight_max"),
+        CheckConstraint(one_of("last_seen_precision", PRECISIONS), name="last_seen_precision"),
         CheckConstraint("last_seen_lat IS NULL OR last_seen_lat BETWEEN -90 AND 90", name="lat"),
         CheckConstraint("last_seen_lon IS NULL OR last_seen_lon BETWEEN -180 AND 180", name="lon"),
     )
@@ -121,10 +131,19 @@ class MissingPersonDetails(Base):
     full_name: Mapped[str] = mapped_column(String(120))
     sex: Mapped[str] = mapped_column(String(8), default="unknown")
     birth_date: Mapped[date | None] = mapped_column(Date)
-    age: Mapped[int | None] = mapped_column(Integer)
+    # An age range (a family or a witness rarely knows it to the year); one age is min = max.
+    age_min: Mapped[int | None] = mapped_column(Integer)
+    age_max: Mapped[int | None] = mapped_column(Integer)
     height_min_cm: Mapped[int | None] = mapped_column(Integer)
     height_max_cm: Mapped[int | None] = mapped_column(Integer)
+    weight_min_kg: Mapped[int | None] = mapped_column(Integer)
+    weight_max_kg: Mapped[int | None] = mapped_column(Integer)
     build: Mapped[str] = mapped_column(String(120), default="")
+    languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Protected (sealed with privacy.protected, label MEDICAL_LABEL): police-only, each showing audited,
+    # unless the family agreed to publish it (medical_needs_public), then the public pages show it.
+    medical_needs: Mapped[str | None] = mapped_column(Text)
+    medical_needs_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     hair: Mapped[str] = mapped_column(String(120), default="")
     eyes: Mapped[str] = mapped_column(String(120), default="")
     clothing: Mapped[str] = mapped_column(Text, default="")
@@ -133,9 +152,24 @@ class MissingPersonDetails(Base):
     last_seen_place: Mapped[str] = mapped_column(String(255), default="")
     last_seen_lat: Mapped[float | None] = mapped_column(Float)
     last_seen_lon: Mapped[float | None] = mapped_column(Float)
+    last_seen_precision: Mapped[str] = mapped_column(String(8), default="district", server_default="district")
     circumstances: Mapped[str] = mapped_column(Text, default="")
 
     notice: Mapped[Notice] = relationship(back_populates="missing_person")
+
+    @property
+    def age(self) -> int | None:
+        """One age where the range is one year, else the lower bound (older callers and filters)."""
+        return self.age_min
+
+    @age.setter
+    def age(self, value: int | None) -> None:
+        self.age_min = self.age_max = value
+
+    @property
+    def is_minor(self) -> bool:
+        """Possibly under 18: the cautious reading of the range (unknown counts as a minor)."""
+        return self.age_min is None or self.age_min < 18
 
 
 REVISION_STATES = ("pending", "approved", "rejected", "superseded")

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from portal.core.i18n import _
 from portal.core.links import public_url
+from portal.notices import medical, places
 
 # Search engines drop a missing-person page a year after publication unless it expires earlier.
 UNAVAILABLE_AFTER = timedelta(days=365)
@@ -82,3 +83,13 @@ def unavailable_after(notice) -> str | None:
     if notice.expires_at is not None:
         until = min(until, notice.expires_at)
     return until.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def person(request, notice) -> dict:
+    """What the detail page and the poster show of a missing person beyond the details' own columns:
+    the medical needs only with the family's consent, and the last-seen point as coarse as chosen."""
+    details = notice.missing_person
+    if details is None:
+        return {"medical": None, "point": None}
+    return {"medical": medical.public_text(request, details), "point": places.public_point(details),
+            "precision_label": places.PRECISION_LABELS.get(places.effective_precision(details))}

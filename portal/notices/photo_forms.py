@@ -2,11 +2,14 @@
 refused file comes back as a field error with everything else kept, and nothing is stored), and the
 notice's photos as a plain list (templates/deform/notice_photos.pt) where each has an order number
 (1 = main photo), alt text and a "remove" box. No JavaScript is needed to reorder."""
+from datetime import date
+
 import colander
 import deform
 from pyramid.threadlocal import get_current_request
 
 from portal.core.i18n import _
+from portal.core.localtime import local_today
 from portal.core.widgets import PhotoInputWidget
 from portal.media.forms import CheckedPhotos
 from portal.notices.photos import MAX_ALT, MAX_PHOTOS, PHOTO_LIMITS
@@ -16,10 +19,12 @@ LABELS = {
     "position": _("Order (1 = main photo)"),
     "alt": _("Description for people who cannot see the photo (alt text)"),
     "remove": _("Remove from the notice"),
+    "taken_on": _("Day the photo was taken (if known)"),
     "main": _("Main photo"),
 }
 BAD_LIST = _("The list of photos was not sent as the page wrote it. Reload the page and try again.")
 BAD_POSITION = _("Give each photo an order number from 1 to ${max}.", mapping={"max": MAX_POSITION})
+BAD_DAY = _("Give the day a photo was taken as a date, not in the future (for example 2026-05-31).")
 LONG_ALT = _("Keep each description under ${max} characters.", mapping={"max": MAX_ALT})
 
 
@@ -27,15 +32,29 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _day(node, text: str, cstruct) -> date | None:
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 and text.isascii() else None
+    except ValueError:
+        day = None
+    if day is None or day > local_today() or day.year < 1900:
+        raise colander.Invalid(node, BAD_DAY, cstruct)
+    return day
+
+
 class PhotoList(colander.SchemaType):
-    """Rows of {"id", "position", "alt", "remove"} as typed; deserializes to ints, text and bools.
+    """Rows of {"id", "position", "alt", "taken_on", "remove"} as typed; deserializes to ints, text, days
+    and bools.
     A photo set (photos.py) serializes to rows numbered 1, 2, ... in its order."""
 
     def serialize(self, node, appstruct):
         if appstruct is colander.null or not appstruct:
             return []
         return [{"id": str(photo["id"]), "position": str(photo.get("position", n)), "alt": photo.get("alt") or "",
-                 "remove": "1" if photo.get("remove") else ""} for n, photo in enumerate(appstruct, start=1)]
+                 "taken_on": str(photo.get("taken_on") or ""), "remove": "1" if photo.get("remove") else ""}
+                for n, photo in enumerate(appstruct, start=1)]
 
     def deserialize(self, node, cstruct):
         if cstruct is colander.null:
@@ -50,7 +69,9 @@ class PhotoList(colander.SchemaType):
             alt = _text(row.get("alt")).replace("\x00", "").strip()
             if len(alt) > MAX_ALT:
                 raise colander.Invalid(node, LONG_ALT, cstruct)
-            rows.append({"id": int(ident), "position": int(position), "alt": alt, "remove": bool(row.get("remove"))})
+            taken_on = _day(node, _text(row.get("taken_on")).strip(), cstruct)
+            rows.append({"id": int(ident), "position": int(position), "alt": alt, "taken_on": taken_on,
+                         "remove": bool(row.get("remove"))})
         if len({row["id"] for row in rows}) != len(rows) or len(rows) > MAX_PHOTOS:
             raise colander.Invalid(node, BAD_LIST, cstruct)
         return rows
@@ -78,7 +99,7 @@ class PhotoListWidget(deform.widget.Widget):
             return colander.null
         if not isinstance(pstruct, list) or not all(isinstance(row, dict) for row in pstruct):
             raise colander.Invalid(field.schema, BAD_LIST, pstruct)
-        return [{key: row.get(key) for key in ("id", "position", "alt", "remove")} for row in pstruct]
+        return [{key: row.get(key) for key in ("id", "position", "alt", "taken_on", "remove")} for row in pstruct]
 
 
 def photo_nodes(*, thumb_url=None) -> list[colander.SchemaNode]:
@@ -102,4 +123,13 @@ def photo_nodes(*, thumb_url=None) -> list[colander.SchemaNode]:
         title=_("Description of the added photos (alt text)"),
         description=_("What the photos show, for people who cannot see them, for example \"The suspect, "
                       "front view\". Left empty, the title is used; change it per photo after saving.")))
+    nodes.append(colander.SchemaNode(
+        colander.Date(), name="new_photos_taken_on", missing=None, title=_("Day the added photos were taken"),
+        description=_("Shown with each photo, so that people know how old the likeness is."),
+        validator=_not_future, widget=deform.widget.TextInputWidget(attributes={"type": "date"})))
     return nodes
+
+
+def _not_future(node, value):
+    if value > local_today() or value.year < 1900:
+        raise colander.Invalid(node, BAD_DAY)

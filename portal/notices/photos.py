@@ -1,13 +1,15 @@
 """Photos of staff-written notices: which photos a notice shows, in which order (the first is the
 main photo: list cards, poster, Open Graph), each with its alt text.
 
-A photo set ("plan") is a list of {"id": media id, "alt": alt text}, main photo first. That is
+A photo set ("plan") is a list of {"id": media id, "alt": alt text, and "taken_on": the ISO day the
+photo was taken when it is known}, main photo first. That is
 also how a pending revision stores it (revisions.py, the pseudo-field "photos"): photos added to a
 published notice are stored at once (original as evidence, public copies without metadata:
 media/uploads.py) but stay unattached (no notice_id, so media/views never serves them) until another
 officer approves the change; approving attaches the new set and detaches the photos it leaves out.
 Detached photos are never deleted here: they are evidence of what was published."""
 import hashlib
+from datetime import date
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -26,20 +28,28 @@ PHOTOS_CHANGED = _("The photos of this notice changed after you opened the form,
 TOO_MANY = _("A notice can show at most ${n} photos: remove some first.", mapping={"n": MAX_PHOTOS})
 
 
+def _entry(media_id: int, alt: str, taken_on) -> dict:
+    # "taken_on" only where known, so sets (and revisions) stored before it existed compare equal.
+    entry = {"id": media_id, "alt": alt}
+    if taken_on:
+        entry["taken_on"] = taken_on.isoformat() if isinstance(taken_on, date) else str(taken_on)
+    return entry
+
+
 def current(notice) -> list[dict]:
     """The photos the notice shows now, main first."""
-    return [{"id": m.id, "alt": m.alt_text or ""} for m in sorted(notice.media, key=lambda m: (m.position, m.id))]
+    return [_entry(m.id, m.alt_text or "", m.taken_on) for m in sorted(notice.media, key=lambda m: (m.position, m.id))]
 
 
-def arrange(rows: list[dict], new_ids: list[int], new_alt: str = "") -> list[dict]:
+def arrange(rows: list[dict], new_ids: list[int], new_alt: str = "", new_taken_on=None) -> list[dict]:
     """The photo set an edit form asks for. `rows` are the photos the form showed, each with "id",
     "position" (the officer's order number; the lowest is the main photo), "alt" and "remove";
     equal numbers keep the form's order. Photos just uploaded (`new_ids`) follow in the order they
     were chosen, with `new_alt` as their alt text."""
     kept = sorted((row for row in rows if not row.get("remove")),
                   key=lambda row: (row["position"], rows.index(row)))
-    plan = [{"id": row["id"], "alt": (row.get("alt") or "").strip()[:MAX_ALT]} for row in kept]
-    plan += [{"id": media_id, "alt": (new_alt or "").strip()[:MAX_ALT]} for media_id in new_ids]
+    plan = [_entry(row["id"], (row.get("alt") or "").strip()[:MAX_ALT], row.get("taken_on")) for row in kept]
+    plan += [_entry(media_id, (new_alt or "").strip()[:MAX_ALT], new_taken_on) for media_id in new_ids]
     return plan
 
 
@@ -69,21 +79,23 @@ def planned(request, notice, values: dict, base: list[dict]) -> list[dict]:
     if len([r for r in rows if not r.get("remove")]) + len(checked) > MAX_PHOTOS:
         raise Refused(TOO_MANY, 400, field="new_photos")
     new = store_new(request, checked, alt=values.get("new_photos_alt") or notice.title)
-    return arrange(rows, [m.id for m in new], values.get("new_photos_alt") or notice.title)
+    return arrange(rows, [m.id for m in new], values.get("new_photos_alt") or notice.title,
+                   values.get("new_photos_taken_on"))
 
 
 def apply(dbsession, notice, plan: list[dict]) -> None:
     """Make the notice show `plan`: attach its photos in order, detach the others (kept as evidence)."""
-    wanted = {photo["id"]: (position, photo["alt"]) for position, photo in enumerate(plan)}
+    wanted = {photo["id"]: (position, photo["alt"], photo.get("taken_on")) for position, photo in enumerate(plan)}
     rows = {m.id: m for m in dbsession.execute(select(Media).where(Media.id.in_(list(wanted)))).scalars()}
     if set(rows) != set(wanted) or any(m.notice_id not in (None, notice.id) for m in rows.values()):
         raise Refused(PHOTOS_CHANGED, 409)
     for media in list(notice.media):
         if media.id not in wanted:
             notice.media.remove(media)  # notice_id becomes NULL: no longer served, still stored
-    for media_id, (position, alt) in wanted.items():
+    for media_id, (position, alt, taken_on) in wanted.items():
         media = rows[media_id]
         media.position, media.alt_text = position, alt
+        media.taken_on = date.fromisoformat(taken_on) if taken_on else None
         if media.notice_id is None:
             notice.media.append(media)
     notice.media.sort(key=lambda m: m.position)
@@ -94,6 +106,7 @@ def summary(plan) -> str:
     if not plan:
         return ""
     return " · ".join(f"{n}. #{photo['id']}" + (f" ({photo['alt']})" if photo.get("alt") else "")
+                      + (f" [{photo['taken_on']}]" if photo.get("taken_on") else "")
                       for n, photo in enumerate(plan, start=1))
 
 

@@ -23,7 +23,7 @@ def _adult_clause(today: date):
     except ValueError:  # 29 February
         eighteen_years_ago = today.replace(year=today.year - ADULT_YEARS, day=28)
     return or_(MissingPersonDetails.birth_date <= eighteen_years_ago,
-               and_(MissingPersonDetails.birth_date.is_(None), MissingPersonDetails.age >= ADULT_YEARS))
+               and_(MissingPersonDetails.birth_date.is_(None), MissingPersonDetails.age_min >= ADULT_YEARS))
 
 
 def listed_notices(dbsession, limit: int) -> list[tuple[int, object]]:

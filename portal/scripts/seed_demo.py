@@ -228,6 +228,8 @@ def _notice(rng, kind, n, unit, published_at) -> Notice:
             details["last_seen_at"] = min(details["last_seen_at"], published_at - timedelta(hours=2))
         lon, lat = _point_inside(rng, unit)
         notice.missing_person = MissingPersonDetails(last_seen_lon=lon, last_seen_lat=lat, **details)
+    elif published_at is not None:  # approved by a second officer of the unit: its badge
+        notice.verified_by_unit, notice.verified_at = unit, published_at
     return notice
 
 

@@ -41,8 +41,9 @@ def test_fallback_links_work_with_javascript_off(browser, live_server):
     context.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/notices", "NOTICE", "/login", "/login?lang=en", "/?lang=ug", "/no-such-page",
-                                  "/missing/new", "/missing/new?lang=ug", "/status", "NOTICE/sightings/new"])
+@pytest.mark.parametrize("path", ["/", "/notices", "/notices?q=nobody-at-all", "/notices?sort=last_seen", "NOTICE", "/login", "/login?lang=en", "/?lang=ug", "/no-such-page",
+                                  "/missing/new", "/missing/new?lang=ug", "/status", "NOTICE/sightings/new",
+                                  "NOTICE/poster"])
 def test_no_axe_violations(page, live_server, path):
     if path.startswith("NOTICE"):
         path = path.replace("NOTICE", first_notice_path(page, live_server))
@@ -57,6 +58,33 @@ def test_notice_page_shows_photo_and_facts(page, live_server):
     image = page.locator(".photos img").first
     assert image.evaluate("img => img.complete && img.naturalWidth > 0")
     assert page.locator("dl.facts").is_visible()
+
+
+def test_appeal_shows_its_badge_and_the_coarse_last_seen_map(page, live_server):
+    page.goto(live_server + first_notice_path(page, live_server))
+    assert page.locator(".badge-verified").is_visible()
+    figure = page.locator(".last-seen-map figure.point-map")
+    assert figure.is_visible() and figure.get_attribute("data-accuracy") in ("500", "2000")
+    assert page.locator(".last-seen-map svg").count() >= 1  # the sketch drawn around the coarse point
+    assert page.console.errors == []
+
+
+def test_the_list_folds_its_filters_on_a_phone_and_sorts_without_javascript(browser, live_server):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + "/notices")
+    assert not page.locator("form.notice-filters").is_visible()  # folded: the notices come first
+    assert page.locator(".card").first.bounding_box()["y"] < 740 * 2
+    page.locator("details.filters-fold summary").click()
+    page.select_option("select[name=sort]", "last_seen")
+    page.locator("form.notice-filters button[type=submit]").click()
+    assert "sort=last_seen" in page.url and page.locator(".result-count").is_visible()
+    context.close()
+    wide = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = wide.new_page()
+    page.goto(live_server + "/notices")
+    assert page.locator("form.notice-filters select[name=sort]").is_visible()  # a wide screen shows them
+    wide.close()
 
 
 def test_uyghur_pages_are_right_to_left(page, live_server):

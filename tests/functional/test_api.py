@@ -57,12 +57,26 @@ def test_filters_are_those_of_the_list_page(testapp, spec, world):
     assert response.json["items"][0]["thumbnail_url"].endswith("/thumb")
 
 
-def test_detail_of_a_missing_person(testapp, spec, world):
+def test_detail_of_a_missing_person(testapp, spec, world, dbsession):
     response = testapp.get(f"/api/v1/notices/{world['girl'].id}")
     check(spec, response, "/api/v1/notices/{id}")
     body = response.json
-    assert body["missing_person"]["last_seen_point"] == {"lat": 38.1, "lon": 115.2}
+    assert body["missing_person"]["last_seen_point"] is None  # district only until the dispatcher chooses
     assert body["photos"][0]["width"] == 400 and body["unit"]["code"] == "990101"
+    world["girl"].missing_person.last_seen_precision = "exact"  # an adult (the factory's age is 30)
+    dbsession.flush()
+    response = testapp.get(f"/api/v1/notices/{world['girl'].id}")
+    check(spec, response, "/api/v1/notices/{id}")
+    assert response.json["missing_person"]["last_seen_point"] == {"lat": 38.1, "lon": 115.2, "precision": "exact",
+                                                                  "radius_m": None}
+    world["girl"].missing_person.last_seen_precision = "2km"
+    world["girl"].missing_person.age_min, world["girl"].missing_person.age_max = 28, 35
+    dbsession.flush()
+    body = testapp.get(f"/api/v1/notices/{world['girl'].id}").json["missing_person"]
+    point = body["last_seen_point"]
+    assert (point["precision"], point["radius_m"]) == ("2km", 2000) and point["lat"] != 38.1
+    assert abs(point["lat"] - 38.1) < 0.02 and abs(point["lon"] - 115.2) < 0.03
+    assert (body["age"], body["age_min"], body["age_max"], body["medical_needs"]) == (None, 28, 35, None)
 
 
 def test_detail_carries_the_kind_fields_and_the_verification(testapp, spec, world, dbsession):

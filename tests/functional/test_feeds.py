@@ -19,6 +19,7 @@ def world(dbsession):
     girl = make_notice(dbsession, units["county_a"], kind="missing_person", title="寻人启事：李秀英", minutes_ago=30)
     girl.missing_person.full_name = "李秀英"
     girl.missing_person.last_seen_lat, girl.missing_person.last_seen_lon = 38.5, 115.5
+    girl.missing_person.last_seen_precision = "exact"  # an adult: the factory's age is 30
     vehicle = make_notice(dbsession, units["county_a"], kind="vehicle", title="协查车辆：白色轿车", minutes_ago=20)
     vehicle.updated_at = vehicle.published_at + timedelta(minutes=10)
     closed = make_notice(dbsession, units["city_a"], kind="missing_person", title="寻人启事：王强", minutes_ago=60)
@@ -66,6 +67,19 @@ def test_cap_alert_for_a_missing_person(testapp, world):
                        ("certainty", "Observed"), ("event", "寻人启事"), ("headline", "寻人启事：李秀英")]:
         assert info.find(CAP + tag).text == value
     assert info.find(CAP + "area/" + CAP + "circle").text == "38.5,115.5 5"
+
+
+def test_cap_area_is_never_finer_than_the_public_map(testapp, world, dbsession):
+    details = world["girl"].missing_person
+    details.age_min, details.age_max = 9, 10  # a child: the exact choice gives about 500 m
+    dbsession.flush()
+    info = cap_of(testapp, world["girl"])[0].findall(CAP + "info")[0]
+    centre = info.find(CAP + "area/" + CAP + "circle").text.split()[0]
+    assert centre != "38.5,115.5" and abs(float(centre.split(",")[0]) - 38.5) < 0.005
+    details.last_seen_precision = "district"
+    dbsession.flush()
+    info = cap_of(testapp, world["girl"])[0].findall(CAP + "info")[0]
+    assert info.find(CAP + "area/" + CAP + "circle") is None and info.find(CAP + "area/" + CAP + "polygon") is not None
     assert info.find(CAP + "web").text == f"http://portal.test/notices/{world['girl'].id}"
 
 

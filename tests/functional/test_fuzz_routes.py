@@ -60,7 +60,7 @@ TEXTS = st.one_of(
 RAW = st.binary(max_size=24)
 VALUES = st.one_of(TEXTS, NUMBERS, DATES, RAW)
 FIELD_NAMES = st.sampled_from(["lat", "lon", "accuracy_m", "located_at", "text", "place", "contact", "code",
-                               "username", "password", "seen_at", "happened_at", "last_seen_at", "age", "unit",
+                               "username", "password", "seen_at", "happened_at", "last_seen_at", "age_min", "age_max", "weight_min_kg", "unit",
                                "unit_id", "category", "embed", "confirm", "after", "__start__", "__end__",
                                "_charset_", "__formid__", "photos", "photo", "attachments", "csrf_token"])
 CONTENT_TYPES = st.sampled_from([
@@ -183,7 +183,8 @@ def public_forms(testapp, dbsession, units):
         "/status": ({"code": "ABCD-EFGH-JKLM"}, "show"),
         "/missing/new": (dict(place, unit_id=str(units["county_a"].id), unit_phone="0311-1234567",
                               receipt_no="JJ2026-000123", name="Li Hua", phone="13912345678", relationship="mother",
-                              full_name="Li Xiuying", sex="female", age="9", height_min_cm="125", height_max_cm="135",
+                              full_name="Li Xiuying", sex="female", age_min="9", age_max="10", height_min_cm="125",
+                              height_max_cm="135",
                               build="slim", hair="black", clothing="red coat", distinguishing_marks="scar",
                               last_seen_at=local(utcnow() - timedelta(hours=5)),
                               circumstances="Left school at 16:30 and did not come home."), "send"),

@@ -51,7 +51,7 @@ def fill(form, units, **changes):
     values = {
         "unit_id": str(units["county_a"].id), "unit_phone": "0311-1234567", "receipt_no": "JJ2026-000123",
         "name": FAMILY_NAME, "phone": FAMILY_PHONE, "relationship": "mother",
-        "full_name": NAME, "sex": "female", "age": "9", "height_min_cm": "125", "height_max_cm": "135",
+        "full_name": NAME, "sex": "female", "age_min": "9", "age_max": "9", "height_min_cm": "125", "height_max_cm": "135",
         "build": "slim", "hair": "black, ponytail", "clothing": "red coat, blue jeans",
         "distinguishing_marks": "scar above the left eyebrow", "last_seen_at": local(utcnow() - timedelta(hours=5)),
         "place": PLACE, "lat": "38.04", "lon": "114.51", "circumstances": "Left school at 16:30 and did not come home.",
@@ -310,8 +310,11 @@ BAD_INPUTS = {
                      "letter.jpg is not a photo we can read"),
     "empty file": ({}, [("empty.jpg", b"")], "empty.jpg is empty"),
     "image bomb": ({}, [("bomb.png", png_claiming(100_000, 100_000))], "bomb.png has too many pixels"),
-    "missing required fields": ({"full_name": "", "unit_phone": "", "age": ""}, (), "Required"),
-    "neither age nor birth date": ({"age": ""}, (), "Give the date of birth or the age."),
+    "missing required fields": ({"full_name": "", "unit_phone": "", "age_min": ""}, (), "Required"),
+    "neither age nor birth date": ({"age_min": "", "age_max": ""}, (), "Give the date of birth or the age (from, to)."),
+    "age range upside down": ({"age_min": "12", "age_max": "9"}, (), "The highest age must not be below the lowest."),
+    "weight range upside down": ({"weight_min_kg": "40", "weight_max_kg": "30"}, (),
+                                 "The largest weight must not be smaller than the smallest."),
     "honeypot filled": ({"website": "http://spam.example"}, (), "This form could not be accepted"),
 }
 

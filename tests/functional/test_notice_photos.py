@@ -381,3 +381,28 @@ def test_notice_photos_from_the_bucket_reach_every_public_output_with_the_s3_sto
     notice = dbsession.execute(select(Notice).where(Notice.title == "Wanted: bank robbery suspect")).scalar_one()
     assert notice.media and all(s3_media.exists(m.original_key) and s3_media.exists(m.public_key)
                                 for m in notice.media)
+
+
+def test_the_day_each_photo_was_taken_is_a_change_the_second_officer_approves(
+        testapp, dbsession, officers, published):
+    notice = published
+    (face,) = notice.media
+    as_(testapp, officers["author"])
+    form = staff_page(testapp, notice.id).forms["edit"]
+    form["taken_on"] = "2999-01-01"  # in the future: refused at the field, nothing proposed
+    refused = send(testapp, form, status=400)
+    assert "not in the future" in refused.text and dbsession.execute(select(NoticeRevision)).first() is None
+    form = staff_page(testapp, notice.id).forms["edit"]
+    form["taken_on"] = "2026-03-15"
+    form["new_photos_taken_on"] = "2025-12-24"
+    page = send(testapp, form, [("car.png", png((200, 100)), "image/png")]).follow()
+    assert "waiting for approval" in page.text and "[2026-03-15]" in page.text
+    assert "taken on" not in public(testapp, f"/notices/{notice.id}").text  # not before approval
+    as_(testapp, officers["reviewer"])
+    staff_page(testapp, notice.id).forms["revision-approve"].submit(status=303)
+    dbsession.expire_all()
+    assert [m.taken_on.isoformat() for m in notice.media] == ["2026-03-15", "2025-12-24"]
+    page = public(testapp, f"/notices/{notice.id}")
+    assert "Photo 1 taken on 2026-03-15" in page.text and "Photo 2 taken on 2025-12-24" in page.text
+    assert [p["taken_on"] for p in testapp.get(f"/api/v1/notices/{notice.id}").json["photos"]] == [
+        "2026-03-15", "2025-12-24"]

@@ -12,9 +12,11 @@ from portal.core.permissions import Permission
 from portal.core.refused import Refused
 from portal.media.openings import record_opening
 from portal.media.responses import copy_response
+from portal.missing import corrections
 from portal.missing import services as missing
 from portal.missing.forms import SEX_LABELS, ChecklistSchema, ReasonSchema
 from portal.missing.models import MISSING_REQUEST_STATES
+from portal.notices import medical, places
 
 STATE_LABELS = {
     "submitted": _("Submitted"),
@@ -73,7 +75,7 @@ class MissingRequestPage(MultiFormView):
         self.missing_request = context.missing_request
 
     def posted_formid(self):
-        return posted_text(self.request, "action")
+        return posted_text(self.request, "action") or posted_text(self.request, "__formid__")
 
     def before(self):
         missing.check_version(self.missing_request, posted_text(self.request, "version", None))
@@ -85,6 +87,10 @@ class MissingRequestPage(MultiFormView):
                  for name in STEP_LABELS]
         return [PageForm("reveal", _with_version(ReasonSchema), (("submit", ""),), {"submit": self.reveal},
                          render=hand_written),
+                PageForm("reveal_medical", _with_version(ReasonSchema), (("submit", ""),),
+                         {"submit": self.reveal_medical}, render=hand_written),
+                PageForm("details", corrections.schema, (("save", _("Save the corrections")),),
+                         {"save": self.save_details}, appstruct=corrections.current(self.missing_request)),
                 PageForm("checklist", _with_version(ChecklistSchema), (("submit", ""),),
                          {"submit": self.save_checklist}, render=hand_written),
                 *steps]
@@ -92,24 +98,44 @@ class MissingRequestPage(MultiFormView):
     def other_post(self):
         raise Refused(_("Choose one of the buttons on the page."))
 
-    def page(self, forms, error=None, contact=None):
+    def page(self, forms, error=None, contact=None, medical_needs=None):
         request, missing_request = self.request, self.missing_request
         posted = self.posted.formid if self.posted is not None else posted_text(request, "action")
-        typed = typed_values(forms[posted]) if posted in forms else {}
+        # The hand-written forms come as Deform forms; the corrections form as its HTML (messages at its fields).
+        hand_written = posted in forms and not isinstance(forms[posted], str)
+        typed = typed_values(forms[posted]) if hand_written else {}
         if error is not None:
             error = request.localizer.translate(error)
-        elif self.failed and posted in forms:
+        elif self.failed and hand_written:
             error = " ".join(field_messages(request, forms[posted]).values())
+        elif self.failed:
+            error = request.localizer.translate(_("Please correct the marked fields."))
         return {"mr": missing_request, "notice": missing_request.notice,
                 "person": missing_request.notice.missing_person,
                 "steps": missing.steps_for(request, missing_request, self.context), "state_labels": STATE_LABELS,
                 "step_labels": STEP_LABELS, "sex_labels": SEX_LABELS, "contact": contact, "error": error,
-                "action": posted if self.failed else None, "typed": typed}
+                "action": posted if self.failed else None, "typed": typed, "medical_needs": medical_needs,
+                "details_form": forms["details"] if missing_request.state in corrections.OPEN_STATES else None,
+                "precision_labels": places.PRECISION_LABELS}
 
     def reveal(self, data):
         contact = missing.reveal_contact(self.request, self.missing_request, data["reason"])
         self.request.response.cache_control = "no-store"
         return self.show(contact=contact)
+
+    def reveal_medical(self, data):
+        person = self.missing_request.notice.missing_person
+        text = medical.reveal(self.request, person, object_type=missing.SUBJECT_TYPE,
+                              object_id=self.missing_request.id, reason=data["reason"])
+        self.request.response.cache_control = "no-store"
+        return self.show(medical_needs=text)
+
+    def save_details(self, data):
+        request = self.request
+        changed = corrections.correct(request, self.missing_request, data)
+        request.session.flash(request.localizer.translate(
+            _("Corrections saved.") if changed else _("Nothing was changed.")))
+        return self._done()
 
     def save_checklist(self, data):
         request = self.request

@@ -23,25 +23,46 @@ SUMMARY_PROPERTIES = {
 }
 PHOTO = {
     "type": "object", "additionalProperties": False,
-    "required": ["main", "url", "thumbnail_url", "width", "height", "alt"],
+    "required": ["main", "url", "thumbnail_url", "width", "height", "alt", "taken_on"],
     "properties": {"main": {"type": "boolean", "description": "The main photo (the first; list cards, poster)."},
                    "url": {"type": "string", "format": "uri"}, "thumbnail_url": {"type": "string", "format": "uri"},
                    "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]},
-                   "alt": {"type": "string"}},
+                   "alt": {"type": "string"},
+                   "taken_on": {"type": ["string", "null"], "format": "date",
+                                "description": "The day the photo was taken, as the family or the police say."}},
 }
+_YEARS = {"type": ["integer", "null"], "minimum": 0, "maximum": 130}
+_KG = {"type": ["integer", "null"], "minimum": 1, "maximum": 400}
 MISSING_PERSON = {
     "type": ["object", "null"], "additionalProperties": False,
-    "required": ["name", "sex", "age", "height_min_cm", "height_max_cm", "build", "hair", "eyes", "clothing",
-                 "distinguishing_marks", "last_seen_at", "last_seen_place", "last_seen_point", "circumstances"],
+    "required": ["name", "sex", "age", "age_min", "age_max", "height_min_cm", "height_max_cm", "weight_min_kg",
+                 "weight_max_kg", "build", "hair", "eyes", "clothing", "distinguishing_marks", "languages",
+                 "medical_needs", "last_seen_at", "last_seen_place", "last_seen_point", "vehicle", "circumstances"],
     "properties": {
         "name": {"type": "string"}, "sex": {"type": "string", "enum": ["female", "male", "unknown"]},
-        "age": {"type": ["integer", "null"]}, "height_min_cm": {"type": ["integer", "null"]},
-        "height_max_cm": {"type": ["integer", "null"]}, "build": {"type": "string"}, "hair": {"type": "string"},
+        "age": {"type": ["integer", "null"], "deprecated": True,
+                "description": "The age when age_min = age_max, else null; read age_min and age_max."},
+        "age_min": _YEARS, "age_max": _YEARS, "height_min_cm": {"type": ["integer", "null"]},
+        "height_max_cm": {"type": ["integer", "null"]}, "weight_min_kg": _KG, "weight_max_kg": _KG,
+        "languages": {"type": "string", "description": "Languages the person speaks."},
+        "medical_needs": {"type": ["string", "null"],
+                          "description": "Published only when the family agreed; else null (police only)."},
+        "vehicle": {"type": "object", "additionalProperties": False, "required": ["make", "model", "colour", "plate"],
+                    "description": "A vehicle the person may be travelling in (empty texts when none).",
+                    "properties": {"make": {"type": "string"}, "model": {"type": "string"},
+                                   "colour": {"type": "string"}, "plate": {"type": "string"}}},
+        "build": {"type": "string"}, "hair": {"type": "string"},
         "eyes": {"type": "string"}, "clothing": {"type": "string"}, "distinguishing_marks": {"type": "string"},
         "last_seen_at": TIME_OR_NULL, "last_seen_place": {"type": "string"},
-        "last_seen_point": {"type": ["object", "null"], "additionalProperties": False, "required": ["lat", "lon"],
-                            "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
-                                           "lon": {"type": "number", "minimum": -180, "maximum": 180}}},
+        "last_seen_point": {
+            "type": ["object", "null"], "additionalProperties": False,
+            "required": ["lat", "lon", "precision", "radius_m"],
+            "description": "As precise as the police chose (never exact for a minor); null: the district only.",
+            "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
+                           "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                           "precision": {"type": "string", "enum": ["exact", "500m", "2km"]},
+                           "radius_m": {"type": ["integer", "null"],
+                                        "description": "The point is somewhere within this many metres."}}},
         "circumstances": {"type": "string"},
     },
 }
@@ -56,7 +77,9 @@ KIND_DETAILS = {
 }
 VERIFIED = {
     "type": ["object", "null"], "additionalProperties": False, "required": ["unit", "at"],
-    "description": "The command center that verified a missing-person appeal with the family and the police.",
+    "description": ("The badge: the unit whose second officer approved the notice (four eyes), or for a "
+                    "missing-person appeal the command center that verified it with the family and the police; "
+                    "null for a notice approved before badges were recorded."),
     "properties": {"unit": {"$ref": "#/components/schemas/Unit"}, "at": TIME},
 }
 ERROR = {

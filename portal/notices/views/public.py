@@ -21,6 +21,7 @@ KIND_LABELS = {
     "reward_task": _("Reward tasks"),
 }
 SEX_LABELS = {"female": _("female"), "male": _("male"), "unknown": _("unknown")}
+SORT_LABELS = {"newest": _("Newest first"), "last_seen": _("Last seen most recently")}
 
 
 def _regions(request):
@@ -30,13 +31,19 @@ def _regions(request):
 @view_config(route_name="notices", request_method="GET", renderer="notices/list.html")
 def notice_list(request):
     typed = {k: request.GET.get(k, "")[:60] for k in FIELDS}
+    sort = request.GET.get("sort", "")[:20] or "newest"
     page = {"typed": typed, "kind_labels": KIND_LABELS, "sex_labels": SEX_LABELS, "regions": _regions(request),
-            "notices": [], "next_cursor": None, "errors": {}, "query": {}}
+            "sort_labels": SORT_LABELS, "sort": sort, "notices": [], "next_cursor": None, "errors": {}, "query": {},
+            "total": None, "filtering": any(typed[k] for k in FIELDS if k != "kind")}
     try:
+        if sort not in notices.SORTS:
+            raise colander.Invalid(colander.SchemaNode(colander.String(), name="sort"),
+                                   _("Choose an order from the list."))
         filters = parse_filters(request.GET)
         rows, next_cursor = notices.published_page(
             request.dbsession, filters=filters, cursor=request.GET.get("page") or None,
-            size=int(request.registry.settings["portal.page_size"]))
+            size=int(request.registry.settings["portal.page_size"]), sort=sort)
+        total = notices.published_count(request.dbsession, filters=filters, sort=sort)
     except colander.Invalid as invalid:
         request.response.status_int = 400
         messages = invalid.asdict(translate=request.localizer.translate)
@@ -47,7 +54,8 @@ def notice_list(request):
     except BadCursor:
         request.response.status_int = 400
         return dict(page, errors={"page": _("This page link is not valid. Start again from the first page.")})
-    return dict(page, notices=rows, next_cursor=next_cursor, query=canonical_query(filters), kind=filters["kind"])
+    query = dict(canonical_query(filters), **({"sort": sort} if sort != "newest" else {}))
+    return dict(page, notices=rows, next_cursor=next_cursor, query=query, kind=filters["kind"], total=total)
 
 
 @view_config(route_name="notice", request_method="GET", renderer="notices/detail.html")
@@ -59,7 +67,7 @@ def notice_detail(context, request):
     return {"notice": notice, "kind_labels": KIND_LABELS, "share": notice_page.share_links(notice, url),
             "open_graph": notice_page.open_graph(request, notice, url),
             "json_ld": notice_page.json_ld(request, notice, url),
-            "unavailable_after": notice_page.unavailable_after(notice)}
+            "unavailable_after": notice_page.unavailable_after(notice), "person": notice_page.person(request, notice)}
 
 
 @view_config(route_name="notice_poster", request_method="GET", renderer="notices/poster.html")
@@ -67,4 +75,5 @@ def notice_poster(context, request):
     if context.closed:  # an old poster's QR code lands here: say it is over, show nothing of the person
         return render_to_response("notices/closed.html", {}, request=request)
     url = public_url(request, "notice", id=context.notice.id)
-    return {"notice": context.notice, "kind_labels": KIND_LABELS, "url": url, "qr": posters.qr_data_uri(url)}
+    return {"notice": context.notice, "kind_labels": KIND_LABELS, "url": url, "qr": posters.qr_data_uri(url),
+            "person": notice_page.person(request, context.notice)}

@@ -250,6 +250,38 @@ def test_ended_notices_get_the_time_they_left_the_public_site(empty_engine):
         assert "ended_at" not in {c["name"] for c in inspect(connection).get_columns("notices")}
 
 
+def test_0034_turns_an_age_into_a_range_and_gives_approved_notices_their_badge(empty_engine):
+    """0034: an appeal's one age becomes min = max (and back, going down); its map stays district-only;
+    a staff-written notice approved before gets the badge of its approver's unit at its publication,
+    one never approved gets none; going down removes those badges (they did not exist)."""
+    migrate(empty_engine, "0033")
+    with empty_engine.begin() as connection:
+        insert_rows(connection, "0033")  # one published appeal, one officer
+        connection.execute(text("UPDATE missing_person_details SET age = 9"))
+        first = connection.execute(text("SELECT * FROM notices")).mappings().one()
+        officer = connection.execute(text("SELECT id, unit_id FROM officers")).one()
+        for slug, approver in (("approved", officer.id), ("unapproved", None)):
+            row = {k: v for k, v in first.items() if k != "id"}
+            row.update(slug=slug, kind="wanted", approver_id=approver)
+            connection.execute(text(f"INSERT INTO notices ({', '.join(row)}) VALUES "
+                                    f"({', '.join(':' + k for k in row)})"), row)
+    migrate(empty_engine, "0034")
+    with empty_engine.connect() as connection:
+        ages = connection.execute(text("SELECT age_min, age_max, last_seen_precision, medical_needs_public "
+                                       "FROM missing_person_details")).one()
+        badges = {r.slug: r for r in connection.execute(text("SELECT slug, verified_by_unit_id, verified_at, "
+                                                                 "published_at FROM notices"))}
+    assert tuple(ages) == (9, 9, "district", False)
+    assert badges["approved"].verified_by_unit_id == officer.unit_id
+    assert badges["approved"].verified_at == badges["approved"].published_at
+    assert badges["unapproved"].verified_by_unit_id is None and badges["s"].verified_by_unit_id is None
+    migrate(empty_engine, "0033", downgrade=True)
+    with empty_engine.connect() as connection:
+        assert connection.execute(text("SELECT age FROM missing_person_details")).scalar_one() == 9
+        assert connection.execute(text("SELECT count(*) FROM notices WHERE verified_by_unit_id IS NOT NULL"))\
+            .scalar_one() == 0
+
+
 AUDIT_EVENTS = sa.table(
     "audit_events", *(sa.column(name) for name in ("actor", "ip", "action", "object_type", "object_id", "from_state",
                                                    "to_state", "reason", "prev_hash", "hash")),

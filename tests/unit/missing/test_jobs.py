@@ -16,6 +16,9 @@ def request_with_photo(dbsession, registry, unit, state, days_ago):
     made = make_missing_request(dbsession, registry["field_cipher"], unit, state=state,
                                 verification_how="Called the mother at 13800000000")
     photo = own_photo(dbsession, registry["media_store"], notice=made.notice)
+    made.notice.missing_person.medical_needs = registry["field_cipher"].encrypt("Asthma", "missing.medical_needs")
+    made.notice.missing_person.medical_needs_public = True
+    made.notice.vehicle_plate = "冀A·12345"
     if state == "resolved":  # it was published, then resolved
         made.notice.state, made.notice.published_at = "resolved", utcnow() - timedelta(days=days_ago + 30)
     made.updated_at = utcnow() - timedelta(days=days_ago)
@@ -39,11 +42,15 @@ def test_ended_requests_past_the_period_lose_contact_and_photos(dummy_request, d
         assert not store.exists(key)
         assert dbsession.execute(select(func.count()).select_from(Media).where(Media.notice_id == row.notice_id)
                                  ).scalar_one() == 0
+        # The medical needs are protected like the contact: they go with it, published or not.
+        assert row.notice.missing_person.medical_needs is None and not row.notice.missing_person.medical_needs_public
     for row, key in ((young, key3), (published, key4)):
         dbsession.refresh(row)
         assert row.purged_at is None and row.family_contact and store.exists(key)
+        assert row.notice.missing_person.medical_needs
     # The never-published appeal forgets the person too; the published (now resolved) one keeps its record.
     assert rejected.notice.missing_person.full_name == "" and "Person" not in rejected.notice.title
+    assert rejected.notice.vehicle_plate == "" and resolved.notice.vehicle_plate == "冀A·12345"
     assert resolved.notice.missing_person.full_name.startswith("Person")
     assert_one_event(dbsession, "missing_request", "2 missing_request(s) past retention: 2 photos, 2 contacts, "
                      "1 descriptions", "13800000000", "Li Hua", rejected_name)

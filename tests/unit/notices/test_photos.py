@@ -3,6 +3,7 @@ become the set (Hypothesis over any input the form could send), how a set is app
 CAP <resource> of a photo."""
 import hashlib
 import xml.etree.ElementTree as ET
+from datetime import date
 
 import colander
 import pytest
@@ -56,10 +57,18 @@ def test_any_photo_list_a_form_could_send_is_read_or_refused_with_a_message(cstr
 
 
 def test_a_photo_list_round_trips_through_the_form():
-    plan = [{"id": 7, "alt": "front"}, {"id": 3, "alt": ""}]
+    plan = [{"id": 7, "alt": "front", "taken_on": "2026-05-31"}, {"id": 3, "alt": ""}]
     rows = NODE.deserialize(NODE.serialize(plan))
-    assert rows == [{"id": 7, "position": 1, "alt": "front", "remove": False},
-                    {"id": 3, "position": 2, "alt": "", "remove": False}]
+    assert rows == [{"id": 7, "position": 1, "alt": "front", "taken_on": date(2026, 5, 31), "remove": False},
+                    {"id": 3, "position": 2, "alt": "", "taken_on": None, "remove": False}]
+    assert photos.arrange(rows, []) == plan  # the day goes back into the set as ISO text, only where known
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "31.05.2026", "９９９９-01-01", "2999-01-01", "1850-01-01", "x"])
+def test_a_bad_photo_day_is_a_field_message(day):
+    with pytest.raises(colander.Invalid) as invalid:
+        NODE.deserialize([{"id": "7", "position": "1", "taken_on": day}])
+    assert "not in the future" in invalid.value.msg
     with pytest.raises(colander.Invalid):
         NODE.deserialize([{"id": "7", "position": "1"}, {"id": "7", "position": "2"}])  # the same photo twice
 
