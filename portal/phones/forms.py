@@ -62,6 +62,11 @@ def adapt_contact(contact: colander.SchemaNode, mode: str) -> colander.SchemaNod
     if mode == "required":
         phone.missing = colander.required
         phone.missing_msg = phones.NEEDED
+        # The form's own words ("optional", "you may leave it empty") no longer hold.
+        contact.title = _("Your contact (protected)")
+        contact.widget = deform.widget.MappingWidget(template="private_mapping", note=_(
+            "Only the officers handling your report see this, and each look is recorded. This portal needs your "
+            "proven mobile number: the police can identify you."))
     phone.title = _("Your mobile phone number (we send it a code)")
     phone.widget = PhoneSendWidget(attributes={"type": "tel", "autocomplete": "tel", "maxlength": "30"})
     phone.description = (
