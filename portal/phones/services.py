@@ -141,22 +141,23 @@ def _take_try(dbsession, row_id: int, now) -> bool:
 
 def attempt(dbsession, phone_hasher: PhoneHasher, row: PhoneVerification, code: str, now):
     """One try of `code` against `row`: None when it proves the number, else the message to show.
-    A code already proven is accepted again without a try (the form came back for another field)."""
-    if row.verified_at is not None:
-        if now - row.verified_at < VERIFIED_FOR and phone_hasher.matches(row.salt, row.number_hash, code,
-                                                                          row.code_hash):
-            return None
-        return EXPIRED
-    if not _take_try(dbsession, row.id, now):
+    A code already proven (before, or by a twin request meanwhile) is accepted again without a try:
+    the form came back for another field."""
+    if row.verified_at is None:
+        took = _take_try(dbsession, row.id, now)
         dbsession.refresh(row)
-        return SPENT if row.tries >= MAX_TRIES else EXPIRED
-    dbsession.refresh(row)
-    if not phone_hasher.matches(row.salt, row.number_hash, code, row.code_hash):
-        return SPENT if row.tries >= MAX_TRIES else _(WRONG, mapping={"left": MAX_TRIES - row.tries})
-    dbsession.execute(update(PhoneVerification).where(PhoneVerification.id == row.id)
-                      .values(verified_at=now).execution_options(synchronize_session=False))
-    dbsession.refresh(row)
-    return None
+        if took:
+            if not phone_hasher.matches(row.salt, row.number_hash, code, row.code_hash):
+                return SPENT if row.tries >= MAX_TRIES else _(WRONG, mapping={"left": MAX_TRIES - row.tries})
+            dbsession.execute(update(PhoneVerification).where(PhoneVerification.id == row.id)
+                              .values(verified_at=now).execution_options(synchronize_session=False))
+            dbsession.refresh(row)
+            return None
+        if row.verified_at is None:
+            return SPENT if row.tries >= MAX_TRIES else EXPIRED
+    if now - row.verified_at < VERIFIED_FOR and phone_hasher.matches(row.salt, row.number_hash, code, row.code_hash):
+        return None
+    return EXPIRED
 
 
 class CodeRefused(Exception):
