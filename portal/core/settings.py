@@ -109,6 +109,7 @@ DEFAULTS = {
     "portal.phones.sends_per_hour": "10",
     "portal.phones.sends_per_number_per_hour": "3",
     "portal.phones.checks_per_hour": "30",
+    "portal.phones.international": "false",  # codes to mainland mobile numbers only (README, "Verified phones")
     "portal.trip.rate_per_hour": "10",  # trips one address may start per hour
     "portal.trip.escalate_minutes": "15",  # an overdue trip nobody answered raises an alarm after this
     "portal.trip.retention_days": "7",  # track points and photos of ended trips are deleted after this

@@ -48,7 +48,8 @@ def _proving(existing_validator, required: bool):
         try:
             request.proven_phone = phones.check_code(request, phone, contact.get(CODE_FIELD) or "")
         except phones.CodeRefused as refused:
-            error[CODE_FIELD] = refused.message
+            number_problem = refused.message in (phones.BAD_NUMBER, phones.NOT_MAINLAND)
+            error["phone" if number_problem else CODE_FIELD] = refused.message
             raise error from None
         contact["phone"], contact["phone_verified"] = request.proven_phone.number, True
     return validate

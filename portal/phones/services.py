@@ -13,6 +13,7 @@
 Nothing logs a number or a code."""
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,6 +40,7 @@ VERIFIED_FOR = timedelta(hours=2)  # a proven number waits this long for the rep
 KEEP = timedelta(days=1)  # rows (hashes only) are purged after this
 SUBJECT_TYPE = "phone_verification"
 SCRUBBED = "-"
+MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 CODE_SMS = outbox.template(
     "phones.code",
@@ -47,6 +49,8 @@ CODE_SMS = outbox.template(
     ("code", "minutes"))
 
 BAD_NUMBER = _("Give a mobile phone number with digits only (spaces, + and - are fine).")
+NOT_MAINLAND = _("Give a mainland China mobile number: 11 digits starting with 13 to 19 (+86 in front is fine).")
+INTERNATIONAL_SETTING = "portal.phones.international"
 SENT = _("If ${number} can receive SMS, a code is on its way to it. It is valid for 5 minutes. Type it below, then "
          "send the form: what you wrote stays here.")
 NO_CODE = _("Type the 6-digit code from the SMS. No SMS yet? Press \"Send a code\".")
@@ -74,19 +78,35 @@ def owner_hash(request) -> str:
     return hashlib.sha256(get_csrf_token(request).encode("utf-8")).hexdigest()
 
 
+def number_for_codes(settings, typed: str | None) -> str | None:
+    """The number a code may be sent to: a mainland mobile number, or any number when
+    `portal.phones.international` is true (SMS to other countries cost more, and paid-for numbers
+    abroad are what SMS-pumping fraud sends codes to)."""
+    number = normalize_number(typed)
+    if number is None:
+        return None
+    international = str(settings.get(INTERNATIONAL_SETTING, "false")).strip().lower() in ("true", "1", "yes", "on")
+    return number if international or MAINLAND_MOBILE.fullmatch(number) else None
+
+
 def _limit(request, key: str, setting: str) -> tuple[bool, int]:
     per_hour = int(request.registry.settings[setting])
     allowed = request.rate_limiter.hit(key, per_hour, 3600)
     return allowed, (0 if allowed else request.rate_limiter.retry_after(key, 3600))
 
 
+def _bad_number(request):
+    international = number_for_codes(request.registry.settings, "+442079460958") is not None
+    return BAD_NUMBER if international else NOT_MAINLAND
+
+
 def send_code(request, typed_number: str, now=None) -> str:
     """Queue a new code for the number; returns what the page says (the same whatever the number).
     Refused for a malformed number (at the field "phone") or too many codes from this address (429)."""
     now = now or utcnow()
-    number = normalize_number(typed_number)
+    number = number_for_codes(request.registry.settings, typed_number)
     if number is None:
-        raise Refused(BAD_NUMBER, 400, "phone")
+        raise Refused(_bad_number(request), 400, "phone")
     allowed, retry = _limit(request, f"phone-send:{request.client_addr}", "portal.phones.sends_per_hour")
     if not allowed:
         raise RateLimited(retry, _(TOO_MANY_SENT, mapping={"minutes": max(1, (retry + 59) // 60),
@@ -176,9 +196,9 @@ def check_code(request, typed_number: str, typed_code: str, now=None) -> Proven:
     allowed, retry = _limit(request, f"phone-check:{request.client_addr}", "portal.phones.checks_per_hour")
     if not allowed:
         raise RateLimited(retry)
-    number, code = normalize_number(typed_number), normalize_code(typed_code)
+    number, code = number_for_codes(request.registry.settings, typed_number), normalize_code(typed_code)
     if number is None:
-        raise CodeRefused(BAD_NUMBER)
+        raise CodeRefused(_bad_number(request))
     if code is None:
         raise CodeRefused(NO_CODE)
     row = _newest(request, hasher(request).number(number))

@@ -4,6 +4,7 @@ typed, the SMS (caught by a test sender through the outbox) carries the code and
 code makes the number the report's protected contact; wrong, spent and expired codes, limits and
 the same answer for every number."""
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -139,7 +140,7 @@ def notice_text(page) -> str:
 
 
 def code_in(message) -> str:
-    return re.search(r"\b(\d{6})\b", message.body).group(1)
+    return re.search(r"(?<![0-9])([0-9]{6})(?![0-9])", message.body).group(1)
 
 
 def ask_code(testapp, kind, world, phone=PHONE):
@@ -312,3 +313,23 @@ def test_whatever_is_typed_as_a_number_gets_a_code_or_a_clear_400(testapp, dbses
     assert answer.status_int in (200, 400)
     assert answer.forms["deform"]["text"].value == SIGHTING_TEXT
     assert ("***" in notice_text(answer)) == (answer.status_int == 200)
+
+
+def test_no_log_line_holds_the_number_or_the_code(testapp, dbsession, world, mode, sms, caplog):
+    mode("required")
+    caplog.set_level(logging.DEBUG)
+    kind = KINDS["tip"]
+    form = ask_code(testapp, kind, world).forms["deform"]
+    (message,) = sms()
+    form["code"] = code = code_in(message)
+    post(testapp, form, "send", status=200)
+    assert caplog.records and NUMBER not in caplog.text and "1234 5678" not in caplog.text
+    assert code not in caplog.text
+
+
+def test_a_number_abroad_is_refused_at_its_field_unless_allowed(testapp, dbsession, world, mode, sms):
+    mode("optional")
+    kind = KINDS["sighting"]
+    refused = ask_code(testapp, kind, world, phone="+44 20 7946 0958")
+    assert refused.status_int == 400 and "mainland China mobile number" in refused.text
+    assert refused.forms["deform"]["text"].value == SIGHTING_TEXT and sms() == []

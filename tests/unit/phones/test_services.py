@@ -1,5 +1,6 @@
 """Sending and checking codes (portal/phones/services.py), with a controllable clock."""
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -28,7 +29,7 @@ def sms_code(request, dbsession) -> str:
     """The code in the newest SMS, as its recipient reads it."""
     message = dbsession.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1)).scalar_one()
     body = request.registry["field_cipher"].decrypt(message.body, outbox.BODY_LABEL)
-    return next(word for word in body.replace(".", " ").split() if word.isdigit() and len(word) == 6)
+    return re.search(r"(?<![0-9])([0-9]{6})(?![0-9])", body).group(1)
 
 
 def rows(dbsession):
@@ -156,6 +157,18 @@ def test_a_malformed_number_gets_no_code(request_, dbsession, typed):
     with pytest.raises(Refused) as refused:
         phones.send_code(request_, typed)
     assert refused.value.status == 400 and rows(dbsession) == []
+
+
+def test_codes_go_to_mainland_mobile_numbers_unless_other_countries_are_allowed(request_, dbsession, monkeypatch,
+                                                                               registry):
+    with pytest.raises(Refused) as refused:
+        phones.send_code(request_, "+44 20 7946 0958")
+    assert refused.value.message == phones.NOT_MAINLAND and rows(dbsession) == []
+    with pytest.raises(Refused):
+        phones.send_code(request_, "0311 8765 4321")  # a landline cannot read an SMS
+    monkeypatch.setitem(registry.settings, phones.INTERNATIONAL_SETTING, "true")
+    phones.send_code(request_, "+44 20 7946 0958")
+    assert len(rows(dbsession)) == 1
 
 
 def test_purge_removes_day_old_rows(request_, dbsession):
