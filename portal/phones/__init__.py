@@ -9,3 +9,5 @@ def includeme(config):
     chosen = mode(config.get_settings())
     if chosen not in MODES:
         raise SettingsError(f"{MODE_SETTING} must be one of {', '.join(MODES)}, not {chosen!r}")
+    config.add_route("phone_code", "/phones/code")
+    config.scan("portal.phones.views")

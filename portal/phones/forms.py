@@ -28,6 +28,8 @@ class PhoneSendWidget(deform.widget.TextInputWidget):
     def serialize(self, field, cstruct, **kw):
         request = field.schema.bindings["request"]
         kw.setdefault("button_title", request.localizer.translate(_("Send a code")))
+        kw.setdefault("script_src", request.static_path("portal:static/js/phone-code.js"))
+        kw.setdefault("endpoint", request.route_path("phone_code"))
         return super().serialize(field, cstruct, **kw)
 
 

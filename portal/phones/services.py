@@ -119,14 +119,25 @@ def send_code(request, typed_number: str, now=None) -> str:
                             expires_at=now + VALID, tries=0)
     request.dbsession.add(row)
     request.dbsession.flush()
-    if per_number:
-        message = outbox.send_template(request, "sms", number, CODE_SMS,
-                                       {"code": code, "minutes": int(VALID.total_seconds() // 60)},
-                                       request.locale_name, (SUBJECT_TYPE, row.id))
-        row.outbox_id = message.id
-    else:  # the same answer as a code sent: the page never tells whether this number was seen before
+    message = outbox.send_template(request, "sms", number, CODE_SMS,
+                                   {"code": code, "minutes": int(VALID.total_seconds() // 60)},
+                                   request.locale_name, (SUBJECT_TYPE, row.id))
+    row.outbox_id = message.id
+    if not per_number:
+        # The same work, the same answer, no SMS: neither the page nor its timing tells whether this
+        # number was asked for before. The row is given up at once, its text scrubbed, and goes with
+        # the outbox's retention.
+        _scrub(request, message)
+        message.gave_up_at, message.last_error = now, "phones: over the number's hourly limit"
+        message.attempts = int(request.registry.settings.get("portal.outbox.max_attempts",
+                                                              outbox.DEFAULT_MAX_ATTEMPTS))
         log.info("phones: a code was not sent: its number was sent too many codes this hour")
     return _(SENT, mapping={"number": mask(number)})
+
+
+def _scrub(request, message: OutboxMessage) -> None:
+    message.body = protected.seal(request, SCRUBBED, outbox.BODY_LABEL)
+    message.params = None
 
 
 @dataclass(frozen=True)
@@ -226,8 +237,7 @@ def consume(request, proven: Proven | None, now=None) -> None:
     row = request.dbsession.get(PhoneVerification, proven.verification_id)
     message = request.dbsession.get(OutboxMessage, row.outbox_id) if row.outbox_id else None
     if message is not None and message.sent_at is not None:
-        message.body = protected.seal(request, SCRUBBED, outbox.BODY_LABEL)
-        message.params = None
+        _scrub(request, message)
 
 
 def purge(request, now=None) -> int:

@@ -315,16 +315,23 @@ def test_whatever_is_typed_as_a_number_gets_a_code_or_a_clear_400(testapp, dbses
     assert ("***" in notice_text(answer)) == (answer.status_int == 200)
 
 
-def test_no_log_line_holds_the_number_or_the_code(testapp, dbsession, world, mode, sms, caplog):
+def test_no_log_line_holds_the_number_or_the_code(testapp, dbsession, registry, world, mode, caplog, dummy_request,
+                                                  monkeypatch):
+    """Through the default sender, which logs each message (masked): never the number or the code."""
     mode("required")
+    monkeypatch.setitem(registry.settings, "portal.outbox.sender", "log")
+    registry.pop("outbox_sender", None)
     caplog.set_level(logging.DEBUG)
     kind = KINDS["tip"]
     form = ask_code(testapp, kind, world).forms["deform"]
-    (message,) = sms()
-    form["code"] = code = code_in(message)
+    assert outbox.send_due(dummy_request) == 1
+    message = dbsession.execute(select(OutboxMessage)).scalar_one()
+    form["code"] = code = re.search(r"(?<![0-9])([0-9]{6})(?![0-9])", registry["field_cipher"].decrypt(
+        message.body, outbox.BODY_LABEL)).group(1)
     post(testapp, form, "send", status=200)
-    assert caplog.records and NUMBER not in caplog.text and "1234 5678" not in caplog.text
-    assert code not in caplog.text
+    registry.pop("outbox_sender", None)
+    assert "outbox: sms to ***78" in caplog.text  # the sender did log the message
+    assert NUMBER not in caplog.text and "1234 5678" not in caplog.text and code not in caplog.text
 
 
 def test_a_number_abroad_is_refused_at_its_field_unless_allowed(testapp, dbsession, world, mode, sms):
@@ -333,3 +340,40 @@ def test_a_number_abroad_is_refused_at_its_field_unless_allowed(testapp, dbsessi
     refused = ask_code(testapp, kind, world, phone="+44 20 7946 0958")
     assert refused.status_int == 400 and "mainland China mobile number" in refused.text
     assert refused.forms["deform"]["text"].value == SIGHTING_TEXT and sms() == []
+
+
+# --- with JavaScript: the code asked for without leaving the page --------------------------------
+
+def csrf_of(page) -> str:
+    return page.html.select_one('input[name="csrf_token"]')["value"]
+
+
+def test_the_page_script_asks_for_the_code_and_the_form_takes_it(testapp, dbsession, registry, world, mode, sms):
+    mode("required")
+    kind = KINDS["sighting"]
+    page = testapp.get(kind.url(world))
+    script = page.html.select_one('script[src$="/phone-code.js"]')
+    assert script["data-endpoint"] == "/phones/code" and script["src"].endswith("/phone-code.js")
+    answer = testapp.post("/phones/code", {"phone": PHONE}, headers={"X-CSRF-Token": csrf_of(page)})
+    assert answer.json["message"].startswith("If ***5678 can receive SMS") and NUMBER not in answer.text
+    assert kind.stored(dbsession) == []
+    form = kind.fill(page.forms["deform"], world, phone=PHONE)  # the page as it was: nothing reloaded
+    form["code"] = code_in(sms()[0])
+    post(testapp, form, "send", status=200)
+    assert kind.contact(dbsession, registry) == {"name": "", "phone": NUMBER, "phone_verified": True}
+
+
+def test_the_script_endpoint_refuses_what_the_form_refuses(testapp, dbsession, world, mode, sms, registry,
+                                                          monkeypatch):
+    page = testapp.get(KINDS["sighting"].url(world))
+    token = {"X-CSRF-Token": csrf_of(page)}
+    mode("off")
+    assert testapp.post("/phones/code", {"phone": PHONE}, headers=token, status=404).json["error"]
+    mode("optional")
+    assert "mainland" in testapp.post("/phones/code", {"phone": "12"}, headers=token, status=400).json["error"]
+    testapp.post("/phones/code", {"phone": PHONE}, status=400)  # no CSRF token: nothing sent
+    monkeypatch.setitem(registry.settings, "portal.phones.sends_per_hour", "1")
+    testapp.post("/phones/code", {"phone": PHONE}, headers=token, status=200)
+    limited = testapp.post("/phones/code", {"phone": PHONE}, headers=token, status=429)
+    assert limited.json["retry_after"] > 0 and "Many codes" in limited.json["error"]
+    assert len(sms()) == 1

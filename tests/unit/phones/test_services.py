@@ -135,11 +135,14 @@ def test_sends_are_limited_per_address(request_, dbsession, monkeypatch, registr
     assert limited.value.status == 429 and limited.value.retry_after > 0
 
 
-def test_over_a_numbers_limit_the_answer_is_the_same_and_no_sms_goes(request_, dbsession):
+def test_over_a_numbers_limit_the_answer_is_the_same_and_no_sms_goes(request_, dbsession, registry):
     answers = [phones.send_code(request_, PHONE).interpolate() for _ in range(4)]
     assert len(set(answers)) == 1
-    sent = dbsession.execute(select(OutboxMessage)).scalars().all()
-    assert len(sent) == 3 and len(rows(dbsession)) == 4 and rows(dbsession)[-1].outbox_id is None
+    messages = dbsession.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+    assert len(messages) == 4 and len(rows(dbsession)) == 4  # the same work every time...
+    assert [m.gave_up_at is None for m in messages] == [True, True, True, False]  # ...but the 4th never leaves
+    assert registry["field_cipher"].decrypt(messages[3].body, outbox.BODY_LABEL) == phones.SCRUBBED
+    assert messages[3].attempts >= int(registry.settings.get("portal.outbox.max_attempts", 8))
 
 
 def test_checks_are_limited_per_address(request_, dbsession, monkeypatch, registry):
