@@ -85,8 +85,11 @@ def number_for_codes(settings, typed: str | None) -> str | None:
     number = normalize_number(typed)
     if number is None:
         return None
-    international = str(settings.get(INTERNATIONAL_SETTING, "false")).strip().lower() in ("true", "1", "yes", "on")
-    return number if international or MAINLAND_MOBILE.fullmatch(number) else None
+    return number if _international(settings) or MAINLAND_MOBILE.fullmatch(number) else None
+
+
+def _international(settings) -> bool:
+    return str(settings.get(INTERNATIONAL_SETTING, "false")).strip().lower() in ("true", "1", "yes", "on")
 
 
 def _limit(request, key: str, setting: str) -> tuple[bool, int]:
@@ -96,8 +99,7 @@ def _limit(request, key: str, setting: str) -> tuple[bool, int]:
 
 
 def _bad_number(request):
-    international = number_for_codes(request.registry.settings, "+442079460958") is not None
-    return BAD_NUMBER if international else NOT_MAINLAND
+    return BAD_NUMBER if _international(request.registry.settings) else NOT_MAINLAND
 
 
 def send_code(request, typed_number: str, now=None) -> str:
