@@ -377,3 +377,36 @@ def test_the_script_endpoint_refuses_what_the_form_refuses(testapp, dbsession, w
     limited = testapp.post("/phones/code", {"phone": PHONE}, headers=token, status=429)
     assert limited.json["retry_after"] > 0 and "Many codes" in limited.json["error"]
     assert len(sms()) == 1
+
+
+# --- need to know and audit: a proven number is a contact like any other ---------------------------
+
+def test_a_proven_number_is_shown_only_with_a_reason_audited_and_marked_proven(testapp, dbsession, world, mode,
+                                                                                sms):
+    from portal.audit.models import AuditEvent
+    from tests.factories import make_officer
+    from tests.functional.helpers import login
+
+    mode("required")
+    kind = KINDS["sighting"]
+    form = ask_code(testapp, kind, world).forms["deform"]
+    form["code"] = code_in(sms()[0])
+    post(testapp, form, "send", status=200)
+    (sighting,) = kind.stored(dbsession)
+    assert NUMBER not in sighting.contact  # sealed
+    moderator = make_officer(dbsession, world["units"]["city_a"], ["moderator"], username="mod_phone_a")
+    outsider = make_officer(dbsession, world["units"]["city_b"], ["moderator"], username="mod_phone_b")
+    login(testapp, outsider.username)
+    assert testapp.get(f"/staff/sightings/{sighting.id}", status="*").status_int in (403, 404)
+    testapp.get("/logout")
+    testapp.reset()
+    login(testapp, moderator.username)
+    page = testapp.get(f"/staff/sightings/{sighting.id}")
+    assert NUMBER not in page.text and "proven by an SMS code" not in page.text
+    reveal = next(f for f in page.forms.values() if f.fields.get("action") and f["action"].value == "reveal")
+    reveal["reason"] = "Calling back to ask which way she walked"
+    shown = reveal.submit(status=200)
+    assert NUMBER in shown.text and "proven by an SMS code" in shown.text
+    event = dbsession.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+    assert (event.action, event.object_type, event.object_id) == ("protected.reveal", "sighting", str(sighting.id))
+    assert NUMBER not in (event.reason or "")
