@@ -8,7 +8,8 @@
   transaction before the comparison, so two requests at once cannot both take the fifth try; a wrong
   code is a form error, never a refusal that would roll the count back. Checks are limited per
   address too.
-- `consume`: the report that stores the number marks the code used and scrubs the SMS's sealed text.
+- `consume`: the report that stores the number marks the code used and scrubs the SMS's sealed text;
+  `purge` (the worker) scrubs the SMS of codes that expired unused and removes day-old rows.
 
 Nothing logs a number or a code."""
 import hashlib
@@ -242,8 +243,19 @@ def consume(request, proven: Proven | None, now=None) -> None:
         _scrub(request, message)
 
 
-def purge(request, now=None) -> int:
-    """Remove rows older than KEEP (the worker's round): hashes only, but no longer of any use."""
+def purge(request, now=None, batch: int = 200) -> int:
+    """The worker's round: the SMS of codes that expired unused lose their text (the code; sent or
+    given up, so nothing is left to send), and rows older than KEEP go (hashes only, of no further use).
+    Returns how many of both."""
     now = now or utcnow()
-    result = request.dbsession.execute(delete(PhoneVerification).where(PhoneVerification.created_at < now - KEEP))
-    return result.rowcount or 0
+    dbsession = request.dbsession
+    spent = select(PhoneVerification.outbox_id).where(PhoneVerification.expires_at <= now,
+                                                      PhoneVerification.outbox_id.is_not(None))
+    messages = dbsession.execute(
+        select(OutboxMessage).where(OutboxMessage.id.in_(spent), OutboxMessage.params.is_not(None),
+                                    (OutboxMessage.sent_at.is_not(None)) | (OutboxMessage.gave_up_at.is_not(None)))
+        .order_by(OutboxMessage.id).limit(batch)).scalars().all()
+    for message in messages:
+        _scrub(request, message)
+    result = dbsession.execute(delete(PhoneVerification).where(PhoneVerification.created_at < now - KEEP))
+    return len(messages) + (result.rowcount or 0)

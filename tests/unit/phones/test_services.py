@@ -178,3 +178,16 @@ def test_purge_removes_day_old_rows(request_, dbsession):
     phones.send_code(request_, PHONE, now=utcnow() - timedelta(days=2))
     phones.send_code(request_, PHONE)
     assert phones.purge(request_) == 1 and len(rows(dbsession)) == 1
+
+
+def test_purge_scrubs_the_sms_of_codes_that_expired_unused(request_, dbsession, registry):
+    start = utcnow()
+    phones.send_code(request_, PHONE, now=start)
+    (row,) = rows(dbsession)
+    message = dbsession.get(OutboxMessage, row.outbox_id)
+    assert phones.purge(request_, now=start + timedelta(minutes=6)) == 0  # not sent yet: it must still go
+    message.sent_at = start + timedelta(seconds=20)
+    assert phones.purge(request_, now=start + timedelta(minutes=4)) == 0  # still valid
+    assert phones.purge(request_, now=start + timedelta(minutes=6)) == 1
+    assert registry["field_cipher"].decrypt(message.body, outbox.BODY_LABEL) == phones.SCRUBBED
+    assert message.params is None and phones.purge(request_, now=start + timedelta(minutes=7)) == 0
