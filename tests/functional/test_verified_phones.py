@@ -410,3 +410,30 @@ def test_a_proven_number_is_shown_only_with_a_reason_audited_and_marked_proven(t
     event = dbsession.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
     assert (event.action, event.object_type, event.object_id) == ("protected.reveal", "sighting", str(sighting.id))
     assert NUMBER not in (event.reason or "")
+
+
+def test_send_a_code_on_a_tip_with_files_stores_no_file(testapp, dbsession, registry, world, mode, sms):
+    """Without JavaScript the press posts the files too: they are not kept (chosen again later)."""
+    import os
+
+    from webtest import Upload
+
+    from portal.media.models import Media
+    from tests.factories import jpeg_bytes
+
+    def files():
+        media_dir = registry.settings["portal.media_dir"]
+        return sorted(os.path.join(root, name) for root, _dirs, names in os.walk(media_dir) for name in names
+                      if not name.endswith(".lock"))  # ".lock": a process's own marker
+    before = files()
+    mode("optional")
+    kind = KINDS["tip"]
+    form = kind.fill(testapp.get(kind.url(world)).forms["deform"], world, phone=PHONE)
+    fields = [(n, v) for n, v in form.submit_fields("send_code") if n != "attachments"]
+    fields.append(("attachments", Upload("van.jpg", jpeg_bytes(size=(64, 48)), "image/jpeg")))
+    page = testapp.post(form.action or form.response.request.url, fields, content_type="multipart/form-data",
+                        status=200)
+    assert "***5678" in notice_text(page) and page.forms["deform"]["description"].value == TIP_TEXT
+    assert dbsession.execute(select(func.count()).select_from(Media)).scalar_one() == 0
+    assert files() == before  # no upload part left, no file stored
+    assert len(sms()) == 1
