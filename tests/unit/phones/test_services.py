@@ -191,3 +191,11 @@ def test_purge_scrubs_the_sms_of_codes_that_expired_unused(request_, dbsession, 
     assert phones.purge(request_, now=start + timedelta(minutes=6)) == 1
     assert registry["field_cipher"].decrypt(message.body, outbox.BODY_LABEL) == phones.SCRUBBED
     assert message.params is None and phones.purge(request_, now=start + timedelta(minutes=7)) == 0
+
+
+def test_an_unknown_mode_stops_start_up(app_settings):
+    import portal
+    from portal.core.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="portal.verified_phone must be one of off, optional, required"):
+        portal.main({}, **{**app_settings, phones.MODE_SETTING: "sometimes"})
