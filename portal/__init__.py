@@ -24,6 +24,7 @@ INCLUDES = (
     "portal.abuse",
     "portal.media",
     "portal.outbox",
+    "portal.phones",
     "portal.notices",
     "portal.sightings",
     "portal.missing",

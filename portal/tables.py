@@ -17,6 +17,7 @@ from portal.notices.models import MissingPersonDetails, Notice, NoticeRevision  
 from portal.notices.page_store_models import NoticePage, NoticePageStamp  # noqa: F401  (also keeps stored pages in step)
 from portal.notices.search_index import NoticeSearch  # noqa: F401  (also keeps the search index in step)
 from portal.outbox.models import OutboxMessage  # noqa: F401
+from portal.phones.models import PhoneVerification  # noqa: F401
 from portal.privacy.models import Receipt  # noqa: F401
 from portal.sightings.models import Sighting, SightingMessage  # noqa: F401
 from portal.tips.models import (  # noqa: F401

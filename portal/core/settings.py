@@ -125,6 +125,13 @@ DEFAULTS = {
     "portal.outbox.max_attempts": "8",
     # "Tell me when something changes": at most one message per tip or request per this many minutes.
     "portal.notify.interval_minutes": "30",
+    # Verified phones (README, "Verified phones"): off | optional | required, for tips, sightings and
+    # family requests; codes asked for per address and per number, code checks per address, per hour.
+    "portal.verified_phone": "off",
+    "portal.phones.sends_per_hour": "10",
+    "portal.phones.sends_per_number_per_hour": "3",
+    "portal.phones.checks_per_hour": "30",
+    "portal.phones.international": "false",  # codes to mainland mobile numbers only (README, "Verified phones")
     "portal.trip.rate_per_hour": "10",  # trips one address may start per hour
     "portal.trip.escalate_minutes": "15",  # an overdue trip nobody answered raises an alarm after this
     "portal.trip.retention_days": "7",  # track points and photos of ended trips are deleted after this

@@ -134,6 +134,8 @@ def _doom(request) -> None:
 
 def seal_contact(request, contact: dict) -> str:
     value = {k: (contact.get(k) or "").strip() for k in ("name", "phone", "relationship")}
+    if contact.get("phone_verified"):
+        value["phone_verified"] = True
     return protected.seal(request, json.dumps(value, ensure_ascii=False), CONTACT_LABEL)
 
 

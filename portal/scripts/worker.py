@@ -33,6 +33,7 @@ from portal.missing import jobs as missing_jobs
 from portal.notices import jobs as notice_jobs
 from portal.outbox import jobs as outbox_jobs
 from portal.outbox import services as outbox
+from portal.phones import services as phones
 from portal.scripts.common import load_settings
 from portal.sightings import jobs as sighting_jobs
 from portal.tips import jobs as tip_jobs
@@ -68,6 +69,8 @@ JOBS = {
     "missing-purge": missing_jobs.purge_ended,
     "outbox-purge": outbox_jobs.purge_sent,
     "invitations-purge": call_invitations.purge_ended,
+    # Phone codes (hashes only) a day after they were asked for (phones/services.py).
+    "phones-purge": phones.purge,
     # Pages of notices published or changed since, rendered ahead (notices/jobs.py); at most
     # a few seconds per round.
     "render-notice-pages": notice_jobs.render_ahead,

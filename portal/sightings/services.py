@@ -33,6 +33,7 @@ def count_attempt(request) -> None:
 
 def submit(request, notice: Notice, *, seen_at, text: str, place: str = "", lat=None, lon=None,
            accuracy_m=None, contact_name: str = "", contact_phone: str = "", notify: bool = False,
+           phone_verified: bool = False,
            photos=()) -> tuple[Sighting, str]:
     """Store one sighting on a public notice, routed to the notice's unit, and return it with its
     receipt code, which the caller shows once.
@@ -49,7 +50,7 @@ def submit(request, notice: Notice, *, seen_at, text: str, place: str = "", lat=
         notice=notice, unit_id=notice.unit_id, state=SIGHTING_WORKFLOW.initial,
         seen_at=seen_at.astimezone(UTC) if seen_at is not None else None,
         place=(place or "").strip(), lat=lat, lon=lon, accuracy_m=accuracy_m, text=text.strip(),
-        media=media, contact=seal_contact(request, contact_name, contact_phone),
+        media=media, contact=seal_contact(request, contact_name, contact_phone, phone_verified),
         notify_consent=bool(notify and (contact_phone or "").strip()), locale=request.locale_name,
     )
     request.dbsession.add(sighting)
@@ -60,11 +61,12 @@ def submit(request, notice: Notice, *, seen_at, text: str, place: str = "", lat=
     return sighting, thread.issue_receipt(request, sighting)
 
 
-def seal_contact(request, name: str, phone: str) -> str | None:
+def seal_contact(request, name: str, phone: str, phone_verified: bool = False) -> str | None:
     name, phone = (name or "").strip(), (phone or "").strip()
     if not (name or phone):
         return None
-    return protected.seal(request, json.dumps({"name": name, "phone": phone}, ensure_ascii=False), CONTACT_LABEL)
+    value = {"name": name, "phone": phone, **({"phone_verified": True} if phone_verified and phone else {})}
+    return protected.seal(request, json.dumps(value, ensure_ascii=False), CONTACT_LABEL)
 
 
 def transitions_for(request, sighting: Sighting, context=None):

@@ -156,7 +156,8 @@ def seal_contact(request, contact: dict | None) -> str | None:
     name, phone = (contact.get("name") or "").strip(), (contact.get("phone") or "").strip()
     if not (name or phone):
         return None
-    return protected.seal(request, json.dumps({"name": name, "phone": phone}, ensure_ascii=False), CONTACT_LABEL)
+    value = {"name": name, "phone": phone, **({"phone_verified": True} if contact.get("phone_verified") else {})}
+    return protected.seal(request, json.dumps(value, ensure_ascii=False), CONTACT_LABEL)
 
 
 def wants_updates(contact: dict | None) -> bool:

@@ -10,6 +10,8 @@ from portal.media.uploads import MAX_PHOTO_BYTES, UploadRefused
 from portal.missing import services as missing
 from portal.missing.forms import MAX_PHOTOS, missing_request_schema
 from portal.outbox import updates
+from portal.phones import services as phones
+from portal.phones.forms import PhoneCodeStep
 from portal.privacy.receipts import format_code
 from portal.status.renderers import messages_stopper, status_renderer
 
@@ -24,7 +26,7 @@ STATE_LABELS = {
 
 
 @view_config(route_name="missing_new", renderer="missing/new.html", request_method=("GET", "POST"))
-class NewMissingRequest(FormView):
+class NewMissingRequest(PhoneCodeStep, FormView):
     schema_factory = staticmethod(missing_request_schema)
     buttons = (("send", _("Send the request")),)
 
@@ -45,6 +47,7 @@ class NewMissingRequest(FormView):
         request = self.request
         try:
             missing_request, code = missing.submit(request, data)
+            phones.consume(request, request.proven_phone)
         except UploadRefused as refused:  # nothing is half-saved: the form comes back filled in
             raise Refused(refused.message, 400) from None
         request.response.cache_control = "no-store"  # the receipt code is shown once, to this visitor

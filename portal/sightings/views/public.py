@@ -9,6 +9,8 @@ from portal.core.forms import FormView
 from portal.core.i18n import _
 from portal.core.refused import Refused
 from portal.media.uploads import UploadRefused, chosen_files
+from portal.phones import services as phones
+from portal.phones.forms import PhoneCodeStep
 from portal.privacy.receipts import CODE_DIGITS, format_code
 from portal.sightings import services as sightings
 from portal.sightings.forms import sighting_schema
@@ -31,7 +33,7 @@ def _receipt(request, notice, code: str):
 
 
 @view_config(route_name="sighting_new", renderer=TEMPLATE)
-class NewSighting(FormView):
+class NewSighting(PhoneCodeStep, FormView):
     schema_factory = staticmethod(sighting_schema)
     buttons = (("send", _("Send to the police")),)
     # No autofocus: people first read which notice this is about (and a phone would open its picker).
@@ -66,7 +68,9 @@ class NewSighting(FormView):
             _sighting, code = sightings.submit(
                 request, notice, seen_at=data["seen_at"], text=data["text"], place=where["place"], lat=where["lat"],
                 lon=where["lon"], accuracy_m=where["accuracy_m"], contact_name=contact["name"],
-                contact_phone=contact["phone"], notify=contact["notify"], photos=chosen_files(request, "photo"))
+                contact_phone=contact["phone"], notify=contact["notify"],
+                phone_verified=bool(contact.get("phone_verified")), photos=chosen_files(request, "photo"))
+            phones.consume(request, request.proven_phone)
         except UploadRefused as exc:
             # The photo was not taken: the message at it, what was typed kept, no file left behind.
             raise Refused(exc.message, 400, "photo") from None

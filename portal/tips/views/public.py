@@ -16,6 +16,8 @@ from portal.core.json import json_error, json_response
 from portal.core.refused import Refused
 from portal.geo import routing
 from portal.geo.position import read_position
+from portal.phones import services as phones
+from portal.phones.forms import PhoneCodeStep
 from portal.privacy.receipts import format_code
 from portal.tips import submission as tips
 from portal.tips import upload_stream
@@ -43,7 +45,7 @@ def _pow_value(request) -> str:
 
 
 @view_config(route_name="tips_new", renderer=FORM, request_method=("GET", "HEAD", "POST"), require_csrf=False)
-class NewTip(FormView):
+class NewTip(PhoneCodeStep, FormView):
     """The category's form. Refused before its fields are read: a body cut off while streaming in, an
     expired form, a proof of work not solved, too many tips from one address."""
 
@@ -103,6 +105,7 @@ class NewTip(FormView):
         data["task"] = self.task
         try:
             tip, code = tips.submit(request, self.category, data, data["attachments"])
+            phones.consume(request, request.proven_phone)
         except Refused as refused:  # a file, a storage error, or the units changed meanwhile
             raise Refused(refused.message, tips.refusal_status(refused)) from None
         request.response.cache_control = "no-store"  # the receipt code is shown once, to this reporter
