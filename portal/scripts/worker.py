@@ -32,6 +32,7 @@ from portal.media import jobs as media_jobs
 from portal.missing import jobs as missing_jobs
 from portal.notices import jobs as notice_jobs
 from portal.outbox import jobs as outbox_jobs
+from portal.outbox import purges as proxy_purges
 from portal.outbox import services as outbox
 from portal.scripts.common import load_settings
 from portal.sightings import jobs as sighting_jobs
@@ -79,6 +80,9 @@ JOBS = {
     "audit-checkpoint": audit_jobs.write_checkpoint,
     # Last, so notices queued by the jobs above (and a checkpoint for a remote collector) leave in the same round.
     "send-outbox": outbox.send_due,
+    # The caching proxies' purges the web processes could not send at once, and every purge's second
+    # round (outbox/purges.py).
+    "proxy-purges": proxy_purges.send_due,
 }
 
 

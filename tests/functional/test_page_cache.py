@@ -176,7 +176,8 @@ def test_a_stored_page_is_byte_for_byte_what_the_application_renders_for_that_ho
                 assert stored.headers["X-Page-Cache"] == "stored"
                 assert served.body == stored.body == expected.body, (host, path, language)
                 validators = {"ETag", "Cache-Control", "Vary", "X-Page-Cache"}
-                assert {k: v for k, v in stored.headers.items() if k not in validators} == dict(expected.headers)
+                assert ({k: v for k, v in stored.headers.items() if k not in validators}
+                        == {k: v for k, v in expected.headers.items() if k not in validators})
                 assert served.headers["ETag"] == stored.headers["ETag"]
     # Whatever the host, the links carry portal.public_url (as it is, and percent-encoded in share links).
     for host in ("portal.example:8443", "portal.example:443"):
