@@ -78,11 +78,11 @@ JOBS = {
     # A signed checkpoint of the audit chain outside the database, every portal.audit.checkpoint_seconds
     # (audit/jobs.py): after the jobs above have written their events.
     "audit-checkpoint": audit_jobs.write_checkpoint,
-    # Last, so notices queued by the jobs above (and a checkpoint for a remote collector) leave in the same round.
-    "send-outbox": outbox.send_due,
     # The caching proxies' purges the web processes could not send at once, and every purge's second
     # round (outbox/purges.py).
     "proxy-purges": proxy_purges.send_due,
+    # Last, so notices queued by the jobs above (and a checkpoint for a remote collector) leave in the same round.
+    "send-outbox": outbox.send_due,
 }
 
 
