@@ -100,7 +100,7 @@ def proxy_stack(base: Path, **overrides):
     app_port, proxy_port = ports.first, ports.first + 1
     settings = settings_for(f"sqlite:///{base}/proxy.sqlite", base / "media")
     settings.update({"portal.proxy.purger": "varnish", "portal.proxy.purge_urls": f"http://127.0.0.1:{proxy_port}/",
-                     "portal.page_cache_seconds": "0", "portal.notice_pages": "false", **overrides})
+                     **overrides})
     engine = get_engine({"sqlalchemy.url": settings["sqlalchemy.url"]})
     migrate(engine)
     engine.dispose()

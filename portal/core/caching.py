@@ -53,8 +53,8 @@ class CachePolicy:
             headers["Cache-Control"] = self.public
             if tags:
                 headers[self.tag_header] = " ".join(tags)
-            if request.cache_vary_language:
-                response.vary = tuple(dict.fromkeys((*(response.vary or ()), "Accept-Language")))
+            if request.cache_vary_language:  # the language: Accept-Language, or the lang cookie
+                response.vary = tuple(dict.fromkeys((*(response.vary or ()), "Accept-Language", "Cookie")))
             return
         headers.pop(self.tag_header, None)
         if request.path.startswith(STATIC):  # the same files for everyone, whoever asks

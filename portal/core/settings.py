@@ -95,10 +95,6 @@ DEFAULTS = {
     "portal.embed_frame_ancestors": "'self'",
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),
-    # Rendered public pages live this long at most; changes reach every server within the check interval.
-    "portal.page_cache_seconds": "60",
-    "portal.page_cache_check_seconds": "1",
-    "portal.page_cache_entries": "5000",
     # HTTP caching by a shared proxy (core/caching.py) and its tag purges (outbox/purges.py).
     "portal.cache.max_age": "30",
     "portal.cache.s_maxage": "86400",

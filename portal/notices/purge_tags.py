@@ -24,6 +24,8 @@ from portal.units.models import Unit
 LIST = "notice-list"
 UNITS = "unit-list"
 WATCHED = (Notice, MissingPersonDetails, Media, Unit)
+# A notice in no other state was never on a public answer (a closed appeal keeps its neutral page).
+PUBLIC_STATES = {"published", "resolved"}
 
 
 def notice_tag(notice_id: int) -> str:
@@ -60,6 +62,11 @@ def _values(obj, key) -> set:
     return {*(history.added or ()), *(history.deleted or ()), *(history.unchanged or ()), obj.__dict__.get(key)}
 
 
+def _never_public(notice) -> bool:
+    """A notice (or None: not loaded) neither before nor after this flush in a public state."""
+    return notice is not None and not (_values(notice, "state") & PUBLIC_STATES)
+
+
 def changed_tags(session) -> set[str]:
     tags = set()
     for obj in chain(session.new, session.dirty, session.deleted):
@@ -71,9 +78,11 @@ def changed_tags(session) -> set[str]:
             tags.update((LIST, UNITS))
         elif kind is Media:
             notices = {i for i in _values(obj, "notice_id") if i is not None}
-            if notices:  # only notices' photos are public
+            if notices and not _never_public(obj.__dict__.get("notice")):  # only public notices' photos are
                 tags.update({f"media-{obj.__dict__.get('id')}", LIST, *(notice_tag(i) for i in notices)})
         else:
+            if _never_public(obj if kind is Notice else obj.__dict__.get("notice")):
+                continue  # a draft, a family's request being checked: on no public answer
             key = "id" if kind is Notice else "notice_id"
             tags.update(notice_tag(i) for i in _values(obj, key) if i is not None)
             tags.add(LIST)

@@ -69,9 +69,6 @@ JOBS = {
     "missing-purge": missing_jobs.purge_ended,
     "outbox-purge": outbox_jobs.purge_sent,
     "invitations-purge": call_invitations.purge_ended,
-    # Pages of notices published or changed since, rendered ahead (notices/jobs.py); at most
-    # a few seconds per round.
-    "render-notice-pages": notice_jobs.render_ahead,
     # Playable staff copies of video and sound recordings (media/copy_jobs.py): after the urgent jobs, within
     # a time budget; a deployment runs them in a worker of their own.
     "media-staff-copies": copy_jobs.prepare_staff_copies,

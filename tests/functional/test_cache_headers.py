@@ -30,7 +30,8 @@ def test_anonymous_public_answers_are_shared_with_the_tags_of_what_they_show(tes
         answer = testapp.get(path)
         assert answer.headers["Cache-Control"] == PUBLIC, path
         assert set(answer.headers["xkey"].split()) == tags, path
-    assert "Accept-Language" in testapp.get(f"/notices/{notice.id}").headers["Vary"]  # each language apart
+    vary = testapp.get(f"/notices/{notice.id}").headers["Vary"]
+    assert "Accept-Language" in vary and "Cookie" in vary  # each language apart (the proxy keeps only lang=)
 
 
 def test_a_session_a_post_a_form_or_a_language_choice_is_never_shared(testapp, dbsession, units):
