@@ -1,7 +1,9 @@
 """Through a real Varnish with deploy/varnish/safety-portal.vcl in front of the portal served by
 waitress (tests/proxy_stack.py): public answers come from the cache, a session's never, and a closed
-missing-person appeal, its photos and its feed entry leave the proxy within 2 seconds of the commit.
+missing-person appeal, its photos and its feed entry leave the proxy within 2 seconds of the commit, and
+a GET an app server dropped is answered by the other.
 Skips without Debian's varnish and varnish-modules unless PORTAL_REQUIRE_VARNISH=1."""
+import threading
 import time
 
 import pytest
@@ -75,3 +77,47 @@ def test_forms_and_posts_are_passed_and_only_the_proxys_acl_may_purge(stack):
     assert purged.status_code == 200
     refused = requests.request("PURGE", f"{stack.url}/", timeout=10)
     assert refused.status_code == 400
+
+
+class _Flaky:
+    """An app server that looks alive to the proxy's probe (/healthz) but dies on every other request."""
+
+    def __init__(self, port: int):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                if self.path == "/healthz":
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                else:
+                    self.close_connection = True  # no answer at all: the connection just ends
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_get_an_app_server_dropped_is_answered_by_the_other(stack):
+    from tests.coturn import reserve_ports
+    from tests.varnish import running_varnish
+
+    port = reserve_ports(1)
+    flaky = _Flaky(port.first)
+    app_port = int(stack.app_url.rsplit(":", 1)[1])
+    try:
+        with running_varnish([port.first, app_port]) as url:
+            # Round robin sends every other request to the dying server first: each is retried.
+            answers = [requests.get(f"{url}/tips/new", timeout=10) for _ in range(6)]
+            assert [a.status_code for a in answers] == [200] * 6
+    finally:
+        flaky.close()
+        port.release()
