@@ -1,5 +1,5 @@
 """Fill a fresh database with many published notices of plausible text, fast (bulk inserts in batches),
-and index them for search; `render_pages` then renders their pages ahead as production's worker does."""
+and index them for search."""
 import os
 import random
 from datetime import timedelta
@@ -165,28 +165,3 @@ def fill(engine, count: int, seed: int = 2026) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))  # the planner statistics autovacuum would gather
-
-
-def render_pages(settings: dict) -> int:
-    """Render the notice pages ahead exactly as production's worker does after a deploy (or as
-    notices are published): `portal-worker`'s jobs, round after round, until its render-notice-pages
-    job finds nothing left (services/notice_pages.py: the page and API answer in the default
-    language, newest notices first). Returns how many notices it rendered."""
-    import transaction
-    from pyramid.scripting import prepare
-
-    import portal
-    from portal.scripts.worker import run_jobs
-
-    app = portal.main({}, **settings)
-    env = prepare(registry=app.registry)
-    request = env["request"]
-    request.tm = transaction.TransactionManager(explicit=True)
-    rendered = 0
-    try:
-        while (done := run_jobs(request)["render-notice-pages"]) > 0:
-            rendered += done
-    finally:
-        env["closer"]()
-        app.registry["db_engine"].dispose()
-    return rendered

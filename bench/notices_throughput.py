@@ -2,12 +2,10 @@
 
     python bench/notices_throughput.py [--notices 100000] [--db sqlite|postgresql] [--seconds 8]
 
-Fills a fresh database, renders the notice pages ahead as production's worker does (its
-render-notice-pages job, until nothing is left; `--no-render-ahead` leaves that to first views),
-starts the portal and a bare Pyramid "hello" app under identical waitress settings (separate
-processes), drives each with the same keep-alive load generator (another process), and prints
-requests per second, latency, the ratio to "hello" and where the answers came from (the server's
-memory, the pages stored in the database, or a render)."""
+Fills a fresh database, starts the portal (one waitress process, as `make serve`: no caching proxy, no
+cache of its own, every answer rendered) and a bare Pyramid "hello" app under identical waitress
+settings (separate processes), drives each with the same keep-alive load generator (another process),
+and prints requests per second, latency and the ratio to "hello"."""
 import argparse
 import json
 import multiprocessing
@@ -26,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from fill import DEFAULT_PG, fill, fresh_database, migrate, render_pages  # noqa: E402
+from fill import DEFAULT_PG, fill, fresh_database, migrate  # noqa: E402
 from load import run_in_process  # noqa: E402
 
 from portal.core.db import get_engine  # noqa: E402
@@ -82,19 +80,11 @@ def deep_api_page(port: int, hops: int) -> str:
     return path
 
 
-def check_rendered_ahead(port: int, notices: int) -> None:
-    """The oldest notice's page must come from the store, or the figures are not what they claim."""
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/notices/{notices}", headers={"Accept-Language": "zh-CN"})
-    source = urllib.request.urlopen(request).headers.get("X-Page-Cache")
-    if source != "stored":
-        print(f"WARNING: a page rendered ahead was not served from the store ({source}): another code version?")
-
-
 def popular_spread(rng, notices: int, count: int) -> list[int]:
     """Notice ids as the public opens them: Zipf's law (s = 1) over recency, the newest notice (id 1
     in fill.py) most often. Drawn as rank = notices ** u for uniform u: the top 100 of 100,000 get
     about 40 % of the views, the top 1,000 about 60 %, and 40 % go to the long tail of older notices,
-    mostly to a notice nobody else opened in the last minute (a miss of the page cache)."""
+    mostly to a notice nobody else opened in the last minute."""
     return [min(notices, int(notices ** rng.random())) for _ in range(count)]
 
 
@@ -105,11 +95,7 @@ def main(argv=None) -> int:
     parser.add_argument("--pg-url", default=DEFAULT_PG)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--page-cache-seconds", help="default: the application's (60 s); 0 renders every request")
-    parser.add_argument("--no-render-ahead", action="store_true",
-                        help="do not run the worker's render-notice-pages job: pages are stored on first view")
-    parser.add_argument("--no-notice-pages", action="store_true", help="turn the stored notice pages off")
-    parser.add_argument("--database-url", help="reuse a database filled (and rendered ahead) by an earlier run")
+    parser.add_argument("--database-url", help="reuse a database filled by an earlier run")
     args = parser.parse_args(argv)
 
     workdir = tempfile.mkdtemp(prefix="portal-bench-")
@@ -131,26 +117,15 @@ def main(argv=None) -> int:
         "portal.receipt_pepper": "bench-receipt-pepper-0123456789",
         "portal.audit_key": "b1:bench-audit-key-0123456789abcdef0123456789", "portal.media_dir": f"{workdir}/media",
     }
-    if args.page_cache_seconds is not None:
-        settings["portal.page_cache_seconds"] = args.page_cache_seconds
-    if args.no_notice_pages:
-        settings["portal.notice_pages"] = "false"
-    elif not args.no_render_ahead and not args.database_url:
-        began = time.perf_counter()
-        rendered = render_pages(settings)
-        print(f"rendered the pages of {rendered:,} notices ahead with the worker's render-notice-pages job "
-              f"in {time.perf_counter() - began:.1f} s")
     hello_port, portal_port = free_port(), free_port()
     servers = [start("hello", hello_port, {}), start("portal", portal_port, settings)]
     try:
-        if not (args.no_notice_pages or args.no_render_ahead):
-            check_rendered_ahead(portal_port, args.notices)
         rng = random.Random(1)
         # Enough draws that no client cycles back to the start: each request is a fresh draw.
         spread = popular_spread(rng, args.notices, 200_000)
         uniform = [rng.randint(1, args.notices) for _ in range(200_000)]
-        # Spread cases first run STEADY seconds unmeasured, so the page cache holds what it would
-        # after a while of such traffic (entries live 60 s), not the cold start.
+        # Spread cases first run STEADY seconds unmeasured: the database's and the system's caches hold
+        # what they would after a while of such traffic, not the cold start.
         cases = [
             ("hello (bare Pyramid)", hello_port, ["/hello"], 1),
             ("/notices first page", portal_port, ["/notices"], 1),
@@ -173,18 +148,13 @@ def main(argv=None) -> int:
             server.wait(timeout=10)
 
     hello_rps = (results[0][1]["rps"] + results[-1][1]["rps"]) / 2
-    cache = "the default page cache" if args.page_cache_seconds is None else f"page cache {args.page_cache_seconds} s"
-    pages = ("no stored notice pages" if args.no_notice_pages else
-             "notice pages stored on first view" if args.no_render_ahead else "notice pages rendered ahead")
     database = url.split(":", 1)[0].split("+", 1)[0]  # what was measured, also when --database-url chose it
-    print(f"\n{database}, {args.notices:,} notices, {cache}, {pages}, {args.concurrency} client "
+    print(f"\n{database}, {args.notices:,} notices, every answer rendered, {args.concurrency} client "
           f"threads, {args.seconds:.0f} s each, {os.cpu_count()} CPUs shared by client and servers")
-    print(f"{'route':<30}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'vs hello':>10}{'memory':>8}{'stored':>8}"
-          f"{'errors':>8}")
+    print(f"{'route':<30}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'vs hello':>10}{'errors':>8}")
     for name, r in results:
         ratio = r["rps"] / hello_rps
-        print(f"{name:<30}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}{ratio:>10.0%}{r['hits']:>8.0%}"
-              f"{r['stored']:>8.0%}{r['errors']:>8}")
+        print(f"{name:<30}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}{ratio:>10.0%}{r['errors']:>8}")
     drift = abs(results[0][1]["rps"] - results[-1][1]["rps"]) / hello_rps
     if drift > 0.15:
         print(f"hello moved by {drift:.0%} during the run: the machine's load changed; repeat it")

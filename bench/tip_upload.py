@@ -160,7 +160,6 @@ def main(argv=None) -> int:
     parser.add_argument("--notices", type=int, default=5000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pg-url", default=DEFAULT_PG)
-    parser.add_argument("--page-cache-seconds", help="default: the application's (60 s); 0 renders every request")
     args = parser.parse_args(argv)
 
     workdir = tempfile.mkdtemp(prefix="portal-bench-tips-")
@@ -178,8 +177,6 @@ def main(argv=None) -> int:
         "portal.audit_key": "b1:bench-audit-key-0123456789abcdef0123456789", "portal.media_dir": media_dir,
         "portal.pow.bits": "4", "portal.pow.min_fill_seconds": "0", "portal.tip.rate_per_hour": "10000",
     }
-    if args.page_cache_seconds is not None:
-        settings["portal.page_cache_seconds"] = args.page_cache_seconds
     port = free_port()
     server = start("portal", port, settings)
     try:
@@ -218,8 +215,7 @@ def main(argv=None) -> int:
         server.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    cache = "the default page cache" if args.page_cache_seconds is None else f"page cache {args.page_cache_seconds} s"
-    print(f"\n{args.db}, {cache}, {args.mb} MB video per tip, /notices under {args.concurrency} client threads for "
+    print(f"\n{args.db}, {args.mb} MB video per tip, /notices under {args.concurrency} client threads for "
           f"{args.seconds:.0f} s, {os.cpu_count()} CPUs shared by client, uploader and server")
     print(f"server memory (MB): started VmHWM {started['VmHWM']:.1f} VmRSS {started['VmRSS']:.1f}; after the small "
           f"tips VmHWM {warmed['VmHWM']:.1f} VmRSS {warmed['VmRSS']:.1f}; after the baseline load VmHWM "

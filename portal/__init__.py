@@ -9,7 +9,6 @@ from pyramid.config import Configurator
 from portal import tables  # noqa: F401  (every table, so relationships across domains resolve)
 from portal.core import utf8
 from portal.core.settings import apply_environment, check_settings
-from portal.notices import pagecache
 
 # Order matters: templates and i18n before views; database before security (identity loads the
 # officer); shared domains before the product domains that use them; within the product domains,
@@ -45,5 +44,5 @@ def main(global_config, **settings):
     with Configurator(settings=settings, root_factory="portal.core.resources.PublicRoot") as config:
         for name in INCLUDES:
             config.include(name)
-    # Outermost: URLs and form bodies are valid UTF-8 before the page cache or Pyramid reads them.
-    return utf8.wrap(pagecache.wrap(config.make_wsgi_app()))
+    # Outermost: URLs and form bodies are valid UTF-8 before Pyramid reads them.
+    return utf8.wrap(config.make_wsgi_app())

@@ -14,9 +14,9 @@ from portal.media.models import Media, MediaCopy  # noqa: F401
 from portal.media.resumable.models import Upload  # noqa: F401
 from portal.missing.models import MissingPersonRequest  # noqa: F401
 from portal.notices.models import MissingPersonDetails, Notice, NoticeRevision  # noqa: F401
-from portal.notices.page_store_models import NoticePage, NoticePageStamp  # noqa: F401  (also keeps stored pages in step)
+from portal.notices.purge_tags import notice_tags  # noqa: F401  (queues the proxies' purges of changed notices)
 from portal.notices.search_index import NoticeSearch  # noqa: F401  (also keeps the search index in step)
-from portal.outbox.models import OutboxMessage  # noqa: F401
+from portal.outbox.models import OutboxMessage, ProxyPurge  # noqa: F401
 from portal.phones.models import PhoneVerification  # noqa: F401
 from portal.privacy.models import Receipt  # noqa: F401
 from portal.sightings.models import Sighting, SightingMessage  # noqa: F401

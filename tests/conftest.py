@@ -139,7 +139,6 @@ def settings_for(db_url, media_dir) -> dict:
         "portal.session_secure": "false",
         # Every absolute link starts here, whatever Host a request sends (requests say "localhost").
         "portal.public_url": "http://portal.test",
-        "portal.page_cache_seconds": "0",  # tests/functional/test_page_cache.py turns it on
         "portal.pow.bits": "4",  # tests solve the proof of work in Python (tests.factories.solve_pow)
         "portal.pow.min_fill_seconds": "0",
         # As the demo: most tests sign in moderators, handlers and dispatchers with a password alone.

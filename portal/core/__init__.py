@@ -10,6 +10,7 @@ def includeme(config):
     config.include(".security")
     config.include(".forms")
     config.include(".headers")
+    config.include(".caching")
     config.include(".methods")
     config.include(".resources")
     config.include(".links")

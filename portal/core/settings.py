@@ -117,10 +117,15 @@ DEFAULTS = {
     "portal.map.tile_cache_dir": "",
     "portal.page_size": "20",
     "portal.max_form_bytes": str(256 * 1024),
-    # Rendered public pages live this long at most; changes reach every server within the check interval.
-    "portal.page_cache_seconds": "60",
-    "portal.page_cache_check_seconds": "1",
-    "portal.page_cache_entries": "5000",
+    # HTTP caching by a shared proxy (core/caching.py) and its tag purges (outbox/purges.py).
+    "portal.cache.max_age": "30",
+    "portal.cache.s_maxage": "86400",
+    "portal.cache.stale_while_revalidate": "30",
+    "portal.cache.tag_header": "xkey",
+    "portal.proxy.purger": "log",  # varnish: PURGE with xkey-purge to each of portal.proxy.purge_urls
+    "portal.proxy.purge_urls": "",
+    "portal.proxy.purge_timeout": "2",
+    "portal.proxy.purge_repeat_seconds": "10",
     "portal.outbox.sender": "log",  # or the dotted path of an SMS/e-mail gateway class (services/outbox.py)
     "portal.outbox.max_attempts": "8",
     # "Tell me when something changes": at most one message per tip or request per this many minutes.

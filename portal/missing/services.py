@@ -14,7 +14,6 @@ from sqlalchemy.orm import selectinload
 
 from portal.abuse.ratelimit import count_per_hour
 from portal.audit import chain as audit
-from portal.core import generation
 from portal.core.i18n import _
 from portal.core.localtime import LOCAL_TZ, local_today
 from portal.core.meta import utcnow
@@ -205,8 +204,7 @@ def transition(request, missing_request: MissingPersonRequest, name: str, reason
     elif name in ("reject", "withdraw"):
         notice.state = "retracted"  # never public; kept for the record
         notice.updated_at = now
-    if name == "publish" or was_public:
-        generation.invalidate(request)
+    request.dbsession.flush()  # which queues the proxies' purge of its answers (notices/purge_tags.py)
     missing_updates.tell(request, missing_request, name)
 
 

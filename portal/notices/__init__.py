@@ -1,21 +1,12 @@
 """Verified notices: missing persons first, and wanted suspects, lost and found, case appeals,
 vehicles, reward tasks. The public pages, feeds and API; the staff's drafts and four-eyes review."""
-from portal.core.generation import GenerationWatch
 from portal.core.resources import StaffRoot
-from portal.notices.pagecache import PageCache
 from portal.notices.resources import CapNoticeContext, PublicNoticeContext, StaffNoticeContext
 
 
 def includeme(config):
     from portal.notices import workflow  # noqa: F401  (importing a declaration checks it)
 
-    settings = config.get_settings()
-    seconds = float(settings["portal.page_cache_seconds"])
-    if seconds > 0:
-        # Served in front of the whole stack: portal.main wraps the WSGI application (pagecache.wrap).
-        config.registry["page_cache"] = PageCache(seconds, max_entries=int(settings["portal.page_cache_entries"]))
-        config.registry["page_cache_watch"] = GenerationWatch(
-            config.registry["db_engine"], float(settings["portal.page_cache_check_seconds"]))
     config.add_route("home", "/")
     config.add_route("notices", "/notices")
     config.add_route("notice", r"/notices/{id:\d+}", factory=PublicNoticeContext)

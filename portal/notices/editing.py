@@ -5,7 +5,6 @@ Refusals carry translatable messages: the views show them to the officer as they
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit import chain as audit
-from portal.core import generation
 from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
@@ -116,6 +115,6 @@ def transition(request, notice: Notice, name: str, reason: str = "", *, context=
         notice.verified_by_unit_id, notice.verified_at = officer.unit_id, now
     elif name in ("resolve", "retract"):
         notice.resolved_at = notice.updated_at = now
-    generation.invalidate(request)
+    request.dbsession.flush()  # which queues the proxies' purge of its answers (notices/purge_tags.py)
 
 

@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit import chain as audit
-from portal.core import generation
 from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
@@ -158,7 +157,6 @@ def approve(request, notice: Notice, revision_id, *, version) -> NoticeRevision:
             request.dbsession.flush()
     except StaleDataError:
         raise Refused(NOTICE_UNCHANGED.message, NOTICE_UNCHANGED.status) from None
-    generation.invalidate(request)
     return revision
 
 

@@ -40,3 +40,20 @@ class OutboxMessage(Base):
     params: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(8), default="", server_default="")
     gave_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # after the last attempt failed
+
+
+class ProxyPurge(Base):
+    """Tags whose cached answers the caching proxies must drop (outbox/purges.py), written in the
+    transaction of the change. Sent twice: at once after commit, then once more `repeat` seconds later,
+    for an answer a proxy fetched from a server that still read the old rows while the change committed."""
+
+    __tablename__ = "proxy_purges"
+    __table_args__ = (Index("ix_proxy_purges_due", "rounds_left", "send_after", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tags: Mapped[str] = mapped_column(Text)  # space-separated: "notice-12 notice-list unit-139910"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    rounds_left: Mapped[int] = mapped_column(Integer, default=2)  # 0: done (or given up)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(255), default="")

@@ -32,6 +32,7 @@ from portal.media import jobs as media_jobs
 from portal.missing import jobs as missing_jobs
 from portal.notices import jobs as notice_jobs
 from portal.outbox import jobs as outbox_jobs
+from portal.outbox import purges as proxy_purges
 from portal.outbox import services as outbox
 from portal.phones import services as phones
 from portal.scripts.common import load_settings
@@ -71,15 +72,15 @@ JOBS = {
     "invitations-purge": call_invitations.purge_ended,
     # Phone codes (hashes only) a day after they were asked for (phones/services.py).
     "phones-purge": phones.purge,
-    # Pages of notices published or changed since, rendered ahead (notices/jobs.py); at most
-    # a few seconds per round.
-    "render-notice-pages": notice_jobs.render_ahead,
     # Playable staff copies of video and sound recordings (media/copy_jobs.py): after the urgent jobs, within
     # a time budget; a deployment runs them in a worker of their own.
     "media-staff-copies": copy_jobs.prepare_staff_copies,
     # A signed checkpoint of the audit chain outside the database, every portal.audit.checkpoint_seconds
     # (audit/jobs.py): after the jobs above have written their events.
     "audit-checkpoint": audit_jobs.write_checkpoint,
+    # The caching proxies' purges the web processes could not send at once, and every purge's second
+    # round (outbox/purges.py).
+    "proxy-purges": proxy_purges.send_due,
     # Last, so notices queued by the jobs above (and a checkpoint for a remote collector) leave in the same round.
     "send-outbox": outbox.send_due,
 }

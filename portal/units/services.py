@@ -62,5 +62,5 @@ def update(request, unit: Unit, **fields) -> list[str]:
     if changed:
         audit.record(request, "unit.changed", object_type="unit", object_id=unit.id,
                      reason="changed: " + ", ".join(changed))
-        generation.invalidate(request)  # public pages show unit names and phone numbers
+        generation.invalidate(request)  # the routing index (the proxies purge by the flush: notices/purge_tags.py)
     return changed

@@ -1,4 +1,4 @@
-"""The deployment kit (deploy/): nginx's configuration passes `nginx -t` and, run for real on the
+"""The deployment kit (deploy/): Varnish's configuration compiles (`varnishd -C`); nginx's configuration passes `nginx -t` and, run for real on the
 loopback in front of a stand-in app server, redirects to HTTPS, sends HSTS, compresses, passes the real
 client address (never one the client claims) and keeps secret links out of its access log; the systemd
 units pass `systemd-analyze verify`. Needs Debian's nginx (PORTAL_REQUIRE_NGINX=1 in CI)."""
@@ -64,7 +64,7 @@ def _site(tmp: pathlib.Path, http_port: int, https_port: int, app_port: int) -> 
                      ("listen 80;", f"listen 127.0.0.1:{http_port};"), ("listen [::]:80;", ""),
                      ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
                      ("listen [::]:443 ssl http2;", ""),
-                     ("server 127.0.0.1:6543", f"server 127.0.0.1:{app_port}"), ("server 127.0.0.1:6544", "#")):
+                     ("server 127.0.0.1:6081", f"server 127.0.0.1:{app_port}")):
         assert old in text, old
         text = text.replace(old, new)
     site = tmp / "site.conf"
@@ -189,3 +189,14 @@ def test_the_systemd_units_pass_systemd_analyze_verify(unit, tmp_path):
     checked = subprocess.run([analyze, "verify", "--man=no", name], cwd=tmp_path, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert "Unknown" not in checked.stderr and "ignoring" not in checked.stderr, checked.stderr
+
+
+def test_the_varnish_configuration_compiles_with_varnishd_c():
+    from tests.varnish import compile_vcl, skip_or_fail_without_varnish
+
+    skip_or_fail_without_varnish()
+    compiled = compile_vcl()
+    assert compiled.returncode == 0, compiled.stderr
+    # The C it compiles to purges by tag and keeps the purge to its ACL.
+    output = compiled.stdout + compiled.stderr
+    assert "vmod_xkey" in output and "purgers" in output

@@ -4,11 +4,13 @@ from pyramid.httpexceptions import HTTPMethodNotAllowed
 from pyramid.view import exception_view_config, notfound_view_config, view_config
 from sqlalchemy.exc import DBAPIError
 
+from portal.core.caching import shared
 from portal.core.links import public_url
 from portal.core.pagination import BadCursor, decode_cursor
 from portal.notices import api_json as notice_json
 from portal.notices import reading as notices
 from portal.notices.filters import canonical_query, parse_api_filters
+from portal.notices.purge_tags import LIST, UNITS, notice_tags
 from portal.notices.views.openapi import document
 
 API_PATH = r"^/api/"
@@ -24,6 +26,7 @@ def _error(request, status, message, fields=None):
 
 @view_config(route_name="api_notices", renderer="json", request_method="GET")
 def api_notices(request):
+    shared(request, LIST)
     try:
         filters = parse_api_filters(request.GET)
         limit = _limit(request.GET.get("limit"))
@@ -58,6 +61,7 @@ def _limit(raw):
 
 @view_config(route_name="api_notice", renderer="json", request_method="GET")
 def api_notice(context, request):
+    shared(request, *notice_tags(context.notice))
     if context.closed:
         return notice_json.closed(context.notice)
     return notice_json.detail(request, context.notice)
@@ -65,6 +69,7 @@ def api_notice(context, request):
 
 @view_config(route_name="api_openapi", renderer="json", request_method="GET")
 def api_openapi(request):
+    shared(request, UNITS, vary_language=False)  # lists the region codes
     return document(public_url(request, "home").rstrip("/"), notices.region_codes(request.dbsession))
 
 

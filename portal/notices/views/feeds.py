@@ -5,10 +5,12 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from portal.core.caching import shared
 from portal.core.i18n import _
 from portal.core.links import public_host, public_url
 from portal.core.meta import utcnow
 from portal.notices import cap, feeds, photos
+from portal.notices.purge_tags import LIST, notice_tags
 
 CAP_TYPE = "application/cap+xml"
 ATOM_TYPE = "application/atom+xml"
@@ -90,6 +92,7 @@ def cap_resources(request, notice) -> list[dict]:
 
 @view_config(route_name="feed_atom", request_method="GET")
 def atom(request):
+    shared(request, LIST)
     rows = feeds.feed_notices(request.dbsession)
     body = feeds.atom_feed(
         feed_id=f"tag:{public_host(request)},2026:notices", title=request.localizer.translate(FEED_TITLE),
@@ -100,6 +103,7 @@ def atom(request):
 
 @view_config(route_name="feed_cap", request_method="GET")
 def cap_index(request):
+    shared(request, LIST)
     now, periods = utcnow(), cap_periods(request)
     messages = [(n, cap.message(n, now, **periods)) for n in feeds.cap_notices(request.dbsession, now,
                                                                                  periods["cancel_for"])]
@@ -117,6 +121,7 @@ def notice_cap(context, request):
     """The notice's current CAP message. A Cancel stays here after it leaves the feed: consumers
     that follow a link learn the alert is over, and it carries nothing of the notice."""
     notice = context.notice
+    shared(request, *notice_tags(notice))
     current = cap.message(notice, utcnow(), **cap_periods(request))
     if current is None:
         raise HTTPNotFound()

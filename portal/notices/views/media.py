@@ -1,10 +1,12 @@
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from portal.core.caching import shared
 from portal.core.resources import id_from_matchdict
 from portal.media.models import Media
 from portal.media.responses import copy_response
 from portal.notices.models import Notice
+from portal.notices.purge_tags import media_tags
 
 
 @view_config(route_name="media", request_method="GET")
@@ -14,6 +16,7 @@ def public_media(request):
     media = request.dbsession.execute(
         select(Media).join(Notice).where(Media.id == media_id, Notice.state == "published")
     ).scalar_one_or_none()
-    # Short public cache: a resolved appeal's photos must disappear soon from caches too.
+    if media is not None:  # a closed appeal's photos leave the proxies with its notice's tag
+        shared(request, *media_tags(media), vary_language=False)
     return copy_response(request, media, thumb=request.matchdict["variant"] == "thumb",
                          cache_control="public, max-age=300")

@@ -3,6 +3,7 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from portal.core.caching import shared
 from portal.core.i18n import _
 from portal.core.links import public_url
 from portal.core.pagination import BadCursor
@@ -10,6 +11,7 @@ from portal.notices import page_extras as notice_page
 from portal.notices import posters
 from portal.notices import reading as notices
 from portal.notices.filters import FIELDS, canonical_query, parse_filters
+from portal.notices.purge_tags import LIST, UNITS, notice_tags
 from portal.units.models import Unit
 
 KIND_LABELS = {
@@ -30,6 +32,7 @@ def _regions(request):
 
 @view_config(route_name="notices", request_method="GET", renderer="notices/list.html")
 def notice_list(request):
+    shared(request, LIST, UNITS)  # the region filter lists every unit
     typed = {k: request.GET.get(k, "")[:60] for k in FIELDS}
     sort = request.GET.get("sort", "")[:20] or "newest"
     page = {"typed": typed, "kind_labels": KIND_LABELS, "sex_labels": SEX_LABELS, "regions": _regions(request),
@@ -60,6 +63,7 @@ def notice_list(request):
 
 @view_config(route_name="notice", request_method="GET", renderer="notices/detail.html")
 def notice_detail(context, request):
+    shared(request, *notice_tags(context.notice))
     if context.closed:
         return render_to_response("notices/closed.html", {}, request=request)
     notice = context.notice
@@ -72,6 +76,7 @@ def notice_detail(context, request):
 
 @view_config(route_name="notice_poster", request_method="GET", renderer="notices/poster.html")
 def notice_poster(context, request):
+    shared(request, *notice_tags(context.notice))
     if context.closed:  # an old poster's QR code lands here: say it is over, show nothing of the person
         return render_to_response("notices/closed.html", {}, request=request)
     url = public_url(request, "notice", id=context.notice.id)

@@ -2,6 +2,7 @@
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from portal.core.caching import shared
 from portal.core.links import public_url
 from portal.notices import sitemap
 
@@ -27,6 +28,7 @@ def robots(request):
 
 @view_config(route_name="sitemap", request_method="GET")
 def sitemap_xml(request):
+    shared(request, "notice-list", vary_language=False)
     notices = [(public_url(request, "notice", id=notice_id), changed)
                for notice_id, changed in sitemap.listed_notices(request.dbsession, sitemap.MAX_URLS)]
     pages = [public_url(request, name) for name in PUBLIC_PAGES]

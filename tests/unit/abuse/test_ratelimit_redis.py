@@ -190,7 +190,6 @@ def app_settings(tmp_path, **extra):
         "portal.receipt_pepper": "test-receipt-pepper-0123456789",
         "portal.media_dir": str(tmp_path / "media"),
         "portal.audit_key": "t1:test-audit-key-0123456789abcdef0123456789",
-        "portal.page_cache_seconds": "0",
         **extra,
     }
 

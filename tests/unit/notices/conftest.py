@@ -2,7 +2,6 @@
 import pytest
 
 from portal.accounts.policy import SESSION_KEY, auth_epoch
-from portal.core import generation
 from portal.notices.resources import StaffNoticeContext
 from tests.factories import make_officer
 
@@ -34,7 +33,15 @@ def reviewer(dbsession, units):
 
 
 @pytest.fixture
-def invalidations(monkeypatch):
-    calls = []
-    monkeypatch.setattr(generation, "invalidate", lambda request: calls.append(request))
-    return calls
+def purged(dbsession):
+    """The cache tags whose purge was queued (notices/purge_tags.py) since this fixture was set up."""
+    from sqlalchemy import func, select
+
+    from portal.outbox.models import ProxyPurge
+
+    before = dbsession.execute(select(func.coalesce(func.max(ProxyPurge.id), 0))).scalar_one()
+
+    def tags() -> set[str]:
+        rows = dbsession.execute(select(ProxyPurge.tags).where(ProxyPurge.id > before)).scalars()
+        return {tag for row in rows for tag in row.split()}
+    return tags

@@ -47,13 +47,13 @@ def pending(dbsession, notice):
 
 
 def test_an_edit_of_a_published_notice_is_not_public_until_approved(as_officer, author, published, dbsession,
-                                                                      invalidations):
+                                                                      purged):
     before = (published.version, published.updated_at)
     changed = propose(as_officer(author, published), published, title="Stolen van (blue now)", vehicle_colour="blue")
     assert changed == ["title", "vehicle_colour"]
     # The notice, what every public page, feed, CAP message and index is made of, is as it was.
     assert (published.title, published.vehicle_colour) == ("Stolen van", "")
-    assert (published.version, published.updated_at) == before and not invalidations
+    assert (published.version, published.updated_at) == before and not purged()
     revision = pending(dbsession, published)
     assert (revision.state, revision.author_id, revision.base_version) == ("pending", author.id, published.version)
     assert revision.old_values == {"title": "Stolen van", "vehicle_colour": ""}
@@ -64,17 +64,17 @@ def test_an_edit_of_a_published_notice_is_not_public_until_approved(as_officer, 
                               "vehicle_colour": {"old": "", "new": "blue"}}
 
 
-def test_the_author_cannot_approve_their_own_change(as_officer, author, published, dbsession, invalidations):
+def test_the_author_cannot_approve_their_own_change(as_officer, author, published, dbsession, purged):
     propose(as_officer(author, published), published, title="Mine")
     revision = pending(dbsession, published)
     with pytest.raises(Refused, match="you proposed this change, so you cannot approve it") as refused:
         revisions.approve(as_officer(author, published), published, revision.id, version=revision.version)
     assert refused.value.status == 403
-    assert (revision.state, published.title) == ("pending", "Stolen van") and not invalidations
+    assert (revision.state, published.title) == ("pending", "Stolen van") and not purged()
 
 
 def test_a_second_officer_approves_and_the_change_goes_public(as_officer, author, reviewer, published, dbsession,
-                                                             invalidations):
+                                                             purged):
     expires = (utcnow() + timedelta(days=3)).replace(microsecond=0)
     propose(as_officer(author, published), published, body="A white van, dented.", expires_at=expires)
     revision = pending(dbsession, published)
@@ -83,7 +83,7 @@ def test_a_second_officer_approves_and_the_change_goes_public(as_officer, author
     assert cap.message(published, now, horizon=timedelta(days=30), cancel_for=timedelta(days=7)).msg_type == "Alert"
     revisions.approve(as_officer(reviewer, published), published, revision.id, version=revision.version)
     assert (published.body, published.expires_at) == ("A white van, dented.", expires)
-    assert published.version == version + 1 and published.updated_at > updated_at and invalidations
+    assert published.version == version + 1 and published.updated_at > updated_at and f"notice-{published.id}" in purged()
     assert (revision.state, revision.decided_by_id, revision.pending_notice_id) == ("approved", reviewer.id, None)
     assert pending(dbsession, published) is None
     # CAP consumers get an Update with the new text.
@@ -105,7 +105,7 @@ def test_an_officer_outside_the_notices_units_cannot_approve(as_officer, author,
 
 
 def test_reject_needs_a_reason_and_keeps_the_public_version(as_officer, author, reviewer, published, dbsession,
-                                                           invalidations):
+                                                           purged):
     propose(as_officer(author, published), published, vehicle_plate="冀A99999")
     revision = pending(dbsession, published)
     with pytest.raises(Refused, match="Give a reason"):
@@ -113,7 +113,7 @@ def test_reject_needs_a_reason_and_keeps_the_public_version(as_officer, author, 
     revisions.reject(as_officer(reviewer, published), published, revision.id, "Plate not confirmed",
                      version=revision.version)
     assert (revision.state, revision.reason, revision.decided_by_id) == ("rejected", "Plate not confirmed", reviewer.id)
-    assert published.vehicle_plate == "冀A11111" and not invalidations
+    assert published.vehicle_plate == "冀A11111" and not purged()
     event = last_event(dbsession, "notice_revision.reject")
     assert event.reason == f"revision {revision.id}: Plate not confirmed"
     with pytest.raises(Refused) as late:

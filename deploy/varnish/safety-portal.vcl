@@ -1,0 +1,167 @@
+# Varnish in front of the portal's app servers, behind nginx (TLS, compression, static files):
+#   client -> nginx :443 -> varnishd :6081 (this file) -> waitress :6543, :6544, ...
+# Public answers say themselves how long a proxy may keep them (Cache-Control s-maxage and
+# stale-while-revalidate) and what they show (the `xkey` header: notice-12 notice-list unit-139910
+# media-7 ...); every change the portal commits purges its tags at once (PURGE with an `xkey-purge`
+# header, from the addresses of the `purgers` ACL only; portal.proxy.purge_urls). Anything with the
+# session cookie or an Authorization header, and anything but GET and HEAD, goes to an app server.
+# Debian: apt-get install varnish varnish-modules; run varnishd -a 127.0.0.1:6081 -f <this file>.
+# Checked in CI by `varnishd -C` and run for real in tests/functional/test_caching_proxy.py.
+vcl 4.1;
+
+import directors;
+import std;
+import cookie;
+import xkey;
+
+probe portal_healthz {
+    .url = "/healthz";
+    .interval = 2s;
+    .timeout = 1s;
+    .window = 3;
+    .threshold = 2;
+}
+
+# One backend per app process (deploy/systemd/safety-portal-web@.service).
+backend app_6543 {
+    .host = "127.0.0.1";
+    .port = "6543";
+    .probe = portal_healthz;
+    .connect_timeout = 1s;
+    .first_byte_timeout = 60s;
+    .between_bytes_timeout = 60s;
+}
+
+backend app_6544 {
+    .host = "127.0.0.1";
+    .port = "6544";
+    .probe = portal_healthz;
+    .connect_timeout = 1s;
+    .first_byte_timeout = 60s;
+    .between_bytes_timeout = 60s;
+}
+
+# Who may purge: the app servers and the worker (their portal.proxy.purge_urls point here).
+acl purgers {
+    "127.0.0.1";
+    "::1";
+}
+
+# Who may set X-Forwarded-For: nginx on this host.
+acl forwarders {
+    "127.0.0.1";
+    "::1";
+}
+
+sub vcl_init {
+    new app = directors.round_robin();
+    app.add_backend(app_6543);
+    app.add_backend(app_6544);
+}
+
+sub vcl_recv {
+    if (req.restarts == 0) {
+        # varnishd appended nginx's address to the client's that nginx set: the app servers take the
+        # last address (waitress trusted_proxy), which must be the client's, never the proxy's.
+        if (client.ip ~ forwarders) {
+            set req.http.X-Forwarded-For = regsub(req.http.X-Forwarded-For, ",\s*[^,]*$", "");
+        } else {
+            set req.http.X-Forwarded-For = client.ip;
+        }
+    }
+    set req.backend_hint = app.backend();
+
+    if (req.method == "PURGE") {
+        if (client.ip !~ purgers) {
+            return (synth(403, "Forbidden"));
+        }
+        if (!req.http.xkey-purge) {
+            return (synth(400, "The xkey-purge header names the tags to purge"));
+        }
+        set req.http.X-Purged = xkey.purge(req.http.xkey-purge);
+        return (synth(200, "Purged"));
+    }
+    unset req.http.xkey-purge;
+
+    # Forms, uploads, sign-in, alarms: only GET and HEAD can come from the cache.
+    if (req.method != "GET" && req.method != "HEAD") {
+        return (pass);
+    }
+    # A session (an officer, a family's or reporter's form) or credentials: never from a shared cache.
+    if (req.http.Authorization || req.http.Cookie ~ "(^|;\s*)portal_session=") {
+        return (pass);
+    }
+    # The public answers, and only those: the language cookie is all that is kept (the pages are in
+    # its language), every other cookie is dropped. Any other path keeps its cookies and is passed.
+    if (req.url ~ "^/(\?[^/]*)?$"
+        || req.url ~ "^/notices(/[0-9]+(/poster|\.cap)?)?(\?.*)?$"
+        || req.url ~ "^/api/v1/notices(/[0-9]+)?(\?.*)?$"
+        || req.url ~ "^/api/openapi\.json(\?.*)?$"
+        || req.url ~ "^/feeds/notices\.(atom|cap\.atom)(\?.*)?$"
+        || req.url ~ "^/media/[0-9]+/(public|thumb)(\?.*)?$"
+        || req.url ~ "^/(sitemap\.xml|robots\.txt)$") {
+        if (req.http.Cookie) {
+            cookie.parse(req.http.Cookie);
+            cookie.keep("lang");
+            set req.http.Cookie = cookie.get_string();
+            if (req.http.Cookie == "") {
+                unset req.http.Cookie;
+            }
+        }
+        return (hash);
+    }
+    return (pass);
+}
+
+sub vcl_hash {
+    # The language cookie chooses the page's language (Accept-Language is in the answers' Vary).
+    if (req.http.Cookie) {
+        hash_data(req.http.Cookie);
+    }
+}
+
+sub vcl_synth {
+    if (req.method == "PURGE") {
+        set resp.http.X-Purged = req.http.X-Purged;
+    }
+}
+
+sub vcl_backend_response {
+    # Only what the portal declared public (core/caching.py); a private answer is remembered as such
+    # for a while so that its next requests go straight to an app server.
+    if (beresp.http.Set-Cookie || beresp.http.Cache-Control !~ "(^|,\s*)public") {
+        set beresp.uncacheable = true;
+        set beresp.ttl = 120s;
+        return (deliver);
+    }
+    # stale-while-revalidate: served stale for that long while a fresh copy is fetched in the background.
+    if (beresp.http.Cache-Control ~ "stale-while-revalidate=[0-9]+") {
+        set beresp.grace = std.duration(
+            regsub(beresp.http.Cache-Control, "^.*stale-while-revalidate=([0-9]+).*$", "\1s"), 30s);
+    }
+    # Kept a while longer for conditional fetches (the app's ETags); a purge removes these too.
+    set beresp.keep = 1h;
+}
+
+sub vcl_backend_error {
+    # An app server died while answering an idempotent request: the next one answers it.
+    if (bereq.retries < 1 && (bereq.method == "GET" || bereq.method == "HEAD")) {
+        return (retry);
+    }
+}
+
+sub vcl_backend_fetch {
+    if (bereq.retries > 0) {
+        set bereq.http.X-Retried = bereq.retries;
+    }
+}
+
+sub vcl_deliver {
+    # The tags are for this proxy only.
+    unset resp.http.xkey;
+    if (obj.hits > 0) {
+        set resp.http.X-Cache = "hit";
+    } else {
+        set resp.http.X-Cache = "miss";
+    }
+}
