@@ -4,6 +4,7 @@ The locale comes from ``?lang=`` (remembered in a cookie), then the cookie, then
 import logging
 import os
 
+from markupsafe import Markup
 from pyramid.events import NewResponse, subscriber  # noqa: F401
 from pyramid.i18n import TranslationStringFactory
 
@@ -29,6 +30,12 @@ def _known(value):
     if base == "zh":
         return "zh_CN"
     return base if base in LANGUAGES else None
+
+
+def ltr(value) -> Markup:
+    """Template filter: numbers and coordinates isolated left to right, so "38.5, 116.2" keeps its
+    order inside a right-to-left (Uyghur) sentence."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
 
 def negotiate_locale(request):

@@ -180,6 +180,7 @@ DEFAULTS = {
             "route_url = pyramid_jinja2.filters:route_url_filter",
             "static_url = pyramid_jinja2.filters:static_url_filter",
             "local_time = portal.core.localtime:local_time",
+            "ltr = portal.core.i18n:ltr",
         ]
     ),
 }
