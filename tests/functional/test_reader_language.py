@@ -3,6 +3,7 @@ pages whose history lines and flags the code writes ("alarm.raised", "kind silen
 "flood: more than 10 alarms ..."), which are shown as sentences in the reader's language, old rows too."""
 import re
 
+import pyotp
 import pytest
 from bs4 import BeautifulSoup
 
@@ -13,18 +14,21 @@ from tests.functional.helpers import login
 
 # What may stay in Latin letters on a Chinese or Uyghur page: names, formats and symbols.
 ALLOWED = {"SMS", "UTC", "JavaScript", "OpenStreetMap", "English", "MB", "PNG", "JPEG", "GIF", "WebP", "CSV",
-           "API", "JSON", "ZIP", "SHA", "WebM", "MP4", "Ogg", "GeoJSON", "WGS", "HEIC", "KB", "geo", "km"}
+           "API", "JSON", "ZIP", "SHA", "WebM", "MP4", "Ogg", "GeoJSON", "Polygon", "MultiPolygon", "WGS", "HEIC", "KB", "geo", "km"}
 # The factories' names of units and officers ("Test City A", "Test Officer"): data, not the portal's words.
 ALLOWED |= {"Test", "City", "County", "Province", "Officer", "disp"}
+# Example values of identifiers that officers type (a category's short name, a question's key, a choice).
+ALLOWED |= {"drugs", "activity", "dealing"}
 WORD = re.compile(r"[A-Za-z]{2,}")
 LANGS = {"zh_CN": "zh-CN", "ug": "ug"}
 OLD_FLOOD = "flood: more than 10 alarms from one address within an hour"
 
 
 def english_words(html: str) -> set[str]:
-    """Latin words a reader sees (text and the attributes read aloud), minus the allowed ones."""
+    """Latin words a reader sees (text and the attributes read aloud), minus the allowed ones and the
+    identifiers shown as <code> (a category's short name in web addresses)."""
     soup = BeautifulSoup(html, "html.parser")
-    for hidden in soup(["script", "style", "template"]):
+    for hidden in soup(["script", "style", "template", "code"]):
         hidden.decompose()
     seen = " ".join(soup.stripped_strings)
     seen += " " + " ".join(tag.get(name, "") for tag in soup.find_all(True)
@@ -107,3 +111,20 @@ def test_the_senders_thread_reads_in_their_language(testapp, dbsession, units, f
     page = in_language(testapp, lang).get(f"/alarm/{flagged_alarm.token}")
     assert not english_words(page.text)
     assert {"zh_CN": "调度员已接警", "ug": "نۆۋەتچى تاپشۇرۇۋالدى"}[lang] in page.text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_staff_pages_carry_no_english(testapp, dbsession, registry, units, lang):
+    """Every staff page an officer of each role opens, from the dashboard to the administration."""
+    secret = pyotp.random_base32()
+    make_officer(dbsession, units["province"], ["admin", "moderator", "handler", "dispatcher"], username="disp_a",
+                 totp_secret=secret, cipher=registry["field_cipher"])
+    login(testapp, "disp_a", totp_secret=secret)
+    in_language(testapp, lang)
+    for path in ("/staff", "/staff/tips", "/staff/sightings", "/staff/notices", "/staff/notices/new",
+                 "/staff/missing", "/staff/alarms", "/staff/invitations", "/staff/categories",
+                 "/staff/categories/new", "/staff/stats", "/staff/officers", "/staff/officers/new", "/staff/units",
+                 "/staff/units/new", "/staff/account/password", "/staff/tips?state=nonsense"):
+        page = testapp.get(path, status="*")
+        assert page.status_int in (200, 400), path
+        assert not english_words(page.text), path
