@@ -93,6 +93,18 @@ REASON_PARTS = [
      lambda m: _("no arrival and no position long after the expected arrival")),
     (re.compile(r"not used within its lifetime"), lambda m: _("not used in time")),
 ]
+OUTCOMES = {"actionable": _("actionable"), "unfounded": _("unfounded"), "duplicate": _("duplicate"), "spam": _("spam")}
+# Reasons the code begins and the officer's words end ("actionable: Seized 40 detonators"): the beginning
+# is worded, the officer's words (group "text") stay as typed.
+PREFIXES = [
+    (re.compile(r"(?:from officer:(\S+) )?to officer:(\S+)(?:: (?P<text>.*))?", re.S),
+     lambda m: _("from ${before} to ${after}", mapping={"before": m[1], "after": m[2]}) if m[1]
+     else _("to ${after}", mapping={"after": m[2]})),
+    (re.compile(r"to (\d+): (?P<text>.*)", re.S), lambda m: _("to unit ${code}", mapping={"code": m[1]})),
+    (re.compile(r"(actionable|unfounded|duplicate|spam): (?P<text>.*)", re.S), lambda m: OUTCOMES[m[1]]),
+    (re.compile(r"revision (\d+): (?P<text>.*)", re.S), lambda m: _("change ${id}", mapping={"id": m[1]})),
+    (re.compile(r"media (\d+): (?P<text>.*)", re.S), lambda m: _("file ${id}", mapping={"id": m[1]})),
+]
 # A reason is read as machine-made only when every one of its parts is (officers' words stay as typed).
 SEPARATOR = re.compile(r"; |, ")
 
@@ -129,6 +141,12 @@ def _translated(translate, sentence) -> str:
 
 def reason_text(translate, reason: str) -> str:
     """The reason in the reader's language when the code wrote it, else as the officer typed it."""
+    for pattern, head in PREFIXES:
+        match = pattern.fullmatch(reason or "")
+        if match:
+            worded = _translated(translate, head(match))
+            typed = match["text"]
+            return translate(_("${head}: ${text}", mapping={"head": worded, "text": typed})) if typed else worded
     parts = [p for p in SEPARATOR.split(reason or "") if p]
     sentences = [_machine_part(p) for p in parts]
     if not parts or None in sentences:

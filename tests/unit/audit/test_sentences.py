@@ -52,3 +52,13 @@ def test_an_unknown_code_and_an_officer_actor_are_shown_as_stored(request_in):
 def test_a_flood_flag_reads_the_same_stored_now_or_before(request_in, stored):
     assert flood_text(request_in("zh_CN"), stored) == "一小时内同一地址发出了超过 10 次报警。"
     assert flood_text(request_in("zh_CN"), "") == ""
+
+
+@pytest.mark.parametrize("stored, shown", [
+    ("actionable: Seized 40 detonators; case opened.", "有效：Seized 40 detonators; case opened."),
+    ("from officer:li to officer:wang: 换班", "从 li 转给 wang：换班"),
+    ("to officer:wang", "转给 wang"),
+    ("to 139911: 属地管辖", "转至单位 139911：属地管辖"),
+])
+def test_the_codes_words_are_translated_and_the_officers_words_kept(request_in, stored, shown):
+    assert reason_text(request_in("zh_CN").localizer.translate, stored) == shown
