@@ -15,6 +15,8 @@ from tests.functional.helpers import login
 # What may stay in Latin letters on a Chinese or Uyghur page: names, formats and symbols.
 ALLOWED = {"SMS", "UTC", "JavaScript", "OpenStreetMap", "English", "MB", "PNG", "JPEG", "GIF", "WebP", "CSV",
            "API", "JSON", "ZIP", "SHA", "WebM", "MP4", "Ogg", "GeoJSON", "Polygon", "MultiPolygon", "WGS", "HEIC", "KB", "geo", "km"}
+# File formats the upload fields name.
+ALLOWED |= {"AAC", "AMR", "AVI", "FLAC", "GP", "MKV", "MOV", "MP", "Opus", "WAV", "MP3", "M4A", "HEIF"}
 # The factories' names of units and officers ("Test City A", "Test Officer"): data, not the portal's words.
 ALLOWED |= {"Test", "City", "County", "Province", "Officer", "disp"}
 # Example values of identifiers that officers type (a category's short name, a question's key, a choice).
@@ -128,3 +130,19 @@ def test_the_staff_pages_carry_no_english(testapp, dbsession, registry, units, l
         page = testapp.get(path, status="*")
         assert page.status_int in (200, 400), path
         assert not english_words(page.text), path
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("path", ["/missing/new", "/trips/new"])
+def test_refused_forms_say_why_in_the_readers_language(testapp, units, lang, path):
+    """Colander's and Deform's own words too ("Required", "There was a problem with your submission")."""
+    page = in_language(testapp, lang).get(path)
+    refused = max(page.forms.values(), key=lambda form: len(form.fields)).submit(status=400)
+    assert not english_words(refused.text)
+    assert refused.html.select(".error, .alert-danger, [aria-invalid=true]")
+
+
+@pytest.mark.parametrize("lang, words", [("zh_CN", "纬度不是数字"), ("ug", "كەڭلىك سان ئەمەس")])
+def test_a_position_refusal_is_in_the_readers_language(testapp, units, lang, words):
+    answer = in_language(testapp, lang).get("/alarm/route?lat=abc&lon=116", status=400)
+    assert words in answer.json["error"]
