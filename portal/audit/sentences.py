@@ -168,6 +168,8 @@ def line(request, event) -> dict:
     if thing in THINGS and happening in HAPPENINGS:
         action = translate(_("${thing}: ${happening}", mapping={
             "thing": translate(THINGS[thing]), "happening": translate(HAPPENINGS[happening])}))
+    elif thing in THINGS and not happening:  # "signin", "signout": the thing is the event
+        action = translate(THINGS[thing])
     else:
         action = event.action
     actor = event.actor or ""
@@ -176,8 +178,9 @@ def line(request, event) -> dict:
     if event.from_state or event.to_state:
         states = Markup("{} → {}").format(_label(translate, STATES, event.from_state),
                                           _label(translate, STATES, event.to_state))
+    thing_label = _label(translate, THINGS, event.object_type) if event.object_type else ""
     return {"at": event.at, "who": who, "action": action, "states": states,
-            "reason": reason_text(translate, event.reason)}
+            "reason": reason_text(translate, event.reason), "object": f"{thing_label} {event.object_id}".strip()}
 
 
 @pass_context

@@ -126,7 +126,7 @@ def test_the_staff_pages_carry_no_english(testapp, dbsession, registry, units, l
     for path in ("/staff", "/staff/tips", "/staff/sightings", "/staff/notices", "/staff/notices/new",
                  "/staff/missing", "/staff/alarms", "/staff/invitations", "/staff/categories",
                  "/staff/categories/new", "/staff/stats", "/staff/officers", "/staff/officers/new", "/staff/units",
-                 "/staff/units/new", "/staff/account/password", "/staff/tips?state=nonsense"):
+                 "/staff/units/new", "/staff/account/password", "/staff/tips?state=nonsense", "/staff/audit"):
         page = testapp.get(path, status="*")
         assert page.status_int in (200, 400), path
         assert not english_words(page.text), path
