@@ -20,6 +20,7 @@ def request_in():
 
 def event(**kw):
     base = {"at": None, "actor": "public", "action": "alarm.raised", "from_state": "", "to_state": "new",
+            "object_type": "alarm", "object_id": "7",
             "reason": "kind silent; unit 139910; located; flagged as flood"}
     return SimpleNamespace(**dict(base, **kw))
 
@@ -27,7 +28,7 @@ def event(**kw):
 def test_a_machine_line_becomes_chinese_sentences(request_in):
     shown = line(request_in("zh_CN"), event())
     assert shown["action"] == "报警：已发出"
-    assert shown["who"] == "群众"
+    assert shown["who"] == "群众" and shown["object"] == "报警 7"
     assert str(line(request_in("zh_CN"), event(from_state="new", to_state="acknowledged"))["states"]) == "待接警 → 已接警"
     assert shown["reason"] == "类型：静默报警；单位 139910；含位置；已标记为疑似恶意刷报"
 
@@ -44,8 +45,10 @@ def test_what_an_officer_typed_stays_as_typed(request_in, typed):
 
 
 def test_an_unknown_code_and_an_officer_actor_are_shown_as_stored(request_in):
-    shown = line(request_in("zh_CN"), event(action="bulk.imported", actor="officer:zhang", reason=""))
-    assert (shown["action"], shown["who"], shown["reason"]) == ("bulk.imported", "zhang", "")
+    shown = line(request_in("zh_CN"), event(action="bulk.imported", actor="officer:zhang", reason="",
+                                            object_type="bulk"))
+    assert (shown["action"], shown["who"], shown["reason"], shown["object"]) == ("bulk.imported", "zhang", "", "bulk 7")
+    assert line(request_in("zh_CN"), event(action="signin", object_type="", object_id=""))["action"] == "登录"
 
 
 @pytest.mark.parametrize("stored", [flood_code(10), "flood: more than 10 alarms from one address within an hour"])
