@@ -25,6 +25,7 @@ from portal.alarms.thread import guardian_label
 from portal.alarms.workflow import ALARM_WORKFLOW
 from portal.audit import chain as audit
 from portal.audit.models import AuditEvent
+from portal.audit.sentences import flood_text
 from portal.core.i18n import _
 from portal.core.meta import utcnow
 from portal.core.refused import Refused
@@ -131,7 +132,7 @@ def summary(request, alarm: Alarm, counts: dict) -> dict:
         "state": alarm.state, "state_label": translate(STATE_LABELS[alarm.state]),
         "open": alarm.state in OPEN_STATES,
         "kind": alarm.kind, "kind_label": translate(KIND_LABELS.get(alarm.kind, KIND_LABELS["silent"])),
-        "flagged": alarm.flagged, "flag_reason": alarm.flag_reason,
+        "flagged": alarm.flagged, "flag_reason": flood_text(request, alarm.flag_reason),
         "unit": alarm.unit.name(request.locale_name), "unit_code": alarm.unit.code,
         "created_at": _iso(alarm.created_at), "received": local_time(alarm.created_at, "%Y-%m-%d %H:%M:%S"),
         "place": alarm.place, "located": alarm.lat is not None,

@@ -27,7 +27,8 @@ def step_schema(steps) -> colander.SchemaNode:
             raise invalid
 
     schema = colander.SchemaNode(colander.Mapping(), validator=needs_text)
-    schema.add(colander.SchemaNode(colander.String(), name="step", validator=colander.OneOf(list(steps))))
+    schema.add(colander.SchemaNode(colander.String(), name="step", validator=colander.OneOf(
+        list(steps), msg_err=_("Choose one of the buttons on the page."))))
     schema.add(colander.SchemaNode(
         colander.String(), name="reason", missing="", preparer=stripped,
         validator=colander.Length(max=MAX_REASON, max_err=_("Please keep it under ${max} characters."))))

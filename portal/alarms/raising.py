@@ -13,6 +13,7 @@ from portal.alarms import events, idempotency, thread
 from portal.alarms.models import ALARM_KINDS, Alarm, AlarmLocation, AlarmMessage
 from portal.alarms.workflow import ALARM_WORKFLOW, SENDER
 from portal.audit import chain as audit
+from portal.audit.sentences import flood_code
 from portal.core.db import insert_once
 from portal.core.i18n import _
 from portal.core.localtime import local_time
@@ -49,7 +50,7 @@ def _flood_reason(request) -> str:
         count_per_hour(request, "alarm", "portal.alarm.flood_per_hour")
     except RateLimited:
         per_hour = request.registry.settings["portal.alarm.flood_per_hour"]
-        return f"flood: more than {per_hour} alarms from one address within an hour"
+        return flood_code(per_hour)  # a code with its number, worded in the reader's language when shown
     return ""
 
 

@@ -4,8 +4,10 @@ The locale comes from ``?lang=`` (remembered in a cookie), then the cookie, then
 import logging
 import os
 
-from pyramid.events import NewResponse, subscriber  # noqa: F401
-from pyramid.i18n import TranslationStringFactory
+from markupsafe import Markup
+from pyramid.events import ApplicationCreated, NewResponse, subscriber  # noqa: F401
+from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory, make_localizer
+from pyramid.interfaces import ILocalizer, ITranslationDirectories
 
 _ = TranslationStringFactory("portal")
 log = logging.getLogger(__name__)
@@ -29,6 +31,12 @@ def _known(value):
     if base == "zh":
         return "zh_CN"
     return base if base in LANGUAGES else None
+
+
+def ltr(value) -> Markup:
+    """Template filter: numbers and coordinates isolated left to right, so "38.5, 116.2" keeps its
+    order inside a right-to-left (Uyghur) sentence."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
 
 def negotiate_locale(request):
@@ -94,8 +102,36 @@ def _borrow_colander_chinese(locale_dir: str) -> list[str]:
         return []
 
 
+class NestedLocalizer(Localizer):
+    """Pyramid's localizer, which also translates the translation strings inside a mapping: "This step
+    is not possible while the ${object} is ${state}" with object=_("tip") reads "tip" in the reader's
+    language, not in English (translationstring leaves nested ones as their msgid)."""
+
+    def translate(self, tstring, domain=None, mapping=None):
+        inner = getattr(tstring, "mapping", None) or mapping
+        if inner and any(isinstance(value, TranslationString) for value in inner.values()):
+            words = {key: self.translate(value) if isinstance(value, TranslationString) else value
+                     for key, value in inner.items()}
+            if isinstance(tstring, TranslationString):
+                tstring = TranslationString(tstring, mapping=words)
+            else:
+                mapping = words
+        return super().translate(tstring, domain=domain, mapping=mapping)
+
+
+def register_localizers(event):
+    """Once every translation directory is known: one NestedLocalizer per language, where Pyramid
+    looks for its cached localizers (request.localizer)."""
+    registry = event.app.registry
+    directories = registry.queryUtility(ITranslationDirectories, default=[])
+    for code in LANGUAGES:
+        plain = make_localizer(code, directories)
+        registry.registerUtility(NestedLocalizer(code, plain.translations), ILocalizer, name=code)
+
+
 def includeme(config):
     compile_catalogs()
     config.add_translation_dirs("portal:locale")
     config.set_locale_negotiator(negotiate_locale)
     config.add_subscriber(remember_language, NewResponse)
+    config.add_subscriber(register_localizers, ApplicationCreated)

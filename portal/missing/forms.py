@@ -154,7 +154,8 @@ def missing_request_schema() -> colander.SchemaNode:
                                  validator=_person_consistent)
     person.add(_text("full_name", _("Full name"), 120, missing=colander.required))
     person.add(colander.SchemaNode(
-        colander.String(), name="sex", title=_("Sex"), validator=colander.OneOf(SEXES),
+        colander.String(), name="sex", title=_("Sex"),
+        validator=colander.OneOf(SEXES, msg_err=_("Choose one of the answers offered.")),
         widget=deform.widget.SelectWidget(values=[("", _("Choose"))] + list(SEX_LABELS.items()))))
     person.add(colander.SchemaNode(
         colander.Date(), name="birth_date", title=_("Date of birth"), missing=None, validator=_not_future_date,

@@ -18,12 +18,13 @@ def _not_upside_down(node, value):
 
 
 class NoticeFilterSchema(colander.MappingSchema):
-    kind = colander.SchemaNode(colander.String(), missing=None, validator=colander.OneOf(NOTICE_KINDS),
-                               title=_("Kind"))
+    kind = colander.SchemaNode(colander.String(), missing=None, title=_("Kind"), validator=colander.OneOf(
+        NOTICE_KINDS, msg_err=_("Choose one of these kinds of notice.")))
     region = colander.SchemaNode(colander.String(), missing=None, title=_("Region"),
                                  validator=colander.Regex(r"^[0-9]{6,12}\Z", msg=_("Choose a region from the list.")))
     q = colander.SchemaNode(colander.String(), missing=None, validator=colander.Length(max=50), title=_("Words"))
-    sex = colander.SchemaNode(colander.String(), missing=None, validator=colander.OneOf(SEXES), title=_("Sex"))
+    sex = colander.SchemaNode(colander.String(), missing=None, title=_("Sex"),
+                              validator=colander.OneOf(SEXES, msg_err=_("Choose one of the answers offered.")))
     age_min = colander.SchemaNode(colander.Integer(), missing=None, validator=colander.Range(0, 130),
                                   title=_("Age from"))
     age_max = colander.SchemaNode(colander.Integer(), missing=None, validator=colander.Range(0, 130),

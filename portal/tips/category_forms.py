@@ -150,7 +150,8 @@ def question_schema() -> colander.SchemaNode:
     schema.add(_text("question_en", _("Question (English)"), 200, "en"))
     schema.add(_text("question_ug", _("Question (Uyghur)"), 200, "ug"))
     schema.add(colander.SchemaNode(
-        colander.String(), name="kind", title=_("Kind of answer"), validator=colander.OneOf(QUESTION_KINDS),
+        colander.String(), name="kind", title=_("Kind of answer"),
+        validator=colander.OneOf(QUESTION_KINDS, msg_err=_("Choose a kind from the list.")),
         widget=deform.widget.SelectWidget(values=list(KIND_LABELS.items()))))
     schema.add(colander.SchemaNode(colander.Boolean(), name="required", title=_("An answer is required"),
                                    missing=False))

@@ -13,6 +13,8 @@ from portal.units.forms import NewUnitSchema, UnitSchema
 from portal.units.models import Unit
 from portal.units.scope import units_in_scope
 
+LEVEL_LABELS = {"province": _("province"), "city": _("city"), "county": _("county")}
+
 
 def _fields(data):
     data = dict(data)
@@ -22,7 +24,7 @@ def _fields(data):
 
 @view_config(route_name="staff_units", renderer="staff/units.html", permission=Permission.MANAGE_UNITS)
 def unit_list(request):
-    return {"units": units_in_scope(request.dbsession, request.identity)}
+    return {"units": units_in_scope(request.dbsession, request.identity), "level_labels": LEVEL_LABELS}
 
 
 @view_config(route_name="staff_unit_new", renderer="staff/form.html", permission=Permission.MANAGE_UNITS)

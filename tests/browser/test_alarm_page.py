@@ -198,3 +198,25 @@ def test_a_send_whose_answer_was_lost_is_sent_again_and_arrives_once(phone, live
         stored = dbsession.execute(select(AlarmMessage).where(AlarmMessage.text == text)).scalars().all()
     assert len(stored) == 1
     assert alarm_of(app_settings_sqlite, page.url)[0] == stored[0].alarm_id
+
+
+def test_offline_the_alarm_page_follows_the_chosen_language(phone, live_server):
+    """The worker keeps every language's page; offline /alarm opens in the language last chosen, and
+    ?lang= picks another, so a person who chose Uyghur is not handed Chinese with no network."""
+    context = phone()
+    page = context.new_page()
+    page.goto(f"{live_server}/alarm?lang=en")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.goto(f"{live_server}/alarm?lang=ug")  # the choice, remembered by the worker as by the cookie
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+
+    context.set_offline(True)
+    page.goto(f"{live_server}/alarm")
+    expect(page.locator("html")).to_have_attribute("lang", "ug")
+    expect(page.locator("a.call-police")).to_have_attribute("href", "tel:110")
+    page.goto(f"{live_server}/alarm?lang=zh_CN")  # kept at install, though never opened online
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    expect(page.locator(".languages a[aria-current]")).to_have_text("简体中文")
+    context.set_offline(False)

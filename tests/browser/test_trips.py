@@ -77,7 +77,9 @@ def test_a_guardian_raises_the_alarm_and_the_dispatcher_gets_the_track(contexts,
     expect(traveller.locator("[data-trip-last]")).to_contain_text("38.00000, 114.50000", timeout=15000)
 
     guardian = contexts(guard_url)
-    expect(guardian.locator("[data-trip-last]")).to_contain_text("Last position: 38.00000, 114.50000 (± 20 m)")
+    # The pair isolated left to right (a <bdi> from the server, U+2066...U+2069 from the script).
+    expect(guardian.locator("[data-trip-last]")).to_contain_text(
+        re.compile("Last position: \u2066?38.00000, 114.50000\u2069? \\(± 20 m\\)"))
     # The track on the real map over the portal's own tiles: the newest position marked.
     expect(guardian.locator(".trip-map .leaflet-tile-loaded").first).to_be_visible()
     expect(guardian.locator(".trip-map .map-spot")).to_have_count(1)

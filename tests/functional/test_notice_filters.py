@@ -66,7 +66,7 @@ def test_pages_keep_the_filters_in_a_stable_order(testapp, dbsession, world):
     ("age_min=200", "age_min", "greater than maximum"),
     ("region=999999", "region", "Choose a region"),
     ("region=abc", "region", "Choose a region"),
-    ("sex=robot", "sex", "is not one of"),
+    ("sex=robot", "sex", "Choose one of the answers offered."),
     ("since=2026-13-45", "since", "Invalid date"),
     ("q=" + "x" * 60, "q", "Longer than maximum"),
 ])

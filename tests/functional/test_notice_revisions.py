@@ -101,8 +101,10 @@ def test_a_change_is_public_only_after_a_second_officer_approves_it(testapp, dbs
     assert diff_of(proposed) == diff_of(approved) == expected
     assert (proposed.actor, approved.actor) == ("officer:author_a", "officer:reviewer_a")
     as_(testapp, officers["reviewer"])
-    history = staff_page(testapp, notice).html.select_one("table.history").text
-    assert "notice.revision_proposed" in history and "notice_revision.approve" in history
+    table = staff_page(testapp, notice).html.select_one("table.history")
+    assert {"notice.revision_proposed", "notice_revision.approve"} <= {
+        row["data-action"] for row in table.select("tr[data-action]")}
+    assert "Notice: change proposed" in table.text and "Change: approved" in table.text
 
 
 def test_the_author_cannot_approve_their_own_change(testapp, dbsession, officers, notice):

@@ -98,7 +98,7 @@ def test_every_step_through_the_forms_and_each_is_audited(testapp, dbsession, of
     assert actions(dbsession, notice) == ["notice.created", "notice.submit", "notice.request_changes",
                                           "notice.edited", "notice.submit", "notice.approve", "notice.resolve"]
     history = testapp.get(f"/staff/notices/{notice.id}").html.select_one("table.history").text
-    assert "Suspect arrested" in history and "officer:reviewer_a" in history
+    assert "Suspect arrested" in history and "reviewer_a" in history and "Notice: resolved" in history
     # A closed notice offers neither edit form nor further steps.
     page = testapp.get(f"/staff/notices/{notice.id}")
     assert "edit" not in page.forms and not [f for f in page.forms if str(f).startswith("transition-")]

@@ -301,7 +301,8 @@ def test_the_guardian_sees_the_track_and_the_last_position_as_text(testapp, dbse
     post_point(testapp, token, 38.501, 115.502, accuracy_m=12, csrf=csrf)
     page = testapp.get(f"/guard/{guard}")
     assert page.headers["Cache-Control"] == "no-store"
-    assert "Last position: 38.50100, 115.50200 (± 12 m)" in page.text
+    # The pair is isolated left to right, so it keeps its order in a Uyghur sentence.
+    assert 'Last position: <bdi dir="ltr">38.50100, 115.50200</bdi> (± 12 m)' in page.text
     assert "Railway station" in page.text and "JA T1234" in page.text
     assert "Overdue" not in page.text
     updates = testapp.get(f"/guard/{guard}/updates").json

@@ -20,7 +20,7 @@ from portal.alarms import idempotency
 from portal.alarms import raising as alarms
 from portal.alarms.models import CALL_KINDS
 from portal.core.forms import posted_text
-from portal.core.i18n import _
+from portal.core.i18n import LANGUAGES, _
 from portal.core.json import from_this_site, json_error, json_response, wants_json
 from portal.core.refused import Refused
 from portal.geo import routing
@@ -54,6 +54,8 @@ def _page(request, *, embed=False, values=None, error=None):
     values = values or _form_values(request)
     # One nonce per form shown (the page's script makes a fresh one on every load; see idempotency.py).
     values["nonce"] = idempotency.well_formed(values.get("nonce")) or idempotency.new_nonce()
+    # The service worker keeps one copy per language and remembers the last one served (static/js/sw.js).
+    request.response.headers["Content-Language"] = LANGUAGES[request.locale_name]["html"]
     return {
         "values": values,
         "error": error,

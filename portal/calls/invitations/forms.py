@@ -51,10 +51,10 @@ def invitation_schema():
     schema.add(colander.SchemaNode(
         # Deform names the radio buttons after the field's oid (inside a "rename" mapping).
         colander.String(), name="mode", title=_("What to ask for"), default="location", oid="invite-mode",
-        validator=colander.OneOf(INVITATION_MODES),
+        validator=colander.OneOf(INVITATION_MODES, msg_err=_("Choose one of the answers offered.")),
         widget=deform.widget.RadioChoiceWidget(values=list(MODE_LABELS.items()))))
     schema.add(colander.SchemaNode(
         colander.String(), name="language", title=_("Language of the text message"), default="zh_CN",
-        validator=colander.OneOf(tuple(SMS_LANGUAGES)),
+        validator=colander.OneOf(tuple(SMS_LANGUAGES), msg_err=_("Choose one of the answers offered.")),
         widget=deform.widget.SelectWidget(values=list(SMS_LANGUAGES.items()))))
     return schema

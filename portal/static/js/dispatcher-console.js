@@ -212,8 +212,9 @@
     var parts = [];
     if (alarm.place) parts.push(alarm.place);
     if (alarm.located) {
-      parts.push(alarm.lat.toFixed(5) + ", " + alarm.lon.toFixed(5) +
-                 (alarm.accuracy_m !== null ? " (± " + Math.round(alarm.accuracy_m) + " m)" : ""));
+      /* Isolated left to right (U+2066 ... U+2069): the pair keeps its order in Uyghur text. */
+      parts.push("\u2066" + alarm.lat.toFixed(5) + ", " + alarm.lon.toFixed(5) +
+                 (alarm.accuracy_m !== null ? " (± " + Math.round(alarm.accuracy_m) + " m)" : "") + "\u2069");
     }
     return parts.length ? parts : [this.data.msgNoPosition];
   };

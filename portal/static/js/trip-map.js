@@ -87,8 +87,9 @@
     return parts.join("");
   }
 
+  /* Isolated left to right (U+2066 ... U+2069) so the pair keeps its order in Uyghur text. */
   function coords(p) {
-    return p.lat.toFixed(5) + ", " + p.lon.toFixed(5);
+    return "\u2066" + p.lat.toFixed(5) + ", " + p.lon.toFixed(5) + "\u2069";
   }
 
   function TrackMap(figure) {
