@@ -8,7 +8,6 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0036"
 down_revision = "0035"
 branch_labels = None
