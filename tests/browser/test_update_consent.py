@@ -12,7 +12,7 @@ from tests.browser.test_public_pages import describe
 from tests.browser.test_tip_form import category, fill, open_form, ready  # noqa: F401 (fixtures)
 
 AXE = Axe()
-BOX = "Tell me when something changes (by SMS to the phone number above)"
+BOX = "Tell me when something changes (by SMS or e-mail)"
 
 
 def newest_consent(settings):
@@ -29,7 +29,7 @@ def test_the_box_needs_a_phone_number_and_is_stored_with_the_language(open_form,
     box.check()
     ready(page)
     page.get_by_role("button", name="Send the tip").click()
-    expect(page.get_by_text("To be told of changes, give your phone number above, or untick this box.")).to_be_visible()
+    expect(page.get_by_text("To be told of changes, give your phone number or e-mail address above, or untick this box.")).to_be_visible()
     expect(page.get_by_label(BOX)).to_be_checked()  # kept, like the rest of the form
     page.fill('input[name="phone"]', "139 1234 5678")
     ready(page)
