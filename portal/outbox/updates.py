@@ -160,8 +160,3 @@ def sealed_reach(request, sealed_contact: str | None, label: str) -> dict:
     if not isinstance(contact, dict):
         return {"phone": None, "email": None}
     return {key: (contact.get(key) or "").strip() or None for key in ("phone", EMAIL_FIELD)}
-
-
-def sealed_phone(request, sealed_contact: str | None, label: str) -> str | None:
-    """The phone number alone (`sealed_reach`)."""
-    return sealed_reach(request, sealed_contact, label)["phone"]

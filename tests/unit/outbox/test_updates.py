@@ -77,12 +77,13 @@ def test_sms_when_there_is_a_phone_else_e_mail_never_both(dummy_request, dbsessi
 def test_the_number_is_read_from_the_sealed_contact(dummy_request, registry):
     cipher = registry["field_cipher"]
     sealed = cipher.encrypt(json.dumps({"name": "Li Hua", "phone": " 139 1234 5678 "}), "test.contact")
-    assert updates.sealed_phone(dummy_request, sealed, "test.contact") == "139 1234 5678"
+    assert updates.sealed_reach(dummy_request, sealed, "test.contact") == {"phone": "139 1234 5678", "email": None}
     both = cipher.encrypt(json.dumps({"name": "Li", "phone": "", "email": " li@example.cn"}), "x")
     assert updates.sealed_reach(dummy_request, both, "x") == {"phone": None, "email": "li@example.cn"}
-    assert updates.sealed_phone(dummy_request, cipher.encrypt(json.dumps({"name": "Li"}), "x"), "x") is None
-    assert updates.sealed_phone(dummy_request, cipher.encrypt("[1, 2]", "x"), "x") is None
-    assert updates.sealed_phone(dummy_request, None, "x") is None
+    nothing = {"phone": None, "email": None}
+    assert updates.sealed_reach(dummy_request, cipher.encrypt(json.dumps({"name": "Li"}), "x"), "x") == nothing
+    assert updates.sealed_reach(dummy_request, cipher.encrypt("[1, 2]", "x"), "x") == nothing
+    assert updates.sealed_reach(dummy_request, None, "x") == nothing
 
 
 def contact_schema():
