@@ -6,6 +6,7 @@ the outbox's e-mail channel (the template's subject in the form's language, the 
 never both. Here the worker sends to a real SMTP server on the loopback (tests/smtp.py)."""
 import json
 import logging
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
+from portal.core.meta import utcnow
 from portal.missing import updates as missing_updates
 from portal.missing.models import MissingPersonRequest
 from portal.outbox import services as outbox
@@ -163,9 +165,10 @@ def test_a_sighting_with_an_e_mail_is_told_by_e_mail_and_stop_works(
     stop = next(f for f in page.forms.values() if "stop-messages" in (f.action or ""))
     stop.submit(status=200)
     dbsession.refresh(sighting)
-    first, waiting = queued(dbsession, sighting)
+    _sent, waiting = queued(dbsession, sighting)
     assert not sighting.notify_consent and waiting.gave_up_at is not None and waiting.sent_at is None
-    assert outbox.send_due(dummy_request) == 0 and len(mailbox.messages) == 1
+    later = utcnow() + timedelta(hours=2)  # past the interval: it would go now, had it not been stopped
+    assert outbox.send_due(dummy_request, now=later) == 0 and len(mailbox.messages) == 1
 
 
 def test_a_family_leaves_an_e_mail_beside_the_phone_the_dispatcher_sees_it_and_the_sms_goes(
