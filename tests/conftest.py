@@ -18,6 +18,7 @@ from sqlalchemy.orm import sessionmaker
 import portal
 from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
 from portal.core.db import get_engine, get_tm_session
+from tests.smtp import smtp_server  # noqa: F401 (a fixture: a real SMTP server on the loopback, tests/smtp.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -145,6 +145,7 @@ def missing_request_schema() -> colander.SchemaNode:
         colander.String(), name="phone", title=_("Your phone number"), validator=colander.All(
             colander.Length(max=30), _phone),
         widget=deform.widget.TextInputWidget(attributes={"type": "tel", "autocomplete": "tel", "maxlength": "30"})))
+    contact.add(updates.email_node())
     contact.add(_text("relationship", _("Your relationship to the missing person"), 60, missing=colander.required))
     contact.add(updates.consent_node())
     contact.validator = updates.check_consent

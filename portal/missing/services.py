@@ -25,6 +25,7 @@ from portal.missing.models import MissingPersonRequest
 from portal.missing.workflow import MISSING_REQUEST_WORKFLOW
 from portal.notices import medical
 from portal.notices.models import MissingPersonDetails, Notice
+from portal.outbox import updates
 from portal.privacy import protected, receipts
 from portal.units.models import Unit
 from portal.units.scope import in_scope_clause
@@ -102,7 +103,7 @@ def submit(request, data: dict) -> tuple[MissingPersonRequest, str]:
         state=MISSING_REQUEST_WORKFLOW.initial, notice=notice, accepting_unit=unit,
         accepting_unit_phone=acceptance["unit_phone"].strip(), acceptance_receipt_no=acceptance["receipt_no"].strip(),
         command_unit=command_unit_for(unit), family_contact=seal_contact(request, contact),
-        notify_consent=bool(contact.get("notify") and (contact.get("phone") or "").strip()),
+        notify_consent=bool(contact.get("notify") and updates.reachable(contact)),
         locale=request.locale_name)
     dbsession.add(missing_request)
     dbsession.flush()
@@ -133,6 +134,8 @@ def _doom(request) -> None:
 
 def seal_contact(request, contact: dict) -> str:
     value = {k: (contact.get(k) or "").strip() for k in ("name", "phone", "relationship")}
+    if (contact.get("email") or "").strip():
+        value["email"] = contact["email"].strip()
     if contact.get("phone_verified"):
         value["phone_verified"] = True
     return protected.seal(request, json.dumps(value, ensure_ascii=False), CONTACT_LABEL)

@@ -30,5 +30,5 @@ def tell(request, missing_request: MissingPersonRequest, step: str) -> None:
     if declared is None or not missing_request.notify_consent or not missing_request.family_contact:
         return
     updates.tell(request, declared, subject=(SUBJECT_TYPE, missing_request.id), consent=True,
-                 phone=updates.sealed_phone(request, missing_request.family_contact, CONTACT_LABEL),
-                 locale=missing_request.locale)
+                 locale=missing_request.locale,
+                 **updates.sealed_reach(request, missing_request.family_contact, CONTACT_LABEL))

@@ -75,6 +75,7 @@ def sighting_schema() -> colander.SchemaNode:
                                     validator=colander.All(colander.Length(max=30), _phone),
                                     widget=deform.widget.TextInputWidget(attributes={"type": "tel",
                                                                                      "autocomplete": "tel"})))
+    contact.add(updates.email_node())
     contact.add(updates.consent_node())
     contact.validator = updates.check_consent
     schema.add(contact)

@@ -15,6 +15,7 @@ from portal.core.meta import utcnow
 from portal.core.pagination import decode_cursor, encode_cursor
 from portal.media.uploads import UploadLimits, check_photos, store_photos
 from portal.notices.models import Notice
+from portal.outbox import updates
 from portal.privacy import protected
 from portal.sightings import thread
 from portal.sightings.models import CONTACT_LABEL, SIGHTING_STATES, Sighting
@@ -33,7 +34,7 @@ def count_attempt(request) -> None:
 
 def submit(request, notice: Notice, *, seen_at, text: str, place: str = "", lat=None, lon=None,
            accuracy_m=None, contact_name: str = "", contact_phone: str = "", notify: bool = False,
-           phone_verified: bool = False,
+           phone_verified: bool = False, contact_email: str = "",
            photos=()) -> tuple[Sighting, str]:
     """Store one sighting on a public notice, routed to the notice's unit, and return it with its
     receipt code, which the caller shows once.
@@ -50,8 +51,9 @@ def submit(request, notice: Notice, *, seen_at, text: str, place: str = "", lat=
         notice=notice, unit_id=notice.unit_id, state=SIGHTING_WORKFLOW.initial,
         seen_at=seen_at.astimezone(UTC) if seen_at is not None else None,
         place=(place or "").strip(), lat=lat, lon=lon, accuracy_m=accuracy_m, text=text.strip(),
-        media=media, contact=seal_contact(request, contact_name, contact_phone, phone_verified),
-        notify_consent=bool(notify and (contact_phone or "").strip()), locale=request.locale_name,
+        media=media, contact=seal_contact(request, contact_name, contact_phone, phone_verified, contact_email),
+        notify_consent=bool(notify and updates.reachable({"phone": contact_phone, "email": contact_email})),
+        locale=request.locale_name,
     )
     request.dbsession.add(sighting)
     request.dbsession.flush()
@@ -61,11 +63,12 @@ def submit(request, notice: Notice, *, seen_at, text: str, place: str = "", lat=
     return sighting, thread.issue_receipt(request, sighting)
 
 
-def seal_contact(request, name: str, phone: str, phone_verified: bool = False) -> str | None:
-    name, phone = (name or "").strip(), (phone or "").strip()
-    if not (name or phone):
+def seal_contact(request, name: str, phone: str, phone_verified: bool = False, email: str = "") -> str | None:
+    name, phone, email = (name or "").strip(), (phone or "").strip(), (email or "").strip()
+    if not (name or phone or email):
         return None
-    value = {"name": name, "phone": phone, **({"phone_verified": True} if phone_verified and phone else {})}
+    value = {"name": name, "phone": phone, **({"email": email} if email else {}),
+             **({"phone_verified": True} if phone_verified and phone else {})}
     return protected.seal(request, json.dumps(value, ensure_ascii=False), CONTACT_LABEL)
 
 

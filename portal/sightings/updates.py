@@ -28,4 +28,4 @@ def tell(request, sighting: Sighting, what: str, *, subject_type: str) -> None:
     if declared is None or not sighting.notify_consent or not sighting.contact:
         return
     updates.tell(request, declared, subject=(subject_type, sighting.id), consent=True,
-                 phone=updates.sealed_phone(request, sighting.contact, CONTACT_LABEL), locale=sighting.locale)
+                 locale=sighting.locale, **updates.sealed_reach(request, sighting.contact, CONTACT_LABEL))

@@ -19,6 +19,7 @@ from portal.core.ids import record_id
 from portal.core.refused import Refused
 from portal.geo import routing
 from portal.notices.models import Notice
+from portal.outbox import updates
 from portal.privacy import protected, receipts
 from portal.tips import media as tip_media
 from portal.tips.models import Tip, TipAnswer, TipAttachment, TipCategory, TipMessage, TipReward
@@ -154,16 +155,19 @@ def _answer_text(question, value) -> str:
 def seal_contact(request, contact: dict | None) -> str | None:
     contact = contact or {}
     name, phone = (contact.get("name") or "").strip(), (contact.get("phone") or "").strip()
-    if not (name or phone):
+    email = (contact.get("email") or "").strip()
+    if not (name or phone or email):
         return None
-    value = {"name": name, "phone": phone, **({"phone_verified": True} if contact.get("phone_verified") else {})}
+    value = {"name": name, "phone": phone, **({"email": email} if email else {}),
+             **({"phone_verified": True} if contact.get("phone_verified") else {})}
     return protected.seal(request, json.dumps(value, ensure_ascii=False), CONTACT_LABEL)
 
 
 def wants_updates(contact: dict | None) -> bool:
-    """The reporter ticked "tell me when something changes" and left a phone number to send it to."""
+    """The reporter ticked "tell me when something changes" and left a phone number or an e-mail
+    address to send it to."""
     contact = contact or {}
-    return bool(contact.get("notify") and (contact.get("phone") or "").strip())
+    return bool(contact.get("notify") and updates.reachable(contact))
 
 
 def _store_files(request, attachments) -> list:

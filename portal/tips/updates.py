@@ -24,4 +24,4 @@ def tell(request, tip: Tip, declared) -> None:
     if not tip.notify_consent or tip.contact is None:
         return
     updates.tell(request, declared, subject=(SUBJECT_TYPE, tip.id), consent=True,
-                 phone=updates.sealed_phone(request, tip.contact, CONTACT_LABEL), locale=tip.locale)
+                 locale=tip.locale, **updates.sealed_reach(request, tip.contact, CONTACT_LABEL))

@@ -81,7 +81,7 @@ def status_of(testapp, code, status=200):
 
 def test_the_box_needs_a_phone_number_and_keeps_what_was_typed(testapp, dbsession, notice):
     page = send(testapp, notice, lang="en", status=400, notify=True)
-    assert "give your phone number above" in page.text
+    assert "give your phone number or e-mail address above" in page.text
     assert page.forms["deform"]["text"].value == TEXT
     assert dbsession.execute(select(Sighting)).first() is None
 

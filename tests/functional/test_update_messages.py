@@ -97,7 +97,7 @@ def test_a_reporter_who_asked_is_told_in_their_language_and_nothing_personal_lea
 
     handled(testapp, dbsession, staff, tip.id)
     assert messages(dbsession) == []  # triage, assignment and start are not messages
-    assert "they get an SMS saying that there is news" in testapp.get(f"/staff/tips/{tip.id}").text
+    assert "they get an SMS (or an e-mail when they left no phone number) saying that there is news" in testapp.get(f"/staff/tips/{tip.id}").text
     write_to_reporter(testapp, tip.id)
     (message,) = messages(dbsession, tip.id)
     assert (message.channel, message.template, message.locale) == ("sms", "tip.police_wrote", "zh_CN")
@@ -146,7 +146,7 @@ def test_no_box_no_message(testapp, dbsession, staff):
 
 def test_the_box_without_a_phone_number_is_a_clear_error(testapp, dbsession, areas, category):  # noqa: F811
     page = send_tip(testapp, lang="en", status=400, notify=True, phone="")
-    assert "To be told of changes, give your phone number above, or untick this box." in page.text
+    assert "To be told of changes, give your phone number or e-mail address above, or untick this box." in page.text
     kept = page.forms["deform"]
     assert kept["description"].value == DESCRIPTION and kept["notify"].checked
     assert dbsession.execute(select(Tip)).scalars().all() == []

@@ -68,7 +68,7 @@ class NewSighting(PhoneCodeStep, FormView):
             _sighting, code = sightings.submit(
                 request, notice, seen_at=data["seen_at"], text=data["text"], place=where["place"], lat=where["lat"],
                 lon=where["lon"], accuracy_m=where["accuracy_m"], contact_name=contact["name"],
-                contact_phone=contact["phone"], notify=contact["notify"],
+                contact_phone=contact["phone"], contact_email=contact["email"], notify=contact["notify"],
                 phone_verified=bool(contact.get("phone_verified")), photos=chosen_files(request, "photo"))
             phones.consume(request, request.proven_phone)
         except UploadRefused as exc:

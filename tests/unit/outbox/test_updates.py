@@ -1,5 +1,6 @@
 """outbox/updates.py: the update message's rules (consent and a number, one per matter per interval, the
-template's two values only) and the form's box, which needs a phone number."""
+template's two values only), one channel (SMS to a phone, else e-mail to an address, never both), the
+form's box, which needs a phone number or an e-mail address, and the e-mail field's check."""
 import json
 from datetime import timedelta
 
@@ -14,6 +15,8 @@ from portal.core.meta import utcnow
 from portal.outbox import services as outbox
 from portal.outbox import updates
 from portal.outbox.models import OutboxMessage
+from portal.outbox.senders import Outgoing
+from portal.outbox.senders.smtp import SmtpSender
 from portal.outbox.templates import template
 
 PHONE = "13912345678"
@@ -61,28 +64,76 @@ def test_the_values_are_a_time_and_the_status_page(dummy_request, registry):
     assert message.locale == registry.settings.get("portal.default_locale", "zh_CN")  # no language stored: the default
 
 
+def test_sms_when_there_is_a_phone_else_e_mail_never_both(dummy_request, dbsession):
+    by_sms = tell(dummy_request, email="li@example.cn")
+    by_email = tell(dummy_request, subject=("test_matter", 8), phone="", email=" li@example.cn ")
+    assert tell(dummy_request, subject=("test_matter", 9), phone=None, email="") is None
+    assert [(m.channel, m.subject_id) for m in rows(dbsession)] == [("sms", 7), ("email", 8)]
+    cipher = dummy_request.registry["field_cipher"]
+    assert cipher.decrypt(by_sms.recipient, outbox.RECIPIENT_LABEL) == PHONE
+    assert cipher.decrypt(by_email.recipient, outbox.RECIPIENT_LABEL) == "li@example.cn"
+
+
 def test_the_number_is_read_from_the_sealed_contact(dummy_request, registry):
     cipher = registry["field_cipher"]
     sealed = cipher.encrypt(json.dumps({"name": "Li Hua", "phone": " 139 1234 5678 "}), "test.contact")
-    assert updates.sealed_phone(dummy_request, sealed, "test.contact") == "139 1234 5678"
-    assert updates.sealed_phone(dummy_request, cipher.encrypt(json.dumps({"name": "Li"}), "x"), "x") is None
-    assert updates.sealed_phone(dummy_request, cipher.encrypt("[1, 2]", "x"), "x") is None
-    assert updates.sealed_phone(dummy_request, None, "x") is None
+    assert updates.sealed_reach(dummy_request, sealed, "test.contact") == {"phone": "139 1234 5678", "email": None}
+    both = cipher.encrypt(json.dumps({"name": "Li", "phone": "", "email": " li@example.cn"}), "x")
+    assert updates.sealed_reach(dummy_request, both, "x") == {"phone": None, "email": "li@example.cn"}
+    nothing = {"phone": None, "email": None}
+    assert updates.sealed_reach(dummy_request, cipher.encrypt(json.dumps({"name": "Li"}), "x"), "x") == nothing
+    assert updates.sealed_reach(dummy_request, cipher.encrypt("[1, 2]", "x"), "x") == nothing
+    assert updates.sealed_reach(dummy_request, None, "x") == nothing
 
 
 def contact_schema():
     return colander.SchemaNode(colander.Mapping(), colander.SchemaNode(colander.String(), name="phone", missing=""),
-                               updates.consent_node(), validator=updates.check_consent)
+                               updates.email_node(), updates.consent_node(), validator=updates.check_consent)
 
 
-@given(phone=st.text(alphabet=" \t\u3000", max_size=5), ticked=st.booleans())
-def test_the_box_needs_a_phone_number(phone, ticked):
+@given(phone=st.text(alphabet=" \t\u3000", max_size=5), email=st.text(alphabet=" \t", max_size=3),
+       ticked=st.booleans())
+def test_the_box_needs_a_phone_number_or_an_e_mail_address(phone, email, ticked):
     schema = contact_schema()
-    cstruct = {"phone": phone, **({"notify": "true"} if ticked else {})}
+    cstruct = {"phone": phone, "email": email, **({"notify": "true"} if ticked else {})}
     if ticked:
         with pytest.raises(colander.Invalid) as refused:
             schema.deserialize(cstruct)
-        assert refused.value.asdict() == {"notify": updates.NEEDS_PHONE}
+        assert refused.value.asdict() == {"notify": updates.NEEDS_CONTACT}
     else:
         assert schema.deserialize(cstruct)["notify"] is False
     assert schema.deserialize({"phone": "139 1234 5678", "notify": "true"})["notify"] is True
+    assert schema.deserialize({"phone": "", "email": "li@example.cn", "notify": "true"})["notify"] is True
+
+
+@pytest.mark.parametrize("typed", ["li@example.cn", "li.hua+tips@mail.example.com.cn", " Li_Hua@EXAMPLE.CN ",
+                                   "a@xn--fiqs8s.xn--55qx5d"])
+def test_good_e_mail_addresses_are_kept_trimmed(typed):
+    assert contact_schema().deserialize({"email": typed})["email"] == typed.strip()
+
+
+@pytest.mark.parametrize("typed", ["li", "li@", "@example.cn", "li@example", "li hua@example.cn", "li..hua@example.cn",
+                                   ".li@example.cn", "li@-example.cn", "li@example.c", "Li <li@example.cn>",
+                                   "li@example.cn\nBcc: x@example.cn", "李@example.cn", "li@例子.中国",
+                                   "a" * 65 + "@example.cn", "li@" + "a" * 250 + ".cn"])
+def test_bad_e_mail_addresses_are_refused(typed):
+    with pytest.raises(colander.Invalid) as refused:
+        contact_schema().deserialize({"email": typed})
+    assert refused.value.asdict() == {"email": updates.BAD_EMAIL}
+
+
+@given(typed=st.text(max_size=300))
+def test_an_accepted_address_is_one_smtp_can_write(typed):
+    """Whatever is typed: refused with the field's message, or an address the SMTP sender writes into
+    a To: header as it is (no header injection, no second recipient)."""
+    try:
+        kept = contact_schema().deserialize({"email": typed})["email"]
+    except colander.Invalid as refused:
+        assert refused.asdict() == {"email": updates.BAD_EMAIL}
+        return
+    if not kept:
+        assert not typed.strip()
+        return
+    sender = SmtpSender({"portal.smtp.host": "127.0.0.1", "portal.smtp.from": "no-reply@police.example.cn"})
+    email = sender._message(Outgoing(channel="email", recipient=kept, body="Police: news", subject="News"))
+    assert str(email["To"]) == kept and len(kept) <= updates.MAX_EMAIL and "\n" not in kept
