@@ -125,6 +125,8 @@ def test_env_files_are_never_committed_and_their_examples_name_what_the_portal_r
     mounted = {v.split(":")[0].removeprefix("./") for s in services.values() for v in s.get("volumes", [])
                if v.startswith("./")}
     assert {"portal.env", "postgres.env"} <= env_files and {"s3.json", "turnserver.conf"} <= mounted
+    dockerignore = (ROOT / ".dockerignore").read_text().split()
+    assert ".venv" in dockerignore and ".git" in dockerignore
     tracked = subprocess.run(["git", "ls-files", "deploy/docker"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.split()
     for secret_file in env_files | (mounted - {"varnish.vcl"}):
@@ -133,6 +135,7 @@ def test_env_files_are_never_committed_and_their_examples_name_what_the_portal_r
             assert (DOCKER / f"{secret_file}.example").is_file(), f"{secret_file}.example is missing"
         ignored = subprocess.run(["git", "check-ignore", "-q", f"deploy/docker/{secret_file}"], cwd=ROOT)
         assert ignored.returncode == 0, f"{secret_file} is not in .gitignore"
+        assert f"deploy/docker/{secret_file}" in dockerignore, f"{secret_file} would reach the build context"
 
     example = (DOCKER / "portal.env.example").read_text()
     named = set(re.findall(r"^#?\s*(PORTAL_[A-Z0-9_]+)=", example, re.MULTILINE))
