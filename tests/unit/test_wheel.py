@@ -39,9 +39,17 @@ CHECK_APP = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> pathlib.Path:
-    out = tmp_path_factory.mktemp("wheel")
+    """Built from a copy of the committed files (and the working tree's edits of them): no build/ left
+    from an earlier build can supply what the wheel itself would lack."""
+    out, source = tmp_path_factory.mktemp("wheel"), tmp_path_factory.mktemp("source")
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(out)], cwd=ROOT, check=True, timeout=300)
+                    "-w", str(out)], cwd=source, check=True, timeout=300)
     (built,) = out.glob("safety_portal-*.whl")
     return built
 
