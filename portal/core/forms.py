@@ -12,9 +12,10 @@ from pyramid.i18n import get_localizer
 from pyramid.threadlocal import get_current_request
 
 from portal.core.i18n import _
+from portal.core.paths import TEMPLATES_DIR
 from portal.core.refused import Refused
 
-TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "templates", "deform")
+TEMPLATE_DIR = str(TEMPLATES_DIR / "deform")
 
 MAX_REASON = 2000
 

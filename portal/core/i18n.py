@@ -9,6 +9,8 @@ from pyramid.events import ApplicationCreated, NewResponse, subscriber  # noqa: 
 from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory, make_localizer
 from pyramid.interfaces import ILocalizer, ITranslationDirectories
 
+from portal.core import paths
+
 _ = TranslationStringFactory("portal")
 log = logging.getLogger(__name__)
 
@@ -18,7 +20,7 @@ LANGUAGES = {
     "ug": {"label": "ئۇيغۇرچە", "dir": "rtl", "html": "ug"},
 }
 COOKIE = "lang"
-LOCALE_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "locale")
+LOCALE_DIR = str(paths.LOCALE_DIR)
 
 
 def _known(value):

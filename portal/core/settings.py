@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 from pyramid.settings import asbool
 
 from portal.core import evidence_keys
+from portal.core.paths import TEMPLATES_DIR
 from portal.core.secret_strength import GENERATE_SECRET, is_production, weak_secrets
 
 # Environment variable -> setting. Production keeps every secret out of the .ini file.
@@ -213,7 +214,7 @@ DEFAULTS = {
     "portal.audit.checkpoint_file": "",
     "portal.audit.checkpoint_seconds": "60",
     "portal.audit.checkpoint_outbox_to": "",
-    "jinja2.directories": "portal:../templates",
+    "jinja2.directories": str(TEMPLATES_DIR),  # core/paths.py: a checkout or a wheel
     "jinja2.i18n.domain": "portal",
     "jinja2.newstyle": "true",
     "jinja2.autoescape": "true",
