@@ -243,6 +243,36 @@ def publish_appeal(stack, officer: requests.Session, request_id: int) -> None:
     assert answer.status_code == 303, answer.text[:500]
 
 
+def _text(url: str) -> str:
+    return requests.get(url, headers={"Accept-Language": "en"}, timeout=10).text
+
+
+def appeal_shown(stack, notice_id: int, name: str, title: str) -> bool:
+    """Through the proxy: the page shows the person, the list links the notice, the feed has its entry."""
+    return (name in _text(f"{stack.url}/notices/{notice_id}")
+            and f'href="/notices/{notice_id}"' in _text(f"{stack.url}/notices")
+            and f"<title>{title}</title>" in _text(f"{stack.url}/feeds/notices.atom"))
+
+
+def appeal_gone(stack, notice_id: int, photo_id: int, name: str, title: str) -> bool:
+    """Through the proxy: the page no longer shows the person, the photo is 404, the feed lost the entry."""
+    return (name not in _text(f"{stack.url}/notices/{notice_id}")
+            and requests.get(f"{stack.url}/media/{photo_id}/public", timeout=10).status_code == 404
+            and f"<title>{title}</title>" not in _text(f"{stack.url}/feeds/notices.atom"))
+
+
+def main_photo(stack, notice_id: int) -> int:
+    photo = requests.get(f"{stack.url}/api/v1/notices/{notice_id}", timeout=10).json()["photos"][0]
+    return int(photo["url"].rsplit("/media/", 1)[1].split("/")[0])
+
+
+def cached(url: str) -> None:
+    """Put `url` into the proxy: the second GET must be a hit."""
+    requests.get(url, headers={"Accept-Language": "en"}, timeout=10)
+    second = requests.get(url, headers={"Accept-Language": "en"}, timeout=10)
+    assert second.headers.get("X-Cache") == "hit", (url, second.status_code)
+
+
 class OverHTTP:
     """A WSGI app that sends each request to a real server (`base`) over HTTP and hands back its answer,
     so that a webtest.TestApp walks the real servers' forms; `.base` may change between requests (the

@@ -17,10 +17,19 @@ from tests.conftest import own_postgres_database
 from tests.functional.helpers import login
 from tests.images import png
 from tests.proxy_stack import close_appeal, signed_in, wait_until
-from tests.stack import LOGIN_RATE_PER_MINUTE, client, many_servers, publish_appeal, use
+from tests.stack import (
+    LOGIN_RATE_PER_MINUTE,
+    appeal_gone,
+    appeal_shown,
+    cached,
+    client,
+    main_photo,
+    many_servers,
+    publish_appeal,
+    use,
+)
 from tests.varnish import skip_or_fail_without_varnish
 
-ENGLISH = {"Accept-Language": "en"}
 pytestmark = pytest.mark.postgresql
 
 
@@ -105,38 +114,19 @@ def test_a_photo_uploaded_through_one_server_is_served_by_the_other(fresh):
 
 def test_a_publication_shows_and_a_closure_leaves_the_proxy_within_2_seconds(fresh):
     request_id, notice_id, name, title = fresh.verifying_appeal()
-    page_url, list_url = f"{fresh.url}/notices/{notice_id}", f"{fresh.url}/notices"
-    feed_url = f"{fresh.url}/feeds/notices.atom"
-    for url in (list_url, feed_url):
-        requests.get(url, headers=ENGLISH, timeout=10)
-        assert requests.get(url, headers=ENGLISH, timeout=10).headers["X-Cache"] == "hit"
+    for path in ("/notices", "/feeds/notices.atom"):
+        cached(f"{fresh.url}{path}")  # the list and the feed without it
+    assert requests.get(f"{fresh.url}/notices/{notice_id}", timeout=10).status_code == 404  # a draft
     officer = signed_in(fresh)
     publish_appeal(fresh, officer, request_id)
+    wait_until(lambda: appeal_shown(fresh, notice_id, name, title), limit=2.0)
+    assert time.time() - fresh.published_at(notice_id) < 2.5  # the wait started after the POST's answer
 
-    def shown() -> bool:
-        def text(url):
-            return requests.get(url, headers=ENGLISH, timeout=10).text
-
-        return (name in text(page_url) and f'href="/notices/{notice_id}"' in text(list_url)
-                and f"<title>{title}</title>" in text(feed_url))
-
-    wait_until(shown, limit=2.0)
-    assert time.time() - fresh.published_at(notice_id) < 2.5
-    photo_id = int(requests.get(f"{fresh.url}/api/v1/notices/{notice_id}", timeout=10).json()["photos"][0]["url"]
-                   .rsplit("/media/", 1)[1].split("/")[0])
-    photo_url = f"{fresh.url}/media/{photo_id}/public"
-    for url in (page_url, photo_url, feed_url):
-        requests.get(url, headers=ENGLISH, timeout=10)
-        assert requests.get(url, headers=ENGLISH, timeout=10).headers["X-Cache"] == "hit", url
-
+    photo_id = main_photo(fresh, notice_id)
+    for path in (f"/notices/{notice_id}", f"/media/{photo_id}/public", "/feeds/notices.atom"):
+        cached(f"{fresh.url}{path}")
     close_appeal(fresh, officer, request_id)
-
-    def gone() -> bool:
-        return (name not in requests.get(page_url, headers=ENGLISH, timeout=10).text
-                and requests.get(photo_url, timeout=10).status_code == 404
-                and f"<title>{title}</title>" not in requests.get(feed_url, headers=ENGLISH, timeout=10).text)
-
-    wait_until(gone, limit=2.0)
+    wait_until(lambda: appeal_gone(fresh, notice_id, photo_id, name, title), limit=2.0)
     assert time.time() - fresh.resolved_at(notice_id) < 2.5
     for base in fresh.app_urls:  # neither server serves it any more, whichever the proxy asks
         assert requests.get(f"{base}/media/{photo_id}/public", timeout=10).status_code == 404
