@@ -207,6 +207,7 @@ def many_servers(base: Path, db_url: str, seaweed):
     """Everything above, on a migrated (empty) PostgreSQL database `db_url`; yields a ManyServers."""
     from portal.core.db import get_engine
 
+    base.mkdir(parents=True, exist_ok=True)
     ports = reserve_ports(3)
     app_ports, proxy_port = [ports.first, ports.first + 1], ports.first + 2
     engine = get_engine({"sqlalchemy.url": db_url})
