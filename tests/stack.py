@@ -108,10 +108,8 @@ class Worker:
     def _loop(self):
         from portal.scripts.worker import run_jobs
 
-        names = [name for name in __import__("portal.scripts.worker", fromlist=["JOBS"]).JOBS
-                 if name != "media-staff-copies"]  # ffmpeg's minutes are another test's subject
-        while not self.stop.is_set():
-            run_jobs(self.env["request"], "stack-worker", min_gap=timedelta(0), names=names)
+        while not self.stop.is_set():  # every job, as deployed: /readyz checks each one's last run
+            run_jobs(self.env["request"], "stack-worker", min_gap=timedelta(0))
             self.rounds += 1
             self.stop.wait(self.interval)
 
@@ -187,6 +185,7 @@ def stack_settings(base: Path, db_url: str, seaweed, redis_url: str, proxy_port:
     settings.update(seaweed.portal_settings(seaweed.new_bucket("many")))
     settings.update({"portal.ratelimit.backend": "redis", "portal.ratelimit.redis_url": redis_url,
                      "portal.login.rate_per_minute": str(LOGIN_RATE_PER_MINUTE),
+                     "portal.worker.silence_limit_seconds": "30",  # /readyz reads the worker's heartbeat
                      "portal.proxy.purger": "varnish", "portal.proxy.purge_urls": f"http://127.0.0.1:{proxy_port}/"})
     return settings
 

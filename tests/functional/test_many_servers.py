@@ -5,6 +5,7 @@ a publication shows through the proxy and a closure leaves it within 2 s, and ki
 no GET the proxy can retry and half-saves no submission.
 PostgreSQL is required (SQLite cannot be shared by servers): skips without it, Redis, Varnish or
 SeaweedFS, unless their PORTAL_REQUIRE_ variables are set."""
+import hashlib
 import threading
 import time
 
@@ -15,6 +16,8 @@ from webtest import Upload
 
 from tests.conftest import own_postgres_database
 from tests.functional.helpers import login
+from tests.functional.resumable_client import Tus, page_token
+from tests.functional.test_resumable_uploads import MP4
 from tests.images import png
 from tests.proxy_stack import close_appeal, signed_in, wait_until
 from tests.stack import (
@@ -60,6 +63,32 @@ def test_a_session_started_on_one_server_works_on_the_other(fresh):
     assert form is not None
     anonymous = requests.get(f"{other}/staff/missing", allow_redirects=False, timeout=10)
     assert anonymous.status_code in (302, 303, 403)
+
+
+def test_a_resumable_upload_goes_through_both_servers_by_turns(fresh):
+    """The chunks of one upload land on either server (the proxy's round robin does that): each takes
+    up where the other left off, from the bucket, and the file is whole."""
+    from portal.media.resumable.models import Upload
+    from portal.scripts.common import db_session
+
+    browser = client(fresh.app_urls[0])
+    tus = Tus(browser, page_token(browser))
+    url = tus.new(len(MP4))
+    chunk = len(MP4) // 4 + 1
+    for n, start in enumerate(range(0, len(MP4), chunk)):
+        use(browser, fresh.app_urls[n % 2])
+        assert tus.head(url).headers["Upload-Offset"] == str(start)
+        tus.patch(url, start, MP4[start:start + chunk], checksum=True)
+    with db_session(fresh.settings) as dbsession:
+        upload = dbsession.get(Upload, url.rsplit("/", 1)[1])
+        assert upload.complete and upload.sha256 == hashlib.sha256(MP4).hexdigest()
+
+
+def test_both_servers_see_the_workers_heartbeat(fresh):
+    wait_until(lambda: fresh.worker.rounds > 0, limit=30)
+    for base in (*fresh.app_urls, fresh.url):
+        ready = requests.get(f"{base}/readyz", timeout=10)
+        assert ready.status_code == 200, (base, ready.text[:300])
 
 
 def test_rate_limits_are_shared_by_the_servers(fresh):
