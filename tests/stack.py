@@ -186,6 +186,7 @@ def stack_settings(base: Path, db_url: str, seaweed, redis_url: str, proxy_port:
     settings.update({"portal.ratelimit.backend": "redis", "portal.ratelimit.redis_url": redis_url,
                      "portal.login.rate_per_minute": str(LOGIN_RATE_PER_MINUTE),
                      "portal.worker.silence_limit_seconds": "30",  # /readyz reads the worker's heartbeat
+                     "portal.proxy.purge_repeat_seconds": "1",  # the worker's second round comes soon
                      "portal.proxy.purger": "varnish", "portal.proxy.purge_urls": f"http://127.0.0.1:{proxy_port}/"})
     return settings
 

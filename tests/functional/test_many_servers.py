@@ -161,6 +161,26 @@ def test_a_publication_shows_and_a_closure_leaves_the_proxy_within_2_seconds(fre
         assert requests.get(f"{base}/media/{photo_id}/public", timeout=10).status_code == 404
 
 
+def test_the_worker_sends_each_purge_its_second_round(fresh):
+    """The web process that committed sent the first round at once; the worker, whose purger points at
+    the same proxy, sends the second a repeat later (a visitor's request racing the first)."""
+    from portal.outbox.models import ProxyPurge
+    from portal.scripts.common import db_session
+
+    request_id, notice_id, _, _ = fresh.verifying_appeal()
+    publish_appeal(fresh, signed_in(fresh), request_id)
+
+    def rounds_left() -> list[tuple[int, int, str]]:
+        with db_session(fresh.settings) as dbsession:
+            return [(p.rounds_left, p.attempts, p.last_error) for p in dbsession.execute(select(ProxyPurge))
+                    .scalars() if f"notice-{notice_id}" in p.tags.split()]
+
+    first = rounds_left()
+    assert first and all(left <= 1 for left, _, _ in first)  # the first round already went
+    wait_until(lambda: all(left == 0 for left, _, _ in rounds_left()), limit=15)
+    assert all(error == "" and attempts == 0 for _, attempts, error in rounds_left())
+
+
 def test_killing_a_server_loses_no_get_and_half_saves_no_submission(fresh):
     from portal.notices.models import Notice
 
