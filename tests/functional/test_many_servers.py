@@ -17,8 +17,8 @@ from webtest import Upload
 from tests.conftest import own_postgres_database
 from tests.functional.helpers import login
 from tests.functional.resumable_client import Tus, page_token
-from tests.functional.test_resumable_uploads import MP4
 from tests.images import png
+from tests.media_samples import mp4
 from tests.proxy_stack import close_appeal, signed_in, wait_until
 from tests.stack import (
     LOGIN_RATE_PER_MINUTE,
@@ -34,6 +34,7 @@ from tests.stack import (
 from tests.varnish import skip_or_fail_without_varnish
 
 pytestmark = pytest.mark.postgresql
+MP4 = mp4(b"\x00\x00\x00\x10fake-h264-frames" * 40000)  # about 800 KB, as test_resumable_uploads.py's
 
 
 @pytest.fixture(scope="module")
