@@ -1,7 +1,8 @@
 """Two app servers behind the real Varnish, on one PostgreSQL database, a shared Redis, the media in a
 real S3 bucket (SeaweedFS) and the worker purging the proxy (tests/stack.py): a session started on one
 server works on the other, rate limits are shared, a photo uploaded through one is served by the other,
-a publication shows through the proxy and a closure leaves it within 2 s, and killing a server loses
+a resumable upload's chunks may go to either, both see the worker's heartbeat and the worker repeats
+their purges, a publication shows through the proxy and a closure leaves it within 2 s, and killing a server loses
 no GET the proxy can retry and half-saves no submission.
 PostgreSQL is required (SQLite cannot be shared by servers): skips without it, Redis, Varnish or
 SeaweedFS, unless their PORTAL_REQUIRE_ variables are set."""
