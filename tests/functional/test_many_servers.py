@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import select
 from webtest import Upload
 
-from tests.conftest import own_postgres_database
+from tests.conftest import own_postgres_database, postgres_url, skip_or_fail_without_postgres
 from tests.functional.helpers import login
 from tests.functional.resumable_client import Tus, page_token
 from tests.images import png
@@ -30,6 +30,7 @@ from tests.stack import (
     main_photo,
     many_servers,
     publish_appeal,
+    skip_or_fail_without_redis,
     use,
 )
 from tests.varnish import skip_or_fail_without_varnish
@@ -39,8 +40,11 @@ MP4 = mp4(b"\x00\x00\x00\x10fake-h264-frames" * 40000)  # about 800 KB, as test_
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, seaweed):
+def stack(request, tmp_path_factory):
     skip_or_fail_without_varnish()
+    skip_or_fail_without_redis()
+    skip_or_fail_without_postgres(postgres_url())  # before SeaweedFS starts for nothing
+    seaweed = request.getfixturevalue("seaweed")
     with own_postgres_database("many") as url, many_servers(tmp_path_factory.mktemp("many"), url, seaweed) as s:
         yield s
 
