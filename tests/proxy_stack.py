@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 
 import portal
 from portal.core.db import get_engine
-from portal.media.storage import LocalMediaStore
+from portal.media.backends import make_media_store
 from portal.privacy.crypto import FieldCipher
 from portal.scripts.common import db_session
 from tests.conftest import migrate, settings_for
@@ -37,7 +37,7 @@ class Stack:
             from portal.units.models import Unit
 
             cipher = FieldCipher.from_setting(self.settings["portal.field_keys"], self.settings["portal.field_key_id"])
-            store = LocalMediaStore(self.settings["portal.media_dir"])
+            store = make_media_store(self.settings)  # local here, a bucket in tests/stack.py
             county, city = dbsession.get(Unit, self.units["county_a"]), dbsession.get(Unit, self.units["city_a"])
             for _ in range(count):
                 appeal = make_missing_request(dbsession, cipher, county, command_unit=city, state="published")
