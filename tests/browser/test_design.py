@@ -131,6 +131,18 @@ def test_a_wide_screen_shows_the_navigation_without_a_menu(desk, live_server):
     assert not desk.locator("header.site-header details.menu > summary").is_visible()
 
 
+def test_the_home_page_leads_with_in_danger_now(phone, live_server):
+    phone.goto(f"{live_server}/?lang=zh_CN")
+    sections = phone.locator("main > section").all()
+    assert sections[0].get_attribute("class").split()[0] == "danger-now"
+    danger = sections[0]
+    for href in ("/alarm", "tel:110", "sms:12110", "/trips/new"):
+        assert danger.locator(f'a[href^="{href}"]').count() == 1, href
+    ids = [section.get_attribute("aria-labelledby") for section in sections]
+    assert ids.index("missing-title") < ids.index("tips-title")
+    assert phone.locator(".home-tips a").count() >= 3
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("width", ["phone", "desk"])
 def test_no_axe_violations_on_the_public_pages(browser, live_server, lang, width):
