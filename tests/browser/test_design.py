@@ -80,6 +80,15 @@ def test_the_emergency_strip_is_compact_and_never_breaks_a_word(phone, live_serv
     assert phone.console.errors == []
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_alarm_pages_own_strip_never_breaks_a_word(phone, live_server, lang):
+    phone.goto(f"{live_server}/alarm?lang={lang}")
+    for button in phone.evaluate(WORD_LINES):
+        broken = [word for word, lines in button["words"] if lines != 1]
+        assert not broken, f"/alarm ({lang}): {button['text']!r} breaks inside {broken}"
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def test_the_strip_works_with_javascript_off(browser, live_server):
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
