@@ -3,6 +3,7 @@ receiving unit, the staff queue and handling, rewards, statistics, and the repor
 from portal.core.permissions import Permission
 from portal.core.resources import StaffRoot
 from portal.media import resumable
+from portal.tips import categories
 from portal.tips.media import attachment_limits
 from portal.tips.resources import TipCategoriesRoot, TipCategoryContext, TipContext, TipMediaContext
 
@@ -16,6 +17,8 @@ def includeme(config):
     resumable.add_purpose(config, resumable.Purpose("tip", limits.max_bytes, limits.max_files, limits.max_total_bytes,
                                                     rate_key="upload", rate_setting="portal.tip.upload_rate_per_hour"))
     config.add_navigation_context(Permission.MANAGE_CATEGORIES, TipCategoriesRoot)
+    # The home page (notices domain) lists the categories without importing this domain.
+    config.add_request_method(categories.for_public_page, "tip_categories", reify=True)
     config.add_route("status_reply", "/status/reply")  # a tip's reporter answers (code in the POST body)
     config.add_route("tips_new", "/tips/new")
     config.add_route("tip_route", "/tips/route")  # which unit a point goes to, for the tip form's script

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from portal.audit import chain as audit
 from portal.core.i18n import _
 from portal.core.refused import Refused
+from portal.outbox import purges
 from portal.tips.models import QUESTION_KINDS, Tip, TipAnswer, TipCategory, TipQuestion
 
 LANGUAGES = ("zh_CN", "en", "ug")
@@ -33,6 +34,22 @@ def listing(dbsession) -> tuple[list[TipCategory], list[TipCategory]]:
     """(offered categories in their order, retired ones)."""
     rows = dbsession.execute(TipCategory.in_order().options(selectinload(TipCategory.questions))).scalars().all()
     return [c for c in rows if not c.retired], [c for c in rows if c.retired]
+
+
+# Shared answers that list the offered categories (the home page) carry this tag; every change purges it.
+CATEGORIES_TAG = "tip-categories"
+
+
+def for_public_page(request) -> list[TipCategory]:
+    """`request.tip_categories`: the offered categories for any public page. A shared answer that reads
+    them is tagged so that a change to them purges it (core/caching.py)."""
+    if getattr(request, "cache_tags", None) is not None:
+        request.cache_tags = (*request.cache_tags, CATEGORIES_TAG)
+    return offered(request.dbsession)
+
+
+def _purge(dbsession) -> None:
+    purges.queue(dbsession, [CATEGORIES_TAG])
 
 
 def offered(dbsession) -> list[TipCategory]:
@@ -132,6 +149,7 @@ def create(request, *, slug: str, names: dict, descriptions: dict, danger: bool)
                            descriptions={lang: (descriptions.get(lang) or "").strip() for lang in LANGUAGES})
     dbsession.add(category)
     dbsession.flush()
+    _purge(dbsession)
     audit.record(request, "tip_category.created", object_type="tip_category", object_id=category.id,
                  reason=f"slug {slug}" + (", danger" if category.danger else ""))
     return category
@@ -153,6 +171,7 @@ def update(request, category: TipCategory, *, slug: str, names: dict, descriptio
         setattr(category, field, new[field])
     if changed:
         dbsession.flush()
+        _purge(dbsession)
         audit.record(request, "tip_category.changed", object_type="tip_category", object_id=category.id,
                      reason="changed: " + ", ".join(changed))
     return changed
@@ -171,6 +190,7 @@ def move(request, category: TipCategory, step: int) -> bool:
     rows = listing(request.dbsession)[0]
     moved = _swap(rows, category, step)
     if moved:
+        _purge(request.dbsession)
         audit.record(request, "tip_category.moved", object_type="tip_category", object_id=category.id,
                      reason=f"{'up' if step < 0 else 'down'} to position {category.position}")
     return moved
@@ -196,6 +216,7 @@ def set_retired(request, category: TipCategory, retired: bool) -> bool:
     category.retired = retired
     request.dbsession.flush()
     _renumber(listing(request.dbsession)[0])  # the offered ones stay numbered 1..n
+    _purge(request.dbsession)
     audit.record(request, "tip_category.retired" if retired else "tip_category.restored",
                  object_type="tip_category", object_id=category.id,
                  from_state="offered" if retired else "retired", to_state="retired" if retired else "offered")

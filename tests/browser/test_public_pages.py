@@ -21,14 +21,14 @@ def describe(violations):
 def test_home_shows_the_fallback_links_without_console_errors(page, live_server):
     page.goto(live_server + "/")
     for name, href in [("110", "tel:110"), ("122", "tel:122")]:
-        link = page.locator(f'a[href="{href}"]')
+        link = page.locator(f'.fallbacks a[href="{href}"]')
         assert link.is_visible(), name
         box = link.bounding_box()
         assert box["height"] >= 44 and box["width"] >= 44  # big enough to hit in a hurry
     sms = page.locator('a.fallback.sms')
     assert sms.get_attribute("href").startswith("sms:12110?&body=")
     # The emergency links sit above the fold on a phone.
-    assert page.locator('a[href="tel:110"]').bounding_box()["y"] < 844
+    assert page.locator('.fallbacks a[href="tel:110"]').bounding_box()["y"] < 844
     assert page.locator(".card").count() >= 6
     assert page.console.errors == []
 
@@ -37,7 +37,7 @@ def test_fallback_links_work_with_javascript_off(browser, live_server):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live_server + "/notices/abc")
-    assert page.locator('a[href="tel:110"]').is_visible()
+    assert page.locator('.fallbacks a[href="tel:110"]').is_visible()
     context.close()
 
 

@@ -18,7 +18,7 @@ def test_anonymous_public_answers_are_shared_with_the_tags_of_what_they_show(tes
         f"/api/v1/notices/{notice.id}": {f"notice-{notice.id}", "unit-990100"},
         f"/media/{photo.id}/public": {f"media-{photo.id}", f"notice-{notice.id}"},
         f"/media/{photo.id}/thumb": {f"media-{photo.id}", f"notice-{notice.id}"},
-        "/": {"notice-list"},
+        "/": {"notice-list", "tip-categories"},  # the home page lists the tip categories
         "/notices": {"notice-list", "unit-list"},
         "/api/v1/notices": {"notice-list"},
         "/feeds/notices.atom": {"notice-list"},
