@@ -14,7 +14,7 @@ def includeme(config):
     config.include(".methods")
     config.include(".resources")
     config.include(".links")
-    config.add_static_view("static", "portal:static", cache_max_age=3600)
+    config.include(".static")
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
     config.add_route("readyz_web", "/readyz/web")
