@@ -45,7 +45,7 @@ def open_graph(request, notice, url: str) -> list[tuple[str, str]]:
 
 
 def _time(value):
-    return value.isoformat() if value is not None else None
+    return value.isoformat(timespec="seconds") if value is not None else None
 
 
 def json_ld(request, notice, url: str) -> Markup:

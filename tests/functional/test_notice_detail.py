@@ -75,7 +75,7 @@ def test_json_ld_parses_and_cannot_be_broken_out_of(testapp, dbsession, units):
     assert data["@context"] == "https://schema.org" and data["@type"] == "Article"
     assert data["headline"] == title
     assert data["url"] == f"http://portal.test/notices/{notice.id}"
-    assert data["publisher"]["name"] == "City A" and data["datePublished"] == notice.published_at.isoformat()
+    assert data["publisher"]["name"] == "City A" and data["datePublished"] == notice.published_at.isoformat(timespec="seconds")
 
 
 def test_sighting_poster_and_share_links(testapp, dbsession, units):
