@@ -15,6 +15,7 @@ def includeme(config):
     config.include(".resources")
     config.include(".links")
     config.include(".static")
+    config.include(".webapp")
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
     config.add_route("readyz_web", "/readyz/web")

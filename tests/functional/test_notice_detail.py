@@ -57,7 +57,8 @@ def test_open_graph_tags(testapp, dbsession, units, registry):
     assert og["og:title"] == "Stolen van" and og["og:type"] == "article"
     assert og["og:url"] == f"http://portal.test/notices/{notice.id}"
     assert og["og:description"].startswith("A white van") and len(og["og:description"]) <= 200
-    assert "og:image" not in og
+    # No photo: the service's default image (core/static.py's versioned URL on the public address).
+    assert og["og:image"].startswith("http://portal.test/static/img/og-default.png?v=")
     media = add_photo(dbsession, registry, notice)
     og = {m["property"]: m["content"] for m in testapp.get(f"/notices/{notice.id}").html.select("meta[property]")}
     assert og["og:image"] == f"http://portal.test/media/{media.id}/public"
