@@ -12,7 +12,17 @@ from PIL import Image
 
 from portal.core.webapp import THEME_COLOUR
 from tests import vnu
-from tests.factories import make_alarm, make_category, make_notice, make_officer, make_photo, make_tip, make_trip
+from tests.factories import (
+    make_alarm,
+    make_category,
+    make_missing_request,
+    make_notice,
+    make_officer,
+    make_photo,
+    make_sighting,
+    make_tip,
+    make_trip,
+)
 from tests.functional.helpers import login
 
 PUBLIC = ["/", "/notices", "/notices?kind=zzz&sex=x", "/alarm", "/embed/alarm", "/tips/new", "/status",
@@ -27,7 +37,7 @@ def render(testapp, paths) -> dict[str, str]:
     pages = {}
     for path in paths:
         page = testapp.get(path, status="*")
-        assert page.status_int in (200, 400), path
+        assert page.status_int in (200, 400) and page.content_type == "text/html", path
         pages[path] = page.text
     return pages
 
@@ -55,9 +65,15 @@ def test_every_page_passes_the_nu_html_checker(testapp, dbsession, registry, uni
     make_officer(dbsession, units["province"], ["admin", "moderator", "handler", "dispatcher"], username="every_role",
                  totp_secret=secret, cipher=registry["field_cipher"])
     login(testapp, "every_role", totp_secret=secret)
+    officer = make_officer(dbsession, units["city_a"], ["handler"])
+    cipher = registry["field_cipher"]
+    sighting = make_sighting(dbsession, notice, cipher=cipher, contact="13800000000")
+    request = make_missing_request(dbsession, cipher, units["city_a"])
     pages |= {f"staff {path}": html for path, html in render(
-        testapp, STAFF + [f"/staff/tips/{tip.id}", f"/staff/alarms/{alarm.id}",
-                          f"/staff/notices/{notice.id}"]).items()}
+        testapp, STAFF + ["/staff/stats/queues", f"/staff/tips/{tip.id}", f"/staff/alarms/{alarm.id}",
+                          f"/staff/notices/{notice.id}", f"/staff/sightings/{sighting.id}",
+                          f"/staff/missing/{request.id}", f"/staff/categories/{category.id}",
+                          f"/staff/officers/{officer.id}", f"/staff/units/{units['city_a'].id}"]).items()}
     errors = vnu.check(pages)
     assert not errors, "\n".join(errors)
 
