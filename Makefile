@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 6543
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint migrate seed catalogs bench clean messages fuzz lock
+.PHONY: serve test lint migrate seed catalogs bench clean messages fuzz lock vnu
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -76,3 +76,13 @@ clean:
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -o portal/locale/portal.pot --no-location --sort-output --project "Safety Portal" .
 	$(BIN)/pybabel update -D portal -i portal/locale/portal.pot -d portal/locale --no-fuzzy-matching
+
+# The Nu HTML Checker's jar for tests/functional/test_html_standards.py (tests/vnu.py finds it here):
+# the npm package vnu-jar, pinned, packed without node_modules; java comes from default-jre-headless.
+VNU_VERSION := 26.9.27
+VNU_DIR := $(HOME)/.cache/safety-portal/vnu-jar-$(VNU_VERSION)
+vnu: $(VNU_DIR)/vnu.jar
+$(VNU_DIR)/vnu.jar:
+	mkdir -p $(VNU_DIR)/pack
+	cd $(VNU_DIR)/pack && npm pack --silent vnu-jar@$(VNU_VERSION) >/dev/null && tar xzf vnu-jar-$(VNU_VERSION).tgz
+	mv $(VNU_DIR)/pack/package/build/dist/vnu.jar $@ && rm -rf $(VNU_DIR)/pack

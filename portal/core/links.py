@@ -21,6 +21,11 @@ def public_url(request, route: str, *elements, **kw) -> str:
     return request.route_url(route, *elements, _app_url=public_base(request), **kw)
 
 
+def public_static_url(request, spec: str) -> str:
+    """The absolute public URL of a static file, with its version (Open Graph's default image)."""
+    return request.static_url(spec, _app_url=public_base(request))
+
+
 def public_host(request) -> str:
     """The public host name (CAP sender, Atom tag ids)."""
     return urlsplit(public_base(request)).hostname or "localhost"

@@ -223,6 +223,7 @@ DEFAULTS = {
             "route_url = pyramid_jinja2.filters:route_url_filter",
             "static_url = pyramid_jinja2.filters:static_url_filter",
             "local_time = portal.core.localtime:local_time",
+            "machine_time = portal.core.localtime:machine_time",
             "ltr = portal.core.i18n:ltr",
             "history_line = portal.audit.sentences:history_line",
             "alarm_flag = portal.audit.sentences:alarm_flag",

@@ -7,11 +7,13 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from portal.core.i18n import _
-from portal.core.links import public_url
+from portal.core.links import public_static_url, public_url
 from portal.notices import medical, places
 
 # Search engines drop a missing-person page a year after publication unless it expires earlier.
 UNAVAILABLE_AFTER = timedelta(days=365)
+# A link preview of a notice without a photo shows the service's shield (made by scripts/make_icons.py).
+DEFAULT_IMAGE = ("portal:static/img/og-default.png", 1200, 630)
 DESCRIPTION_CHARS = 200
 
 
@@ -31,7 +33,8 @@ def share_links(notice, url: str) -> dict:
 
 
 def open_graph(request, notice, url: str) -> list[tuple[str, str]]:
-    tags = [("og:type", "article"), ("og:site_name", _("Safety Portal")), ("og:title", notice.title),
+    site_name = request.localizer.translate(_("Safety Portal"))
+    tags = [("og:type", "article"), ("og:site_name", site_name), ("og:title", notice.title),
             ("og:description", description(notice)), ("og:url", url)]
     if notice.media:
         photo = notice.media[0]
@@ -41,11 +44,15 @@ def open_graph(request, notice, url: str) -> list[tuple[str, str]]:
             tags += [("og:image:width", str(photo.width)), ("og:image:height", str(photo.height))]
         if photo.alt_text:
             tags.append(("og:image:alt", photo.alt_text))
+    else:
+        spec, width, height = DEFAULT_IMAGE
+        tags += [("og:image", public_static_url(request, spec)), ("og:image:type", "image/png"),
+                 ("og:image:width", str(width)), ("og:image:height", str(height)), ("og:image:alt", site_name)]
     return tags
 
 
 def _time(value):
-    return value.isoformat() if value is not None else None
+    return value.isoformat(timespec="seconds") if value is not None else None
 
 
 def json_ld(request, notice, url: str) -> Markup:

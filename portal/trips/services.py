@@ -218,7 +218,8 @@ def shows_track(trip: Trip) -> bool:
 
 def point_json(point: TripPoint) -> dict:
     return {"id": point.id, "lat": point.lat, "lon": point.lon, "accuracy_m": point.accuracy_m,
-            "located_at": point.located_at.isoformat(), "local_time": local_time(point.located_at, "%H:%M:%S")}
+            "located_at": point.located_at.isoformat(timespec="seconds"),
+            "local_time": local_time(point.located_at, "%H:%M:%S")}
 
 
 def updates(dbsession, trip: Trip, after: int = 0) -> dict:
@@ -236,7 +237,7 @@ def updates(dbsession, trip: Trip, after: int = 0) -> dict:
         "state": trip.state,
         "overdue": is_overdue(trip),
         "answered": any(g.answered_at is not None for g in trip.guardians),
-        "expected_arrival_at": trip.expected_arrival_at.isoformat(),
+        "expected_arrival_at": trip.expected_arrival_at.isoformat(timespec="seconds"),
         "points": [point_json(p) for p in points],
         "more": len(points) == UPDATES_BATCH,
         "last": point_json(last) if last is not None else None,

@@ -58,4 +58,4 @@ def test_an_officers_view_of_a_public_page_is_private(testapp, dbsession, units)
     page = testapp.get(f"/notices/{notice.id}")
     assert page.headers["Cache-Control"] == "private, no-store" and "xkey" not in page.headers
     assert testapp.get("/staff").headers["Cache-Control"] == "no-store"
-    assert testapp.get("/static/css/portal.css").headers["Cache-Control"] == "max-age=3600"  # as pyramid set it
+    assert testapp.get("/static/css/portal.css").headers["Cache-Control"] == "public, max-age=3600"  # the same file for everyone (core/static.py)

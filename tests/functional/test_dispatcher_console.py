@@ -85,8 +85,8 @@ def test_the_console_s_map_of_open_alarms_reads_the_rows_places(testapp, dbsessi
     assert (row["data-lat"], row["data-lon"]) == ("38.0412", "114.5149")  # static/js/alarms-map.js reads these
     figure = page.html.select_one("figure[data-alarms-map]")
     assert figure.has_attr("hidden")  # shown by the script once the map loads: the list alone without it
-    assert figure["data-map-leaflet-js"].endswith("/leaflet.js")
-    scripts = [s["src"] for s in page.html.select("script[src]")]
+    assert figure["data-map-leaflet-js"].split("?v=")[0].endswith("/leaflet.js")
+    scripts = [s["src"].split("?v=")[0] for s in page.html.select("script[src]")]  # versioned: core/static.py
     assert scripts.index("/static/js/map.js") < scripts.index("/static/js/alarms-map.js")
 
 

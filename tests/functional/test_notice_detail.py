@@ -57,7 +57,8 @@ def test_open_graph_tags(testapp, dbsession, units, registry):
     assert og["og:title"] == "Stolen van" and og["og:type"] == "article"
     assert og["og:url"] == f"http://portal.test/notices/{notice.id}"
     assert og["og:description"].startswith("A white van") and len(og["og:description"]) <= 200
-    assert "og:image" not in og
+    # No photo: the service's default image (core/static.py's versioned URL on the public address).
+    assert og["og:image"].startswith("http://portal.test/static/img/og-default.png?v=")
     media = add_photo(dbsession, registry, notice)
     og = {m["property"]: m["content"] for m in testapp.get(f"/notices/{notice.id}").html.select("meta[property]")}
     assert og["og:image"] == f"http://portal.test/media/{media.id}/public"
@@ -75,7 +76,7 @@ def test_json_ld_parses_and_cannot_be_broken_out_of(testapp, dbsession, units):
     assert data["@context"] == "https://schema.org" and data["@type"] == "Article"
     assert data["headline"] == title
     assert data["url"] == f"http://portal.test/notices/{notice.id}"
-    assert data["publisher"]["name"] == "City A" and data["datePublished"] == notice.published_at.isoformat()
+    assert data["publisher"]["name"] == "City A" and data["datePublished"] == notice.published_at.isoformat(timespec="seconds")
 
 
 def test_sighting_poster_and_share_links(testapp, dbsession, units):

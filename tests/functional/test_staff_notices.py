@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
+from portal.core.localtime import machine_time
 from portal.core.meta import utcnow
 from portal.notices.models import Notice
 from tests.factories import make_alarm, make_missing_request, make_notice, make_officer, make_sighting
@@ -184,7 +185,7 @@ def test_editing_a_published_notice_shows_an_updated_time_publicly(testapp, dbse
     testapp.reset()
     public = testapp.get(f"/notices/{notice.id}")
     updated = public.html.select_one(".meta .updated time")
-    assert updated is not None and updated["datetime"] == notice.updated_at.isoformat()
+    assert updated is not None and updated["datetime"] == machine_time(notice.updated_at)
     assert "Bus station lost property office" in public.text
 
 

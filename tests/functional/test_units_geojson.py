@@ -90,7 +90,7 @@ def test_picker_markup_carries_the_script_its_words_and_plain_fields(dummy_reque
     html = location_form(dummy_request).render()
     assert 'data-location-picker="' in html
     assert 'data-units-url="/units.geojson"' in html
-    assert 'src="/static/js/location-picker.js"' in html and "defer" in html
+    assert 'src="/static/js/location-picker.js?v=' in html and "defer" in html
     assert 'data-msg-denied="Location was not shared. Type the place, or pick it on the map."' in html
     assert 'data-msg-area="This is in the area of {unit}."' in html
     assert 'data-msg-found="Location found, within about {distance}."' in html
@@ -140,6 +140,6 @@ def test_the_read_only_point_map_snippet_for_staff_pages(dummy_request):
     assert 'data-point-map data-lat="38.123456" data-lon="114.5"' in html
     assert 'data-accuracy="35.4"' in html and 'data-units-url="/units.geojson"' in html
     assert "38.12346, 114.50000 (± 35 m)" in html  # written out for people without the sketch
-    assert 'src="/static/js/location-picker.js"' in html
+    assert 'src="/static/js/location-picker.js?v=' in html
     assert "Sketch map of the police areas" in html
     assert render_point_map(dummy_request, None, None).strip() == ""  # no point, nothing at all
