@@ -8,10 +8,10 @@ from portal.core.meta import utcnow
 from tests.factories import make_notice, make_photo
 
 # The notice with its units and person; its photos; the units' fingerprint (the map of the last-seen
-# point). The list: the units (its filter), the page of notices, their photos, the count. Raise them
-# only with a reason written here.
+# point). The list: the units (its filter), the page of notices, their photos, the units that verified
+# them (the badges), the count. Raise them only with a reason written here.
 NOTICE_PAGE_STATEMENTS = 3
-LIST_PAGE_STATEMENTS = 4
+LIST_PAGE_STATEMENTS = 5
 
 
 @pytest.fixture
@@ -54,14 +54,15 @@ def test_a_missing_person_page_sends_a_bounded_number_of_statements(testapp, dbs
 
 def test_the_list_sends_as_many_statements_for_many_notices_as_for_one(testapp, dbsession, registry, units,
                                                                        statements):
-    missing_person(dbsession, registry, units)
+    verified = {"verified_by_unit_id": units["city_a"].id, "verified_at": utcnow()}
+    missing_person(dbsession, registry, units, **verified)
     testapp.get("/notices")
     statements.clear()
     testapp.get("/notices")
     one = len(statements)
     for _ in range(12):
-        missing_person(dbsession, registry, units)
+        missing_person(dbsession, registry, units, **verified)
     statements.clear()
     page = testapp.get("/notices")
-    assert page.text.count("Li Hua") >= 13
+    assert page.text.count("Li Hua") >= 13 and page.text.count("badge-verified") >= 13
     assert len(statements) == one <= LIST_PAGE_STATEMENTS, "\n\n".join(statements)
