@@ -7,10 +7,10 @@ from sqlalchemy import event
 from portal.core.meta import utcnow
 from tests.factories import make_notice, make_photo
 
-# The notice with its units and person; its photos; the units' fingerprint (the map of the last-seen
+# The notice with its units, person and photos; the units' fingerprint (the map of the last-seen
 # point). The list: the units (its filter), the page of notices, their photos, the units that verified
 # them (the badges), the count. Raise them only with a reason written here.
-NOTICE_PAGE_STATEMENTS = 3
+NOTICE_PAGE_STATEMENTS = 2
 LIST_PAGE_STATEMENTS = 5
 
 
