@@ -20,6 +20,7 @@ LANGUAGES = {
     "ug": {"label": "ئۇيغۇرچە", "dir": "rtl", "html": "ug"},
 }
 COOKIE = "lang"
+PLAIN_MEMO_LIMIT = 20_000  # messages remembered per language (the catalogs hold about 1,500)
 LOCALE_DIR = str(paths.LOCALE_DIR)
 
 
@@ -109,7 +110,26 @@ class NestedLocalizer(Localizer):
     is not possible while the ${object} is ${state}" with object=_("tip") reads "tip" in the reader's
     language, not in English (translationstring leaves nested ones as their msgid)."""
 
+    def __init__(self, locale_name, translations):
+        super().__init__(locale_name, translations)
+        # Message -> its translation, for messages without a mapping (templates' `_("...")`, about 50
+        # per page): the catalogs never change while the process runs, so each is looked up once.
+        self._plain = {}
+
     def translate(self, tstring, domain=None, mapping=None):
+        if mapping is None and getattr(tstring, "mapping", None) is None:
+            key = (type(tstring) is str, str(tstring), domain, getattr(tstring, "domain", None),
+                   getattr(tstring, "default", None), getattr(tstring, "context", None))
+            try:
+                return self._plain[key]
+            except KeyError:
+                translated = self._translate(tstring, domain, mapping)
+                if len(self._plain) < PLAIN_MEMO_LIMIT:  # bounded, should a template translate data
+                    self._plain[key] = translated
+                return translated
+        return self._translate(tstring, domain, mapping)
+
+    def _translate(self, tstring, domain, mapping):
         inner = getattr(tstring, "mapping", None) or mapping
         if inner and any(isinstance(value, TranslationString) for value in inner.values()):
             words = {key: self.translate(value) if isinstance(value, TranslationString) else value

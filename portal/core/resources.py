@@ -40,7 +40,7 @@ def load_row(request, model, options=()):
     """The row of `model` whose id is in the URL, or 404."""
     row = request.dbsession.execute(
         select(model).where(model.id == id_from_matchdict(request)).options(*options)
-    ).scalar_one_or_none()
+    ).unique().scalar_one_or_none()  # unique(): a joined collection repeats the row
     if row is None:
         raise HTTPNotFound()
     return row

@@ -47,14 +47,15 @@ def forget() -> None:
 
 
 def _fingerprint(dbsession):
-    generation = dbsession.execute(select(func.max(PublicGeneration.generation))).scalar()
+    # One statement (every map on a public page asks): the generation as a scalar subquery.
+    generation = select(func.max(PublicGeneration.generation)).scalar_subquery()
     length = func.coalesce(func.length(Unit.jurisdiction), 0)
-    units = dbsession.execute(select(
+    return tuple(dbsession.execute(select(
+        generation,
         func.count(Unit.id), func.max(Unit.id), func.sum(length), func.sum(length * Unit.id),
         func.sum(case((Unit.is_command_center, Unit.id), else_=0)),
         func.sum(func.coalesce(Unit.parent_id, 0) * Unit.id),
-    )).one()
-    return (generation, *tuple(units))
+    )).one())
 
 
 # The base map (geo/basemap.py) is rebuilt on the same signal.

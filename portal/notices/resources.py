@@ -15,8 +15,8 @@ class PublicNoticeContext:
     __acl__ = []
 
     def __init__(self, request):
-        # One query for the notice, its unit and its person; a second for its photos.
-        notice = load_row(request, Notice, options=[selectinload(Notice.media), joinedload(Notice.missing_person)])
+        # One query for the notice, its unit, its person and its photos (a few rows: one per photo).
+        notice = load_row(request, Notice, options=[joinedload(Notice.media), joinedload(Notice.missing_person)])
         self.closed = notice.kind == "missing_person" and notice.state == "resolved"
         if not (notice.is_public or self.closed):
             raise HTTPNotFound()

@@ -2,6 +2,7 @@ import colander
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from portal.core.caching import shared
 from portal.core.i18n import _
@@ -27,7 +28,9 @@ SORT_LABELS = {"newest": _("Newest first"), "last_seen": _("Last seen most recen
 
 
 def _regions(request):
-    return request.dbsession.execute(select(Unit.code, Unit).order_by(Unit.path)).all()
+    # Not the polygons (each unit's jurisdiction, often the largest column of all): the filter shows names.
+    return request.dbsession.execute(
+        select(Unit.code, Unit).options(defer(Unit.jurisdiction)).order_by(Unit.path)).all()
 
 
 @view_config(route_name="notices", request_method="GET", renderer="notices/list.html")
