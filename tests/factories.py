@@ -52,7 +52,8 @@ def make_units(dbsession) -> dict[str, Unit]:
 
 
 def make_officer(dbsession, unit, roles=(), username=None, totp_secret=None, cipher=None, **kw) -> Officer:
-    officer = Officer(username=username or f"officer{next(_counter)}", display_name="Test Officer",
+    kw.setdefault("display_name", "Test Officer")
+    officer = Officer(username=username or f"officer{next(_counter)}",
                       password_hash=_password_hash(), unit=unit, active=True, **kw)
     officer.set_roles(roles)
     if totp_secret is not None:

@@ -134,3 +134,64 @@ def test_console_and_alarm_page_have_no_axe_violations(desk, live_server):
     assert results.violations_count == 0, describe(results.response["violations"])
     assert desk.evaluate("window.__csp") == []
     assert desk.console.errors == []
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}, {"width": 820, "height": 1180}],
+                         ids=["1366x768", "820x1180"])
+def test_the_console_fits_a_desk_and_a_tablet(browser, phone, live_server, viewport):
+    """No sideways scrolling at 1366x768 nor on a tablet (the table reflows), the map beside the list on
+    the desk and below it on the tablet, and axe finds nothing."""
+    context = browser.new_context(viewport=viewport, locale="en-US")
+    page = context.new_page()
+    page.console = ConsoleWatcher(page)
+    try:
+        sign_in(page, live_server, "dispatcher")
+        phone_page = phone.new_page()
+        send_alarm(phone_page, live_server, "Layout test: a long description of what happens " * 3)
+        phone_page.wait_for_url(TOKEN_URL)
+        page.goto(live_server + "/staff/alarms")
+        expect(page.locator(".alarms-map .leaflet-tile-loaded").first).to_be_visible()
+        expect(page.locator("tr.alarm-row", has_text="Layout test").first).to_be_visible()
+        overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the console is {overflow} px wider than the window"
+        table, figure = page.locator("table.alarms").first.bounding_box(), page.locator(".alarms-map").bounding_box()
+        beside = figure["x"] >= table["x"] + table["width"] - 1
+        assert beside == (viewport["width"] >= 1280), (table, figure)
+        results = AXE.run(page)
+        assert results.violations_count == 0, describe(results.response["violations"])
+        assert page.console.errors == []
+    finally:
+        context.close()
+
+
+def test_keyboard_shortcuts_next_acknowledge_and_back_never_while_typing(desk, phone, live_server):
+    desk.goto(live_server + "/staff/alarms")
+    expect(desk.locator("[data-console-status]")).to_contain_text("Live")
+    expect(desk.locator("details.shortcuts")).to_contain_text("Acknowledge the selected new alarm")
+    phone_page = phone.new_page()
+    send_alarm(phone_page, live_server, "Shortcut test: someone at the window")
+    phone_page.wait_for_url(TOKEN_URL)
+    row = desk.locator("tr.alarm-row", has_text="Shortcut test")
+    expect(row).to_be_visible(timeout=4000)
+    rows = desk.locator("[data-open-rows] tr.alarm-row")
+    desk.keyboard.press("n")
+    expect(rows.nth(0)).to_have_class(re.compile(r"\bis-selected\b"))
+    if rows.count() > 1:
+        desk.keyboard.press("n")
+        expect(rows.nth(1)).to_have_class(re.compile(r"\bis-selected\b"))
+        expect(rows.nth(0)).not_to_have_class(re.compile(r"\bis-selected\b"))
+        desk.keyboard.press("p")
+    expect(rows.nth(0)).to_have_class(re.compile(r"\bis-selected\b"))
+    assert rows.nth(0).get_attribute("data-alarm-id") == row.get_attribute("data-alarm-id")  # new ones first
+    desk.keyboard.press("k")  # acknowledge the selected new alarm: its page opens, acknowledged
+    desk.wait_for_url(re.compile(r".*/staff/alarms/\d+$"))
+    expect(desk.locator("[data-state-label]")).to_have_text("acknowledged")
+    # Typing in the message field: the letters are text, not shortcuts.
+    desk.locator("#message-text").click()
+    desk.keyboard.type("lkan")
+    expect(desk.locator("#message-text")).to_have_value("lkan")
+    assert re.search(r"/staff/alarms/\d+$", desk.url)
+    desk.locator("#message-text").evaluate("node => node.blur()")
+    desk.keyboard.press("l")  # back to the console
+    desk.wait_for_url(re.compile(r".*/staff/alarms$"))
+    assert desk.console.errors == []

@@ -50,3 +50,37 @@ def test_queue_statistics_of_the_demo_have_no_axe_violations(page, live_server, 
     results = AXE.run(page)
     assert results.violations_count == 0, describe(results.response["violations"])
     assert page.console.errors == []
+
+
+DESK_AND_TABLET = [{"width": 1366, "height": 768}, {"width": 820, "height": 1180}]
+
+
+@pytest.mark.parametrize("viewport", DESK_AND_TABLET, ids=["1366x768", "820x1180"])
+@pytest.mark.parametrize(("username", "paths"), [
+    ("dispatcher", ["/staff", "/staff/alarms", "/staff/missing", "/staff/stats/queues"]),
+    ("moderator", ["/staff/tips", "/staff/sightings", "/staff/notices"]),
+])
+def test_the_staff_layout_at_a_desk_and_on_a_tablet(browser, live_server, viewport, username, paths):
+    """The staff layout: the officer and sign-out in the header, the queue counts, no public emergency
+    strip, nothing wider than the window, and no axe violation."""
+    from tests.browser.conftest import ConsoleWatcher
+
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = context.new_page()
+    page.console = ConsoleWatcher(page)
+    try:
+        sign_in(page, live_server, username)
+        for path in paths:
+            page.goto(live_server + path)
+            header = page.locator("header.staff-header")
+            expect(header.locator(".staff-name")).not_to_be_empty()
+            expect(header.get_by_role("button")).to_be_visible()
+            assert page.locator(".fallbacks").count() == 0, path
+            assert page.locator("nav.staff-nav [data-count]").count() >= 1, path
+            overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} is {overflow} px wider than the window"
+            results = AXE.run(page)
+            assert results.violations_count == 0, f"{path}: " + describe(results.response["violations"])
+        assert page.console.errors == []
+    finally:
+        context.close()

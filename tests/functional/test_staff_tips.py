@@ -477,6 +477,36 @@ def test_messages_reach_the_reporter_notes_never(testapp, dbsession, officers, t
     assert "Which entrance do they use?" in bodies and not any("Owner is known" in b for b in bodies)
 
 
+def test_the_tip_page_is_in_sections_with_a_table_of_contents(testapp, dbsession, officers, tip):
+    """Summary, files, thread, notes, links, reward, history: each a section its contents' anchor reaches;
+    the thread holds the messages, the notes section the internal notes; history lines are sentences."""
+    sign_in(testapp, "mod_county")
+    assign(testapp, dbsession, tip, officers)
+    sign_in(testapp, "handler_county")
+    page = testapp.get(f"/staff/tips/{tip.id}")
+    page.forms["message"]["body"] = "Which entrance do they use?"
+    page.forms["message"].submit(status=303)
+    page = testapp.get(f"/staff/tips/{tip.id}")
+    page.forms["note"]["body"] = "Owner is known to the economic crimes team."
+    page.forms["note"].submit(status=303)
+    html = testapp.get(f"/staff/tips/{tip.id}").html
+    anchors = [a["href"] for a in html.select("nav.tip-toc a")]
+    assert anchors == ["#summary", "#files", "#thread", "#notes", "#links", "#rewards", "#history"]
+    sections = {s["id"]: s for s in html.select("section.tip-section")}
+    assert list(sections) == [a[1:] for a in anchors]
+    assert DESCRIPTION in sections["summary"].text and sections["summary"].select_one("form#step-close")  # next step
+    assert len(sections["files"].select("li.tip-file")) == 2
+    assert "Which entrance" in sections["thread"].text and "Owner is known" not in sections["thread"].text
+    assert "Owner is known" in sections["notes"].text and sections["notes"].select_one("form#note")
+    assert sections["thread"].select_one("form#message") and sections["links"].select_one("form#link-tip")
+    counts = [c.text for c in html.select("nav.tip-toc .toc-count")]
+    thread_lines = len(sections["thread"].select("li.thread-line"))
+    assert counts[:3] == ["2", str(thread_lines), "1"]  # files, thread lines (system lines too), notes
+    history = sections["history"].select("table.history tbody tr")
+    assert any(row["data-action"] == "tip.assign" for row in history)
+    assert not any("tip.assign" in row.text for row in history)  # a sentence, not the stored code
+
+
 WORK_FORMS = ("message", "note", "link-tip", "link-notice")
 
 

@@ -16,7 +16,8 @@ SEND = (("send", _("Send the invitation")),)
 
 def invitation_form(request) -> deform.Form:
     buttons = tuple(deform.Button(name, title) for name, title in SEND)
-    return make_form(request, invitation_schema(), buttons=buttons, formid="invite",
+    # focus="off": the console's keys (static/js/console-keys.js) and the list come first, not this field.
+    return make_form(request, invitation_schema(), buttons=buttons, formid="invite", focus="off",
                      action=request.route_path("staff_call_invitations"))
 
 
