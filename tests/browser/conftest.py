@@ -100,6 +100,12 @@ def app_settings_sqlite(tmp_path_factory):
         # Calls (tests/browser/test_calls.py): short waits, so "no answer" and "could not connect" show soon.
         "portal.call.ring_timeout_seconds": "4",
         "portal.call.connect_timeout_seconds": "6",
+        # Every browser test sends from 127.0.0.1 to this one server: the per-address limits (tested in
+        # tests/functional) would otherwise refuse the later tests' tips and sign-ins of a whole run.
+        **{f"portal.{name}": "10000" for name in (
+            "tip.rate_per_hour", "tip.nojs_rate_per_hour", "tip.upload_rate_per_hour", "sighting.rate_per_hour",
+            "missing.rate_per_hour", "login.rate_per_minute", "login.address_failures_per_hour",
+            "phones.sends_per_hour", "phones.checks_per_hour")},
     }
 
 

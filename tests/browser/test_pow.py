@@ -47,6 +47,6 @@ def test_the_script_solves_the_challenge_before_the_form_can_be_sent(page, live_
         send.click()
     body = sent.value.post_data_buffer or b""
     assert f'name="pow_nonce"\r\n\r\n{found}\r\n'.encode() in body  # the solved nonce went with it
-    page.wait_for_selector("text=receipt code")
+    page.wait_for_selector(".receipt-code")
     assert page.console.errors == []
 

@@ -164,7 +164,7 @@ def test_the_upload_shows_its_progress_and_lands_on_the_receipt(open_form, app_s
     page = open_form()
     # The multipart path with its own progress: a browser where the resumable-upload client does not
     # load (static/js/resumable.js then leaves the form alone; tests/browser/test_resumable_upload.py).
-    page.route("**/tus.min.js", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
+    page.route("**/tus.min.js*", lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
     page.reload()
     fill(page, unit_index=1)
     photo = noise_jpeg()

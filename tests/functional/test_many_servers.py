@@ -222,10 +222,11 @@ def test_killing_a_server_loses_no_get_and_half_saves_no_submission(fresh):
         for title in titles:
             form = author.get("/staff/notices/new?kind=lost_found").forms["deform"]
             form["title"], form["body"] = title, "A black bag."
-            for _ in range(3):
+            for _ in range(40):  # until the proxy's probe marks the dead server sick (a few seconds)
                 answer = form.submit("save", status="*")
                 if answer.status_int != 503:
                     break
+                time.sleep(0.25)
             assert answer.status_int == 303, answer.text[:500]
         time.sleep(0.5)
     finally:

@@ -77,6 +77,9 @@ def test_staff_pages_have_no_emergency_strip_and_no_staff_sign_in(testapp, offic
         page = testapp.get(path)
         assert 'class="fallbacks"' not in page.text, path
         assert "In danger? Contact the police now" not in page.text, path
+        # ...but the call and SMS links every page carries, as one quiet line in the footer.
+        links = [a["href"] for a in page.html.select("footer .staff-fallbacks a")]
+        assert links[:2] == ["tel:110", "tel:122"] and links[2].startswith("sms:"), path
         assert "Staff sign-in" not in page.text and 'href="/login"' not in page.text, path
         assert "staff.css" in page.text and "<style" not in page.text and "<script>" not in page.text, path
         assert page.html.select_one('nav.staff-nav a[aria-current="page"]') is not None, path
