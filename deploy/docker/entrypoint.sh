@@ -10,6 +10,7 @@ case "$command" in
     worker) exec portal-worker "$INI" --skip media-staff-copies "$@" ;;
     copies) exec portal-worker "$INI" --only media-staff-copies "$@" ;;
     migrate) exec portal-initialize-db "$INI" "$@" ;;
+    create-unit) exec portal-create-unit "$INI" "$@" ;;
     create-officer) exec portal-create-officer "$INI" "$@" ;;
     audit-verify) exec portal-audit-verify "$INI" "$@" ;;
     *) exec "$command" "$@" ;;

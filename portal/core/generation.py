@@ -20,4 +20,9 @@ class PublicGeneration(Base):
 def invalidate(request) -> None:
     """Call in the transaction of a change to the units: every server's routing index is built again
     once it commits."""
-    request.dbsession.execute(update(PublicGeneration).values(generation=PublicGeneration.generation + 1))
+    invalidate_session(request.dbsession)
+
+
+def invalidate_session(dbsession) -> None:
+    """The same, for a command-line script's session (portal-create-unit)."""
+    dbsession.execute(update(PublicGeneration).values(generation=PublicGeneration.generation + 1))

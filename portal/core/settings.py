@@ -30,6 +30,12 @@ ENVIRONMENT = {
     "PORTAL_S3_BUCKET": "portal.media.s3.bucket",
     "PORTAL_S3_ACCESS_KEY": "portal.media.s3.access_key",
     "PORTAL_S3_SECRET_KEY": "portal.media.s3.secret_key",
+    # Addresses that differ per host (and a Redis URL may carry its password): set them where the
+    # secrets are set, so one production.ini serves every host.
+    "PORTAL_REDIS_URL": "portal.ratelimit.redis_url",
+    "PORTAL_TURN_URLS": "portal.call.turn_urls",
+    "PORTAL_STUN_URLS": "portal.call.stun_urls",
+    "PORTAL_PURGE_URLS": "portal.proxy.purge_urls",
 }
 
 REQUIRED = (

@@ -8,7 +8,7 @@ from portal.audit import chain as audit
 from portal.core import generation
 from portal.core.i18n import _
 from portal.core.refused import Refused
-from portal.units.models import Unit
+from portal.units.models import LEVELS, Unit
 
 FIELD = "jurisdiction"
 
@@ -52,6 +52,22 @@ def create(request, *, parent: Unit, code: str, **fields) -> Unit:
     request.dbsession.flush()
     audit.record(request, "unit.created", object_type="unit", object_id=unit.id, reason=f"code {code}")
     generation.invalidate(request)
+    return unit
+
+
+def create_top(dbsession, *, code: str, level: str = "province", **fields) -> Unit:
+    """The unit at the top of the tree (the province's bureau), made once from the command line
+    (portal-create-unit) since every other unit is created under a parent at /staff/units."""
+    assert level in LEVELS, level  # the command's choices
+    unit = Unit(code=code, parent=None, path=Unit.make_path(None, code), level=level)
+    for name in UNIT_FIELDS:
+        if name in fields:
+            setattr(unit, name, fields[name])
+    dbsession.add(unit)
+    dbsession.flush()
+    audit.append(dbsession, "unit.created", actor="system", object_type="unit", object_id=unit.id,
+                 reason=f"code {code}; top unit")
+    generation.invalidate_session(dbsession)
     return unit
 
 

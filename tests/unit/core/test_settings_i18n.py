@@ -23,6 +23,16 @@ def test_environment_overrides_the_ini():
     assert merged["portal.fallback.police"] == "110"  # defaults fill the rest
 
 
+def test_per_host_addresses_come_from_the_environment_too():
+    """One production.ini for every host: the Redis URL (it may carry a password), the TURN and STUN
+    servers and the proxies to purge can each be set where the secrets are."""
+    environ = {"PORTAL_REDIS_URL": "redis://:pw@10.0.0.5:6379/0", "PORTAL_TURN_URLS": "turn:t.example:3478",
+               "PORTAL_STUN_URLS": "stun:t.example:3478", "PORTAL_PURGE_URLS": "http://10.0.0.7:6081/"}
+    merged = apply_environment(dict(GOOD, **{"portal.ratelimit.redis_url": "redis://127.0.0.1:6379/0"}), environ)
+    assert (merged["portal.ratelimit.redis_url"], merged["portal.call.turn_urls"], merged["portal.call.stun_urls"],
+            merged["portal.proxy.purge_urls"]) == tuple(environ.values())
+
+
 def test_missing_secrets_name_the_environment_variable():
     with pytest.raises(SettingsError, match=r"PORTAL_SESSION_SECRET"):
         check_settings(dict(GOOD, **{"portal.session_secret": ""}))
