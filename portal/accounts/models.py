@@ -16,7 +16,7 @@ class Officer(Base):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     # Encrypted with the field cipher; the shared secret must not sit in the database in clear.
-    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_secret: Mapped[str | None] = mapped_column(String(255), info={"sealed": "officer.totp"})
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Last accepted TOTP time step, so a code cannot be replayed.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)

@@ -54,7 +54,7 @@ class Alarm(Base):
     located_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     place: Mapped[str] = mapped_column(String(255), default="")
     # Protected (encrypted JSON: name, phone), optional; shown to dispatchers with a reason, audited.
-    sender_contact: Mapped[str | None] = mapped_column(Text)
+    sender_contact: Mapped[str | None] = mapped_column(Text, info={"sealed": "alarm.sender_contact"})
     # Never refused for rate reasons: a flood from one address is marked for the dispatcher instead.
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_reason: Mapped[str] = mapped_column(String(255), default="")

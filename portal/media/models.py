@@ -32,7 +32,8 @@ class Media(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     content_type: Mapped[str] = mapped_column(String(64))  # sniffed from the bytes
-    original_name_sealed: Mapped[str | None] = mapped_column(Text)  # ORIGINAL_NAME_LABEL; None: no name
+    # Sealed under ORIGINAL_NAME_LABEL; None: no name.
+    original_name_sealed: Mapped[str | None] = mapped_column(Text, info={"sealed": ORIGINAL_NAME_LABEL})
     # Storage keys, relative to the media store; originals are never served to the public.
     original_key: Mapped[str] = mapped_column(String(255))
     public_key: Mapped[str | None] = mapped_column(String(255))

@@ -33,7 +33,7 @@ class MissingPersonRequest(Base):
     # The command center that verifies and publishes: the accepting unit's nearest center above it.
     command_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     # Protected (encrypted JSON: name, phone, relationship); read only through services.protected.
-    family_contact: Mapped[str] = mapped_column(Text)
+    family_contact: Mapped[str] = mapped_column(Text, info={"sealed": "missing.family_contact"})
     # The family ticked "tell me when something changes", and the language of their form: the messages
     # come in it (missing/updates.py).
     notify_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -142,7 +142,7 @@ class MissingPersonDetails(Base):
     languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Protected (sealed with privacy.protected, label MEDICAL_LABEL): police-only, each showing audited,
     # unless the family agreed to publish it (medical_needs_public), then the public pages show it.
-    medical_needs: Mapped[str | None] = mapped_column(Text)
+    medical_needs: Mapped[str | None] = mapped_column(Text, info={"sealed": "missing.medical_needs"})
     medical_needs_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     hair: Mapped[str] = mapped_column(String(120), default="")
     eyes: Mapped[str] = mapped_column(String(120), default="")

@@ -23,8 +23,8 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(8))
     # Protected (encrypted): the phone number or address, and the text (it may name a person or place).
-    recipient: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
+    recipient: Mapped[str] = mapped_column(Text, info={"sealed": "outbox.recipient"})
+    body: Mapped[str] = mapped_column(Text, info={"sealed": "outbox.body"})
     # What caused it, for the audit trail ("trip", 12); never the content.
     subject_type: Mapped[str] = mapped_column(String(32), default="")
     subject_id: Mapped[int | None] = mapped_column(Integer)
@@ -37,7 +37,7 @@ class OutboxMessage(Base):
     # only send pre-approved templates (Chinese cloud SMS) get the template's id and the values;
     # "" for a free text (the audit checkpoints' e-mail).
     template: Mapped[str] = mapped_column(String(64), default="", server_default="")
-    params: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[str | None] = mapped_column(Text, info={"sealed": "outbox.params"})
     locale: Mapped[str] = mapped_column(String(8), default="", server_default="")
     gave_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # after the last attempt failed
 

@@ -39,7 +39,7 @@ class Sighting(Base):
     text: Mapped[str] = mapped_column(Text)
     media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
     # Protected (encrypted JSON: name, phone); None when the person left no contact.
-    contact: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text, info={"sealed": CONTACT_LABEL})
     # "Tell me when something changes" (outbox/updates.py), and the form's language for those messages.
     notify_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     locale: Mapped[str] = mapped_column(String(8), default="", server_default="")

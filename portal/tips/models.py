@@ -121,7 +121,7 @@ class Tip(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     # Protected (encrypted JSON: name, phone), None when the reporter left none.
-    contact: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text, info={"sealed": "tip.contact"})
     # When the handler last looked at the contact: the reporter is told on /status.
     contact_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The reporter ticked "tell me when something changes" (with a phone number in the contact), and the
@@ -262,7 +262,7 @@ class TipReward(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Who received the money: their identity document as shown at the counter, a protected field
     # (sealed under PAYEE_LABEL, shown only with a reason, audited), and what was paid (at most `amount`).
-    payee_id_sealed: Mapped[str | None] = mapped_column(Text)
+    payee_id_sealed: Mapped[str | None] = mapped_column(Text, info={"sealed": "tip_reward.payee_id"})
     amount_paid: Mapped[int | None] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -28,7 +28,7 @@ class Trip(Base):
     expected_arrival_at: Mapped[datetime] = mapped_column(UTCDateTime())
     vehicle_plate: Mapped[str] = mapped_column(String(20), default="")
     # Protected (encrypted JSON: name, phone) of the traveller, optional.
-    owner_contact: Mapped[str | None] = mapped_column(Text)
+    owner_contact: Mapped[str | None] = mapped_column(Text, info={"sealed": "trip.owner_contact"})
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when the arrival time was missed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -52,7 +52,7 @@ class TripGuardian(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # the guardian's own link
     label: Mapped[str] = mapped_column(String(60), default="")  # how the traveller names them
     # Protected (encrypted JSON: phone or e-mail) for overdue notices through the outbox; optional.
-    contact: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(Text, info={"sealed": "trip.guardian_contact"})
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # last opened the page
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # said "I am on it" when overdue
 

@@ -43,7 +43,7 @@ class CallInvitation(Base):
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))  # who invited
     mode: Mapped[str] = mapped_column(String(12))
     # Protected (sealed under PHONE_LABEL): the mobile number the SMS went to.
-    phone: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text, info={"sealed": PHONE_LABEL})
     state: Mapped[str] = mapped_column(String(12), default="sent")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -25,7 +25,7 @@ class Upload(Base):
     content_type: Mapped[str | None] = mapped_column(String(64))
     # The file's name on the sender's device (Upload-Metadata "filename") is a protected field:
     # sealed like Media.original_name_sealed (media/models.py ORIGINAL_NAME_LABEL).
-    filename_sealed: Mapped[str | None] = mapped_column(Text)
+    filename_sealed: Mapped[str | None] = mapped_column(Text, info={"sealed": "media.original_name"})
     sha256: Mapped[str | None] = mapped_column(String(64))  # of the whole file, once complete
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

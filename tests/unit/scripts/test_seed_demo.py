@@ -146,3 +146,26 @@ def test_seed_fills_the_tip_queue_and_statistics_once(dbsession, registry):
     assert seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"],
                           registry["receipt_hasher"]).tips_added == 0
     assert dbsession.execute(select(func.count()).select_from(Tip)).scalar_one() == len(tips)
+
+
+def test_every_sealed_value_the_demo_writes_sits_in_a_declared_column(dbsession, registry):
+    """portal-rekey-fields finds protected fields by their columns' `info={"sealed": ...}`: a sealed value in
+    an undeclared column would keep its old key for ever."""
+    import re
+
+    from sqlalchemy import String, Text
+
+    from portal.core.meta import Base
+
+    seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"], registry["receipt_hasher"])
+    token = re.compile(r"^t[01]\$[A-Za-z0-9+/]{20,}={0,2}$")
+    sealed_seen, stray = [], []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if not isinstance(column.type, String | Text):
+                continue
+            values = dbsession.execute(select(column).where(column.isnot(None))).scalars()
+            if any(token.match(v) for v in values):
+                (sealed_seen if column.info.get("sealed") else stray).append(f"{table.name}.{column.name}")
+    assert stray == []
+    assert {"tips.contact", "sightings.contact", "missing_requests.family_contact"} <= set(sealed_seen)
