@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.coturn import reserve_ports
+
 ROOT = pathlib.Path(__file__).parents[2]
 DEPLOY = ROOT / "deploy"
 TOKEN = "A" * 20 + "b-_" + "9" * 20  # 43 characters, as a secret link's token
@@ -35,10 +37,12 @@ def _nginx() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture
+def ports():
+    """Two ports of PORTAL_TEST_PORTS for nginx, locked against other suites (tests/coturn.py)."""
+    reservation = reserve_ports(2)
+    yield list(reservation.ports)
+    reservation.release()
 
 
 def _certificate(directory: pathlib.Path) -> tuple[str, str]:
@@ -108,19 +112,19 @@ class App:
         self.server.server_close()
 
 
-def test_the_nginx_configuration_passes_nginx_t(tmp_path):
+def test_the_nginx_configuration_passes_nginx_t(tmp_path, ports):
     nginx = _nginx()
-    main = _site(tmp_path, _free_port(), _free_port(), 6543)
+    main = _site(tmp_path, *ports, 6543)
     checked = subprocess.run([nginx, "-t", "-c", str(main), "-p", str(tmp_path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert "syntax is ok" in checked.stderr
 
 
 @pytest.fixture
-def proxy(tmp_path):
+def proxy(tmp_path, ports):
     nginx = _nginx()
     app = App()
-    http_port, https_port = _free_port(), _free_port()
+    http_port, https_port = ports
     main = _site(tmp_path, http_port, https_port, app.port)
     started = subprocess.run([nginx, "-c", str(main), "-p", str(tmp_path)], capture_output=True, text=True)
     assert started.returncode == 0, started.stderr

@@ -4,7 +4,6 @@ it), and a real SMTP server (aiosmtpd). Failures, retries with back-off, a messa
 nothing personal in a log line or an error kept in the database."""
 import json
 import logging
-import socket
 import threading
 import time
 from datetime import timedelta
@@ -20,6 +19,7 @@ from portal.outbox.senders.http_sms import GatewayError, HttpSmsSender
 from portal.outbox.senders.smtp import SmtpSender
 from portal.outbox.senders.tencent_sms import TencentError, TencentSmsSender, e164
 from portal.trips.jobs import OVERDUE_MESSAGE
+from tests.coturn import reserve_ports
 
 PHONE = "13912345678"
 VALUES = {"label": "Grandma's walk", "arrival": "21:30", "deadline": "21:45"}
@@ -64,10 +64,12 @@ def gateway():
     server.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture
+def closed_port():
+    """A port of PORTAL_TEST_PORTS that nothing listens on, locked against other suites (tests/coturn.py)."""
+    reservation = reserve_ports(1)
+    yield reservation.first
+    reservation.release()
 
 
 def _message(channel="sms", recipient=PHONE, locale="en") -> Outgoing:
@@ -114,8 +116,8 @@ def test_an_http_gateway_failure_says_what_without_the_answers_body(gateway, ans
     assert PHONE not in str(failure.value)
 
 
-def test_a_closed_gateway_is_a_failure_to_retry():
-    sender = HttpSmsSender({"portal.sms.http.url": f"http://127.0.0.1:{_free_port()}/send"})
+def test_a_closed_gateway_is_a_failure_to_retry(closed_port):
+    sender = HttpSmsSender({"portal.sms.http.url": f"http://127.0.0.1:{closed_port}/send"})
     with pytest.raises(GatewayError, match="no answer"):
         sender.send(_message())
 
@@ -227,7 +229,7 @@ def test_an_email_reaches_a_real_smtp_server_in_utf8(smtp_server):
     assert email["Message-ID"].endswith("@police.example.cn>")
 
 
-def test_a_refused_recipient_gives_up_and_a_server_away_is_retried(smtp_server):
+def test_a_refused_recipient_gives_up_and_a_server_away_is_retried(smtp_server, closed_port):
     mailbox, port = smtp_server
     settings = {"portal.smtp.host": "127.0.0.1", "portal.smtp.port": str(port), "portal.smtp.security": "none",
                 "portal.smtp.from": "no-reply@police.example.cn"}
@@ -237,7 +239,7 @@ def test_a_refused_recipient_gives_up_and_a_server_away_is_retried(smtp_server):
     mailbox.refuse = "451 try again later"
     with pytest.raises(ConnectionError, match="451"):
         SmtpSender(settings).send(Outgoing(channel="email", recipient="nobody@example.org", body="x"))
-    away = dict(settings, **{"portal.smtp.port": str(_free_port())})
+    away = dict(settings, **{"portal.smtp.port": str(closed_port)})
     with pytest.raises(ConnectionError):
         SmtpSender(away).send(Outgoing(channel="email", recipient="li.hua@example.org", body="x"))
     assert mailbox.messages == []
