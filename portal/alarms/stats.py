@@ -8,11 +8,11 @@ cancelled before a step simply do not count for it. Only counts and durations le
 place, a message or a contact."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import literal
 
 from portal.alarms.models import ALARM_STATES, Alarm
 from portal.core.durations import NONE_YET, Durations, grouped_durations, overall, seconds_between
-from portal.core.stats_range import DateRange
+from portal.core.stats_range import DateRange, counts_by_unit_and_state
 from portal.units.models import Unit
 from portal.units.scope import units_in_scope
 
@@ -37,13 +37,9 @@ class AlarmStats:
 def collect(dbsession, officer, dates: DateRange) -> AlarmStats:
     """Alarms received in the range (by their created_at)."""
     units = units_in_scope(dbsession, officer)
-    stats = AlarmStats(units=units, by_state=dict.fromkeys(ALARM_STATES, 0))
     where = [Alarm.unit_id.in_([u.id for u in units]), *dates.conditions(Alarm.created_at)]
-    for unit_id, state, n in dbsession.execute(select(Alarm.unit_id, Alarm.state, func.count())
-                                               .where(*where).group_by(Alarm.unit_id, Alarm.state)):
-        stats.total += n
-        stats.by_state[state] += n
-        stats.by_center[unit_id] = stats.by_center.get(unit_id, 0) + n
+    counts = counts_by_unit_and_state(dbsession, Alarm.unit_id, Alarm.state, ALARM_STATES, where)
+    stats = AlarmStats(units=units, total=counts.total, by_state=counts.by_state, by_center=counts.by_unit)
     to_ack = seconds_between(dbsession, Alarm.created_at, Alarm.acknowledged_at)
     to_dispatch = seconds_between(dbsession, Alarm.created_at, Alarm.dispatched_at)
     stats.acknowledge, stats.dispatch = map(overall, grouped_durations(dbsession, literal(0), [to_ack, to_dispatch],

@@ -3,6 +3,8 @@ the same on SQLite and PostgreSQL."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import func, select
+
 from portal.core.i18n import _
 from portal.core.localtime import LOCAL_TZ
 
@@ -54,3 +56,21 @@ def parse_range(since: str, until: str) -> DateRange:
     if first and last and first > last:
         raise BadRange(_("The start date must not be after the end date."))
     return DateRange(first, last)
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    by_state: dict[str, int]  # every state, zero where none
+    by_unit: dict[int, int]  # only units with some
+
+
+def counts_by_unit_and_state(dbsession, unit_column, state_column, states, where) -> Counts:
+    """How many rows match `where`, by state and by unit, in one grouped query (the statistics pages)."""
+    total, by_state, by_unit = 0, dict.fromkeys(states, 0), {}
+    for unit_id, state, n in dbsession.execute(select(unit_column, state_column, func.count())
+                                               .where(*where).group_by(unit_column, state_column)):
+        total += n
+        by_state[state] += n
+        by_unit[unit_id] = by_unit.get(unit_id, 0) + n
+    return Counts(total, by_state, by_unit)

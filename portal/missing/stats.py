@@ -5,10 +5,10 @@ from the family's request to the published appeal (median and 90th percentile, p
 Only counts and durations leave here: never a name, a contact or a reason."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, join, literal, select
+from sqlalchemy import join, literal
 
 from portal.core.durations import NONE_YET, Durations, grouped_durations, overall, seconds_between
-from portal.core.stats_range import DateRange
+from portal.core.stats_range import DateRange, counts_by_unit_and_state
 from portal.missing.models import MISSING_REQUEST_STATES, MissingPersonRequest
 from portal.notices.models import Notice
 from portal.units.models import Unit
@@ -28,15 +28,11 @@ class MissingStats:
 def collect(dbsession, officer, dates: DateRange) -> MissingStats:
     """Requests received in the range (by their created_at)."""
     units = units_in_scope(dbsession, officer)
-    stats = MissingStats(units=units, by_state=dict.fromkeys(MISSING_REQUEST_STATES, 0))
     where = [MissingPersonRequest.command_unit_id.in_([u.id for u in units]),
              *dates.conditions(MissingPersonRequest.created_at)]
-    for center, state, n in dbsession.execute(
-            select(MissingPersonRequest.command_unit_id, MissingPersonRequest.state, func.count())
-            .where(*where).group_by(MissingPersonRequest.command_unit_id, MissingPersonRequest.state)):
-        stats.total += n
-        stats.by_state[state] += n
-        stats.by_center[center] = stats.by_center.get(center, 0) + n
+    counts = counts_by_unit_and_state(dbsession, MissingPersonRequest.command_unit_id, MissingPersonRequest.state,
+                                      MISSING_REQUEST_STATES, where)
+    stats = MissingStats(units=units, total=counts.total, by_state=counts.by_state, by_center=counts.by_unit)
     # The appeal's publication stays stamped after it is resolved or withdrawn, so those count too.
     seconds = seconds_between(dbsession, MissingPersonRequest.created_at, Notice.published_at)
     joined = join(MissingPersonRequest, Notice, Notice.id == MissingPersonRequest.notice_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import distinct, func, select
 
-from portal.core.stats_range import DateRange
+from portal.core.stats_range import DateRange, counts_by_unit_and_state
 from portal.notices.models import Notice
 from portal.sightings.models import SIGHTING_STATES, Sighting
 from portal.units.models import Unit
@@ -42,13 +42,9 @@ class SightingStats:
 def collect(dbsession, officer, dates: DateRange) -> SightingStats:
     """Sightings received in the range (by their created_at), by the unit of their notice."""
     units = units_in_scope(dbsession, officer)
-    stats = SightingStats(units=units, by_state=dict.fromkeys(SIGHTING_STATES, 0))
     where = [Sighting.unit_id.in_([u.id for u in units]), *dates.conditions(Sighting.created_at)]
-    for unit_id, state, n in dbsession.execute(select(Sighting.unit_id, Sighting.state, func.count())
-                                               .where(*where).group_by(Sighting.unit_id, Sighting.state)):
-        stats.total += n
-        stats.by_state[state] += n
-        stats.by_unit[unit_id] = stats.by_unit.get(unit_id, 0) + n
+    counts = counts_by_unit_and_state(dbsession, Sighting.unit_id, Sighting.state, SIGHTING_STATES, where)
+    stats = SightingStats(units=units, total=counts.total, by_state=counts.by_state, by_unit=counts.by_unit)
     stats.notices = dbsession.execute(select(func.count(distinct(Sighting.notice_id))).where(*where)).scalar_one()
     stats.top = _top_notices(dbsession, where)
     return stats
