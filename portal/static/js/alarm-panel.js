@@ -78,7 +78,8 @@
   }
 
   /* Puts alarm `id` in the panel. options.push: a new history entry (not for Back and Forward);
-   * options.focus: the panel's heading takes the focus (a choice made with the keyboard). */
+   * options.focus: the panel's heading takes the focus (a choice made with the keyboard);
+   * options.reveal: false leaves the page where it is (N and P move the panel along from the list). */
   function open(id, options) {
     options = options || {};
     id = String(id);
@@ -99,8 +100,10 @@
         if (!show(html)) throw new Error("no detail in the answer");
         status.textContent = "";
         var title = body.querySelector("#selected-alarm-title");
-        if (options.focus && title) title.focus();
-        else if (panel.getBoundingClientRect().top > window.innerHeight) panel.scrollIntoView({ block: "start" });
+        if (options.focus && title) title.focus({ preventScroll: true });
+        // The whole detail in view: beside the list it then stays there (sticky) while the list scrolls;
+        // on a tablet it is below the list. Not for N and P, which keep the dispatcher in the list.
+        if (options.reveal !== false && panel.getBoundingClientRect().top > 8) panel.scrollIntoView({ block: "start" });
       })
       .catch(function () {
         if (mine !== ticket) return;
@@ -136,7 +139,7 @@
 
   window.addEventListener("popstate", function () {
     var id = idFromAddress();
-    if (id) open(id, { push: false });
+    if (id) open(id, { push: false, reveal: false });
     else if (!panel.hidden) close({ push: false });
   });
 

@@ -76,7 +76,7 @@
       if (!all.length) return false;
       var at = all.indexOf(selected);
       select(all[at < 0 ? (by > 0 ? 0 : all.length - 1) : (at + by + all.length) % all.length]);
-      if (panel() && panel().isOpen()) panel().open(selectedId);
+      if (panel() && panel().isOpen()) panel().open(selectedId, { reveal: false });
       return true;
     }
     function acknowledge() {
