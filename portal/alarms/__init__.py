@@ -19,6 +19,7 @@ def includeme(config):
     config.add_route("staff_alarms", "/staff/alarms", factory=StaffRoot)
     config.add_route("staff_alarms_feed", "/staff/alarms/feed", factory=StaffRoot)
     config.add_route("staff_alarm", r"/staff/alarms/{id:\d+}", factory=StaffAlarmContext)
+    config.add_route("staff_alarm_panel", r"/staff/alarms/{id:\d+}/panel", factory=StaffAlarmContext)
     config.add_route("staff_alarm_updates", r"/staff/alarms/{id:\d+}/updates", factory=StaffAlarmContext)
     config.add_route("staff_alarm_photo", r"/staff/alarms/photos/{id:\d+}", factory=StaffAlarmPhotoContext)
     config.scan(".views")

@@ -23,8 +23,9 @@ class AlarmSenderContext:
 class StaffAlarmContext:
     """An alarm: dispatchers of the command center it was routed to, or of a center above it."""
 
-    def __init__(self, request):
-        self.alarm = load_row(request, Alarm)
+    def __init__(self, request, alarm=None):
+        # `alarm`: one the console's ?selected= named, already loaded (views/detail.py)
+        self.alarm = alarm if alarm is not None else load_row(request, Alarm)
         self.__acl__ = scoped_acl(self.alarm.unit.ancestor_codes, roles=[Role.DISPATCHER])
 
 

@@ -94,7 +94,7 @@ def test_the_alarm_page_maps_the_position_and_the_thread_works_both_ways(desk, p
     markers = desk.locator(".alarms-map path.map-alarm")
     expect(markers.first).to_be_attached()
     assert markers.count() == desk.locator("[data-open-rows] tr[data-lat]").count()
-    row.get_by_role("link", name="Locked in a shop").click()
+    desk.goto(live_server + row.get_by_role("link", name="Locked in a shop").get_attribute("href"))  # its page
 
     # The map: the position with its accuracy circle on the real map; the coordinates in text.
     expect(desk.locator(".alarm-map .leaflet-tile-loaded").first).to_be_visible()
@@ -183,15 +183,18 @@ def test_keyboard_shortcuts_next_acknowledge_and_back_never_while_typing(desk, p
         desk.keyboard.press("p")
     expect(rows.nth(0)).to_have_class(re.compile(r"\bis-selected\b"))
     assert rows.nth(0).get_attribute("data-alarm-id") == row.get_attribute("data-alarm-id")  # new ones first
-    desk.keyboard.press("k")  # acknowledge the selected new alarm: its page opens, acknowledged
-    desk.wait_for_url(re.compile(r".*/staff/alarms/\d+$"))
-    expect(desk.locator("[data-state-label]")).to_have_text("acknowledged")
-    # Typing in the message field: the letters are text, not shortcuts.
+    desk.keyboard.press("k")  # acknowledge the selected new alarm: the console comes back with it beside the list
+    desk.wait_for_url(re.compile(r".*/staff/alarms\?selected=\d+#selected-alarm$"))
+    expect(desk.locator("[data-alarm-panel] [data-state-label]")).to_have_text("acknowledged")
+    # Typing in the panel's message field: the letters are text, not shortcuts.
     desk.locator("#message-text").click()
     desk.keyboard.type("lkan")
     expect(desk.locator("#message-text")).to_have_value("lkan")
-    assert re.search(r"/staff/alarms/\d+$", desk.url)
+    assert re.search(r"/staff/alarms\?selected=\d+", desk.url)
     desk.locator("#message-text").evaluate("node => node.blur()")
+    desk.locator("[data-alarm-panel]").get_by_role("link", name=re.compile("Open the full page")).click()
+    desk.wait_for_url(re.compile(r".*/staff/alarms/\d+$"))
+    expect(desk.locator("[data-state-label]")).to_have_text("acknowledged")
     desk.keyboard.press("l")  # back to the console
     desk.wait_for_url(re.compile(r".*/staff/alarms$"))
     assert desk.console.errors == []

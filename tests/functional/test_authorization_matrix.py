@@ -69,6 +69,7 @@ MATRIX = {
     "/staff/alarms/feed": DISPATCHERS,
     "/staff/alarms/{alarm_a}": DISPATCHERS,  # routed to city A's center; the province's dispatcher is above
     "/staff/alarms/{alarm_a}/updates": DISPATCHERS,
+    "/staff/alarms/{alarm_a}/panel": DISPATCHERS,  # the console's panel: the alarm's detail, scoped as its page
     "/staff/alarms/photos/{alarm_photo}": DISPATCHERS,  # a photo sent in alarm_a's thread
     "/staff/calls": DISPATCHERS,  # the calls are scoped in the query
     "/staff/calls/{call_a}/poll": DISPATCHERS,  # a call of alarm_a

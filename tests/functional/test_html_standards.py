@@ -71,7 +71,7 @@ def test_every_page_passes_the_nu_html_checker(testapp, dbsession, registry, uni
     request = make_missing_request(dbsession, cipher, units["city_a"])
     pages |= {f"staff {path}": html for path, html in render(
         testapp, STAFF + ["/staff/stats/queues", f"/staff/tips/{tip.id}", f"/staff/alarms/{alarm.id}",
-                          f"/staff/notices/{notice.id}", f"/staff/sightings/{sighting.id}",
+                          f"/staff/alarms?selected={alarm.id}", f"/staff/notices/{notice.id}", f"/staff/sightings/{sighting.id}",
                           f"/staff/missing/{request.id}", f"/staff/categories/{category.id}",
                           f"/staff/officers/{officer.id}", f"/staff/units/{units['city_a'].id}"]).items()}
     errors = vnu.check(pages)

@@ -21,6 +21,8 @@ ALLOWED |= {"AAC", "AMR", "AVI", "FLAC", "GP", "MKV", "MOV", "MP", "Opus", "WAV"
 ALLOWED |= {"Test", "City", "County", "Province", "Officer", "disp"}
 # Example values of identifiers that officers type (a category's short name, a question's key, a choice).
 ALLOWED |= {"drugs", "activity", "dealing"}
+# Key caps the shortcuts name as the keyboard prints them (the letters are single, so never counted).
+ALLOWED |= {"Esc"}
 WORD = re.compile(r"[A-Za-z]{2,}")
 LANGS = {"zh_CN": "zh-CN", "ug": "ug"}
 OLD_FLOOD = "flood: more than 10 alarms from one address within an hour"

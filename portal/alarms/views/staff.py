@@ -1,14 +1,19 @@
 """The dispatcher console: the live list of alarms and its JSON feed, one alarm with its map, thread
 and steps, the sender's contact on request, and the photos sent with it (staff copies only)."""
-import json
-
 import colander
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from portal.alarms import dispatch, feed
 from portal.alarms.forms import message_schema, step_schema
-from portal.alarms.models import CALL_KINDS, Alarm
+from portal.alarms.models import CALL_KINDS
+from portal.alarms.views.detail import (
+    RETURN_TO_CONSOLE,
+    console_values,
+    detail_values,
+    in_panel,
+    selected_context,
+)
 from portal.core.forms import MultiFormView, PageForm, field_messages, posted_text, typed_values
 from portal.core.headers import allow_camera
 from portal.core.i18n import _
@@ -18,10 +23,6 @@ from portal.media.openings import record_opening
 from portal.media.responses import copy_response
 from portal.privacy.forms import reveal_schema
 
-POLL_MS = 1500  # the console and the alarm page ask for changes this often
-STEP_LABELS = {"acknowledge": _("Acknowledge"), "dispatch": _("Dispatch help"), "close": _("Close")}
-STEP_HINTS = {"acknowledge": _("Note (optional)"), "dispatch": _("Who was sent (unit, car, officers)"),
-              "close": _("Outcome: how it ended")}
 STEP_DONE = {
     "acknowledge": _("Acknowledged: the sender now sees that the dispatcher received the alarm."),
     "dispatch": _("Dispatched: the sender now sees that help is on the way."),
@@ -38,11 +39,13 @@ def _json_error(request, status: int, message):
 
 @view_config(route_name="staff_alarms", renderer="staff/alarms.html", permission=Permission.DISPATCH)
 def console(request):
-    lists = dispatch.console(request.dbsession, request.identity)
-    counts = dispatch.counts_for(request.dbsession, [a.id for a in lists["open"] + lists["ended"]])
-    return {"open": lists["open"], "ended": lists["ended"], "counts": counts,
-            "cursor": feed.start_cursor(request.dbsession), "poll_ms": POLL_MS,
-            "state_labels": dispatch.STATE_LABELS, "kind_labels": dispatch.KIND_LABELS}
+    """The lists; with ?selected=ID, that alarm's detail in the panel beside them (the page without
+    JavaScript, a reload, a link kept): scoped as the alarm's own page."""
+    values = console_values(request)
+    selected = request.GET.get("selected")
+    if selected is not None:
+        values.update(in_panel(detail_values(request, selected_context(request, selected))))
+    return values
 
 
 @view_config(route_name="staff_alarms_feed", renderer="json", permission=Permission.DISPATCH)
@@ -56,11 +59,6 @@ def console_feed(request):
         return _json_error(request, 400, _("This cursor is not valid. Reload the console."))
     request.response.cache_control = "no-store"
     return answer
-
-
-def _points_json(points) -> str:
-    rows = [[p.lat, p.lon, p.accuracy_m, p.id if not isinstance(p, Alarm) else 0] for p in points]
-    return json.dumps(rows, separators=(",", ":"))
 
 
 def _ended(request, alarm):
@@ -82,7 +80,9 @@ def _hand_written(form):
 class AlarmPage(MultiFormView):
     """One alarm: a hand-written form per open step, the message to the sender (also sent by the
     page's script, answered in JSON), and the forms that show the sender's or a guardian's contact
-    (a reason, audited, in that response only)."""
+    (a reason, audited, in that response only). The same forms in the console's panel post
+    return=console: the answer is then the console with this alarm selected (a redirect after a step
+    or a message; the console itself, with the panel, for a refusal or a contact shown)."""
 
     PREFIX = {"reveal": "reveal_", "reveal_guardian": "guardian_"}  # the template's names for their fields
 
@@ -90,6 +90,7 @@ class AlarmPage(MultiFormView):
         super().__init__(context, request)
         self.alarm = context.alarm
         self.steps = dispatch.steps_for(request, self.alarm, context)
+        self.to_console = posted_text(request, "return") == RETURN_TO_CONSOLE
 
     def posted_formid(self):
         action = posted_text(self.request, "action")
@@ -130,34 +131,27 @@ class AlarmPage(MultiFormView):
                 errors = {"text" if posted == "message" else "step": _ended(request, alarm)}
         if self._as_json():
             return _json_error(request, request.response.status_int, next(iter(errors.values()), ""))
+        values = {**detail_values(request, self.context, self.steps), **values, "errors": errors, "typed": typed}
+        if self.to_console:
+            request.override_renderer = "staff/alarms.html"
+            return {**console_values(request), **in_panel(values)}
         if self.alarm.kind in CALL_KINDS:
             allow_camera(request)  # the dispatcher's microphone for the call panel (portal/calls)
-        return {**self._facts(), "contact": None, "guardian_contact": None, **values,
-                "errors": errors, "typed": typed}
+        return values
 
-    def _facts(self):
-        request, alarm, db = self.request, self.alarm, self.request.dbsession
-        locations, trip_track = dispatch.locations(db, alarm), dispatch.trip_track(db, alarm)
-        first = [alarm] if alarm.lat is not None else []
-        return {
-            "alarm": alarm, "steps": self.steps,
-            "messages": dispatch.messages(db, alarm), "locations": locations, "trip_track": trip_track,
-            # The points the page's map draws: [lat, lon, accuracy, position id (0: the first)], oldest first.
-            "map_track": _points_json(first + locations), "map_trip": _points_json(trip_track),
-            "photos": dispatch.photos(db, alarm),
-            "history": dispatch.history(db, alarm), "is_open": alarm.state in dispatch.OPEN_STATES,
-            "state_labels": dispatch.STATE_LABELS, "kind_labels": dispatch.KIND_LABELS,
-            "sender_labels": dispatch.SENDER_LABELS, "guardian_label": dispatch.guardian_label,
-            "step_labels": STEP_LABELS, "step_hints": STEP_HINTS,
-            "message_text": lambda m: dispatch.message_text(request, m), "poll_ms": POLL_MS,
-            "guardians": dispatch.handed_contacts(db, alarm), "is_call": alarm.kind in CALL_KINDS,
-        }
+    def _back(self, anchor=None):
+        """Where a step or a message leads: this page, or the console with this alarm selected."""
+        request, alarm = self.request, self.alarm
+        if self.to_console:
+            return HTTPSeeOther(request.route_path("staff_alarms", _query={"selected": alarm.id},
+                                                   _anchor=anchor or "selected-alarm"))
+        return HTTPSeeOther(request.route_path("staff_alarm", id=alarm.id, _anchor=anchor))
 
     def take_step(self, data):
         request, alarm = self.request, self.alarm
         dispatch.transition(request, alarm, data["step"], data["reason"])
         request.session.flash(request.localizer.translate(STEP_DONE[data["step"]]))
-        return HTTPSeeOther(request.route_path("staff_alarm", id=alarm.id))
+        return self._back()
 
     def send_message(self, data):
         request = self.request
@@ -166,7 +160,7 @@ class AlarmPage(MultiFormView):
             request.override_renderer = "json"
             request.response.cache_control = "no-store"
             return {"sent": True}
-        return HTTPSeeOther(request.route_path("staff_alarm", id=self.alarm.id, _anchor="thread"))
+        return self._back("thread")
 
     def reveal(self, data):
         contact = dispatch.reveal_contact(self.request, self.alarm, data["reason"])

@@ -1,7 +1,8 @@
 /* The dispatcher console's map of open alarms (templates/staff/alarms.html): a marker for every open
  * alarm with a position, kept in step with the list, which static/js/dispatcher-console.js updates
  * (each row carries data-lat and data-lon). The list stays the way to work: the map is hidden until it
- * has loaded, and a marker only leads to the alarm its row links to. New alarms are marked apart. */
+ * has loaded, and a marker only shows the alarm of its row (in the panel beside the list, or its page).
+ * New alarms are marked apart. */
 (function () {
   "use strict";
 
@@ -26,7 +27,11 @@
         var marker = L.circleMarker([lat, lon], { radius: isNew ? 10 : 7,
                                                   className: "map-alarm" + (isNew ? " is-new" : "") });
         marker.bindTooltip("#" + row.dataset.alarmId);
-        if (link) marker.on("click", function () { window.location.href = link.href; });
+        var id = row.dataset.alarmId;
+        marker.on("click", function () { // the alarm beside the list (static/js/alarm-panel.js), else its page
+          if (window.PortalAlarmPanel) window.PortalAlarmPanel.open(id, { focus: true });
+          else if (link) window.location.href = link.href;
+        });
         marker.addTo(layer);
         points.push([lat, lon, row.dataset.alarmId]);
       });

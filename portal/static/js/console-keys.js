@@ -1,8 +1,10 @@
 /* Keyboard shortcuts of the dispatcher console (templates/staff/alarms.html) and of one alarm
  * (templates/staff/alarm.html), listed on both pages in "Keyboard shortcuts".
  *
- * Console: N next open alarm, P previous, O (or Enter on the selected row's link) opens it,
- * K acknowledges the selected alarm when it is new, A opens the ringing call to answer it.
+ * Console: N next open alarm, P previous, O (or Enter on the selected row's link) shows it in the panel
+ * beside the list (static/js/alarm-panel.js; its full page where the panel is missing), N and P move
+ * the panel along once it is open, Esc closes it, K acknowledges the selected alarm when it is new
+ * (the console comes back with it selected), A opens the ringing call to answer it.
  * One alarm: K acknowledges, A answers the ringing call, L back to the list.
  * A key never fires while typing (inputs, text areas, selects, editable text) or with Ctrl, Alt or Meta,
  * so the dispatcher's messages and reasons are never cut short by a shortcut. */
@@ -33,8 +35,8 @@
 
   function consoleKeys(root) {
     // The live feed replaces a row whenever its alarm changes: the selection is kept by the alarm's id.
-    var selectedId = null;
-    var selected = null;
+    var selected = root.querySelector("[data-open-rows] tr.is-selected"); // ?selected=ID, from the server
+    var selectedId = selected ? selected.dataset.alarmId : null;
     function rows() {
       return Array.prototype.slice.call(root.querySelectorAll("[data-open-rows] tr[data-alarm-id]"));
     }
@@ -63,11 +65,18 @@
         mark(row, false);  // never moves the focus (or the page) under the dispatcher's pointer
       }).observe(body, { childList: true });
     }
+    // The panel shows an alarm (a click, a dot on the map, Back): that row is the selection.
+    root.addEventListener("alarm-console-select", function (event) {
+      selectedId = event.detail.id;
+      mark(root.querySelector('[data-open-rows] tr[data-alarm-id="' + selectedId + '"]'), false);
+    });
+    var panel = function () { return window.PortalAlarmPanel; };
     function step(by) {
       var all = rows();
       if (!all.length) return false;
       var at = all.indexOf(selected);
       select(all[at < 0 ? (by > 0 ? 0 : all.length - 1) : (at + by + all.length) % all.length]);
+      if (panel() && panel().isOpen()) panel().open(selectedId, { reveal: false });
       return true;
     }
     function acknowledge() {
@@ -75,7 +84,8 @@
       var form = document.createElement("form");
       form.method = "post";
       form.action = selected.querySelector("a[href]").getAttribute("href");
-      [["csrf_token", root.dataset.csrf], ["action", "step"], ["step", "acknowledge"]].forEach(function (pair) {
+      [["csrf_token", root.dataset.csrf], ["action", "step"], ["step", "acknowledge"],
+       ["return", "console"]].forEach(function (pair) {
         var input = document.createElement("input");
         input.type = "hidden";
         input.name = pair[0];
@@ -91,7 +101,14 @@
       p: function () { return step(-1); },
       o: function () {
         if (!selected) return false;
-        window.location.assign(selected.querySelector("a[href]").getAttribute("href"));
+        if (panel()) panel().open(selectedId, { focus: true });
+        else window.location.assign(selected.querySelector("a[href]").getAttribute("href"));
+        return true;
+      },
+      escape: function () {
+        if (!panel() || !panel().isOpen()) return false;
+        panel().close();
+        if (selected && selected.querySelector("a[href]")) selected.querySelector("a[href]").focus();
         return true;
       },
       k: acknowledge,

@@ -6,7 +6,8 @@
  * has pressed "Enable sound" (browsers refuse audio before a user gesture), a short beep made with
  * the Web Audio API (no audio file). The alarm page polls its /updates for thread lines, positions
  * and state, sends messages without leaving the page, and draws the positions on a small SVG map
- * over the units' outlines from /units.geojson. Every word shown comes from data-msg-* attributes,
+ * over the units' outlines from /units.geojson (the same in the console's panel beside the list).
+ * Every word shown comes from data-msg-* attributes,
  * already in the page's language; text from the network is only ever set as textContent. */
 (function () {
   "use strict";
@@ -59,7 +60,8 @@
       });
   }
 
-  /* Polls `next()` every `every` ms, backing off while the server is unreachable. */
+  /* Polls `next()` every `every` ms, backing off while the server is unreachable; stop() ends it
+   * (the console's panel stops the poll of the alarm it no longer shows). */
   function poller(every, next, onError) {
     var delay = every;
     var stopped = false;
@@ -76,6 +78,7 @@
       });
     }
     window.setTimeout(tick, every);
+    return { stop: function () { stopped = true; } };
   }
 
   /* ---------------- the console ---------------- */
@@ -366,6 +369,7 @@
     var self = this;
     if (window.PortalMap && this.figure.dataset.mapTiles) { // the real map (static/js/map.js)
       window.PortalMap.create(this.figure, this.box, this.figure.dataset.msgMapLabel).then(function (made) {
+        if (self.stopped) { made.map.remove(); return; } // the panel moved on to another alarm meanwhile
         self.real = made;
         self.draw();
       }, function () { self.real = null; self.sketch(); });
@@ -476,11 +480,21 @@
     if (this.map) this.map.start();
     if (this.form) this.form.addEventListener("submit", function (event) { self.send(event); });
     this.lastContact = clock();
-    poller(Number(this.data.pollMs) || 1500, function () { return self.poll(); }, function (error) {
+    this.polling = poller(Number(this.data.pollMs) || 1500, function () { return self.poll(); }, function (error) {
       self.problem = error && error.signedOut ? self.data.msgSignedOut
         : fill(self.data.msgOffline, { time: self.lastContact });
       self.tell();
     });
+  };
+
+  /* No more polls, and the real map's resources released: the console's panel shows another alarm. */
+  AlarmPage.prototype.stop = function () {
+    this.stopped = true;
+    if (this.polling) this.polling.stop();
+    if (this.map) {
+      this.map.stopped = true;
+      if (this.map.real) this.map.real.map.remove();
+    }
   };
 
   /* The notice shows a connection problem, else a change of state made elsewhere, else nothing. */
@@ -494,6 +508,7 @@
     var self = this;
     var url = this.data.updatesUrl + "?after=" + this.after + "&after_location=" + this.afterLocation;
     return getJSON(url).then(function (answer) {
+      if (self.stopped) return;
       self.lastContact = clock();
       self.problem = "";
       self.apply(answer);
@@ -591,6 +606,13 @@
 
   var consoleRoot = document.querySelector("[data-alarm-console]");
   if (consoleRoot) new Console(consoleRoot).start();
+  /* One alarm's detail, live: the alarm's page, or the console's panel (static/js/alarm-panel.js starts
+   * and stops the panel's, since the dispatcher changes the alarm it shows). */
+  window.PortalAlarmPage = function (root) {
+    var page = new AlarmPage(root);
+    page.start();
+    return page;
+  };
   var pageRoot = document.querySelector("[data-alarm-page]");
-  if (pageRoot) new AlarmPage(pageRoot).start();
+  if (pageRoot && !pageRoot.closest("[data-alarm-panel]")) window.PortalAlarmPage(pageRoot);
 })();
