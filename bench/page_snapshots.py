@@ -2,7 +2,7 @@
 
     python bench/page_snapshots.py DB_FILE OUT_DIR      # DB_FILE: an SQLite file, seeded (demo) if absent
 
-Renders, in zh_CN, en and ug: every published notice's page (and a closed appeal's), the list (plain,
+Renders, in zh_CN, en and ug: every published notice's page and poster (and a closed appeal's), the list (plain,
 filtered, a second page), the API detail of each notice, and the home page. Run it from the tree before
 a change and from the tree after, on the same DB_FILE, then `diff -r` the two OUT_DIRs: any output
 change of a render optimisation shows up."""
@@ -33,7 +33,8 @@ def paths(engine) -> list[str]:
     kinds = sorted({row.kind for row in rows})
     return (["/", "/notices", "/notices?sort=last_seen", "/notices?kind=missing_person", "/notices?page=x"]
             + [f"/notices?kind={kind}" for kind in kinds]
-            + [f"/notices/{i}" for i in shown] + [f"/api/v1/notices/{i}" for i in shown])
+            + [f"/notices/{i}" for i in shown] + [f"/notices/{i}/poster" for i in shown]
+            + [f"/api/v1/notices/{i}" for i in shown])
 
 
 def main(argv=None) -> int:
