@@ -4,6 +4,7 @@
     python bench/render_cpu.py --notices 10000       # SQLite, N generated notices (fill.py) instead
     python bench/render_cpu.py --database-url URL    # PostgreSQL (or any URL); emptied and migrated first
     python bench/render_cpu.py --profile /notices/1  # cProfile one path instead (top functions)
+    python bench/render_cpu.py --profile /notices/1 --profile-out FILE   # and keep the pstats
 
 Builds the portal (`portal.main`, as a server would: no cache of its own) on a fresh database, warms each
 path up, then calls it through WebTest in rounds of --requests and takes `time.process_time()` per round.
@@ -119,6 +120,7 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--lang", default="zh_CN", help="the reader's language (zh_CN is the default)")
     parser.add_argument("--profile", metavar="PATH", help="profile PATH with cProfile instead of measuring")
+    parser.add_argument("--profile-out", metavar="FILE", help="with --profile: also write the pstats to FILE")
     args = parser.parse_args(argv)
 
     workdir = tempfile.mkdtemp(prefix="portal-render-cpu-")
@@ -141,6 +143,8 @@ def main(argv=None) -> int:
             testapp.get(path)
         profiler.disable()
         stats = pstats.Stats(profiler)
+        if args.profile_out:
+            stats.dump_stats(args.profile_out)
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(30)
         return 0

@@ -6,6 +6,7 @@ def includeme(config):
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".html")
     config.include(".i18n")
+    config.include(".template_gettext")
     config.include(".db")
     config.include(".security")
     config.include(".forms")

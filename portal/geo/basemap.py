@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from shapely.geometry import Point, shape
 from sqlalchemy import select
 
-from portal.geo import routing
+from portal.units import fingerprint as units_fingerprint
 from portal.units.models import Unit
 
 SUFFIXES = ("公安厅", "公安分局", "公安局")
@@ -208,13 +208,13 @@ _cache: dict = {}  # engine URL -> (units fingerprint, Geography)
 def forget() -> None:
     with _lock:
         _cache.clear()
+    units_fingerprint.forget()
 
 
 def geography(dbsession) -> Geography:
     """The base map of the units now in the database, built once per process and units fingerprint."""
-    bind = dbsession.get_bind()
-    key = str(getattr(bind, "engine", bind).url)
-    fingerprint = routing.units_fingerprint(dbsession)
+    key = units_fingerprint.engine_key(dbsession)
+    fingerprint = units_fingerprint.current(dbsession)  # kept a moment per process: not a statement per page
     with _lock:
         entry = _cache.get(key)
         if entry is not None and entry[0] == fingerprint:

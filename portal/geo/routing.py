@@ -1,21 +1,19 @@
 """Jurisdiction routing: which unit holds a point, and which command center takes an alarm from it.
 
 Parsing and preparing every jurisdiction polygon costs far more than a look-up, and units change
-rarely, so each process keeps the prepared polygons and rebuilds them only when a cheap fingerprint
-of the units table moves. The fingerprint carries the shared public generation, which every change
-through services/units.py bumps (core/generation.py, invalidate), so an admin's edit is seen by every server
-on its next routing; it also carries a few aggregates of the units table, so rows written without
-that service (seeding, tests) are seen too."""
+rarely, so each process keeps the prepared polygons and rebuilds them only when the units' fingerprint
+(units/fingerprint.py) moves. Routing reads it exactly every time, so an admin's edit is seen by every
+server on its next routing."""
 import json
 import threading
 from dataclasses import dataclass
 
 from shapely import prepare
 from shapely.geometry import Point, shape
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
-from portal.core.generation import PublicGeneration
 from portal.geo.position import is_on_earth
+from portal.units import fingerprint as units_fingerprint
 from portal.units.models import Unit
 
 
@@ -44,22 +42,7 @@ def forget() -> None:
     """Drop the prepared polygons of this process (tests; an operator's console)."""
     with _lock:
         _cache.clear()
-
-
-def _fingerprint(dbsession):
-    # One statement (every map on a public page asks): the generation as a scalar subquery.
-    generation = select(func.max(PublicGeneration.generation)).scalar_subquery()
-    length = func.coalesce(func.length(Unit.jurisdiction), 0)
-    return tuple(dbsession.execute(select(
-        generation,
-        func.count(Unit.id), func.max(Unit.id), func.sum(length), func.sum(length * Unit.id),
-        func.sum(case((Unit.is_command_center, Unit.id), else_=0)),
-        func.sum(func.coalesce(Unit.parent_id, 0) * Unit.id),
-    )).one())
-
-
-# The base map (geo/basemap.py) is rebuilt on the same signal.
-units_fingerprint = _fingerprint
+    units_fingerprint.forget()
 
 
 def _build(dbsession) -> _Index:
@@ -90,9 +73,8 @@ def _build(dbsession) -> _Index:
 
 
 def _index(dbsession) -> _Index:
-    bind = dbsession.get_bind()
-    key = str(getattr(bind, "engine", bind).url)
-    fingerprint = _fingerprint(dbsession)
+    key = units_fingerprint.engine_key(dbsession)
+    fingerprint = units_fingerprint.read(dbsession)  # exact: an alarm goes by the jurisdictions of now
     with _lock:
         entry = _cache.get(key)
         if entry is not None and entry[0] == fingerprint:

@@ -92,11 +92,59 @@ def unavailable_after(notice) -> str | None:
     return until.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# The facts of the other kinds of notice: (label, the notice's attribute).
+KIND_FACTS = (
+    (_("Description of the suspect"), "suspect_description"),
+    (_("Description of the item"), "item_description"),
+    (_("Where it was found"), "found_place"),
+    (_("Number plate"), "vehicle_plate"),
+    (_("Make"), "vehicle_make"),
+    (_("Model"), "vehicle_model"),
+    (_("Colour"), "vehicle_colour"),
+    (_("Reward"), "reward_amount"),
+    (_("Conditions of the reward"), "reward_conditions"),
+)
+REWARD_AMOUNT = _("%(amount)s yuan")
+
+
+def _trusted(request, message) -> Markup:
+    """A translation as a template's `_()` gives it: the catalogs are trusted, so not escaped again."""
+    return Markup(request.localizer.translate(message))  # noqa: S704 -- our own catalogs
+
+
+def kind_facts(request, notice) -> list[tuple[Markup, object]]:
+    """The labelled facts the notice has (empty ones left out), translating only the labels shown."""
+    facts = []
+    for label, attribute in KIND_FACTS:
+        value = getattr(notice, attribute)
+        if value:
+            if attribute == "reward_amount":  # as `_("%(amount)s yuan", amount=...)` in a template
+                value = _trusted(request, REWARD_AMOUNT) % {"amount": value}
+            facts.append((_trusted(request, label), value))
+    return facts
+
+
+SEX_LABELS = {"female": _("female"), "male": _("male")}
+UNKNOWN_SEX = _("unknown")
+
+
+def span(low, high, unit: str = "") -> str:
+    """A range as templates/notices/_person.html's `span` macro writes it: "3–5 cm", or one value."""
+    if low is not None and high is not None and low != high:
+        return f"{low}–{high}{unit}"
+    return f"{low if low is not None else high}{unit}"
+
+
 def person(request, notice) -> dict:
     """What the detail page and the poster show of a missing person beyond the details' own columns:
-    the medical needs only with the family's consent, and the last-seen point as coarse as chosen."""
+    the medical needs only with the family's consent, and the last-seen point as coarse as chosen;
+    and the sex's label and the ranges, made here rather than by a macro call each in the template."""
     details = notice.missing_person
     if details is None:
         return {"medical": None, "point": None}
     return {"medical": medical.public_text(request, details), "point": places.public_point(details),
-            "precision_label": places.PRECISION_LABELS.get(places.effective_precision(details))}
+            "precision_label": places.PRECISION_LABELS.get(places.effective_precision(details)),
+            "sex": _trusted(request, SEX_LABELS.get(details.sex, UNKNOWN_SEX)),
+            "age": span(details.age_min, details.age_max),
+            "height": span(details.height_min_cm, details.height_max_cm, " cm"),
+            "weight": span(details.weight_min_kg, details.weight_max_kg, " kg")}

@@ -94,13 +94,15 @@ def published_count(dbsession, *, filters: dict | None = None, sort: str = "newe
 
 
 def published_page(dbsession, *, filters: dict | None = None, cursor: str | None = None, size: int = 20,
-                   sort: str = "newest"):
+                   sort: str = "newest", cards: bool = False):
     """One page of published notices, newest first (or last seen first); returns (notices, next cursor
-    or None)."""
+    or None). `cards`: for templates/notices/cards.html, which names the approving unit from the
+    units' directory (units/directory.py), so that unit is not loaded (one statement less)."""
     key = _order_key(sort)
     # The cards show the main photo and the approval badge.
-    query = _published(dbsession, filters, sort).options(selectinload(Notice.media),
-                                                         selectinload(Notice.verified_by_unit))
+    query = _published(dbsession, filters, sort).options(selectinload(Notice.media))
+    if not cards:
+        query = query.options(selectinload(Notice.verified_by_unit))
     if sort == "last_seen":
         query = query.options(selectinload(Notice.missing_person))
     if cursor:
@@ -114,6 +116,6 @@ def published_page(dbsession, *, filters: dict | None = None, cursor: str | None
     return rows, next_cursor
 
 
-def latest(dbsession, kind: str, limit: int = 6):
-    rows, _ = published_page(dbsession, filters={"kind": kind}, size=limit)
+def latest(dbsession, kind: str, limit: int = 6, cards: bool = False):
+    rows, _ = published_page(dbsession, filters={"kind": kind}, size=limit, cards=cards)
     return rows

@@ -1,10 +1,22 @@
 """Notice contexts: a notice as the public may see it, and as staff of its unit may work it."""
+from functools import cache
+
 from pyramid.httpexceptions import HTTPNotFound
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.core.permissions import Role, scoped_acl
-from portal.core.resources import load_row
+from portal.core.resources import id_from_matchdict, load_row
 from portal.notices.models import Notice
+
+
+@cache
+def public_notice_statement():
+    """One query for the notice, its unit, its person and its photos (a few rows: one per photo),
+    built once per process (not at import: the mappers are configured once every model is known):
+    making the statement and its options costs about as much as running it."""
+    return (select(Notice).where(Notice.id == bindparam("id"))
+            .options(joinedload(Notice.media), joinedload(Notice.missing_person)))
 
 
 class PublicNoticeContext:
@@ -15,8 +27,10 @@ class PublicNoticeContext:
     __acl__ = []
 
     def __init__(self, request):
-        # One query for the notice, its unit, its person and its photos (a few rows: one per photo).
-        notice = load_row(request, Notice, options=[joinedload(Notice.media), joinedload(Notice.missing_person)])
+        notice = request.dbsession.execute(
+            public_notice_statement(), {"id": id_from_matchdict(request)}).unique().scalar_one_or_none()
+        if notice is None:
+            raise HTTPNotFound()
         self.closed = notice.kind == "missing_person" and notice.state == "resolved"
         if not (notice.is_public or self.closed):
             raise HTTPNotFound()

@@ -1,8 +1,6 @@
 import colander
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
-from sqlalchemy import select
-from sqlalchemy.orm import defer
 
 from portal.core.caching import shared
 from portal.core.i18n import _
@@ -13,7 +11,7 @@ from portal.notices import posters
 from portal.notices import reading as notices
 from portal.notices.filters import FIELDS, canonical_query, parse_filters
 from portal.notices.purge_tags import LIST, UNITS, notice_tags
-from portal.units.models import Unit
+from portal.units.directory import directory
 
 KIND_LABELS = {
     "missing_person": _("Missing persons"),
@@ -27,20 +25,20 @@ SEX_LABELS = {"female": _("female"), "male": _("male"), "unknown": _("unknown")}
 SORT_LABELS = {"newest": _("Newest first"), "last_seen": _("Last seen most recently")}
 
 
-def _regions(request):
-    # Not the polygons (each unit's jurisdiction, often the largest column of all): the filter shows names.
-    return request.dbsession.execute(
-        select(Unit.code, Unit).options(defer(Unit.jurisdiction)).order_by(Unit.path)).all()
+def _regions(units):
+    # The region filter: every unit, each below the one above it (their names, kept per process).
+    return [(unit.code, unit) for unit in units.in_tree_order]
 
 
 @view_config(route_name="notices", request_method="GET", renderer="notices/list.html")
 def notice_list(request):
     shared(request, LIST, UNITS)  # the region filter lists every unit
+    units = directory(request.dbsession)
     typed = {k: request.GET.get(k, "")[:60] for k in FIELDS}
     sort = request.GET.get("sort", "")[:20] or "newest"
-    page = {"typed": typed, "kind_labels": KIND_LABELS, "sex_labels": SEX_LABELS, "regions": _regions(request),
+    page = {"typed": typed, "kind_labels": KIND_LABELS, "sex_labels": SEX_LABELS, "regions": _regions(units),
             "sort_labels": SORT_LABELS, "sort": sort, "notices": [], "next_cursor": None, "errors": {}, "query": {},
-            "total": None, "filtering": any(typed[k] for k in FIELDS if k != "kind")}
+            "total": None, "units_by_id": units.by_id, "filtering": any(typed[k] for k in FIELDS if k != "kind")}
     try:
         if sort not in notices.SORTS:
             raise colander.Invalid(colander.SchemaNode(colander.String(), name="sort"),
@@ -48,7 +46,7 @@ def notice_list(request):
         filters = parse_filters(request.GET)
         rows, next_cursor = notices.published_page(
             request.dbsession, filters=filters, cursor=request.GET.get("page") or None,
-            size=int(request.registry.settings["portal.page_size"]), sort=sort)
+            size=int(request.registry.settings["portal.page_size"]), sort=sort, cards=True)
         total = notices.published_count(request.dbsession, filters=filters, sort=sort)
     except colander.Invalid as invalid:
         request.response.status_int = 400
@@ -74,7 +72,8 @@ def notice_detail(context, request):
     return {"notice": notice, "kind_labels": KIND_LABELS, "share": notice_page.share_links(notice, url),
             "open_graph": notice_page.open_graph(request, notice, url),
             "json_ld": notice_page.json_ld(request, notice, url),
-            "unavailable_after": notice_page.unavailable_after(notice), "person": notice_page.person(request, notice)}
+            "unavailable_after": notice_page.unavailable_after(notice), "person": notice_page.person(request, notice),
+            "kind_facts": notice_page.kind_facts(request, notice)}
 
 
 @view_config(route_name="notice_poster", request_method="GET", renderer="notices/poster.html")
