@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -98,19 +99,22 @@ def lost_points(report: dict) -> list[str]:
 
 def measure(base: str, args, reports: str) -> list[tuple[str, dict[str, int]]]:
     """Scores per page (median over the runs); a page that reaches outside the server scores 0 everywhere."""
-    table = []
+    table, speeds = [], []
     for label, path in pages(base):
         per_run = []
         for run in range(args.runs):
             slug = re.sub(r"\W+", "_", path).strip("_") or "home"
             report = lighthouse(base + path, os.path.join(reports, f"{slug}-{run + 1}.json"), args.language)
             per_run.append(scores(report))
+            speeds.append(report["environment"]["benchmarkIndex"])
             if outside := outside_requests(report, base):
                 print(f"{label}: requests outside {base}:", *outside, sep="\n    ")
                 per_run[-1] = dict.fromkeys(CATEGORIES, 0)
             if args.details:
                 print(f"{label} (run {run + 1}): {per_run[-1]}", *lost_points(report), sep="\n", flush=True)
         table.append((label, {name: round(statistics.median(s[name] for s in per_run)) for name in CATEGORIES}))
+    # Lighthouse's own measure of this machine's speed at each run (lower: busier); printed beside the table.
+    print(f"benchmarkIndex: median {statistics.median(speeds):.0f}, min {min(speeds):.0f}, max {max(speeds):.0f}")
     return table
 
 
@@ -123,6 +127,7 @@ def main(argv=None) -> int:
                         help="the browser's Accept-Language (default zh-CN, the portal's default language)")
     parser.add_argument("--details", action="store_true", help="list the audits that lost points")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the demo server and remove its files
     version = install()
     with tempfile.TemporaryDirectory(prefix="lighthouse-") as scratch:
         reports = args.reports or scratch
