@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 6543
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint migrate seed catalogs bench clean messages fuzz lock vnu
+.PHONY: serve test lint migrate seed catalogs bench clean messages fuzz lock vnu screenshots lighthouse
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -63,6 +63,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/notices_throughput.py
 	$(BIN)/python bench/search_latency.py
+
+# The README's screenshots made again from the demo (needs /usr/bin/chromium and a Chinese font:
+# apt-get install fonts-noto-cjk), and Lighthouse's mobile scores of the public pages (bench/README.md).
+screenshots: $(STAMP) catalogs
+	$(BIN)/python docs/screenshots/make_screenshots.py
+
+lighthouse: $(STAMP) catalogs
+	$(BIN)/python bench/lighthouse.py
 
 # The media parsers fuzzed far longer than CI does, with fresh randomness each run (a few minutes).
 fuzz: $(STAMP)

@@ -231,6 +231,7 @@ def test_the_read_only_point_map_shows_a_stored_point_on_the_map(open_page, live
     }""")
     page.add_script_tag(url=live_server + "/static/js/location-picker.js")
     figure = page.locator("figure.point-map")
+    figure.scroll_into_view_if_needed()  # drawn when it comes near the screen
     expect(figure.locator(".location-map.has-map[aria-label='Stored point'] .leaflet-tile-loaded").first).to_be_visible()
     expect(figure.locator(".map-accuracy")).to_have_count(1)
     expect(figure.locator(".map-spot")).to_have_count(1)
@@ -253,6 +254,7 @@ def test_the_read_only_point_map_draws_a_sketch_without_map_settings(open_page, 
                   '<div class="location-map"></div><figcaption>39.5, 117.5</figcaption></figure>')
     page.add_script_tag(url=live_server + "/static/js/location-picker.js")
     figure = page.locator("figure.point-map")
+    figure.scroll_into_view_if_needed()  # drawn when it comes near the screen
     expect(figure.locator("svg.location-svg[aria-label='Sketch map']")).to_be_visible()
     expect(figure.locator("path.is-selected")).to_have_count(1)
     expect(figure.locator('path.is-selected[data-code="139932"]')).to_have_count(1)  # Yuntai county

@@ -3,6 +3,7 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 AXE = Axe()
 
@@ -65,7 +66,10 @@ def test_appeal_shows_its_badge_and_the_coarse_last_seen_map(page, live_server):
     assert page.locator(".badge-verified").is_visible()
     figure = page.locator(".last-seen-map figure.point-map")
     assert figure.is_visible() and figure.get_attribute("data-accuracy") in ("500", "2000")
-    assert page.locator(".last-seen-map svg").count() >= 1  # the sketch drawn around the coarse point
+    # The map is drawn when it comes near the screen (below the photo and facts on a phone), not before.
+    assert figure.bounding_box()["y"] > 844 + 200 and page.locator(".last-seen-map svg").count() == 0
+    figure.scroll_into_view_if_needed()
+    expect(page.locator(".last-seen-map svg").first).to_be_attached()  # the spot drawn around the coarse point
     assert page.console.errors == []
 
 

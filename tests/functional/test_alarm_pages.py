@@ -144,6 +144,16 @@ def test_the_route_endpoint_names_the_center_its_sms_number_and_phone(testapp, u
         assert refused.content_type == "application/json" and refused.json["error"]
 
 
+def test_only_the_alarm_page_itself_is_for_search_engines(testapp, sent):
+    page = testapp.get("/alarm").html
+    assert page.select("meta[name=robots]") == []
+    assert page.select_one("meta[name=description]")["content"] == "Send your position to the police without a word."
+    for path in (sent[2], "/embed/alarm", f"{sent[2]}/cancel"):
+        kept_off = testapp.get(path).html
+        assert [m["content"] for m in kept_off.select("meta[name=robots]")] == ["noindex"], path
+        assert kept_off.select("meta[name=description]") == [], path
+
+
 def test_the_sender_page_sms_link_has_the_suffix_and_a_body_with_where_and_when(testapp, sent):
     alarm, token, base = sent
     page = testapp.get(base)

@@ -13,8 +13,11 @@ def test_robots_keeps_crawlers_off_personal_pages_and_names_the_sitemap(testapp)
     robots = testapp.get("/robots.txt")
     assert robots.content_type == "text/plain"
     lines = robots.text.splitlines()
-    for path in ("/staff", "/status", "/alarm", "/trips", "/guard/", "/invite/", "/uploads", "/embed/"):
+    for path in ("/staff", "/status", "/alarm/", "/trips", "/guard/", "/invite/", "/uploads", "/embed/"):
         assert f"Disallow: {path}" in lines
+    # The alarm page itself stays findable (a prefix rule "/alarm" would keep it off too); its links do not.
+    rules = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Disallow:")]
+    assert not [rule for rule in rules if rule and "/alarm".startswith(rule)]
     assert "Disallow: /notices" not in robots.text and "Sitemap: http://portal.test/sitemap.xml" in lines
 
 
@@ -41,7 +44,8 @@ def test_the_sitemap_lists_notices_in_force_and_never_a_minors_appeal(testapp, d
     ended.expires_at = utcnow() - timedelta(minutes=1)
     dbsession.flush()
     listed = _locations(testapp)
-    assert listed[:3] == ["http://portal.test/", "http://portal.test/notices", "http://portal.test/tips/new"]
-    notices = {int(loc.rsplit("/", 1)[1]) for loc in listed[3:]}
+    assert listed[:4] == ["http://portal.test/", "http://portal.test/notices", "http://portal.test/tips/new",
+                          "http://portal.test/alarm"]
+    notices = {int(loc.rsplit("/", 1)[1]) for loc in listed[4:]}
     assert {wanted.id, adult.id} <= notices
     assert not notices & {child.id, born_recently.id, no_age.id, draft.id, ended.id}

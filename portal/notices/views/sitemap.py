@@ -6,11 +6,12 @@ from portal.core.caching import shared
 from portal.core.links import public_url
 from portal.notices import sitemap
 
-# Pages a search engine must never keep: staff, a person's status, alarms and their secret links, trips
-# and guardians, invitations, uploads, sign-in, the API's raw data.
-KEPT_OFF = ("/staff", "/status", "/alarm", "/embed/", "/trips", "/guard/", "/invite/", "/uploads", "/login",
+# Pages a search engine must never keep: staff, a person's status, alarms' secret links (the alarm page
+# /alarm itself is public and listed, so a person searching for help finds it), trips and guardians,
+# invitations, uploads, sign-in, the API's raw data.
+KEPT_OFF = ("/staff", "/status", "/alarm/", "/embed/", "/trips", "/guard/", "/invite/", "/uploads", "/login",
             "/logout", "/missing/new", "/tips/route", "/api/", "/media/", "/readyz", "/healthz")
-PUBLIC_PAGES = ("home", "notices", "tips_new")
+PUBLIC_PAGES = ("home", "notices", "tips_new", "alarm")
 
 
 def _text(body: bytes, content_type: str) -> Response:

@@ -382,10 +382,22 @@
     }).catch(function () { box.hidden = true; });
   }
 
+  /* A stored point is drawn when its figure comes near the screen: a phone that reads a notice only to
+   * its photo and facts (the last-seen map is below them) neither runs Leaflet nor fetches tiles. */
+  function whenNear(figure, draw) {
+    if (!("IntersectionObserver" in window)) { draw(); return; }
+    var watcher = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (entry) { return entry.isIntersecting; })) return;
+      watcher.disconnect();
+      draw();
+    }, { rootMargin: "200px 0px" });
+    watcher.observe(figure);
+  }
+
   document.querySelectorAll("[data-point-map]").forEach(function (figure) {
     if (figure.dataset.locationReady) return;
     figure.dataset.locationReady = "1";
-    showPoint(figure);
+    whenNear(figure, function () { showPoint(figure); });
   });
 
   document.querySelectorAll("fieldset[data-location-picker]").forEach(function (fieldset) {
