@@ -100,6 +100,12 @@ sub vcl_recv {
         || req.url ~ "^/media/[0-9]+/(public|thumb)(\?.*)?$"
         || req.url ~ "^/(sitemap\.xml|robots\.txt)$") {
         call portal_language;
+        # What messengers and campaigns add to a shared link (WeChat's from= and isappinstalled=, utm_*,
+        # fbclid, gclid; the portal reads none of them): the same answer, so one cached copy.
+        if (req.url ~ "[?&](from|isappinstalled|utm_[a-z]+|fbclid|gclid)=") {
+            set req.url = regsuball(req.url, "(?<=[?&])(from|isappinstalled|utm_[a-z]+|fbclid|gclid)=[^&]*(&|$)", "");
+            set req.url = regsub(req.url, "[?&]+$", "");
+        }
         if (req.http.Cookie) {
             cookie.parse(req.http.Cookie);
             cookie.keep("lang");

@@ -97,6 +97,21 @@ def test_browsers_that_choose_the_same_language_share_one_cached_copy(stack):
         assert seen(header)[1] == language, header
 
 
+def test_links_shared_with_tracking_parameters_share_the_cached_copy(stack):
+    [(_, notice_id, _, _, _)] = stack.appeals(1)
+    for path in (f"/notices/{notice_id}", f"/api/v1/notices/{notice_id}"):
+        assert requests.get(f"{stack.url}{path}", headers=ENGLISH, timeout=10).headers["X-Cache"] == "miss"
+        for query in ("?from=singlemessage&isappinstalled=0", "?utm_source=weibo&utm_medium=social", "?fbclid=x1",
+                      "?from=timeline&from=groupmessage&gclid=2"):
+            again = requests.get(f"{stack.url}{path}{query}", headers=ENGLISH, timeout=10)
+            assert again.status_code == 200 and again.headers["X-Cache"] == "hit", query
+    # Other parameters still tell answers apart: a filtered list is not the whole list.
+    whole = requests.get(f"{stack.url}/notices?utm_source=x", headers=ENGLISH, timeout=10)
+    filtered = requests.get(f"{stack.url}/notices?kind=wanted&utm_source=x", headers=ENGLISH, timeout=10)
+    assert whole.status_code == filtered.status_code == 200 and filtered.headers["X-Cache"] == "miss"
+    assert requests.get(f"{stack.url}/notices?kind=wanted", headers=ENGLISH, timeout=10).headers["X-Cache"] == "hit"
+
+
 def test_forms_and_posts_are_passed_and_only_the_proxys_acl_may_purge(stack):
     form, again = twice(f"{stack.url}/tips/new")
     assert again.headers["X-Cache"] == "miss" and "no-store" in again.headers["Cache-Control"]
