@@ -99,6 +99,13 @@ sub vcl_recv {
         || req.url ~ "^/feeds/notices\.(atom|cap\.atom)(\?.*)?$"
         || req.url ~ "^/media/[0-9]+/(public|thumb)(\?.*)?$"
         || req.url ~ "^/(sitemap\.xml|robots\.txt)$") {
+        call portal_language;
+        # What messengers and campaigns add to a shared link (WeChat's from= and isappinstalled=, utm_*,
+        # fbclid, gclid; the portal reads none of them): the same answer, so one cached copy.
+        if (req.url ~ "[?&](from|isappinstalled|utm_[a-z]+|fbclid|gclid)=") {
+            set req.url = regsuball(req.url, "(?<=[?&])(from|isappinstalled|utm_[a-z]+|fbclid|gclid)=[^&]*(&|$)", "");
+            set req.url = regsub(req.url, "[?&]+$", "");
+        }
         if (req.http.Cookie) {
             cookie.parse(req.http.Cookie);
             cookie.keep("lang");
@@ -110,6 +117,29 @@ sub vcl_recv {
         return (hash);
     }
     return (pass);
+}
+
+# One cached copy per language, not one per browser's Accept-Language (the answers Vary on it): the
+# header becomes the language core/i18n.negotiate_locale would choose from it, where that is certain
+# (no range refused with q=0): the first range naming zh, en or ug with q=1 (none after it can outrank
+# it), or no header when no range names them (the portal's default language). Any other header (the
+# preferred language at a lower q) is kept as sent: answered right, only cached apart.
+sub portal_language {
+    if (!req.http.Accept-Language || req.http.Accept-Language ~ "(?i)q\s*=\s*0(\.0*)?\s*(,|$)") {
+        return;
+    }
+    if (req.http.Accept-Language !~ "(?i)(^|,)\s*(zh|en|ug)\s*(-|;|,|$)") {
+        unset req.http.Accept-Language;
+        return;
+    }
+    set req.http.X-Portal-Language = regsub(req.http.Accept-Language,
+        "(?i)^(?:[^,]*,)*?\s*(zh|en|ug)(?:-[a-z0-9]+)*\s*(?:;\s*q\s*=\s*1(?:\.0*)?)?\s*(?:,.*)?$", "\1");
+    if (req.http.X-Portal-Language ~ "(?i)^zh$") {
+        set req.http.Accept-Language = "zh-CN";
+    } elsif (req.http.X-Portal-Language ~ "(?i)^(en|ug)$") {
+        set req.http.Accept-Language = std.tolower(req.http.X-Portal-Language);
+    }
+    unset req.http.X-Portal-Language;
 }
 
 sub vcl_hash {

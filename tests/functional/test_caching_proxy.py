@@ -3,6 +3,7 @@ waitress (tests/proxy_stack.py): public answers come from the cache, a session's
 missing-person appeal, its photos and its feed entry leave the proxy within 2 seconds of the commit, and
 a GET an app server dropped is answered by the other.
 Skips without Debian's varnish and varnish-modules unless PORTAL_REQUIRE_VARNISH=1."""
+import re
 import threading
 import time
 
@@ -67,6 +68,48 @@ def test_public_answers_come_from_the_proxy_and_a_closed_appeal_leaves_it_within
     closed = requests.get(page_url, headers=ENGLISH, timeout=10)
     assert closed.status_code == 200 and "closed" in closed.text.lower()
     assert requests.get(api_url, headers=ENGLISH, timeout=10).json()["status"] == "closed"
+
+
+def test_browsers_that_choose_the_same_language_share_one_cached_copy(stack):
+    [(_, notice_id, _, _, _)] = stack.appeals(1)
+    url = f"{stack.url}/notices/{notice_id}"
+
+    def seen(header: str | None) -> tuple[str, str]:
+        answer = requests.get(url, headers={"Accept-Language": header} if header else {}, timeout=10)
+        assert answer.status_code == 200, header
+        return answer.headers["X-Cache"], re.search(r'<html[^>]* lang="([a-z]+)', answer.text).group(1)
+
+    assert seen("zh-CN,zh;q=0.9,en;q=0.8") == ("miss", "zh")
+    for header in ("zh-CN", "zh-cn", "zh-TW,zh;q=0.9", "zh-Hans-CN, en;q=0.5", "fr;q=0.9, zh", "zh;q=1.0"):
+        assert seen(header) == ("hit", "zh"), header
+    assert seen("en-GB,en;q=0.9") == ("miss", "en")
+    for header in ("en-US", "EN", "de-DE, en", "en;q=1, zh;q=0.9"):
+        assert seen(header) == ("hit", "en"), header
+    assert seen("ug-CN,ug;q=0.9,zh;q=0.8")[1] == "ug"
+    assert seen("ug") == ("hit", "ug")
+    # No range names a language of the portal: its default, one copy with the requests that send none.
+    assert seen(None)[1] == "zh"
+    for header in ("fr-FR,fr;q=0.9", "de", "*"):
+        assert seen(header) == ("hit", "zh"), header
+    # When the choice is not certain from the first ranges, the header goes as sent: still the right language.
+    for header, language in (("en;q=0.5, zh", "zh"), ("zh;q=0.2, en;q=0.8", "en"), ("en;q=0, zh", "zh"),
+                             ("zh-CN;q=0.9, ug;q=0.95", "ug"), ("fr, *;q=0", "zh")):
+        assert seen(header)[1] == language, header
+
+
+def test_links_shared_with_tracking_parameters_share_the_cached_copy(stack):
+    [(_, notice_id, _, _, _)] = stack.appeals(1)
+    for path in (f"/notices/{notice_id}", f"/api/v1/notices/{notice_id}"):
+        assert requests.get(f"{stack.url}{path}", headers=ENGLISH, timeout=10).headers["X-Cache"] == "miss"
+        for query in ("?from=singlemessage&isappinstalled=0", "?utm_source=weibo&utm_medium=social", "?fbclid=x1",
+                      "?from=timeline&from=groupmessage&gclid=2"):
+            again = requests.get(f"{stack.url}{path}{query}", headers=ENGLISH, timeout=10)
+            assert again.status_code == 200 and again.headers["X-Cache"] == "hit", query
+    # Other parameters still tell answers apart: a filtered list is not the whole list.
+    whole = requests.get(f"{stack.url}/notices?utm_source=x", headers=ENGLISH, timeout=10)
+    filtered = requests.get(f"{stack.url}/notices?kind=wanted&utm_source=x", headers=ENGLISH, timeout=10)
+    assert whole.status_code == filtered.status_code == 200 and filtered.headers["X-Cache"] == "miss"
+    assert requests.get(f"{stack.url}/notices?kind=wanted", headers=ENGLISH, timeout=10).headers["X-Cache"] == "hit"
 
 
 def test_forms_and_posts_are_passed_and_only_the_proxys_acl_may_purge(stack):
