@@ -46,6 +46,14 @@ def live_server(tmp_path_factory, app_settings_sqlite):
         yield url
 
 
+@pytest.fixture(scope="session")
+def axe_ids(live_server, app_settings_sqlite):
+    """The objects the axe tests visit that the demo does not hold (tests/browser/page_routes.py)."""
+    from tests.browser.page_routes import axe_world
+
+    return axe_world(app_settings_sqlite)
+
+
 @contextlib.contextmanager
 def serving(settings, port=0):
     """The portal with these settings served by waitress in a thread; yields its URL."""

@@ -152,17 +152,75 @@ def test_the_home_page_leads_with_in_danger_now(phone, live_server):
     assert phone.locator(".home-tips a").count() >= 3
 
 
+# Every public page, read from the route table (tests/browser/page_routes.py): route name -> address
+# ({names} from page_routes.axe_world). A public route that answers GET is here, in NOT_PAGES, or in
+# SIGN_IN_STEPS of test_staff_axe.py: a new page cannot go unchecked.
+PUBLIC_AXE_PAGES = {
+    "home": "/",
+    "notices": "/notices",
+    "notice": "/notices/{published}",
+    "notice_poster": "/notices/{published}/poster",
+    "sighting_new": "/notices/{published}/sightings/new",
+    "tips_new": "/tips/new",
+    "alarm": "/alarm",
+    "embed_alarm": "/embed/alarm",
+    "alarm_sender": "/alarm/{alarm_token}",
+    "alarm_sender_action": "/alarm/{alarm_token}/cancel",  # its other GET (updates) is JSON
+    "call_invitation": "/invite/{invitation_token}",
+    "trip_new": "/trips/new",
+    "trip": "/trips/{trip_token}",
+    "guard": "/guard/{guardian_token}",
+    "status": "/status",
+    "missing_new": "/missing/new",
+    "login": "/login",
+    "logout": "/logout",
+}
+# More states of the pages above, and what no route names.
+PUBLIC_AXE_EXTRA = ["/notices?kind=missing_person", "/tips/new?category={tip_category}", "/no-such-page"]
+
+# Public routes that answer GET with no page for axe to read.
+NOT_PAGES = {
+    "__static/": "CSS, scripts, images",
+    "alarm_route": "JSON: which unit a point goes to", "tip_route": "JSON: which unit a point goes to",
+    "api_notices": "JSON API", "api_notice": "JSON API", "api_openapi": "JSON API description",
+    "call_caller_action": "JSON: a call's signals (poll)", "guard_action": "JSON: the trip's news (updates)",
+    "trip_action": "JSON: the trip's news (updates)",
+    "guard_photo": "an image", "trip_photo": "an image", "media": "an image", "map_tile": "a map tile",
+    "map_places": "JSON: places", "units_geo": "GeoJSON: the units' areas",
+    "evidence_public_key": "a PEM key", "evidence_public_keys": "a JSON key set",
+    "feed_atom": "an Atom feed", "feed_cap": "a CAP feed", "notice_cap": "a CAP alert",
+    "healthz": "JSON health", "readyz": "JSON health", "readyz_web": "JSON health",
+    "robots": "text", "sitemap": "XML", "service_worker": "a script", "web_manifest": "JSON manifest",
+}
+
+
+def test_every_public_get_route_is_visited_or_declared_no_page(app_settings_sqlite):
+    from tests.browser.page_routes import get_routes, unvisited
+    from tests.browser.test_staff_axe import SIGN_IN_STEPS
+
+    public = {name: pattern for name, pattern in get_routes(app_settings_sqlite).items()
+              if not pattern.startswith("/staff")}
+    assert unvisited(public, PUBLIC_AXE_PAGES, {**NOT_PAGES, **SIGN_IN_STEPS}) == {}
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("width", ["phone", "desk"])
-def test_no_axe_violations_on_the_public_pages(browser, live_server, lang, width):
+def test_no_axe_violations_on_the_public_pages(browser, live_server, axe_ids, lang, width):
+    """One context per language and width (the language in its cookie); every page, all violations at once."""
     context = browser.new_context(viewport=PHONE if width == "phone" else DESK)
+    context.add_cookies([{"name": "lang", "value": lang, "domain": "127.0.0.1", "path": "/"}])
     page = context.new_page()
     page.console = ConsoleWatcher(page)
-    notice = first_notice_path(page, live_server)
-    for path in ["/", "/notices", notice, "/tips", "/status", "/missing/new", "/trips/new", "/login"]:
-        page.goto(f"{live_server}{path}{'&' if '?' in path else '?'}lang={lang}")
+    ids = {**axe_ids, "tip_category": "pollution",  # a category of the demo, with its questions
+           "invitation_token": axe_ids["invitation_tokens"][f"{lang} {width}"]}
+    failures = []
+    for path in [*PUBLIC_AXE_PAGES.values(), *PUBLIC_AXE_EXTRA]:
+        response = page.goto(live_server + path.format(**ids))
+        assert response.status == (404 if path == "/no-such-page" else 200), f"{path}: {response.status}"
         results = AXE.run(page)
-        assert results.violations_count == 0, f"{path} ({lang}, {width}):\n" + describe(
-            results.response["violations"])
-    assert page.console.errors == []  # CSP violations are reported here
+        if results.violations_count:
+            failures.append(f"{path}:\n" + describe(results.response["violations"]))
+    errors = page.console.errors
     context.close()
+    assert not failures, f"{lang} {width}:\n" + "\n".join(failures)
+    assert errors == []  # CSP violations are reported here

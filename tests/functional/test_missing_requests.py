@@ -358,7 +358,7 @@ def test_submissions_are_rate_limited_per_address(testapp, dbsession, world):
 def test_wrong_and_malformed_codes_get_one_answer_and_then_slow_the_checks(testapp, submitted_request):
     _mr, code = submitted_request
     wrong = "0000 0000 0000 0000" if code != "0000 0000 0000 0000" else "1111 1111 1111 1111"
-    answers = {status_of(testapp, guess, status=400).html.select_one(".alert").text
+    answers = {status_of(testapp, guess, status=400).html.select_one(".error-summary p").text
                for guess in (wrong, "12345", "not a code")}
     assert answers == {"No submission was found for this code. Check the code and try again; it has 16 digits."}
     for n in range(7):  # 10 wrong codes in all are free for an address (5 for a code's first four digits)

@@ -141,7 +141,7 @@ def test_refused_forms_say_why_in_the_readers_language(testapp, units, lang, pat
     page = in_language(testapp, lang).get(path)
     refused = max(page.forms.values(), key=lambda form: len(form.fields)).submit(status=400)
     assert not english_words(refused.text)
-    assert refused.html.select(".error, .alert-danger, [aria-invalid=true]")
+    assert refused.html.select(".error, .error-summary, .alert-danger, [aria-invalid=true]")
 
 
 @pytest.mark.parametrize("lang, words", [("zh_CN", "纬度不是数字"), ("ug", "كەڭلىك سان ئەمەس")])

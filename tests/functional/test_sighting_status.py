@@ -147,8 +147,8 @@ def test_a_wrong_code_gets_the_same_answer_as_on_status(testapp, dbsession, regi
     before = stored(dbsession)
     wrong = str((int(code) + 1) % 10**16).zfill(16)
     answered = answer(page, "hello", code=wrong, status=400)
-    assert NOT_FOUND in answered.html.select_one(".alert-danger").text
-    assert NOT_FOUND in status_of(testapp, wrong, status=400).html.select_one(".alert-danger").text
+    assert NOT_FOUND in answered.html.select_one(".error-summary").text
+    assert NOT_FOUND in status_of(testapp, wrong, status=400).html.select_one(".error-summary").text
     assert answered.html.select_one(".status-result") is None and "sighting-reply" not in answered.forms
     # A tip's code does not open a sighting's thread, even with the same number as subject.
     tip_code = receipts.issue(dbsession, registry["receipt_hasher"], "tip", make_tip(dbsession, units["city_a"]).id)

@@ -133,7 +133,8 @@ def status_of(testapp, code, status=200):
 
 
 def problem(page) -> str:
-    return " ".join(page.html.select_one(".alert-danger").get_text(" ").split())
+    """What the page says went wrong: its own refusal or banner, and the form's list of fields."""
+    return " ".join(" ".join(s.get_text(" ") for s in page.html.select(".error-summary, .banner")).split())
 
 
 # --- choosing a category ---------------------------------------------------------------------------

@@ -210,8 +210,8 @@ def test_a_wrong_code_gets_the_same_answer_as_on_status(testapp, dbsession, tip_
     answered = reply(testapp, page, "hello", code=wrong, status=400)
     looked_up = status_of(testapp, wrong, status=400)
     message = "No submission was found for this code."
-    assert message in answered.html.select_one(".alert-danger").text
-    assert message in looked_up.html.select_one(".alert-danger").text
+    assert message in answered.html.select_one(".error-summary").text
+    assert message in looked_up.html.select_one(".error-summary").text
     assert answered.html.select_one(".status-result") is None and "tip-reply" not in answered.forms
     assert counts(dbsession) == before
     # A code of another kind of submission does not open a tip's thread either.
@@ -370,7 +370,7 @@ def test_an_ordinary_form_over_the_form_limit_is_a_413_before_its_body_or_code_i
     page, body = post_declared(testapp, int(registry.settings["portal.max_form_bytes"]) + 1,
                                "application/x-www-form-urlencoded")
     assert page.status_int == 413 and body.read_bytes == 0
-    assert "The text you typed is too long." in page.html.select_one(".alert-danger").text
+    assert "The text you typed is too long." in page.html.select_one(".error-summary").text
     assert "No submission was found" not in page.text  # no code was read, so none was looked up
     assert_fallbacks(page)
     assert counts(dbsession) == before
