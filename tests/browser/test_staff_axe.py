@@ -27,6 +27,8 @@ STAFF_PAGES = {
     "staff_missing_evidence": ("dispatcher", "/staff/missing/{missing}/evidence"),
     "staff_alarms": ("dispatcher", "/staff/alarms"),
     "staff_alarm": ("dispatcher", "/staff/alarms/{alarm}"),
+    # The detail fragment the console fetches is read where it is shown: beside the list (?selected).
+    "staff_alarm_panel": ("dispatcher", "/staff/alarms?selected={alarm}"),
     "staff_alarm_evidence": ("dispatcher", "/staff/alarms/{alarm}/evidence"),
     "staff_recording": ("dispatcher", "/staff/recordings/{recording}"),
     "staff_call_invitations": ("dispatcher", "/staff/invitations"),
