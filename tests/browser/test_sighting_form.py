@@ -71,7 +71,7 @@ def test_the_code_opens_the_sighting_on_status_and_the_sender_answers(page, live
     assert results.violations_count == 0, describe(results.response["violations"])
     page.fill('form#sighting-reply textarea[name="message"]', "She had a small dog with her.")
     page.get_by_role("button", name="Send the answer").click()
-    expect(page.locator(".alert-success")).to_have_text("Your answer was sent to the police.")
+    expect(page.locator(".banner-success .banner-body")).to_have_text("Your answer was sent to the police.")
     last = page.locator("ol.sighting-messages li").last
     expect(last).to_contain_text("You")
     expect(last).to_contain_text("She had a small dog with her.")

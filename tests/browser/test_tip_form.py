@@ -199,7 +199,7 @@ def test_a_refused_form_comes_back_filled_in_through_the_script(open_form):
     fill(page)  # automatic unit and no point: the server cannot route it
     ready(page)
     page.get_by_role("button", name="Send the tip").click()
-    expect(page.locator(".alert-danger").first).to_contain_text("Nothing was sent.")
+    expect(page.locator("#refused-title")).to_contain_text("Nothing was sent.")
     expect(page.locator('textarea[name="description"]')).to_have_value(DESCRIPTION)
     assert "choose the receiving unit from the list" in page.content()
     # The page the server sent works again: its own script and proof of work run.
@@ -258,7 +258,7 @@ def test_the_reporter_reads_the_question_and_answers_on_status(open_form, app_se
     page.set_input_files('form#tip-reply input[type="file"][multiple]', files=[
         {"name": "van.jpg", "mimeType": "image/jpeg", "buffer": noise_jpeg(300)}])
     page.get_by_role("button", name="Send the answer").click()
-    expect(page.locator(".alert-success")).to_have_text("Your answer was sent to the police.")
+    expect(page.locator(".banner-success .banner-body")).to_have_text("Your answer was sent to the police.")
     last = page.locator("ol.thread li").last
     expect(last).to_contain_text("You")
     expect(last).to_contain_text("Thursdays after nine; photo attached.")
@@ -333,8 +333,9 @@ def test_the_reporter_picks_a_category_and_answers_its_questions(open_form, app_
     page.get_by_label("How much money was lost (yuan)?").fill("a lot")
     ready(page)
     page.get_by_role("button", name="Send the tip").click()  # the server refuses what is not a number
-    expect(page.locator(".alert-danger").first).to_contain_text("Nothing was sent.")
-    expect(page.get_by_text("Give a number, for example 3 or 2.5.")).to_be_visible()
+    expect(page.locator("#refused-title")).to_contain_text("Nothing was sent.")
+    expect(page.locator(".invalid-feedback", has_text="Give a number, for example 3 or 2.5.")).to_be_visible()
+    expect(page.locator(".error-summary a", has_text="Give a number")).to_have_attribute("href", re.compile(r"^#deformField\d+$"))
     expect(page.get_by_label("When did they first call?")).to_have_value("2026-11-02")  # kept
     expect(page.locator('textarea[name="description"]')).to_have_value(DESCRIPTION)
     page.get_by_label("How much money was lost (yuan)?").fill("12500")
