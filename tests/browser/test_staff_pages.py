@@ -27,6 +27,7 @@ def test_queues_and_items_have_no_axe_violations(page, live_server, username, qu
         page.goto(live_server + path)
         for figure in page.locator("[data-point-map]").all():
             maps += 1
+            figure.scroll_into_view_if_needed()  # a stored point's map is drawn when it comes near the screen
             expect(figure.locator(".leaflet-tile-loaded").first).to_be_visible()
             expect(figure.locator(".map-spot")).to_have_count(1)
         results = AXE.run(page)

@@ -29,7 +29,7 @@ def test_the_box_needs_a_phone_number_and_is_stored_with_the_language(open_form,
     box.check()
     ready(page)
     page.get_by_role("button", name="Send the tip").click()
-    expect(page.get_by_text("To be told of changes, give your phone number or e-mail address above, or untick this box.")).to_be_visible()
+    expect(page.get_by_text("To be told of changes, give your phone number or e-mail address above, or untick this box.", exact=True)).to_be_visible()
     expect(page.get_by_label(BOX)).to_be_checked()  # kept, like the rest of the form
     page.fill('input[name="phone"]', "139 1234 5678")
     ready(page)
@@ -46,7 +46,7 @@ def test_an_e_mail_address_alone_is_enough_for_the_box(open_form, app_settings_s
     page.get_by_label(BOX).check()
     ready(page)
     page.get_by_role("button", name="Send the tip").click()
-    expect(page.get_by_text("Give an e-mail address like name@example.cn, or leave it empty.")).to_be_visible()
+    expect(page.get_by_text("Give an e-mail address like name@example.cn, or leave it empty.", exact=True)).to_be_visible()
     expect(page.locator('input[name="email"]')).to_have_value("li.hua@example")  # kept as typed
     page.fill('input[name="email"]', "li.hua@example.cn")
     ready(page)

@@ -120,8 +120,9 @@ def _status(testapp, code, address=None):
 
 
 def _error(page):
-    found = re.search(r'class="[^"]*alert[^"]*"[^>]*>(.*?)</', page.text, re.S)
-    return found.group(1).strip() if found else page.text
+    """The refusal's words (the error summary first in <main>), or the whole page when there is none."""
+    found = page.html.select_one(".error-summary")
+    return " ".join(found.get_text(" ").split()) if found else page.text
 
 
 def test_status_wrong_codes_slow_guessing_and_the_answer_does_not_tell_whether_a_tip_exists(
