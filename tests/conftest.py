@@ -11,7 +11,7 @@ import transaction
 import webtest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -214,6 +214,18 @@ def dummy_request(app, tm, dbsession):
     request.tm = tm
     yield request
     env["closer"]()
+
+
+@pytest.fixture
+def statements(engine):
+    """The SQL statements sent while the test runs (the pages' statement budgets)."""
+    sent = []
+
+    def count(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+    event.listen(engine, "before_cursor_execute", count)
+    yield sent
+    event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """A regression guard, not a timing: the SQL statements a public notice page sends (issue 14, the app
 servers' CPU per cache miss). A relation loaded lazily in a template, or a per-request query added to
 the layout, shows here as a higher count."""
-import pytest
-from sqlalchemy import event
 
 from portal.core.meta import utcnow
 from tests.factories import make_notice, make_photo
@@ -13,17 +11,6 @@ from tests.factories import make_notice, make_photo
 # Raise them only with a reason written here.
 NOTICE_PAGE_STATEMENTS = 1
 LIST_PAGE_STATEMENTS = 3
-
-
-@pytest.fixture
-def statements(engine):
-    sent = []
-
-    def count(_conn, _cursor, statement, *_args):
-        sent.append(statement)
-    event.listen(engine, "before_cursor_execute", count)
-    yield sent
-    event.remove(engine, "before_cursor_execute", count)
 
 
 def missing_person(dbsession, registry, units, **kw):

@@ -1,23 +1,11 @@
 """The units' fingerprint kept per process (issue 14): public pages do not read it every time, yet
 every change made in this process, or by another server through units/services.py, moves it."""
-import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from portal.core.generation import PublicGeneration
 from portal.units import directory as units_directory
 from portal.units import fingerprint
 from portal.units import services as unit_service
-
-
-@pytest.fixture
-def statements(engine):
-    sent = []
-
-    def count(_conn, _cursor, statement, *_args):
-        sent.append(statement)
-    event.listen(engine, "before_cursor_execute", count)
-    yield sent
-    event.remove(engine, "before_cursor_execute", count)
 
 
 def test_current_reads_once_within_its_age(dbsession, units, statements):
