@@ -32,3 +32,17 @@ def test_the_app_uses_it(app):
 
     assert all(isinstance(app.registry.queryUtility(ILocalizer, name=code), NestedLocalizer)
                for code in ("zh_CN", "en", "ug"))
+
+
+def test_a_plain_message_is_looked_up_once_per_localizer(localizer, monkeypatch):
+    """Templates' `_()` (core/template_gettext.py) asks the localizer 40-60 times a page: each plain
+    message is translated once per process and language, then read from the localizer's memo."""
+    zh = localizer("zh_CN")
+    looked_up = []
+    real = NestedLocalizer._translate
+    monkeypatch.setattr(NestedLocalizer, "_translate", lambda self, *a: looked_up.append(a) or real(self, *a))
+    first = zh.translate("Sign out", domain="portal")
+    assert zh.translate("Sign out", domain="portal") == first != "Sign out"
+    assert len(looked_up) == 1
+    zh.translate(_("Sign out"), domain="portal")  # a TranslationString is its own key
+    assert len(looked_up) == 2

@@ -1,12 +1,14 @@
 import io
 import json
+import re
 
 from PIL import Image
 from shapely.geometry import shape
-from sqlalchemy import func, select
+from sqlalchemy import String, Text, func, select
 
 from portal.accounts.models import Officer
 from portal.audit.models import AuditEvent
+from portal.core.meta import Base
 from portal.core.permissions import Role
 from portal.media.models import Media
 from portal.notices.models import NOTICE_KINDS, Notice
@@ -151,12 +153,6 @@ def test_seed_fills_the_tip_queue_and_statistics_once(dbsession, registry):
 def test_every_sealed_value_the_demo_writes_sits_in_a_declared_column(dbsession, registry):
     """portal-rekey-fields finds protected fields by their columns' `info={"sealed": ...}`: a sealed value in
     an undeclared column would keep its old key for ever."""
-    import re
-
-    from sqlalchemy import String, Text
-
-    from portal.core.meta import Base
-
     seed_demo.seed(dbsession, registry["media_store"], registry["field_cipher"], registry["receipt_hasher"])
     token = re.compile(r"^t[01]\$[A-Za-z0-9+/]{20,}={0,2}$")
     sealed_seen, stray = [], []
