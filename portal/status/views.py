@@ -4,15 +4,15 @@ The code travels in a POST body only (never in a URL, so never in logs or histor
 and a malformed one get the same answer; guessing is slowed by wrong codes only
 (privacy/receipt_throttle.py), and a right code is never refused.
 Each kind of submission plugs in its own renderer (status/renderers.py)."""
-import deform
 from pyramid.view import view_config
 
-from portal.core.forms import FormView, make_form, posted_text
+from portal.core.forms import FormView, posted_text
 from portal.core.i18n import _
 from portal.core.refused import Refused
 from portal.privacy import receipts
 from portal.status.forms import StatusLookupSchema
 from portal.status.renderers import MESSAGE_STOPPERS, NOT_FOUND, STATUS_RENDERERS
+from portal.status.replies import lookup_form
 
 STOPPED = _("Done: you will get no more messages about this. You can still look here with your receipt code.")
 
@@ -51,6 +51,4 @@ def stop_messages(request):
     found = renderer(request, receipt.subject_id)
     if found is None:
         raise Refused(NOT_FOUND, 400)
-    form = make_form(request, StatusLookupSchema(), buttons=(deform.Button("show", _("Show the status")),),
-                     action=request.route_path("status"))
-    return {"form": form.render(), "found": found, "stopped": STOPPED}
+    return {"form": lookup_form(request).render(), "found": found, "stopped": STOPPED}

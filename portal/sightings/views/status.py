@@ -1,27 +1,14 @@
 """A sighting on /status (its coarse state and the thread with the police) and /status/sighting-reply,
-where the sender answers.
-
-The receipt code travels in POST bodies only: the reply form carries it in a hidden field. A wrong
-code gets exactly the answer /status gives, and every answer counts against the address and the
-receipt. An answer is stored whole (message, audit event) or not at all."""
-import itertools
-
-import deform
-from pyramid.csrf import check_csrf_token
-from pyramid.renderers import render_to_response
+where the sender answers (portal/status/replies.py keeps the rules every kind shares). An answer is
+stored whole (message, audit event) or not at all."""
 from pyramid.view import view_config
 
-from portal.abuse.ratelimit import RateLimited, minutes
-from portal.core.forms import FormView, make_form, posted_text
 from portal.core.i18n import _
-from portal.core.nonces import new_nonce
-from portal.core.refused import Refused
 from portal.outbox import updates
-from portal.privacy import receipts
 from portal.sightings import thread
 from portal.sightings.forms import reply_schema
-from portal.status.forms import StatusLookupSchema
-from portal.status.renderers import NOT_FOUND, messages_stopper, status_renderer
+from portal.status.renderers import messages_stopper, status_renderer
+from portal.status.replies import AnswerForm, SubmissionReply
 
 # Coarse and plain: never the moderators' reasons, to whom it went, or what came of it.
 STATE_LABELS = {
@@ -30,32 +17,14 @@ STATE_LABELS = {
     "passed_on": _("Passed on to the investigators"),
     "closed": _("Closed: the police have finished with your information"),
 }
-REPLY_FORM_ID = "sighting-reply"
-SENT = _("Your answer was sent to the police.")
-CLOSED = _("This sighting is closed, so no more answers can be added. If you have something new, send it again "
-           "from the notice or call the police.")
-EXPIRED = _("This form has expired or did not come from this site. Nothing was sent. What you typed is kept "
-            "below: send it again.")
-
-
-def _reply_form(request):
-    # Its own ids (the lookup form on the same page starts its field numbers at zero).
-    return make_form(request, reply_schema(), formid=REPLY_FORM_ID, action=request.route_path("status_sighting_reply"),
-                     buttons=(deform.Button("reply", _("Send the answer")),), focus="off",
-                     counter=itertools.count(100))
-
-
-def _fresh_reply_form(request) -> str:
-    """An empty answer form carrying the code this page was opened with (/status or an answer)."""
-    return _reply_form(request).render({"code": receipts.normalize(posted_text(request, "code")),
-                                        "nonce": new_nonce()})
+ANSWER_FORM = AnswerForm("sighting-reply", "status_sighting_reply", reply_schema)
 
 
 def sighting_view(request, sighting, *, reply_form_html=None, notice=None, error=None) -> dict:
     """What templates/sightings/status.html shows of a sighting to whoever holds its code."""
     open_ = thread.accepts_messages(sighting)
     if open_ and reply_form_html is None:
-        reply_form_html = _fresh_reply_form(request)
+        reply_form_html = ANSWER_FORM.fresh(request)
     state = thread.coarse_state(sighting)
     return {"template": "sightings/status.html", "sighting": sighting, "state": state,
             "state_label": STATE_LABELS[state], "thread": thread.messages(request.dbsession, sighting),
@@ -74,63 +43,30 @@ def stop_sighting_messages(request, subject_id) -> bool:
     return sighting is not None and updates.stop_asked(request, sighting, (thread.SUBJECT_TYPE, sighting.id))
 
 
-def _status_page(request, found=None, error=None):
-    """/status with `found` (a sighting's view) or the lookup form alone."""
-    request.response.cache_control = "no-store"  # a status belongs to whoever holds the code
-    lookup = make_form(request, StatusLookupSchema(), buttons=(deform.Button("show", _("Show the status")),),
-                       action=request.route_path("status"))
-    return render_to_response("status.html", {"form": lookup.render(), "found": found, "error": error},
-                              request=request, response=request.response)
-
-
 @view_config(route_name="status_sighting_reply", request_method="POST", require_csrf=False)
-class SightingReply(FormView):
-    """The sender's answer: FormView's rules, on the /status page of the sighting the code opens.
-    A code that opens no sighting gets the /status page with /status's words; any other refusal
-    shows the sighting with the answer filled in as sent, and keeps nothing. The CSRF token is
-    checked here, after the code, so that an expired form keeps what was typed."""
+class SightingReply(SubmissionReply):
+    """The sender's answer to the police about a sighting."""
 
-    buttons = (("reply", _("Send the answer")),)
+    subject_type = thread.SUBJECT_TYPE
+    answer_form = ANSWER_FORM
+    closed = _("This sighting is closed, so no more answers can be added. If you have something new, send it "
+               "again from the notice or call the police.")
+    expired = _("This form has expired or did not come from this site. Nothing was sent. What you typed is kept "
+                "below: send it again.")
+    too_many = _("Many answers have been sent for this sighting or from this address. Nothing was sent. Please "
+                 "wait ${minutes} minutes and send it again, or call the police.")
 
-    def __init__(self, context, request):
-        super().__init__(context, request)
-        self.sighting = None
+    def load(self, subject_id):
+        return thread.for_receipt(self.request.dbsession, subject_id)
 
-    def form(self):
-        return _reply_form(self.request)
+    def accepts(self, sighting) -> bool:
+        return thread.accepts_messages(sighting)
 
-    def before(self, form):
-        request = self.request
-        # The answer form is shown after the code opened the page, so this session skips any wait.
-        receipt = receipts.lookup_for_request(request, posted_text(request, "code"))
-        if receipt is not None and receipt.subject_type == thread.SUBJECT_TYPE:
-            self.sighting = thread.for_receipt(request.dbsession, receipt.subject_id)
-        if self.sighting is None:  # word for word what /status says to a wrong code
-            raise Refused(NOT_FOUND, 400)
-        if not check_csrf_token(request, raises=False):
-            raise Refused(EXPIRED, 400)
-        if not thread.accepts_messages(self.sighting):
-            raise Refused(CLOSED, 400)
-        try:
-            thread.count_reply(request, receipt)
-        except RateLimited as limited:
-            raise limited.saying(_(
-                "Many answers have been sent for this sighting or from this address. Nothing was sent. Please wait "
-                "${minutes} minutes and send it again, or call the police.",
-                mapping={"minutes": minutes(limited.retry_after)})) from None
+    def count(self, receipt) -> None:
+        thread.count_reply(self.request, receipt)
 
-    def page(self, form=None, error=None):
-        request = self.request
-        if self.sighting is None:  # refused before a sighting was known: the lookup page with the reason
-            return _status_page(request, error=error)
-        if self.failed and error is None:  # the messages are at the fields
-            error = _("Please correct the marked fields.")
-        if not thread.accepts_messages(self.sighting):
-            form = None
-        return _status_page(request, sighting_view(request, self.sighting, error=error, reply_form_html=form))
+    def view(self, sighting, **values) -> dict:
+        return sighting_view(self.request, sighting, **values)
 
-    def reply_success(self, data):
-        request = self.request
-        thread.reply(request, self.sighting, data["message"], nonce=data["nonce"] or None)
-        return _status_page(request, sighting_view(request, self.sighting, notice=SENT,
-                                                   reply_form_html=_fresh_reply_form(request)))
+    def save(self, data) -> None:
+        thread.reply(self.request, self.subject, data["message"], nonce=data["nonce"] or None)
