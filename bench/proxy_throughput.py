@@ -10,7 +10,10 @@ them (malloc storage sized to hold every page and API answer), and drives it wit
 process) and bench/proxy_load.lua: notice ids by Zipf's law over recency or uniformly, for
 `/notices/{id}` and `/api/v1/notices/{id}`. "cold" starts each case on a freshly started, empty proxy;
 "warm" runs after every notice's page and API answer were fetched once through the proxy (the state a
-proxy reaches after a while, since s-maxage is a day and only changes purge). The reference is
+proxy reaches after a while, since s-maxage is a day and only changes purge); with `--warm-with-portal`
+that state is reached with portal-warm-proxy's warmer instead (every open notice's page and API answer
+in each language the proxy keys on, plus the lists and feeds, `--warm-concurrency` at once), timed,
+and the cold cases are measured again right after it. The reference is
 STATIC_PATH, a file of the median notice page's size served by the same app servers with a public
 Cache-Control (bench/serve.py), which the bench's copy of the VCL caches like a public page (the one
 change to the VCL): measured first and last, the ratios are to the mean of both. Every request asks
@@ -169,6 +172,22 @@ def fill_proxy(proxy: Proxy, notices: int, connections: int) -> float:
     return time.perf_counter() - began
 
 
+def warm_with_portal(proxy: Proxy, url: str, concurrency: int):
+    """portal-warm-proxy's plan and warmer (notices/warm_plan.py, outbox/proxy_warmer.py) on this proxy,
+    with the Host wrk sends (the proxy keys its copies on it)."""
+    from portal.notices import warm_plan
+    from portal.outbox.proxy_warmer import Warmer
+    from portal.scripts.common import db_session
+
+    with db_session({"sqlalchemy.url": url}) as dbsession:
+        asked = warm_plan.requests(warm_plan.from_database(dbsession))
+    warmer = Warmer(proxy.url, {"Host": f"127.0.0.1:{proxy.port}"}, concurrency=concurrency)
+    summary = warmer.run(asked)
+    if summary.errors:
+        raise SystemExit(f"the warmer met {summary.errors} errors: {dict(summary.statuses)}")
+    return summary
+
+
 def median_size(base: str, notices: int, prefix: str, sample: int = 201) -> int:
     """The median size in bytes of `sample` answers spread evenly over the ids."""
     sizes = []
@@ -192,7 +211,7 @@ def settings_for(url: str, workdir: Path, proxy_port: int) -> dict:
 
 
 def row(name: str, r: dict, reference: float) -> str:
-    return (f"{name:<34}{r['rps']:>9.0f}{r['p50_us'] / 1000:>8.2f}{r['p99_us'] / 1000:>8.2f}{r['hit']:>7.1%}"
+    return (f"{name:<52}{r['rps']:>9.0f}{r['p50_us'] / 1000:>8.2f}{r['p99_us'] / 1000:>8.2f}{r['hit']:>7.1%}"
             f"{r['to_app']:>8.1%}{r['rps'] / reference:>8.0%}{r['errors']:>7}")
 
 
@@ -207,6 +226,9 @@ def main(argv=None) -> int:
     parser.add_argument("--app-servers", type=int, default=2)
     parser.add_argument("--no-cold", action="store_true", help="only the warm cases")
     parser.add_argument("--vcl", type=Path, help="another VCL than deploy/varnish's (to compare)")
+    parser.add_argument("--warm-with-portal", action="store_true",
+                        help="fill the proxy with portal-warm-proxy's warmer (all languages), then measure")
+    parser.add_argument("--warm-concurrency", type=int, default=2, help="the warmer's requests at once")
     args = parser.parse_args(argv)
     reason = missing_reason() or (None if shutil.which("wrk") else "wrk is not installed (apt-get install wrk)")
     if reason:
@@ -258,8 +280,10 @@ def main(argv=None) -> int:
             server.wait(20)
         servers.clear()
         start_apps()
-        # Room for every page and API answer, twice over (Varnish's per-object overhead, headers).
-        storage_mb = max(256, 2 * args.notices * (page_size + api_size + 2048) // 2**20)
+        # Room for every page and API answer, twice over (Varnish's per-object overhead, headers), in each
+        # language the warmer asks for.
+        languages = 3 if args.warm_with_portal else 1
+        storage_mb = max(256, 2 * languages * args.notices * (page_size + api_size + 2048) // 2**20)
         proxy = Proxy(workdir, app_ports, proxy_port, storage_mb)
         proxy.start()
         print(f"median notice page {page_size:,} bytes, API answer {api_size:,} bytes; malloc {storage_mb} MB; "
@@ -284,11 +308,19 @@ def main(argv=None) -> int:
                 print(f"  {name}, cold: {results[-1][1]['rps']:.0f} req/s", flush=True)
         loads.append(Path("/proc/loadavg").read_text().split()[:3])
         proxy.restart()
-        filled_in = fill_proxy(proxy, args.notices, args.connections)
-        print(f"  every page and API answer fetched through the proxy in {filled_in:.0f} s "
-              f"({proxy.counters().get('MAIN.n_object', 0):,} objects)", flush=True)
+        if args.warm_with_portal:
+            warmed = warm_with_portal(proxy, url, args.warm_concurrency)
+            print(f"  portal-warm-proxy's warmer, {args.warm_concurrency} at once: {warmed.line()} "
+                  f"({warmed.requested / warmed.seconds:.0f} answers/s; "
+                  f"{proxy.counters().get('MAIN.n_object', 0):,} objects, "
+                  f"{proxy.counters().get('MAIN.n_lru_nuked', 0):,} evicted)", flush=True)
+        else:
+            filled_in = fill_proxy(proxy, args.notices, args.connections)
+            print(f"  every page and API answer fetched through the proxy in {filled_in:.0f} s "
+                  f"({proxy.counters().get('MAIN.n_object', 0):,} objects)", flush=True)
         for name, mode, prefix in cases:
-            results.append((f"{name}, warm", measured(proxy, mode, args.notices, prefix, args)))
+            suffix = "after portal-warm-proxy" if args.warm_with_portal else "warm"
+            results.append((f"{name}, {suffix}", measured(proxy, mode, args.notices, prefix, args)))
             print(f"  {name}, warm: {results[-1][1]['rps']:.0f} req/s", flush=True)
         # Browsers send many different Accept-Language headers for one language; the answers Vary on it.
         name = "/notices/{id} Zipf, warm, browsers"
@@ -310,7 +342,7 @@ def main(argv=None) -> int:
     print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, "
           f"{url.split(':', 1)[0]}, {args.notices:,} notices, {args.app_servers} app servers; load average "
           + " -> ".join("/".join(x) for x in loads))
-    print(f"{'case':<34}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'hits':>7}{'to app':>8}{'vs file':>8}{'errors':>7}")
+    print(f"{'case':<52}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'hits':>7}{'to app':>8}{'vs file':>8}{'errors':>7}")
     for name, result in results:
         print(row(name, result, reference))
     drift = abs(first - last) / reference
