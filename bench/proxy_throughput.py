@@ -13,7 +13,7 @@ process) and bench/proxy_load.lua: notice ids by Zipf's law over recency or unif
 proxy reaches after a while, since s-maxage is a day and only changes purge); with `--warm-with-portal`
 that state is reached with portal-warm-proxy's warmer instead (every open notice's page and API answer
 in each language the proxy keys on, plus the lists and feeds, `--warm-concurrency` at once), timed,
-and the cold cases are measured again right after it. The reference is
+and the warm cases are measured on what it filled. The reference is
 STATIC_PATH, a file of the median notice page's size served by the same app servers with a public
 Cache-Control (bench/serve.py), which the bench's copy of the VCL caches like a public page (the one
 change to the VCL): measured first and last, the ratios are to the mean of both. Every request asks
@@ -41,6 +41,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from fill import fill, fresh_database, migrate  # noqa: E402
+from proxy_warming import visitors_while_warming, warm_with_portal  # noqa: E402
 from serve import STATIC_PATH  # noqa: E402
 
 import tests.varnish  # noqa: E402
@@ -172,22 +173,6 @@ def fill_proxy(proxy: Proxy, notices: int, connections: int) -> float:
     return time.perf_counter() - began
 
 
-def warm_with_portal(proxy: Proxy, url: str, concurrency: int):
-    """portal-warm-proxy's plan and warmer (notices/warm_plan.py, outbox/proxy_warmer.py) on this proxy,
-    with the Host wrk sends (the proxy keys its copies on it)."""
-    from portal.notices import warm_plan
-    from portal.outbox.proxy_warmer import Warmer
-    from portal.scripts.common import db_session
-
-    with db_session({"sqlalchemy.url": url}) as dbsession:
-        asked = warm_plan.requests(warm_plan.from_database(dbsession))
-    warmer = Warmer(proxy.url, {"Host": f"127.0.0.1:{proxy.port}"}, concurrency=concurrency)
-    summary = warmer.run(asked)
-    if summary.errors:
-        raise SystemExit(f"the warmer met {summary.errors} errors: {dict(summary.statuses)}")
-    return summary
-
-
 def median_size(base: str, notices: int, prefix: str, sample: int = 201) -> int:
     """The median size in bytes of `sample` answers spread evenly over the ids."""
     sizes = []
@@ -229,6 +214,8 @@ def main(argv=None) -> int:
     parser.add_argument("--warm-with-portal", action="store_true",
                         help="fill the proxy with portal-warm-proxy's warmer (all languages), then measure")
     parser.add_argument("--warm-concurrency", type=int, default=2, help="the warmer's requests at once")
+    parser.add_argument("--visitor-seconds", type=float, default=15,
+                        help="per state of the visitors' latency while warming (0: skip it)")
     args = parser.parse_args(argv)
     reason = missing_reason() or (None if shutil.which("wrk") else "wrk is not installed (apt-get install wrk)")
     if reason:
@@ -307,6 +294,10 @@ def main(argv=None) -> int:
                 results.append((f"{name}, cold", measured(proxy, mode, args.notices, prefix, args)))
                 print(f"  {name}, cold: {results[-1][1]['rps']:.0f} req/s", flush=True)
         loads.append(Path("/proc/loadavg").read_text().split()[:3])
+        gentleness = []
+        if args.warm_with_portal and args.visitor_seconds:
+            gentleness = visitors_while_warming(proxy, url, app_ports, args.notices, args.visitor_seconds,
+                                                ACCEPT_LANGUAGE)
         proxy.restart()
         if args.warm_with_portal:
             warmed = warm_with_portal(proxy, url, args.warm_concurrency)
@@ -345,6 +336,9 @@ def main(argv=None) -> int:
     print(f"{'case':<52}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'hits':>7}{'to app':>8}{'vs file':>8}{'errors':>7}")
     for name, result in results:
         print(row(name, result, reference))
+    for state, p50, p95, rate in gentleness:
+        print(f"a visitor's uncached page, {state:<18} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms"
+              + (f"  (the warmer: {rate:.0f} answers/s)" if rate == rate else ""))
     drift = abs(first - last) / reference
     if drift > 0.15:
         print(f"WARNING: the static file moved by {drift:.0%} between first and last: the machine's load "
