@@ -83,7 +83,7 @@ def test_after_warming_the_public_answers_are_hits_and_appeals_came_first(watche
     watch.reset()
     assert warm_proxy.main([ini, "--concurrency", "1"]) == 0
     summary = capsys.readouterr().out
-    assert f"{stack.url}/: warmed " in summary and " 0 errors" in summary and "0 hits" in summary
+    assert f"{stack.url}/: warmed " in summary and " s: 0 hits, " in summary and ", 0 errors" in summary
 
     # What reached the app, in order: every request a visitor's (the public host), home first.
     reached = [(path, language) for host, path, language in watch.seen]
