@@ -10,7 +10,10 @@ them (malloc storage sized to hold every page and API answer), and drives it wit
 process) and bench/proxy_load.lua: notice ids by Zipf's law over recency or uniformly, for
 `/notices/{id}` and `/api/v1/notices/{id}`. "cold" starts each case on a freshly started, empty proxy;
 "warm" runs after every notice's page and API answer were fetched once through the proxy (the state a
-proxy reaches after a while, since s-maxage is a day and only changes purge). The reference is
+proxy reaches after a while, since s-maxage is a day and only changes purge); with `--warm-with-portal`
+that state is reached with portal-warm-proxy's warmer instead (every open notice's page and API answer
+in each language the proxy keys on, plus the lists and feeds, `--warm-concurrency` at once), timed,
+and the warm cases are measured on what it filled. The reference is
 STATIC_PATH, a file of the median notice page's size served by the same app servers with a public
 Cache-Control (bench/serve.py), which the bench's copy of the VCL caches like a public page (the one
 change to the VCL): measured first and last, the ratios are to the mean of both. Every request asks
@@ -38,6 +41,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from fill import fill, fresh_database, migrate  # noqa: E402
+from proxy_warming import visitors_while_warming, warm_with_portal  # noqa: E402
 from serve import STATIC_PATH  # noqa: E402
 
 import tests.varnish  # noqa: E402
@@ -192,7 +196,7 @@ def settings_for(url: str, workdir: Path, proxy_port: int) -> dict:
 
 
 def row(name: str, r: dict, reference: float) -> str:
-    return (f"{name:<34}{r['rps']:>9.0f}{r['p50_us'] / 1000:>8.2f}{r['p99_us'] / 1000:>8.2f}{r['hit']:>7.1%}"
+    return (f"{name:<52}{r['rps']:>9.0f}{r['p50_us'] / 1000:>8.2f}{r['p99_us'] / 1000:>8.2f}{r['hit']:>7.1%}"
             f"{r['to_app']:>8.1%}{r['rps'] / reference:>8.0%}{r['errors']:>7}")
 
 
@@ -207,6 +211,11 @@ def main(argv=None) -> int:
     parser.add_argument("--app-servers", type=int, default=2)
     parser.add_argument("--no-cold", action="store_true", help="only the warm cases")
     parser.add_argument("--vcl", type=Path, help="another VCL than deploy/varnish's (to compare)")
+    parser.add_argument("--warm-with-portal", action="store_true",
+                        help="fill the proxy with portal-warm-proxy's warmer (all languages), then measure")
+    parser.add_argument("--warm-concurrency", type=int, default=2, help="the warmer's requests at once")
+    parser.add_argument("--visitor-seconds", type=float, default=15,
+                        help="per state of the visitors' latency while warming (0: skip it)")
     args = parser.parse_args(argv)
     reason = missing_reason() or (None if shutil.which("wrk") else "wrk is not installed (apt-get install wrk)")
     if reason:
@@ -258,8 +267,10 @@ def main(argv=None) -> int:
             server.wait(20)
         servers.clear()
         start_apps()
-        # Room for every page and API answer, twice over (Varnish's per-object overhead, headers).
-        storage_mb = max(256, 2 * args.notices * (page_size + api_size + 2048) // 2**20)
+        # Room for every page and API answer, twice over (Varnish's per-object overhead, headers), in each
+        # language the warmer asks for.
+        languages = 3 if args.warm_with_portal else 1
+        storage_mb = max(256, 2 * languages * args.notices * (page_size + api_size + 2048) // 2**20)
         proxy = Proxy(workdir, app_ports, proxy_port, storage_mb)
         proxy.start()
         print(f"median notice page {page_size:,} bytes, API answer {api_size:,} bytes; malloc {storage_mb} MB; "
@@ -283,12 +294,24 @@ def main(argv=None) -> int:
                 results.append((f"{name}, cold", measured(proxy, mode, args.notices, prefix, args)))
                 print(f"  {name}, cold: {results[-1][1]['rps']:.0f} req/s", flush=True)
         loads.append(Path("/proc/loadavg").read_text().split()[:3])
+        gentleness = []
+        if args.warm_with_portal and args.visitor_seconds:
+            gentleness = visitors_while_warming(proxy, url, app_ports, args.notices, args.visitor_seconds,
+                                                ACCEPT_LANGUAGE)
         proxy.restart()
-        filled_in = fill_proxy(proxy, args.notices, args.connections)
-        print(f"  every page and API answer fetched through the proxy in {filled_in:.0f} s "
-              f"({proxy.counters().get('MAIN.n_object', 0):,} objects)", flush=True)
+        if args.warm_with_portal:
+            warmed = warm_with_portal(proxy, url, args.warm_concurrency)
+            print(f"  portal-warm-proxy's warmer, {args.warm_concurrency} at once: {warmed.line()} "
+                  f"({warmed.requested / warmed.seconds:.0f} answers/s; "
+                  f"{proxy.counters().get('MAIN.n_object', 0):,} objects, "
+                  f"{proxy.counters().get('MAIN.n_lru_nuked', 0):,} evicted)", flush=True)
+        else:
+            filled_in = fill_proxy(proxy, args.notices, args.connections)
+            print(f"  every page and API answer fetched through the proxy in {filled_in:.0f} s "
+                  f"({proxy.counters().get('MAIN.n_object', 0):,} objects)", flush=True)
         for name, mode, prefix in cases:
-            results.append((f"{name}, warm", measured(proxy, mode, args.notices, prefix, args)))
+            suffix = "after portal-warm-proxy" if args.warm_with_portal else "warm"
+            results.append((f"{name}, {suffix}", measured(proxy, mode, args.notices, prefix, args)))
             print(f"  {name}, warm: {results[-1][1]['rps']:.0f} req/s", flush=True)
         # Browsers send many different Accept-Language headers for one language; the answers Vary on it.
         name = "/notices/{id} Zipf, warm, browsers"
@@ -310,9 +333,12 @@ def main(argv=None) -> int:
     print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, "
           f"{url.split(':', 1)[0]}, {args.notices:,} notices, {args.app_servers} app servers; load average "
           + " -> ".join("/".join(x) for x in loads))
-    print(f"{'case':<34}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'hits':>7}{'to app':>8}{'vs file':>8}{'errors':>7}")
+    print(f"{'case':<52}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'hits':>7}{'to app':>8}{'vs file':>8}{'errors':>7}")
     for name, result in results:
         print(row(name, result, reference))
+    for state, p50, p95, rate in gentleness:
+        print(f"a visitor's uncached page, {state:<18} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms"
+              + (f"  (the warmer: {rate:.0f} answers/s)" if rate == rate else ""))
     drift = abs(first - last) / reference
     if drift > 0.15:
         print(f"WARNING: the static file moved by {drift:.0%} between first and last: the machine's load "

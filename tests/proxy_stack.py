@@ -92,8 +92,9 @@ def wait_until(check, limit: float = 5.0, step: float = 0.02) -> float:
 
 
 @contextlib.contextmanager
-def proxy_stack(base: Path, **overrides):
-    """waitress (4 threads) with the portal on a fresh SQLite file, and varnishd in front of it."""
+def proxy_stack(base: Path, wrap=None, **overrides):
+    """waitress (4 threads) with the portal on a fresh SQLite file, and varnishd in front of it; `wrap`,
+    if given, wraps the portal's WSGI app (a test watching what reaches the app server)."""
     import waitress
 
     ports = reserve_ports(2)
@@ -109,7 +110,8 @@ def proxy_stack(base: Path, **overrides):
         dispatcher = make_officer(dbsession, units["city_a"], ["dispatcher"], username="proxy_dispatcher")
         names = {name: unit.id for name, unit in units.items()}
         username = dispatcher.username
-    server = waitress.create_server(portal.main({}, **settings), host="127.0.0.1", port=app_port, threads=4)
+    app = portal.main({}, **settings)
+    server = waitress.create_server(wrap(app) if wrap else app, host="127.0.0.1", port=app_port, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

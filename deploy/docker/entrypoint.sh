@@ -13,5 +13,6 @@ case "$command" in
     create-unit) exec portal-create-unit "$INI" "$@" ;;
     create-officer) exec portal-create-officer "$INI" "$@" ;;
     audit-verify) exec portal-audit-verify "$INI" "$@" ;;
+    warm-proxy) exec portal-warm-proxy "$INI" "$@" ;;
     *) exec "$command" "$@" ;;
 esac

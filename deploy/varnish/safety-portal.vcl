@@ -7,6 +7,7 @@
 # session cookie or an Authorization header, and anything but GET and HEAD, goes to an app server.
 # Debian: apt-get install varnish varnish-modules; run varnishd -a 127.0.0.1:6081 -f <this file>.
 # Checked in CI by `varnishd -C` and run for real in tests/functional/test_caching_proxy.py.
+# It starts empty: portal-warm-proxy fills it (deploy/systemd/safety-portal-warmer.service).
 vcl 4.1;
 
 import directors;
@@ -164,7 +165,10 @@ sub vcl_backend_response {
         set beresp.ttl = 120s;
         return (deliver);
     }
-    # stale-while-revalidate: served stale for that long while a fresh copy is fetched in the background.
+    # stale-while-revalidate: past its TTL a copy is served for that long more while a fresh one is
+    # fetched in the background, so an expiring page never makes a visitor wait. Purges are hard
+    # (xkey.purge, never softpurge): a purged copy is gone at once, grace or not (a closed appeal).
+    # tests/functional/test_warm_proxy.py checks both.
     if (beresp.http.Cache-Control ~ "stale-while-revalidate=[0-9]+") {
         set beresp.grace = std.duration(
             regsub(beresp.http.Cache-Control, "^.*stale-while-revalidate=([0-9]+).*$", "\1s"), 30s);

@@ -133,6 +133,9 @@ DEFAULTS = {
     "portal.proxy.purge_urls": "",
     "portal.proxy.purge_timeout": "2",
     "portal.proxy.purge_repeat_seconds": "10",
+    # portal-warm-proxy: requests at once per proxy (the app servers keep serving visitors), and its budget.
+    "portal.proxy.warm_concurrency": "2",
+    "portal.proxy.warm_max_seconds": "3600",
     "portal.outbox.sender": "log",  # or the dotted path of an SMS/e-mail gateway class (services/outbox.py)
     "portal.outbox.max_attempts": "8",
     # "Tell me when something changes": at most one message per tip or request per this many minutes.

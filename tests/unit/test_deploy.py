@@ -182,7 +182,7 @@ def test_nginx_in_front_of_an_app_server_does_what_the_portal_needs(proxy):
 
 
 @pytest.mark.parametrize("unit", ["safety-portal-web@.service", "safety-portal-worker.service",
-                                  "safety-portal-copies.service"])
+                                  "safety-portal-copies.service", "safety-portal-warmer.service"])
 def test_the_systemd_units_pass_systemd_analyze_verify(unit, tmp_path):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:

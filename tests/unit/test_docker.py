@@ -19,7 +19,7 @@ from portal.core.settings import ENVIRONMENT, REQUIRED
 
 ROOT = pathlib.Path(__file__).parents[2]
 DOCKER = ROOT / "deploy" / "docker"
-APP_SERVICES = ("app1", "app2", "worker", "copies", "migrate")
+APP_SERVICES = ("app1", "app2", "worker", "copies", "migrate", "warm-proxy")
 SECRET_WORDS = re.compile(r"SECRET|PASSWORD|PEPPER|KEY|TOKEN|AUTH", re.IGNORECASE)
 
 
@@ -71,7 +71,7 @@ def test_the_app_image_runs_as_a_user_that_is_not_root_and_carries_no_secret():
     healthchecks = [line for line in app if line.startswith("HEALTHCHECK ")]
     assert healthchecks and "/readyz/web" in healthchecks[-1]
     entry = (DOCKER / "entrypoint.sh").read_text()
-    for command in ("pserve", "portal-worker", "portal-initialize-db"):
+    for command in ("pserve", "portal-worker", "portal-initialize-db", "portal-warm-proxy"):
         assert command in entry
     copied = " ".join(line for stage in _stages().values() for line in stage if line.startswith("COPY "))
     assert not re.search(r"\.env\b|s3\.json\b|turnserver\.conf\b|tls/", copied.replace(".env.example", ""))
@@ -93,6 +93,9 @@ def test_compose_has_every_component_with_health_checks():
     assert "/readyz/web" in " ".join(services["app1"]["healthcheck"]["test"])
     assert "/readyz" in " ".join(services["worker"]["healthcheck"]["test"])
     assert services["migrate"]["command"] == ["migrate"]
+    # The empty Varnish of a fresh `up` is filled by hand (a one-off), after Varnish and the apps answer.
+    assert services["warm-proxy"]["command"][0] == "warm-proxy" and services["warm-proxy"]["profiles"] == ["tools"]
+    assert {"varnish", "app1", "app2", "postgres"} <= set(services["warm-proxy"]["depends_on"])
 
 
 def test_portal_services_use_the_image_as_its_own_user():
