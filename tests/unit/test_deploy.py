@@ -171,6 +171,7 @@ def test_nginx_in_front_of_an_app_server_does_what_the_portal_needs(proxy):
     assert css.status == 200 and css.getheader("Cache-Control") == "public, max-age=3600"
     versioned, _ = _get(https_port, "/static/css/portal.css?v=0123456789ab")  # core/static.py's URLs
     assert versioned.status == 200 and versioned.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+    assert versioned.getheader("Strict-Transport-Security") == response.getheader("Strict-Transport-Security")
 
     app.close()  # no app server answers: the static page with the call and SMS links, not nginx's own
     down, page = _get(https_port, "/notices")
