@@ -7,7 +7,8 @@ Checks, each a line, and the run fails at the first that does not hold:
   migrate and create-unit (the entrypoint's commands) finish, and the unit is in the database;
   `web` answers /healthz 200 (the seconds from `docker run` are the start-up time), /readyz/web 200,
   /readyz 503 until a worker ran, the public home page 200; docker's HEALTHCHECK turns healthy;
-  `worker` and `copies` record their heartbeats and /readyz turns 200;
+  `worker` and `copies` (its own image, with ffmpeg) record their heartbeats and /readyz turns 200; only
+  the copies' container has ffmpeg and ffprobe;
   every process runs as uid 10014 (the image's user `portal`), never root;
   no secret of the run is in `docker history`, the image's environment or its labels;
   the proxy image: `nginx -t`, plain HTTP redirects to HTTPS, a static file with its cache header and
@@ -17,7 +18,8 @@ Prints the image sizes and the timings. Ports from PORTAL_TEST_PORTS; the databa
 
     .venv/bin/python bench/docker_smoke.py                       # builds both images first (cached layers)
     .venv/bin/python bench/docker_smoke.py --python-image local/python:3.11-slim --nginx-image local/nginx
-    .venv/bin/python bench/docker_smoke.py --no-build --image safety-portal --proxy-image safety-portal-proxy
+    .venv/bin/python bench/docker_smoke.py --no-build --image safety-portal --copies-image safety-portal-copies \
+        --proxy-image safety-portal-proxy
 
 The bases without a registry: deploy/docker/base/ (make-debian.sh, then its two Dockerfiles)."""
 import argparse
@@ -96,12 +98,13 @@ def wait_for(check, limit: float, what: str) -> float:
 
 def build(args) -> dict:
     times = {}
-    for target, tag in (("app", args.image), ("proxy", args.proxy_image)):
+    for target, tag in (("app", args.image), ("copies", args.copies_image), ("proxy", args.proxy_image)):
         command = ["build", "-f", "deploy/docker/Dockerfile", "--target", target, "-t", tag]
         command += ["--build-arg", f"PYTHON_IMAGE={args.python_image}"] if args.python_image else []
         if target == "proxy" and args.nginx_image:
             command += ["--build-arg", f"NGINX_IMAGE={args.nginx_image}"]
-        command += ["--no-cache"] if args.no_cache else []
+        # Cold: the first build only; the others reuse its layers, as on a host that builds all three.
+        command += ["--no-cache"] if args.no_cache and target == "app" else []
         started = time.monotonic()
         subprocess.run(["docker", *command, str(ROOT)], check=True, stdout=subprocess.DEVNULL)
         times[target] = time.monotonic() - started
@@ -127,11 +130,11 @@ def secrets_env(database_url: str, redis_url: str, seaweed, bucket: str, purge_p
     }
 
 
-def run_app(args, env_file: Path, command: list[str], *, detach: bool, name: str = "", extra=()):
+def run_app(args, env_file: Path, command: list[str], *, detach: bool, name: str = "", extra=(), image=""):
     """The app image as compose runs it, on the host's network (PostgreSQL, Redis, S3 on the loopback)."""
     run = ["run", "--network", "host", "--env-file", str(env_file), *CONFINED, *extra]
     run += ["-d", "--name", name] if detach else ["--rm"]
-    return docker(*run, args.image, *command, check=not detach, timeout=600)
+    return docker(*run, image or args.image, *command, check=not detach, timeout=600)
 
 
 def app_checks(args, env: dict, env_file: Path, web_port: int, database_url: str) -> dict:
@@ -174,8 +177,8 @@ def app_checks(args, env: dict, env_file: Path, web_port: int, database_url: str
     ok(f"web: the home page 200 ({len(body)} bytes)")
 
     workers = [f"{PREFIX}-worker", f"{PREFIX}-copies"]
-    for name, command in zip(workers, ("worker", "copies"), strict=True):
-        run_app(args, env_file, [command], detach=True, name=name,
+    for name, command, image in zip(workers, ("worker", "copies"), (args.image, args.copies_image), strict=True):
+        run_app(args, env_file, [command], detach=True, name=name, image=image,
                 extra=["-v", "/var/lib/safety-portal/media", "-v", "/var/lib/safety-portal-audit"])
     started = time.monotonic()
 
@@ -201,6 +204,11 @@ def app_checks(args, env: dict, env_file: Path, web_port: int, database_url: str
     for name in (web, *workers):
         if docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip() != "true":
             fail(f"{name} stopped:\n{docker('logs', name, check=False).stderr[-2000:]}")
+    has_ffmpeg = {name: docker("exec", name, "sh", "-c", "command -v ffmpeg && command -v ffprobe",
+                               check=False).returncode == 0 for name in (web, *workers)}
+    if has_ffmpeg != {web: False, workers[0]: False, workers[1]: True}:
+        fail(f"ffmpeg and ffprobe in the copies' container only: {has_ffmpeg}")
+    ok("ffmpeg and ffprobe in the copies' container, not in the web's or the worker's")
     return figures
 
 
@@ -267,11 +275,12 @@ def image_sizes(*images) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--image", default="safety-portal:smoke")
+    parser.add_argument("--copies-image", default="safety-portal-copies:smoke")
     parser.add_argument("--proxy-image", default="safety-portal-proxy:smoke")
     parser.add_argument("--python-image", help="PYTHON_IMAGE for the build (default: the Dockerfile's)")
     parser.add_argument("--nginx-image", help="NGINX_IMAGE for the build (default: the Dockerfile's)")
     parser.add_argument("--no-build", action="store_true", help="run the images already built")
-    parser.add_argument("--no-cache", action="store_true", help="build every layer again (cold build times)")
+    parser.add_argument("--no-cache", action="store_true", help="build the app's layers again (cold build time)")
     args = parser.parse_args()
     if docker("version", check=False).returncode != 0:
         raise SystemExit("no Docker daemon answers (docker version)")
@@ -302,7 +311,7 @@ def main() -> None:
             for name in containers:
                 docker("rm", "-f", "-v", name, check=False)
             ports.release()
-    for image, size in image_sizes(args.image, args.proxy_image).items():
+    for image, size in image_sizes(args.image, args.copies_image, args.proxy_image).items():
         print(f"size {image}: {size:.0f} MB")
     for name, value in figures.items():
         print(f"time {name}: {value:.1f}")

@@ -109,8 +109,24 @@ def test_dockerfile_installs_the_lock_with_hashes_then_the_wheel_alone():
                 assert "--require-hashes" in install or "--no-deps --no-index" in install, install
 
 
-def test_the_app_image_runs_as_a_user_that_is_not_root_and_carries_no_secret():
-    app = _stages()["app"]
+def test_only_the_copies_image_carries_ffmpeg():
+    """The web and worker containers face the internet and never decode a file: no ffmpeg in theirs."""
+    stages = _stages()
+    installs = {name: " ".join(line for line in lines if line.startswith("RUN ")) for name, lines in stages.items()}
+    assert "ffmpeg" not in installs["app"] and "ffmpeg" in installs["copies"]
+    assert stages["copies"][0] == "FROM app AS copies" and 'CMD ["copies"]' in stages["copies"]
+    services = _compose()["services"]
+    assert services["copies"]["build"]["target"] == "copies" and services["copies"]["command"] == ["copies"]
+    assert services["copies"]["image"] != services["worker"]["image"]
+    # Each image by its target: without one docker builds the last stage (the proxy).
+    header = (DOCKER / "Dockerfile").read_text().split("\nARG ")[0]
+    for target in ("app", "copies", "proxy"):
+        assert f"--target {target} " in header, target
+
+
+@pytest.mark.parametrize("stage", ["app", "copies"])
+def test_the_app_image_runs_as_a_user_that_is_not_root_and_carries_no_secret(stage):
+    app = _stages()["app"] + _stages()[stage][1:] if stage != "app" else _stages()["app"]
     users = [line.split()[1] for line in app if line.startswith("USER ")]
     assert users and users[-1].split(":")[0] not in ("root", "0")
     user_at = max(i for i, line in enumerate(app) if line.startswith("USER "))
@@ -154,7 +170,8 @@ def test_portal_services_use_the_image_as_its_own_user():
     services = _compose()["services"]
     for name in APP_SERVICES:
         service = services[name]
-        assert service["build"]["dockerfile"] == "deploy/docker/Dockerfile" and service["build"]["target"] == "app"
+        target = "copies" if name == "copies" else "app"
+        assert service["build"]["dockerfile"] == "deploy/docker/Dockerfile" and service["build"]["target"] == target
         assert str(service.get("user", "portal")).split(":")[0] not in ("root", "0"), name
         assert service.get("read_only") is True and "ALL" in service.get("cap_drop", []), name
     assert services["nginx"]["build"]["target"] == "proxy"
