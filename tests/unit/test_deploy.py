@@ -96,6 +96,7 @@ class App:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Connection", "close")  # so that a closed server is gone at once
+                self.send_header("Strict-Transport-Security", "max-age=31536000")  # as the portal's
                 self.end_headers()
                 self.wfile.write(body)
                 self.close_connection = True
@@ -158,7 +159,7 @@ def test_nginx_in_front_of_an_app_server_does_what_the_portal_needs(proxy):
     response, body = _get(https_port, f"/alarm/{TOKEN}/updates?after=5",
                           {"X-Forwarded-For": "198.51.100.7", "Accept-Encoding": "identity"})
     assert response.status == 200
-    assert response.getheader("Strict-Transport-Security").startswith("max-age=63072000")
+    assert response.msg.get_all("Strict-Transport-Security") == ["max-age=63072000; includeSubDomains"]
     seen = json.loads(body[:len(body) // 20])
     assert seen["path"] == f"/alarm/{TOKEN}/updates?after=5"
     # The client's own claim is dropped: rate limits see the real address.
@@ -171,6 +172,7 @@ def test_nginx_in_front_of_an_app_server_does_what_the_portal_needs(proxy):
     assert css.status == 200 and css.getheader("Cache-Control") == "public, max-age=3600"
     versioned, _ = _get(https_port, "/static/css/portal.css?v=0123456789ab")  # core/static.py's URLs
     assert versioned.status == 200 and versioned.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+    assert versioned.getheader("Strict-Transport-Security") == response.getheader("Strict-Transport-Security")
 
     app.close()  # no app server answers: the static page with the call and SMS links, not nginx's own
     down, page = _get(https_port, "/notices")

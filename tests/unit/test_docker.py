@@ -23,10 +23,11 @@ APP_SERVICES = ("app1", "app2", "worker", "copies", "migrate", "warm-proxy")
 SECRET_WORDS = re.compile(r"SECRET|PASSWORD|PEPPER|KEY|TOKEN|AUTH", re.IGNORECASE)
 
 
-def _stages() -> dict[str, list[str]]:
-    """The Dockerfile's instructions by stage name (continuation lines joined)."""
-    text = (DOCKER / "Dockerfile").read_text().replace("\\\n", " ")
-    stages, current = {}, None
+def _stages(dockerfile: pathlib.Path = DOCKER / "Dockerfile") -> dict[str, list[str]]:
+    """The Dockerfile's instructions by stage name (continuation lines joined); "" holds what comes before
+    the first FROM (the bases' build arguments)."""
+    text = dockerfile.read_text().replace("\\\n", " ")
+    stages, current = {"": []}, ""
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
@@ -42,10 +43,60 @@ def _compose() -> dict:
     return yaml.safe_load((DOCKER / "compose.yaml").read_text())
 
 
+def test_the_bases_are_build_arguments_whose_defaults_are_the_official_images():
+    """A site without Docker Hub passes its own bases (deploy/docker/base/); by default nothing changes."""
+    stages = _stages()
+    assert "ARG PYTHON_IMAGE=python:3.11-slim" in stages[""] and "ARG NGINX_IMAGE=nginx:1.27" in stages[""]
+    assert stages["build"][0] == stages["app"][0].replace(" app", " build") == "FROM ${PYTHON_IMAGE} AS build"
+    assert stages["proxy"][0] == "FROM ${NGINX_IMAGE} AS proxy"
+    # A `# syntax=` line makes BuildKit pull its frontend from Docker Hub, which such a site cannot.
+    assert not (DOCKER / "Dockerfile").read_text().startswith("# syntax=")
+
+
+def test_the_base_dockerfiles_make_the_official_images_equivalents_from_debian():
+    python = _stages(DOCKER / "base" / "Dockerfile")
+    assert "ARG DEBIAN_IMAGE=debian:bookworm-slim" in python[""]
+    install = " ".join(line for line in python["${DEBIAN_IMAGE}"] if line.startswith("RUN "))
+    # The portal's Dockerfile runs `python -m venv`: Debian's python3 under the name `python`, with venv.
+    for package in ("python3", "python3-venv", "python-is-python3", "ca-certificates"):
+        assert f" {package} " in install + " ", package
+    assert "sys.version_info[:2] == (3, 11)" in install and "update-ca-certificates" in install
+    nginx = _stages(DOCKER / "base" / "nginx.Dockerfile")["${DEBIAN_IMAGE}"]
+    assert 'CMD ["nginx", "-g", "daemon off;"]' in nginx and "STOPSIGNAL SIGQUIT" in nginx
+    assert "/etc/nginx/sites-enabled/default" in " ".join(nginx)  # conf.d/ holds the only site
+    # A site's own certificate authority stays out of git.
+    ignored = subprocess.run(["git", "check-ignore", "-q", "deploy/docker/base/ca-certificates/site.crt"], cwd=ROOT)
+    assert ignored.returncode == 0
+    make = (DOCKER / "base" / "make-debian.sh").read_text()
+    assert "debootstrap --variant=minbase bookworm" in make and "bookworm-security" in make
+    assert "docker import" in make
+
+
+def test_the_lock_installs_on_debian_bookworms_python():
+    """Debian bookworm's python3 is 3.11.2: every dependency a locked package declares for that Python
+    is locked too (redis asks for async-timeout below 3.11.3), or the image's `pip check` fails there."""
+    from importlib.metadata import distribution
+
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    locked = {canonicalize_name(name) for name in re.findall(r"^([A-Za-z0-9._-]+)==", (
+        ROOT / "requirements" / "main.lock").read_text(), re.MULTILINE)}
+    environment = default_environment() | {"python_full_version": "3.11.2", "python_version": "3.11"}
+    missing = set()
+    for name in locked:
+        for line in distribution(name).requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate(environment | {"extra": ""}):
+                if canonicalize_name(requirement.name) not in locked:
+                    missing.add(f"{name} -> {requirement}")
+    assert not missing, missing
+    assert "async-timeout" in locked
+
+
 def test_dockerfile_installs_the_lock_with_hashes_then_the_wheel_alone():
     stages = _stages()
-    assert stages["build"][0].startswith("FROM python:3.11-slim")
-    assert stages["app"][0].startswith("FROM python:3.11-slim")
     runs = " ".join(line for line in stages["build"] if line.startswith("RUN "))
     assert re.search(r"pip install --require-hashes .*-r requirements/main\.lock", runs)
     assert re.search(r"pip wheel --no-deps --no-build-isolation", runs)
@@ -58,8 +109,24 @@ def test_dockerfile_installs_the_lock_with_hashes_then_the_wheel_alone():
                 assert "--require-hashes" in install or "--no-deps --no-index" in install, install
 
 
-def test_the_app_image_runs_as_a_user_that_is_not_root_and_carries_no_secret():
-    app = _stages()["app"]
+def test_only_the_copies_image_carries_ffmpeg():
+    """The web and worker containers face the internet and never decode a file: no ffmpeg in theirs."""
+    stages = _stages()
+    installs = {name: " ".join(line for line in lines if line.startswith("RUN ")) for name, lines in stages.items()}
+    assert "ffmpeg" not in installs["app"] and "ffmpeg" in installs["copies"]
+    assert stages["copies"][0] == "FROM app AS copies" and 'CMD ["copies"]' in stages["copies"]
+    services = _compose()["services"]
+    assert services["copies"]["build"]["target"] == "copies" and services["copies"]["command"] == ["copies"]
+    assert services["copies"]["image"] != services["worker"]["image"]
+    # Each image by its target: without one docker builds the last stage (the proxy).
+    header = (DOCKER / "Dockerfile").read_text().split("\nARG ")[0]
+    for target in ("app", "copies", "proxy"):
+        assert f"--target {target} " in header, target
+
+
+@pytest.mark.parametrize("stage", ["app", "copies"])
+def test_the_app_image_runs_as_a_user_that_is_not_root_and_carries_no_secret(stage):
+    app = _stages()["app"] + _stages()[stage][1:] if stage != "app" else _stages()["app"]
     users = [line.split()[1] for line in app if line.startswith("USER ")]
     assert users and users[-1].split(":")[0] not in ("root", "0")
     user_at = max(i for i, line in enumerate(app) if line.startswith("USER "))
@@ -70,6 +137,7 @@ def test_the_app_image_runs_as_a_user_that_is_not_root_and_carries_no_secret():
             assert variable not in envs, f"{variable} baked into the image"
     healthchecks = [line for line in app if line.startswith("HEALTHCHECK ")]
     assert healthchecks and "/readyz/web" in healthchecks[-1]
+    assert "PORTAL_HTTP_PORT" in healthchecks[-1]  # the port `web` listens on (entrypoint.sh)
     entry = (DOCKER / "entrypoint.sh").read_text()
     for command in ("pserve", "portal-worker", "portal-initialize-db", "portal-warm-proxy"):
         assert command in entry
@@ -96,13 +164,17 @@ def test_compose_has_every_component_with_health_checks():
     # The empty Varnish of a fresh `up` is filled by hand (a one-off), after Varnish and the apps answer.
     assert services["warm-proxy"]["command"][0] == "warm-proxy" and services["warm-proxy"]["profiles"] == ["tools"]
     assert {"varnish", "app1", "app2", "postgres"} <= set(services["warm-proxy"]["depends_on"])
+    # audit-verify runs in the tools' container: it reads the checkpoints the worker writes.
+    assert "audit:/var/lib/safety-portal-audit" in services["worker"]["volumes"]
+    assert "audit:/var/lib/safety-portal-audit:ro" in services["migrate"]["volumes"]
 
 
 def test_portal_services_use_the_image_as_its_own_user():
     services = _compose()["services"]
     for name in APP_SERVICES:
         service = services[name]
-        assert service["build"]["dockerfile"] == "deploy/docker/Dockerfile" and service["build"]["target"] == "app"
+        target = "copies" if name == "copies" else "app"
+        assert service["build"]["dockerfile"] == "deploy/docker/Dockerfile" and service["build"]["target"] == target
         assert str(service.get("user", "portal")).split(":")[0] not in ("root", "0"), name
         assert service.get("read_only") is True and "ALL" in service.get("cap_drop", []), name
     assert services["nginx"]["build"]["target"] == "proxy"
