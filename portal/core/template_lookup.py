@@ -1,9 +1,9 @@
 """Views name their templates from templates/ ("notices/detail.html"). pyramid_jinja2 looks each name up
 first beside the view's package ("portal.notices.views:notices/detail.html") on every render: a file
 that is never there, an exception, then the name alone; about 3 % of a notice page's CPU. Here each
-view's template name is resolved once, the way pyramid_jinja2 does, then asked for directly. With
-`pyramid.reload_templates` (development) pyramid_jinja2's own lookup stays, so a file added beside a
-package is found at once."""
+template name (and view package) is resolved once per process, the way pyramid_jinja2 does, then asked
+for directly. With `pyramid.reload_templates` (development) pyramid_jinja2's own lookup stays, so a file
+added beside a package is found at once."""
 from jinja2 import TemplateNotFound
 from pyramid.events import ApplicationCreated
 from pyramid.interfaces import IRendererFactory
@@ -15,24 +15,28 @@ EXTENSION = ".html"
 class ResolvedOnceRendererFactory(Jinja2RendererFactory):
     def __init__(self, environment):
         self.environment = environment
+        # (template name, view package) -> the name that answered. Pyramid makes a renderer per request
+        # (it clones the view's), so this is kept here. The names come from the code, never a request.
+        self.resolved = {}
 
     def __call__(self, info):
         name, package, environment = info.name, info.package, self.environment
-        candidates = [name] if ":" in name or package is None else [f"{package.__name__}:{name}", name]
-        resolved = []
+        key = (name, getattr(package, "__name__", None))
+        candidates = [name] if ":" in name or key[1] is None else [f"{key[1]}:{name}", name]
 
         def template_loader():
-            if resolved:
-                return environment.get_template(resolved[0])
+            known = self.resolved.get(key)
+            if known is not None:
+                return environment.get_template(known)
             for candidate in candidates[:-1]:
                 try:
                     template = environment.get_template(candidate)
                 except TemplateNotFound:
                     continue
-                resolved.append(candidate)
+                self.resolved[key] = candidate
                 return template
             template = environment.get_template(candidates[-1])
-            resolved.append(candidates[-1])
+            self.resolved[key] = candidates[-1]
             return template
 
         return Jinja2TemplateRenderer(template_loader)
