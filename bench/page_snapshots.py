@@ -3,10 +3,13 @@
     python bench/page_snapshots.py DB_FILE OUT_DIR      # DB_FILE: an SQLite file, seeded (demo) if absent
 
 Renders, in zh_CN, en and ug: every published notice's page and poster (and a closed appeal's), the list (plain,
-filtered, a second page), the API detail of each notice, and the home page. Run it from the tree before
-a change and from the tree after, on the same DB_FILE, then `diff -r` the two OUT_DIRs: any output
-change of a render optimisation shows up."""
+filtered, a second page), the API detail of each notice, and the home page; then the other pages of the public
+layout (forms, sign-in, an unknown page), a page asked for with ?lang=, and some under a mount point
+(SCRIPT_NAME=/portal). Run it from the tree before a change and from the tree after, on the same DB_FILE,
+then `diff -r` the two OUT_DIRs: any output change of a render optimisation shows up. What differs on
+every request (a form's CSRF token, nonces, proof-of-work challenge) is written as `MASKED`."""
 import os
+import re
 import sys
 import tempfile
 
@@ -22,6 +25,10 @@ import portal  # noqa: E402
 from portal.core.db import get_engine  # noqa: E402
 
 LANGUAGES = ("zh_CN", "en", "ug")
+# The public layout's other pages: forms (with per-request tokens), sign-in, an unknown page (404).
+OTHER_PAGES = ["/tips/new", "/status", "/missing/new", "/trips/new", "/login", "/no-such-page"]
+MOUNT = "/portal"
+PER_REQUEST = re.compile(rb'(name="(?:csrf_token|pow_challenge|[a-z_]*nonce)"[^>]*?value="|data-pow=")[^"]*')
 
 
 def paths(engine) -> list[str]:
@@ -55,13 +62,23 @@ def main(argv=None) -> int:
     for lang in LANGUAGES:
         testapp = webtest.TestApp(app, extra_environ={"HTTP_HOST": "portal.test", "REMOTE_ADDR": "192.0.2.10",
                                                       "HTTP_ACCEPT_LANGUAGE": lang})
-        for path in targets:
-            response = testapp.get(path, expect_errors=True)
-            name = f"{lang}{path.replace('/', '_').replace('?', '~')}.txt"
-            with open(os.path.join(out_dir, name), "wb") as out:
-                out.write(f"{response.status}\n".encode() + response.body)
-    print(f"{len(targets) * len(LANGUAGES)} answers written to {out_dir}")
+        for path in targets + OTHER_PAGES:
+            write(out_dir, f"{lang}{path}", testapp.get(path, expect_errors=True))
+        for path in ["/", "/notices", targets[-1].replace("/api/v1", ""), "/no-such-page"]:
+            write(out_dir, f"{lang}~mounted{path}", testapp.get(path, expect_errors=True,
+                                                             extra_environ={"SCRIPT_NAME": MOUNT}))
+        for other in LANGUAGES:  # the choice by ?lang= (which sets the cookie, so forgotten after)
+            write(out_dir, f"{lang}~chosen{other}/notices", testapp.get(f"/notices?lang={other}"))
+            testapp.reset()
+    written = len(os.listdir(out_dir))
+    print(f"{written} answers written to {out_dir}")
     return 0
+
+
+def write(out_dir: str, name: str, response) -> None:
+    name = f"{name.replace('/', '_').replace('?', '~')}.txt"
+    with open(os.path.join(out_dir, name), "wb") as out:
+        out.write(f"{response.status}\n".encode() + PER_REQUEST.sub(rb"\1MASKED", response.body))
 
 
 if __name__ == "__main__":

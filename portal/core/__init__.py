@@ -7,6 +7,8 @@ def includeme(config):
     config.add_jinja2_renderer(".html")
     config.include(".i18n")
     config.include(".template_gettext")
+    config.include(".chrome")
+    config.include(".template_lookup")
     config.include(".db")
     config.include(".security")
     config.include(".forms")

@@ -3,6 +3,7 @@ import re
 from email.message import Message
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, NewRequest, NewResponse
 from pyramid.httpexceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
@@ -86,6 +87,8 @@ def limit_form_size(event):
     """Ordinary forms are small: refuse a huge body before anything parses it. Upload routes,
     which stream to disk, declare their own limit in UPLOAD_PATHS."""
     request = event.request
+    if not request.content_length:  # no body (a GET): nothing to refuse, skip the paths' patterns
+        return
     limit = int(request.registry.settings["portal.max_form_bytes"])
     limit = next((size for path, size in UPLOAD_PATHS if path.fullmatch(request.path)), limit)
     if isinstance(limit, str):  # a setting in MB (upload_stream keeps such forms without files small)
@@ -94,8 +97,14 @@ def limit_form_size(event):
         raise HTTPRequestEntityTooLarge()
 
 
+# What a view returns that holds no TranslationString: left as it is without further checks.
+_LEAVES = frozenset({str, Markup, int, float, bool, type(None)})
+
+
 def localize(value, localizer):
     """Translate TranslationStrings inside what a view returns (headings, messages, labels)."""
+    if type(value) in _LEAVES:
+        return value
     if isinstance(value, TranslationString):
         return localizer.translate(value)
     if isinstance(value, dict):
@@ -128,7 +137,10 @@ def template_globals(event):
         return
     values = event.rendering_val
     if isinstance(values, dict):  # what the view returned: translate its messages in place
-        values.update(localize(values, request.localizer))
+        localizer = request.localizer
+        for key, value in values.items():
+            if type(value) not in _LEAVES:
+                values[key] = localize(value, localizer)
     locale = request.locale_name
     event.setdefault("fallback", request.registry["fallbacks"])
     event.setdefault("languages", LANGUAGES)
