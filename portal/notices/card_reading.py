@@ -17,7 +17,7 @@ from portal.core.meta import UTCDateTime, utcnow
 from portal.core.pagination import decode_cursor, encode_cursor
 from portal.media.models import Media
 from portal.notices import reading
-from portal.notices.models import Notice
+from portal.notices.models import MissingPersonDetails, Notice
 from portal.units.directory import UnitName, directory, unit_name
 
 
@@ -40,25 +40,37 @@ class Card:
     media: tuple[CardPhoto, ...]
 
 
+# Of the tables' columns, not the mapped attributes: a statement naming any of those runs through the
+# ORM's execution even when it returns rows.
+_NOTICES, _PEOPLE, _MEDIA = Notice.__table__.c, MissingPersonDetails.__table__.c, Media.__table__.c
+
+
 def _main_photo():
     # The notice's photos in Notice.media's order; the card shows the first.
-    return (select(Media.id).where(Media.notice_id == Notice.id).order_by(Media.position, Media.id).limit(1)
-            .correlate(Notice).scalar_subquery())
+    return (select(_MEDIA.id).where(_MEDIA.notice_id == _NOTICES.id).order_by(_MEDIA.position, _MEDIA.id).limit(1)
+            .correlate(Notice.__table__).scalar_subquery())
+
+
+def _order_key(sort: str):
+    # reading._order_key of the tables' columns.
+    if sort == "last_seen":
+        return func.coalesce(_PEOPLE.last_seen_at, _NOTICES.published_at, type_=UTCDateTime())
+    return _NOTICES.published_at
 
 
 def _columns(sort: str):
-    return (Notice.id, Notice.kind, Notice.title, Notice.unit_id, Notice.published_at, Notice.verified_by_unit_id,
-            Notice.verified_at, _main_photo().label("photo_id"), reading.order_key(sort).label("sort_key"))
+    return (_NOTICES.id, _NOTICES.kind, _NOTICES.title, _NOTICES.unit_id, _NOTICES.published_at,
+            _NOTICES.verified_by_unit_id, _NOTICES.verified_at, _main_photo().label("photo_id"),
+            _order_key(sort).label("sort_key"))
 
 
 def _after(sort: str, at, last_id):
-    key = reading.order_key(sort)
-    return or_(key < at, and_(key == at, Notice.id < last_id))
+    key = _order_key(sort)
+    return or_(key < at, and_(key == at, _NOTICES.id < last_id))
 
 
 def _ordered(query, sort: str, size: int):
-    key = reading.order_key(sort)
-    return query.order_by(key.desc(), Notice.id.desc()).limit(size + 1)
+    return query.order_by(_order_key(sort).desc(), _NOTICES.id.desc()).limit(size + 1)
 
 
 def _plain(filters: dict) -> bool:
@@ -68,12 +80,14 @@ def _plain(filters: dict) -> bool:
 
 @cache
 def _plain_page_statement(kind: bool, sort: str, after: bool, size: int):
-    query = select(*_columns(sort)).where(Notice.state == "published",
-                                          reading.not_expired(bindparam("now", type_=UTCDateTime())))
+    now = bindparam("now", type_=UTCDateTime())
+    notices = Notice.__table__
     if sort == "last_seen":
-        query = reading.with_details(query)
+        notices = notices.outerjoin(MissingPersonDetails.__table__, _PEOPLE.notice_id == _NOTICES.id)
+    query = (select(*_columns(sort)).select_from(notices)
+             .where(_NOTICES.state == "published", or_(_NOTICES.expires_at.is_(None), _NOTICES.expires_at > now)))
     if kind:
-        query = query.where(Notice.kind == bindparam("kind"))
+        query = query.where(_NOTICES.kind == bindparam("kind"))
     if after:
         query = query.where(_after(sort, bindparam("at", type_=UTCDateTime()), bindparam("last_id")))
     return _ordered(query, sort, size)
@@ -81,9 +95,10 @@ def _plain_page_statement(kind: bool, sort: str, after: bool, size: int):
 
 @cache
 def _plain_count_statement(kind: bool):
-    query = select(func.count(Notice.id)).where(Notice.state == "published",
-                                                reading.not_expired(bindparam("now", type_=UTCDateTime())))
-    return query.where(Notice.kind == bindparam("kind")) if kind else query
+    now = bindparam("now", type_=UTCDateTime())
+    query = select(func.count(_NOTICES.id)).where(
+        _NOTICES.state == "published", or_(_NOTICES.expires_at.is_(None), _NOTICES.expires_at > now))
+    return query.where(_NOTICES.kind == bindparam("kind")) if kind else query
 
 
 def _page_statement(dbsession, filters: dict, sort: str, cursor: str | None, size: int):

@@ -67,7 +67,7 @@ def filtered(dbsession, query, filters: dict, *, join_details: bool = False):
     return query
 
 
-def order_key(sort: str):
+def _order_key(sort: str):
     if sort == "last_seen":  # missing persons by when they were last seen; other notices by publication
         return func.coalesce(MissingPersonDetails.last_seen_at, Notice.published_at, type_=UTCDateTime())
     return Notice.published_at
@@ -103,7 +103,7 @@ def published_page(dbsession, *, filters: dict | None = None, cursor: str | None
     """One page of published notices, newest first (or last seen first), as ORM objects with their
     photos and approving unit (the API); returns (notices, next cursor or None). The public cards
     read theirs with Core (card_reading.py)."""
-    key = order_key(sort)
+    key = _order_key(sort)
     query = published_query(dbsession, filters, sort).options(
         selectinload(Notice.media), selectinload(Notice.verified_by_unit))
     if sort == "last_seen":

@@ -69,11 +69,7 @@ def notice_detail(context, request):
         return render_to_response("notices/closed.html", {}, request=request)
     notice = context.notice
     url = public_url(request, "notice", id=notice.id)
-    return {"notice": notice, "kind_labels": KIND_LABELS, "share": notice_page.share_links(notice, url),
-            "open_graph": notice_page.open_graph(request, notice, url),
-            "json_ld": notice_page.json_ld(request, notice, url),
-            "unavailable_after": notice_page.unavailable_after(notice), "person": notice_page.person(request, notice),
-            "kind_facts": notice_page.kind_facts(request, notice)}
+    return {"notice": notice, "kind_labels": KIND_LABELS, **notice_page.page(request, notice, url)}
 
 
 @view_config(route_name="notice_poster", request_method="GET", renderer="notices/poster.html")

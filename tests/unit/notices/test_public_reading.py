@@ -38,3 +38,20 @@ def test_a_notice_without_person_or_photo_and_an_absent_one(dbsession, units):
     assert record.missing_person is None and record.media == () and record.verified_by_unit is None
     assert record.vehicle_plate == "冀A12345" and not record.is_public
     assert public_reading.public_notice(dbsession, notice.id + 1000) is None
+
+
+def test_the_pages_extras_are_made_once_per_record_language_and_address(dbsession, units, dummy_request):
+    from dataclasses import replace
+
+    from portal.notices import page_extras
+
+    notice = make_notice(dbsession, units["city_a"], kind="wanted", suspect_description="Tall")
+    record = public_reading.public_notice(dbsession, notice.id)
+    url = f"http://portal.test/notices/{notice.id}"
+    first = page_extras.page(dummy_request, record, url)
+    assert page_extras.page(dummy_request, public_reading.public_notice(dbsession, notice.id), url) is first
+    assert ("og:title", notice.title) in first["open_graph"] and first["kind_facts"][0][1] == "Tall"
+    edited = page_extras.page(dummy_request, replace(record, title="Edited", suspect_description="Short"), url)
+    assert edited is not first and ("og:title", "Edited") in edited["open_graph"]
+    assert edited["kind_facts"][0][1] == "Short" and "Edited" in edited["share"]["mailto"]
+    assert page_extras.page(dummy_request, record, "https://elsewhere.test/n") is not first
