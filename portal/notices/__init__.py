@@ -1,7 +1,7 @@
 """Verified notices: missing persons first, and wanted suspects, lost and found, case appeals,
 vehicles, reward tasks. The public pages, feeds and API; the staff's drafts and four-eyes review."""
 from portal.core.resources import StaffRoot
-from portal.notices.resources import CapNoticeContext, PublicNoticeContext, StaffNoticeContext
+from portal.notices.resources import CapNoticeContext, NoticePageContext, StaffNoticeContext
 
 
 def includeme(config):
@@ -9,8 +9,8 @@ def includeme(config):
 
     config.add_route("home", "/")
     config.add_route("notices", "/notices")
-    config.add_route("notice", r"/notices/{id:\d+}", factory=PublicNoticeContext)
-    config.add_route("notice_poster", r"/notices/{id:\d+}/poster", factory=PublicNoticeContext)
+    config.add_route("notice", r"/notices/{id:\d+}", factory=NoticePageContext)
+    config.add_route("notice_poster", r"/notices/{id:\d+}/poster", factory=NoticePageContext)
     config.add_route("notice_cap", r"/notices/{id:\d+}.cap", factory=CapNoticeContext)
     config.add_route("feed_atom", "/feeds/notices.atom")
     config.add_route("robots", "/robots.txt")
@@ -18,7 +18,7 @@ def includeme(config):
     config.add_route("feed_cap", "/feeds/notices.cap.atom")
     config.add_route("media", r"/media/{id:\d+}/{variant:public|thumb}")
     config.add_route("api_notices", "/api/v1/notices")
-    config.add_route("api_notice", r"/api/v1/notices/{id:\d+}", factory=PublicNoticeContext)
+    config.add_route("api_notice", r"/api/v1/notices/{id:\d+}", factory=NoticePageContext)
     config.add_route("api_openapi", "/api/openapi.json")
     config.add_route("staff_notices", "/staff/notices", factory=StaffRoot)
     config.add_route("staff_notice_new", "/staff/notices/new", factory=StaffRoot)

@@ -148,3 +148,26 @@ def person(request, notice) -> dict:
             "age": span(details.age_min, details.age_max),
             "height": span(details.height_min_cm, details.height_max_cm, " cm"),
             "weight": span(details.weight_min_kg, details.weight_max_kg, " kg")}
+
+
+# The notice page's extras made once per notice record, language and public address, per app
+# (registry): issue 14, about 7 % of the page's CPU. The key is public_reading's whole frozen record,
+# so any change to the notice, its person, photos or units is a new key; nothing here reads the clock.
+PAGE_MEMO = "portal.notice_page_extras"
+PAGE_MEMO_SIZE = 1000
+
+
+def page(request, notice, url: str) -> dict:
+    """What notices/detail.html shows beside the notice (share links, Open Graph, JSON-LD, robots
+    date, the person's and the other kinds' facts), for a public_reading.PublicNotice."""
+    memo = request.registry.setdefault(PAGE_MEMO, {})
+    key = (notice, request.locale_name, url)
+    made = memo.get(key)
+    if made is None:
+        made = {"share": share_links(notice, url), "open_graph": open_graph(request, notice, url),
+                "json_ld": json_ld(request, notice, url), "unavailable_after": unavailable_after(notice),
+                "person": person(request, notice), "kind_facts": kind_facts(request, notice)}
+        if len(memo) >= PAGE_MEMO_SIZE:
+            memo.clear()
+        memo[key] = made
+    return made

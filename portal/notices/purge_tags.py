@@ -37,9 +37,11 @@ def unit_tag(code) -> str:
 
 
 def notice_tags(notice) -> tuple[str, ...]:
-    """What a public answer about one notice shows."""
-    # The verifying unit by its id (the identity map), leaving the relationship unloaded.
-    verifier = object_session(notice).get(Unit, notice.verified_by_unit_id) if notice.verified_by_unit_id else None
+    """What a public answer about one notice shows (a Notice, or public_reading's PublicNotice)."""
+    if isinstance(notice, Notice):  # the verifying unit by its id (the identity map), the relationship unloaded
+        verifier = object_session(notice).get(Unit, notice.verified_by_unit_id) if notice.verified_by_unit_id else None
+    else:
+        verifier = notice.verified_by_unit
     return (notice_tag(notice.id), *(unit_tag(u.code) for u in (notice.unit, verifier) if u is not None))
 
 

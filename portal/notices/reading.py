@@ -32,6 +32,11 @@ def _like(text: str) -> str:
 SORTS = ("newest", "last_seen")
 
 
+def with_details(query):
+    """The missing person's details beside each notice (none for the other kinds)."""
+    return query.outerjoin(MissingPersonDetails, MissingPersonDetails.notice_id == Notice.id)
+
+
 def filtered(dbsession, query, filters: dict, *, join_details: bool = False):
     """Apply the public filters; region is a unit code and takes the units below it too. An age filter
     keeps the people whose age range overlaps the one asked for."""
@@ -45,7 +50,7 @@ def filtered(dbsession, query, filters: dict, *, join_details: bool = False):
         query = query.join(Unit, Notice.unit_id == Unit.id).where(Unit.path.startswith(region))
     person = join_details or any(filters.get(k) is not None for k in ("sex", "age_min", "age_max", "q"))
     if person:
-        query = query.outerjoin(details, details.notice_id == Notice.id)
+        query = with_details(query)
     if filters.get("sex"):
         query = query.where(details.sex == filters["sex"])
     if filters.get("age_min") is not None:
@@ -73,7 +78,7 @@ def _key_of(notice: Notice, sort: str):
     return (details.last_seen_at if details is not None and details.last_seen_at else None) or notice.published_at
 
 
-def _published(dbsession, filters: dict, sort: str):
+def published_query(dbsession, filters: dict, sort: str):
     filters = filters or {}
     # The search index narrows the rows the words filter (LIKE) reads; LIKE still decides.
     ids = search.candidates(dbsession, filters["q"]) if filters.get("q") else None
@@ -89,20 +94,18 @@ def _published(dbsession, filters: dict, sort: str):
 
 def published_count(dbsession, *, filters: dict | None = None, sort: str = "newest") -> int:
     """How many published notices the filters match (the list says it above the cards)."""
-    query = _published(dbsession, filters, sort).with_only_columns(Notice.id)
+    query = published_query(dbsession, filters, sort).with_only_columns(Notice.id)
     return dbsession.execute(select(func.count()).select_from(query.subquery())).scalar_one()
 
 
 def published_page(dbsession, *, filters: dict | None = None, cursor: str | None = None, size: int = 20,
-                   sort: str = "newest", cards: bool = False):
-    """One page of published notices, newest first (or last seen first); returns (notices, next cursor
-    or None). `cards`: for templates/notices/cards.html, which names the approving unit from the
-    units' directory (units/directory.py), so that unit is not loaded (one statement less)."""
+                   sort: str = "newest"):
+    """One page of published notices, newest first (or last seen first), as ORM objects with their
+    photos and approving unit (the API); returns (notices, next cursor or None). The public cards
+    read theirs with Core (card_reading.py)."""
     key = _order_key(sort)
-    # The cards show the main photo and the approval badge.
-    query = _published(dbsession, filters, sort).options(selectinload(Notice.media))
-    if not cards:
-        query = query.options(selectinload(Notice.verified_by_unit))
+    query = published_query(dbsession, filters, sort).options(
+        selectinload(Notice.media), selectinload(Notice.verified_by_unit))
     if sort == "last_seen":
         query = query.options(selectinload(Notice.missing_person))
     if cursor:
@@ -114,8 +117,3 @@ def published_page(dbsession, *, filters: dict | None = None, cursor: str | None
     rows = rows[:size]
     next_cursor = encode_cursor(_key_of(rows[-1], sort), rows[-1].id) if more else None
     return rows, next_cursor
-
-
-def latest(dbsession, kind: str, limit: int = 6, cards: bool = False):
-    rows, _ = published_page(dbsession, filters={"kind": kind}, size=limit, cards=cards)
-    return rows

@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.core.permissions import Role, scoped_acl
 from portal.core.resources import id_from_matchdict, load_row
+from portal.notices import public_reading
 from portal.notices.models import Notice
 
 
@@ -20,15 +21,32 @@ def public_notice_statement():
 
 
 class PublicNoticeContext:
-    """A notice as the public may see it: anything not published does not exist for them, except
-    a closed missing-person appeal, which stays reachable as a neutral "closed" page (people
-    follow old links and posters) with nothing of the person on it."""
+    """A notice as the public may see it, as an ORM object (a sighting is stored against it): anything
+    not published does not exist for them, except a closed missing-person appeal, which stays
+    reachable as a neutral "closed" page (people follow old links and posters) with nothing of the
+    person on it."""
 
     __acl__ = []
 
     def __init__(self, request):
         notice = request.dbsession.execute(
             public_notice_statement(), {"id": id_from_matchdict(request)}).unique().scalar_one_or_none()
+        if notice is None:
+            raise HTTPNotFound()
+        self.closed = notice.kind == "missing_person" and notice.state == "resolved"
+        if not (notice.is_public or self.closed):
+            raise HTTPNotFound()
+        self.notice = notice
+
+
+class NoticePageContext:
+    """PublicNoticeContext for the answers that only show the notice (its page, poster and API
+    detail), read with Core into plain records (public_reading.py) instead of ORM objects."""
+
+    __acl__ = []
+
+    def __init__(self, request):
+        notice = public_reading.public_notice(request.dbsession, id_from_matchdict(request))
         if notice is None:
             raise HTTPNotFound()
         self.closed = notice.kind == "missing_person" and notice.state == "resolved"

@@ -1,5 +1,6 @@
-"""Every unit's code, place in the tree and names, kept per process: the list page's region filter
-and the notice cards' badges show them on every page, and they change only with the units.
+"""Every unit's code, place in the tree, names and 110 number, kept per process: the list page's region
+filter, the notice cards and the public notice pages show them on every page, and they change only
+with the units.
 
 Rebuilt when the units' fingerprint moves (units/fingerprint.py: read at most every MAX_AGE seconds
 per process, at once after a change in this process). Pages showing them carry the `unit-list` or
@@ -24,6 +25,7 @@ class UnitName:
     name_zh: str
     name_en: str
     name_ug: str
+    phone_110: str
 
     name = Unit.name
     ancestor_codes = Unit.ancestor_codes
@@ -35,6 +37,7 @@ class Directory:
     by_id: dict
 
 
+_COLUMNS = (Unit.id, Unit.code, Unit.path, Unit.name_zh, Unit.name_en, Unit.name_ug, Unit.phone_110)
 _lock = threading.Lock()
 _cache: dict = {}  # engine URL -> (fingerprint, Directory)
 
@@ -45,10 +48,18 @@ def directory(dbsession) -> Directory:
     entry = _cache.get(key)
     if entry is not None and entry[0] == fingerprint:
         return entry[1]
-    rows = dbsession.execute(select(Unit.id, Unit.code, Unit.path, Unit.name_zh, Unit.name_en, Unit.name_ug)
-                             .order_by(Unit.path)).all()
+    rows = dbsession.execute(select(*_COLUMNS).order_by(Unit.path)).all()
     units = tuple(UnitName(*row) for row in rows)
     built = Directory(units, {unit.id: unit for unit in units})
     with _lock:
         _cache[key] = (fingerprint, built)
     return built
+
+
+def unit_name(dbsession, units: Directory, unit_id: int) -> UnitName:
+    """The unit from the directory `units`; read from the database if the copy does not know it yet
+    (a unit another server added less than the fingerprint's MAX_AGE ago)."""
+    found = units.by_id.get(unit_id)
+    if found is None:
+        found = UnitName(*dbsession.execute(select(*_COLUMNS).where(Unit.id == unit_id)).one())
+    return found

@@ -6,7 +6,7 @@ import pytest
 import webtest
 
 import portal
-from portal.notices import reading as notices
+from portal.notices import card_reading as notices
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -39,7 +39,7 @@ def test_unexpected_failure_gets_500_page_without_traceback(testapp, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError(f"contact {phone}")
 
-    monkeypatch.setattr(notices, "published_page", broken)
+    monkeypatch.setattr(notices, "published_cards", broken)
     with caplog.at_level(logging.ERROR):
         page = testapp.get("/notices", status=500)
     assert "Something went wrong on our side" in page.text

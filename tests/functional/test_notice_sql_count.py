@@ -6,11 +6,12 @@ from portal.core.meta import utcnow
 from tests.factories import make_notice, make_photo
 
 # The notice with its units, person and photos (the units' fingerprint, for the map of the last-seen
-# point, is kept per process: units/fingerprint.py). The list: the page of notices, their photos, the
-# count (the units of its filter and the badges come from units/directory.py, kept per process).
+# point, is kept per process: units/fingerprint.py). The list: the page of notices with each one's main
+# photo (notices/card_reading.py), the count (the units of its filter, the cards' units and badges come
+# from units/directory.py, kept per process).
 # Raise them only with a reason written here.
 NOTICE_PAGE_STATEMENTS = 1
-LIST_PAGE_STATEMENTS = 3
+LIST_PAGE_STATEMENTS = 2
 
 
 def missing_person(dbsession, registry, units, **kw):
@@ -53,4 +54,5 @@ def test_the_list_sends_as_many_statements_for_many_notices_as_for_one(testapp, 
     statements.clear()
     page = testapp.get("/notices")
     assert page.text.count("Li Hua") >= 13 and page.text.count("badge-verified") >= 13
+    assert page.text.count('/thumb"') >= 13  # each card's main photo, read in the page's statement
     assert len(statements) == one <= LIST_PAGE_STATEMENTS, "\n\n".join(statements)

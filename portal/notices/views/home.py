@@ -1,7 +1,7 @@
 from pyramid.view import view_config
 
 from portal.core.caching import shared
-from portal.notices import reading as notices
+from portal.notices import card_reading
 from portal.notices.purge_tags import LIST
 from portal.units.directory import directory
 
@@ -10,7 +10,7 @@ from portal.units.directory import directory
 def home(request):
     shared(request, LIST)
     return {
-        "missing": notices.latest(request.dbsession, "missing_person", limit=6, cards=True),
-        "recent": notices.published_page(request.dbsession, size=8, cards=True)[0],
+        "missing": card_reading.latest_cards(request.dbsession, "missing_person", limit=6),
+        "recent": card_reading.published_cards(request.dbsession, size=8)[0],
         "units_by_id": directory(request.dbsession).by_id,  # the cards' badges
     }

@@ -6,8 +6,8 @@ from portal.core.caching import shared
 from portal.core.i18n import _
 from portal.core.links import public_url
 from portal.core.pagination import BadCursor
+from portal.notices import card_reading, posters
 from portal.notices import page_extras as notice_page
-from portal.notices import posters
 from portal.notices import reading as notices
 from portal.notices.filters import FIELDS, canonical_query, parse_filters
 from portal.notices.purge_tags import LIST, UNITS, notice_tags
@@ -44,10 +44,10 @@ def notice_list(request):
             raise colander.Invalid(colander.SchemaNode(colander.String(), name="sort"),
                                    _("Choose an order from the list."))
         filters = parse_filters(request.GET)
-        rows, next_cursor = notices.published_page(
+        rows, next_cursor = card_reading.published_cards(
             request.dbsession, filters=filters, cursor=request.GET.get("page") or None,
-            size=int(request.registry.settings["portal.page_size"]), sort=sort, cards=True)
-        total = notices.published_count(request.dbsession, filters=filters, sort=sort)
+            size=int(request.registry.settings["portal.page_size"]), sort=sort)
+        total = card_reading.published_count(request.dbsession, filters=filters, sort=sort)
     except colander.Invalid as invalid:
         request.response.status_int = 400
         messages = invalid.asdict(translate=request.localizer.translate)
@@ -69,11 +69,7 @@ def notice_detail(context, request):
         return render_to_response("notices/closed.html", {}, request=request)
     notice = context.notice
     url = public_url(request, "notice", id=notice.id)
-    return {"notice": notice, "kind_labels": KIND_LABELS, "share": notice_page.share_links(notice, url),
-            "open_graph": notice_page.open_graph(request, notice, url),
-            "json_ld": notice_page.json_ld(request, notice, url),
-            "unavailable_after": notice_page.unavailable_after(notice), "person": notice_page.person(request, notice),
-            "kind_facts": notice_page.kind_facts(request, notice)}
+    return {"notice": notice, "kind_labels": KIND_LABELS, **notice_page.page(request, notice, url)}
 
 
 @view_config(route_name="notice_poster", request_method="GET", renderer="notices/poster.html")
