@@ -73,7 +73,9 @@ sub vcl_recv {
     set req.backend_hint = app.backend();
 
     if (req.method == "PURGE") {
-        if (client.ip !~ purgers) {
+        # nginx refuses PURGE from visitors; a PURGE that came through it anyway (it sets
+        # X-Forwarded-Proto, the purgers do not) is a visitor's, whatever address nginx has.
+        if (client.ip !~ purgers || req.http.X-Forwarded-Proto) {
             return (synth(403, "Forbidden"));
         }
         if (!req.http.xkey-purge) {
@@ -83,6 +85,14 @@ sub vcl_recv {
         return (synth(200, "Purged"));
     }
     unset req.http.xkey-purge;
+    # portal-warm-proxy --refresh, after an upgrade: fetch this answer anew and replace the copy, which
+    # visitors keep getting until then (no empty proxy). nginx drops the header from visitors.
+    if (req.http.X-Portal-Refresh) {
+        if (client.ip ~ purgers) {
+            set req.hash_always_miss = true;
+        }
+        unset req.http.X-Portal-Refresh;
+    }
 
     # Forms, uploads, sign-in, alarms: only GET and HEAD can come from the cache.
     if (req.method != "GET" && req.method != "HEAD") {

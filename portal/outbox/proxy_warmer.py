@@ -25,6 +25,9 @@ PUBLIC_PATH = re.compile(r"^/(notices(/[0-9]+(/poster|\.cap)?)?|api/v1/notices(/
                          r"(\?[^/#]*)?$")
 # A visitor's answer: the page, a redirect, a notice closed or gone since the plan was made.
 ANSWERED = {200, 203, 301, 302, 303, 304, 404, 410}
+# Asks the proxy to fetch the answer anew and replace its copy (deploy/varnish: from its purgers only;
+# nginx drops it from visitors): after an upgrade, the pages change one by one, never an empty proxy.
+REFRESH_HEADER = "X-Portal-Refresh"
 
 
 class ProxyUnreachable(Exception):
@@ -62,11 +65,12 @@ def visitor_headers(public_url: str) -> dict:
 
 class Warmer:
     """Asks the proxy at `proxy_url` for each (path, Accept-Language) of `requests`, in order, with at
-    most `concurrency` requests at once; stops asking after `max_seconds` or `max_requests`."""
+    most `concurrency` requests at once; stops asking after `max_seconds` or `max_requests`. With
+    `refresh`, each answer is rendered anew and replaces the proxy's copy (after an upgrade)."""
 
     def __init__(self, proxy_url: str, headers: dict, *, concurrency: int = DEFAULT_CONCURRENCY,
                  max_seconds: float | None = None, max_requests: int | None = None,
-                 timeout: float = DEFAULT_TIMEOUT):
+                 timeout: float = DEFAULT_TIMEOUT, refresh: bool = False):
         parts = urlsplit(proxy_url)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError("the proxy's URL: http://host:port/ (Varnish speaks plain HTTP)")
@@ -74,6 +78,8 @@ class Warmer:
             raise ValueError("concurrency: at least 1")
         self.address = (parts.hostname, parts.port or 80)
         self.headers = {k: v for k, v in headers.items() if k.lower() not in ("cookie", "authorization")}
+        if refresh:
+            self.headers[REFRESH_HEADER] = "1"
         self.concurrency, self.timeout = concurrency, timeout
         self.max_seconds, self.max_requests = max_seconds, max_requests
         self.lock = threading.Lock()

@@ -4,10 +4,13 @@ An empty Varnish (just started, a new host, a restart after a deploy) sends ever
 server: this asks it once for the home page, the lists, every open missing-person appeal (newest first,
 with its photos), the other open notices, their API answers, the feeds and the sitemap, in every language
 the proxy keeps apart (notices/warm_plan.py), as a visitor through nginx would (outbox/proxy_warmer.py).
-Run it after Varnish starts (deploy/systemd/safety-portal-warmer.service) and after a deploy.
+Run it after Varnish starts (deploy/systemd/safety-portal-warmer.service). After an upgrade that
+changes what pages show, `--refresh` renders each answer anew and replaces the proxy's copy, in the
+same order: visitors keep the old copy until its new one is in, so the proxy is never empty.
 
     portal-warm-proxy production.ini [--proxy http://127.0.0.1:6081/] [--concurrency 2]
                       [--max-seconds 3600] [--max-requests N] [--languages zh-CN en ug] [--wait 0]
+                      [--refresh]
 
 The proxies are `portal.proxy.purge_urls` (each Varnish keeps its own copies) unless `--proxy` names
 others; the Host and forwarded scheme are `portal.public_url`'s. Prints one summary line per proxy.
@@ -39,6 +42,8 @@ def parse(argv):
                         help="Accept-Language values, one per copy the proxy keeps (default: %(default)s)")
     parser.add_argument("--wait", type=float, default=0.0,
                         help="seconds to wait for a proxy (and an app server behind it) to answer")
+    parser.add_argument("--refresh", action="store_true",
+                        help="render every answer anew and replace the proxy's copy (after an upgrade)")
     return parser.parse_args(argv)
 
 
@@ -63,7 +68,7 @@ def main(argv=None) -> int:
     status = 0
     for proxy in proxies:
         warmer = Warmer(proxy, headers, concurrency=concurrency, max_seconds=max_seconds or None,
-                        max_requests=args.max_requests)
+                        max_requests=args.max_requests, refresh=args.refresh)
         try:
             summary = warmer.run(requests, wait=args.wait)
         except ProxyUnreachable as exc:

@@ -1,9 +1,12 @@
 """portal-warm-proxy through a real Varnish with deploy/varnish/safety-portal.vcl in front of the portal
 (tests/proxy_stack.py), the app wrapped to watch what reaches it: after warming, visitors' requests for
 the warmed answers are hits in every language; open missing-person appeals are fetched before other
-notices; no more requests at once than asked; an unreachable proxy fails clearly. And the VCL's grace:
+notices; `--refresh` replaces each copy (after an upgrade) while visitors keep the old one, and only
+from the purgers' addresses; no more requests at once than asked; an unreachable proxy fails clearly.
+And the VCL's grace:
 a copy past its TTL is served while a fresh one is fetched, but a purge still removes it at once.
 Skips without Debian's varnish and varnish-modules unless PORTAL_REQUIRE_VARNISH=1."""
+import http.client
 import threading
 import time
 
@@ -112,6 +115,55 @@ def test_after_warming_the_public_answers_are_hits_and_appeals_came_first(watche
     watch.reset()
     assert warm_proxy.main([ini]) == 0
     assert ", 0 misses, 0 errors" in capsys.readouterr().out and watch.seen == []
+
+
+def from_another_address(stack, method, path, headers):
+    """A request from 127.0.0.2: a client the VCL's purgers ACL (127.0.0.1) does not name."""
+    connection = http.client.HTTPConnection(stack.url.split("//")[1].rstrip("/").split(":")[0],
+                                            int(stack.url.rstrip("/").rsplit(":", 1)[1]), timeout=10,
+                                            source_address=("127.0.0.2", 0))
+    try:
+        connection.request(method, path, headers={"Host": PUBLIC_HOST, **headers})
+        answer = connection.getresponse()
+        return answer.status, answer.getheader("X-Cache"), answer.read().decode()
+    finally:
+        connection.close()
+
+
+def test_a_refresh_replaces_each_copy_without_emptying_the_proxy(watched, capsys):
+    """After an upgrade that changes what pages show (here: a title changed with no purge, as a new
+    template would), visitors get the old copy until --refresh has rendered its new one."""
+    stack, watch, _appeals, others, ini = watched
+    path = f"/notices/{others[1]}"
+    visitor_get(stack, path, BROWSERS[1])
+    assert visitor_get(stack, path, BROWSERS[1]).headers["X-Cache"] == "hit"
+    with db_session(stack.settings) as dbsession:
+        from portal.notices.models import Notice
+
+        notice = dbsession.get(Notice, others[1])
+        old_title, notice.title = notice.title, "Title after the upgrade"
+        # committed as the block ends, straight to the table: no purge is queued
+    stale = visitor_get(stack, path, BROWSERS[1])
+    assert stale.headers["X-Cache"] == "hit" and old_title in stale.text
+
+    # Not from a purger: the header is ignored and the old copy served; a PURGE is refused.
+    status, cache, body = from_another_address(stack, "GET", path, {"Accept-Language": "en", "X-Portal-Refresh": "1"})
+    assert (status, cache) == (200, "hit") and old_title in body
+    assert from_another_address(stack, "PURGE", "/", {"xkey-purge": f"notice-{others[1]}"})[0] == 403
+    # Nor through nginx (which sets X-Forwarded-Proto and refuses PURGE itself): refused all the same.
+    through_nginx = requests.request("PURGE", f"{stack.url}/", timeout=5, headers={
+        "xkey-purge": f"notice-{others[1]}", "X-Forwarded-Proto": "https"})
+    assert through_nginx.status_code == 403
+
+    watch.reset()
+    assert warm_proxy.main([ini, "--refresh", "--concurrency", "1"]) == 0
+    summary = capsys.readouterr().out
+    assert " s: 0 hits, " in summary and ", 0 errors" in summary  # every answer rendered anew
+    assert (PUBLIC_HOST, path, "en") in watch.seen and (PUBLIC_HOST, "/", "zh-CN") in watch.seen
+    watch.reset()
+    fresh = visitor_get(stack, path, BROWSERS[1])
+    assert fresh.headers["X-Cache"] == "hit" and "Title after the upgrade" in fresh.text
+    assert watch.seen == []  # the refreshed copy, not a render of the visitor's own
 
 
 def test_no_more_requests_at_once_than_the_concurrency(watched, capsys):

@@ -183,6 +183,24 @@ def test_nginx_in_front_of_an_app_server_does_what_the_portal_needs(proxy):
     assert "after=5" not in access and "/api/v1/notices" in access
 
 
+def test_nginx_keeps_purges_and_refreshes_from_visitors(proxy):
+    """Varnish takes PURGE and X-Portal-Refresh from its purgers' addresses, and nginx has one of them:
+    nginx must refuse the method and drop the header, or any visitor could empty or churn the proxy."""
+    _http_port, https_port, _logs, _app = proxy
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    for method in ("PURGE", "BAN"):
+        connection = http.client.HTTPSConnection("127.0.0.1", https_port, context=context, timeout=10)
+        connection.request(method, "/", headers={"Host": "portal.example.cn", "xkey-purge": "notice-list"})
+        refused = connection.getresponse()
+        refused.read()
+        assert refused.status == 405, method
+    response, body = _get(https_port, "/notices", {"X-Portal-Refresh": "1", "Accept-Encoding": "identity"})
+    seen = json.loads(body[:len(body) // 20])
+    assert response.status == 200 and seen["path"] == "/notices"
+    assert "X-Portal-Refresh" not in seen["headers"] and "x-portal-refresh" not in seen["headers"]
+
+
 @pytest.mark.parametrize("unit", ["safety-portal-web@.service", "safety-portal-worker.service",
                                   "safety-portal-copies.service", "safety-portal-warmer.service"])
 def test_the_systemd_units_pass_systemd_analyze_verify(unit, tmp_path):

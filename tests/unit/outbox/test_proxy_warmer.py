@@ -97,6 +97,13 @@ def test_asks_in_order_as_a_visitor_through_nginx_without_cookies_and_counts_hit
     again = warmer.run(asked(3))
     assert (again.hits, again.misses, again.errors) == (3, 0, 0)
     assert "3 hits, 0 misses, 0 errors" in again.line()
+    assert not any("X-Portal-Refresh" in sent for _p, sent in server.seen)
+
+
+def test_a_refresh_asks_the_proxy_to_replace_each_copy(stand_in, port):
+    server = stand_in()
+    Warmer(f"http://127.0.0.1:{port}/", HEADERS, concurrency=2, refresh=True).run(asked(4))
+    assert len(server.seen) == 4 and all(sent.get("X-Portal-Refresh") == "1" for _p, sent in server.seen)
 
 
 def test_the_budgets_stop_it_early_and_say_so(stand_in, port):
