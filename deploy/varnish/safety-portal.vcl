@@ -188,8 +188,10 @@ sub vcl_backend_response {
 }
 
 sub vcl_backend_error {
-    # An app server died while answering an idempotent request: the next one answers it.
-    if (bereq.retries < 1 && (bereq.method == "GET" || bereq.method == "HEAD")) {
+    # An app server died while answering an idempotent request: another one answers it. Until the probe
+    # marks the dead one sick (a few seconds), the round robin may hand a retry to it again when other
+    # requests came in between: up to three tries, each refused at once by a dead server.
+    if (bereq.retries < 3 && (bereq.method == "GET" || bereq.method == "HEAD")) {
         return (retry);
     }
 }
