@@ -20,17 +20,14 @@ def public_notice_statement():
             .options(joinedload(Notice.media), joinedload(Notice.missing_person)))
 
 
-class PublicNoticeContext:
-    """A notice as the public may see it, as an ORM object (a sighting is stored against it): anything
-    not published does not exist for them, except a closed missing-person appeal, which stays
-    reachable as a neutral "closed" page (people follow old links and posters) with nothing of the
-    person on it."""
+class _ShownToThePublic:
+    """What the public may see of a notice: anything not published does not exist for them, except a
+    closed missing-person appeal, which stays reachable as a neutral "closed" page (people follow old
+    links and posters) with nothing of the person on it. One rule for both ways of reading it."""
 
     __acl__ = []
 
-    def __init__(self, request):
-        notice = request.dbsession.execute(
-            public_notice_statement(), {"id": id_from_matchdict(request)}).unique().scalar_one_or_none()
+    def _show(self, notice) -> None:
         if notice is None:
             raise HTTPNotFound()
         self.closed = notice.kind == "missing_person" and notice.state == "resolved"
@@ -39,20 +36,20 @@ class PublicNoticeContext:
         self.notice = notice
 
 
-class NoticePageContext:
+class PublicNoticeContext(_ShownToThePublic):
+    """A notice as the public may see it, as an ORM object (a sighting is stored against it)."""
+
+    def __init__(self, request):
+        self._show(request.dbsession.execute(
+            public_notice_statement(), {"id": id_from_matchdict(request)}).unique().scalar_one_or_none())
+
+
+class NoticePageContext(_ShownToThePublic):
     """PublicNoticeContext for the answers that only show the notice (its page, poster and API
     detail), read with Core into plain records (public_reading.py) instead of ORM objects."""
 
-    __acl__ = []
-
     def __init__(self, request):
-        notice = public_reading.public_notice(request.dbsession, id_from_matchdict(request))
-        if notice is None:
-            raise HTTPNotFound()
-        self.closed = notice.kind == "missing_person" and notice.state == "resolved"
-        if not (notice.is_public or self.closed):
-            raise HTTPNotFound()
-        self.notice = notice
+        self._show(public_reading.public_notice(request.dbsession, id_from_matchdict(request)))
 
 
 class CapNoticeContext:
