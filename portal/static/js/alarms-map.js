@@ -14,37 +14,47 @@
   window.PortalMap.create(figure, box, figure.dataset.msgMapLabel).then(function (made) {
     var L = made.L, map = made.map;
     var layer = L.layerGroup().addTo(map);
-    var shown = ""; // the markers' ids and places last drawn: the view moves only when they change
+    var shown = ""; // the markers last drawn (ids, places, new or not): rebuilt only when they change
+    var placed = ""; // their ids and places: the view moves only when these change
 
     function draw() {
-      layer.clearLayers();
-      var points = [];
+      // What the list says now; the markers are rebuilt only when it changed. The live list touches its
+      // rows every few seconds: rebuilding on each touch could swallow a click on a marker.
+      var wanted = [];
       rows.querySelectorAll("tr[data-alarm-id][data-lat]").forEach(function (row) {
         var lat = Number(row.dataset.lat), lon = Number(row.dataset.lon);
         if (!isFinite(lat) || !isFinite(lon)) return;
-        var isNew = row.classList.contains("state-new");
-        var link = row.querySelector("a[href]");
-        var marker = L.circleMarker([lat, lon], { radius: isNew ? 10 : 7,
-                                                  className: "map-alarm" + (isNew ? " is-new" : "") });
-        marker.bindTooltip("#" + row.dataset.alarmId);
-        var id = row.dataset.alarmId;
+        wanted.push([lat, lon, row.dataset.alarmId, row.classList.contains("state-new")]);
+      });
+      var now = JSON.stringify(wanted);
+      if (now === shown) return;
+      shown = now;
+      layer.clearLayers();
+      wanted.forEach(function (point) {
+        var id = point[2], isNew = point[3];
+        var marker = L.circleMarker([point[0], point[1]], { radius: isNew ? 10 : 7,
+                                                            className: "map-alarm" + (isNew ? " is-new" : "") });
+        marker.bindTooltip("#" + id);
         marker.on("click", function () { // the alarm beside the list (static/js/alarm-panel.js), else its page
+          var link = rows.querySelector("tr[data-alarm-id=\"" + id + "\"] a[href]");
           if (window.PortalAlarmPanel) window.PortalAlarmPanel.open(id, { focus: true });
           else if (link) window.location.href = link.href;
         });
         marker.addTo(layer);
-        points.push([lat, lon, row.dataset.alarmId]);
       });
-      var now = JSON.stringify(points);
-      if (now === shown) return;
-      shown = now;
-      figure.querySelector("[data-alarms-count]").textContent = String(points.length);
-      if (points.length) map.fitBounds(L.latLngBounds(points.map(function (p) { return [p[0], p[1]]; })).pad(0.2),
+      figure.querySelector("[data-alarms-count]").textContent = String(wanted.length);
+      var places = JSON.stringify(wanted.map(function (p) { return p.slice(0, 3); }));
+      if (places === placed) return;
+      placed = places;
+      if (wanted.length) map.fitBounds(L.latLngBounds(wanted.map(function (p) { return [p[0], p[1]]; })).pad(0.2),
                                        { maxZoom: 12 });
     }
 
     figure.hidden = false;
     map.invalidateSize();
+    // Hidden while an alarm's detail takes its place, then shown again: Leaflet must measure anew, or
+    // the markers sit where the old size put them.
+    if (window.ResizeObserver) new ResizeObserver(function () { map.invalidateSize(); }).observe(box);
     draw();
     new MutationObserver(draw).observe(rows, { childList: true, subtree: true, attributes: true,
                                                attributeFilter: ["class", "data-lat", "data-lon"] });
