@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from portal.core.i18n import _
 from portal.media import mp4_clean
-from portal.media.uploads import UploadRefused
+from portal.media.refusals import UploadRefused
 
 HEAD_BYTES = 4096  # enough to recognise every format below (and two MP3 or AAC frames)
 

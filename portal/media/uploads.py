@@ -11,12 +11,12 @@ from PIL import Image, UnidentifiedImageError
 
 from portal.core.i18n import _
 from portal.core.meta import utcnow
-from portal.core.refused import Refused
 from portal.media.exif import read_capture
 from portal.media.images import derive_public_copies
 from portal.media.models import Media, seal_original_name
+from portal.media.refusals import MAX_PHOTO_BYTES, UploadRefused  # noqa: F401 -- also imported from here
+from portal.media.resumable.claim import resumable_files
 
-MAX_PHOTO_BYTES = 15 * 1024 * 1024
 # Decoding more pixels than this could take gigabytes of memory (an "image bomb").
 MAX_PHOTO_PIXELS = 40_000_000
 DECODE_CHECK_SIDE = 512
@@ -24,15 +24,6 @@ DECODE_CHECK_SIDE = 512
 # Pillow's format name -> (type, suffix); "HEIF" is pillow-heif's (registered in media/images.py).
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp"),
                  "GIF": ("image/gif", ".gif"), "HEIF": ("image/heic", ".heic")}
-
-
-class UploadRefused(Refused, ValueError):
-    """A file we will not take: a Refused whose message says why, for the person, and whose status
-    is what the response says (413 too large, 429 too often, else 400). Still a ValueError, which
-    the cleaners' callers treat as "no copy"."""
-
-    def __init__(self, message, status: int = 400):
-        super().__init__(message, status)
 
 
 @dataclass(frozen=True)
@@ -45,7 +36,6 @@ class UploadLimits:
 def chosen_files(request, name: str) -> list:
     """The file fields a form sent under `name`, leaving out the empty one a browser sends when
     nothing was chosen, then the finished resumable uploads it names (media/resumable/claim.py)."""
-    from portal.media.resumable.claim import resumable_files  # it builds on this module
 
     sent = [f for f in request.POST.getall(name) if getattr(f, "file", None) is not None and f.filename]
     return sent + resumable_files(request, name)

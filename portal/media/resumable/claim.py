@@ -11,9 +11,9 @@ import logging
 import re
 
 from portal.core.i18n import _
+from portal.media.refusals import UploadRefused
 from portal.media.resumable import files, service
 from portal.media.resumable.models import Upload
-from portal.media.uploads import UploadRefused
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ how many may wait for one session, and the hourly number per address. Domains re
 These limits refuse early; each form still checks its files in full when it is sent."""
 from dataclasses import dataclass
 
-from portal.media.uploads import MAX_PHOTO_BYTES
+from portal.media.refusals import MAX_PHOTO_BYTES
 
 PURPOSES_KEY = "resumable_purposes"
 # Uploads waiting for one session beyond what its form takes: a file picked, dropped and picked again
