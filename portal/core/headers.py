@@ -93,7 +93,7 @@ def limit_form_size(event):
     limit = next((size for path, size in UPLOAD_PATHS if path.fullmatch(request.path)), limit)
     if isinstance(limit, str):  # a setting in MB (upload_stream keeps such forms without files small)
         limit = int(float(request.registry.settings[limit]) * 1024 * 1024)
-    if request.content_length is not None and request.content_length > limit:
+    if request.content_length > limit:
         raise HTTPRequestEntityTooLarge()
 
 
