@@ -85,7 +85,7 @@ def _plain_page_statement(kind: bool, sort: str, after: bool, size: int):
     if sort == "last_seen":
         notices = notices.outerjoin(MissingPersonDetails.__table__, _PEOPLE.notice_id == _NOTICES.id)
     query = (select(*_columns(sort)).select_from(notices)
-             .where(_NOTICES.state == "published", or_(_NOTICES.expires_at.is_(None), _NOTICES.expires_at > now)))
+             .where(_NOTICES.state == "published", reading.not_expired(now)))
     if kind:
         query = query.where(_NOTICES.kind == bindparam("kind"))
     if after:
@@ -96,8 +96,7 @@ def _plain_page_statement(kind: bool, sort: str, after: bool, size: int):
 @cache
 def _plain_count_statement(kind: bool):
     now = bindparam("now", type_=UTCDateTime())
-    query = select(func.count(_NOTICES.id)).where(
-        _NOTICES.state == "published", or_(_NOTICES.expires_at.is_(None), _NOTICES.expires_at > now))
+    query = select(func.count(_NOTICES.id)).where(_NOTICES.state == "published", reading.not_expired(now))
     return query.where(_NOTICES.kind == bindparam("kind")) if kind else query
 
 

@@ -21,7 +21,9 @@ def region_codes(dbsession) -> list[str]:
 
 
 def not_expired(now):
-    return or_(Notice.expires_at.is_(None), Notice.expires_at > now)
+    # Of the table's column, so that the Core reads (card_reading.py) share it without the ORM's execution.
+    expires_at = Notice.__table__.c.expires_at
+    return or_(expires_at.is_(None), expires_at > now)
 
 
 def _like(text: str) -> str:
