@@ -59,3 +59,17 @@ def test_the_plain_lists_statements_are_built_once(dbsession, shelf):
         card_reading.published_count(dbsession, filters={"kind": "wanted"})
     assert card_reading._plain_page_statement.cache_info().currsize == built
     assert card_reading._plain_page_statement.cache_info().hits >= 3
+
+
+@pytest.mark.parametrize("filters", [{}, {"kind": "wanted"}])  # the statements kept per process
+def test_an_expired_notice_is_neither_a_card_nor_counted(dbsession, shelf, filters):
+    from datetime import timedelta
+
+    shown = [card.id for card in card_reading.published_cards(dbsession, filters=filters, size=50)[0]]
+    counted = card_reading.published_count(dbsession, filters=filters)
+    wanted = next(notice for notice in shelf if notice.kind == "wanted")
+    wanted.expires_at = utcnow() - timedelta(minutes=1)
+    dbsession.flush()
+    cards = card_reading.published_cards(dbsession, filters=filters, size=50)[0]
+    assert [card.id for card in cards] == [i for i in shown if i != wanted.id] and wanted.id in shown
+    assert card_reading.published_count(dbsession, filters=filters) == counted - 1
