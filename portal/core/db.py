@@ -7,6 +7,8 @@ from sqlalchemy.orm import sessionmaker
 from zope.sqlalchemy import mark_changed
 from zope.sqlalchemy.datamanager import STATUS_ACTIVE, ZopeStatus, join_transaction
 
+from portal.core import db_liveness
+
 
 def _sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
@@ -28,7 +30,8 @@ def _sqlite_busy_is_retryable() -> None:
 
 
 def get_engine(settings, prefix="sqlalchemy."):
-    engine = engine_from_config(settings, prefix, pool_pre_ping=True)
+    engine = engine_from_config(settings, prefix)
+    db_liveness.watch(engine, settings)  # instead of pool_pre_ping: a ping per request was a tenth of a page
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         _sqlite_busy_is_retryable()
