@@ -10,7 +10,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
 from translationstring import TranslationString
 
 from portal.core.fallbacks import Fallbacks
-from portal.core.i18n import LANGUAGES
+from portal.core.i18n import LANGUAGES, Labels, Translated, TranslatedTuple
 from portal.core.resources import navigation_context
 
 BASE_CSP = (
@@ -47,24 +47,37 @@ def allow_camera(request) -> None:
     request.allows_camera = True
 
 
-def security_headers(event):
-    request, response = event.request, event.response
-    embeddable = request.path.startswith("/embed/")
-    ancestors = request.registry.settings["portal.embed_frame_ancestors"] if embeddable else "'none'"
-    headers = response.headers
-    tiles = request.registry.get("map_tile_origin", "")
-    csp = BASE_CSP.format(ancestors=ancestors, tiles=" " + tiles if tiles else "")
-    headers.setdefault("Content-Security-Policy", csp)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", NO_CAMERA if not getattr(request, "allows_camera", False) else WITH_CAMERA)
-    if not embeddable:
-        headers.setdefault("X-Frame-Options", "DENY")
-    if request.path.startswith(("/staff", "/login")):
-        # Staff pages carry personal data: never cache them anywhere.
-        headers["Cache-Control"] = "no-store"
-    if request.registry.settings.get("portal.session_secure") in ("true", "True", True):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+class SecurityHeaders:
+    """The headers every answer carries (unless its view set its own): made once per kind of page
+    (embeddable or not, with the camera or not), not formatted and looked up anew per answer."""
+
+    def __init__(self, settings, tiles: str):
+        def made(embeddable: bool, camera: bool) -> tuple[tuple[str, str], ...]:
+            ancestors = settings["portal.embed_frame_ancestors"] if embeddable else "'none'"
+            csp = BASE_CSP.format(ancestors=ancestors, tiles=" " + tiles if tiles else "")
+            headers = [("Content-Security-Policy", csp),
+                       ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+                       ("Permissions-Policy", WITH_CAMERA if camera else NO_CAMERA)]
+            if not embeddable:
+                headers.append(("X-Frame-Options", "DENY"))
+            if settings.get("portal.session_secure") in ("true", "True", True):
+                headers.append(("Strict-Transport-Security", "max-age=31536000"))
+            return tuple(headers)
+
+        self._headers = {(embeddable, camera): made(embeddable, camera) for embeddable in (False, True)
+                         for camera in (False, True)}
+
+    def __call__(self, event):
+        request, response = event.request, event.response
+        path = request.path_info  # below the mount point, as the routes are
+        headerlist = response.headerlist
+        present = {name.lower() for name, _value in headerlist}
+        for name, value in self._headers[path.startswith("/embed/"), getattr(request, "allows_camera", False)]:
+            if name.lower() not in present:
+                headerlist.append((name, value))
+        if path.startswith(("/staff", "/login")):
+            # Staff pages carry personal data: never cache them anywhere.
+            response.headers["Cache-Control"] = "no-store"
 
 
 # Forms that take files, with their own body limit: WebOb spools the files to disk, never to memory.
@@ -98,7 +111,7 @@ def limit_form_size(event):
 
 
 # What a view returns that holds no TranslationString: left as it is without further checks.
-_LEAVES = frozenset({str, Markup, int, float, bool, type(None)})
+_LEAVES = frozenset({str, Markup, int, float, bool, type(None), Translated, TranslatedTuple})
 
 
 def localize(value, localizer):
@@ -107,6 +120,8 @@ def localize(value, localizer):
         return value
     if isinstance(value, TranslationString):
         return localizer.translate(value)
+    if type(value) is Labels:
+        return value.translated(localizer)
     if isinstance(value, dict):
         return {k: localize(v, localizer) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -168,7 +183,7 @@ def includeme(config):
     names = ("portal.map.tiles", "portal.map.labels")
     origins = dict.fromkeys(tile_origin(settings.get(name, ""), name) for name in names)
     config.registry["map_tile_origin"] = " ".join(origin for origin in origins if origin)
-    config.add_subscriber(security_headers, NewResponse)
+    config.add_subscriber(SecurityHeaders(settings, config.registry["map_tile_origin"]), NewResponse)
     config.add_subscriber(limit_form_size, NewRequest)
     config.add_subscriber(refuse_unsplittable_form, NewRequest)
     config.add_subscriber(template_globals, BeforeRender)

@@ -3,6 +3,7 @@
 The locale comes from ``?lang=`` (remembered in a cookie), then the cookie, then Accept-Language."""
 import logging
 import os
+from types import MappingProxyType
 
 from markupsafe import Markup
 from pyramid.events import ApplicationCreated, NewResponse, subscriber  # noqa: F401
@@ -105,6 +106,34 @@ def _borrow_colander_chinese(locale_dir: str) -> list[str]:
         return []
 
 
+class Translated(dict):
+    """Values a view made in the reader's language (a page's memoized extras): template_globals does
+    not walk them again looking for translation strings."""
+
+
+class TranslatedTuple(tuple):
+    """A sequence made in the reader's language, as Translated."""
+
+
+class Labels(dict):
+    """A constant map of messages (the kinds' names): translated once per language for the templates,
+    not on every page that shows one of them. Read-only for them."""
+
+    __slots__ = ("_by_language",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._by_language = {}
+
+    def translated(self, localizer) -> MappingProxyType:
+        made = self._by_language.get(localizer.locale_name)
+        if made is None:
+            made = MappingProxyType({key: localizer.translate(value) if isinstance(value, TranslationString) else value
+                                     for key, value in self.items()})
+            self._by_language[localizer.locale_name] = made
+        return made
+
+
 class NestedLocalizer(Localizer):
     """Pyramid's localizer, which also translates the translation strings inside a mapping: "This step
     is not possible while the ${object} is ${state}" with object=_("tip") reads "tip" in the reader's
@@ -115,6 +144,8 @@ class NestedLocalizer(Localizer):
         # Message -> its translation, for messages without a mapping (templates' `_("...")`, about 50
         # per page): the catalogs never change while the process runs, so each is looked up once.
         self._plain = {}
+        # A template's `_("...")` without keywords, as the Markup it gives (core/template_gettext.py).
+        self.template_texts = {}
 
     def translate(self, tstring, domain=None, mapping=None):
         if mapping is None and getattr(tstring, "mapping", None) is None:

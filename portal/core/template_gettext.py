@@ -12,6 +12,8 @@ from markupsafe import Markup
 from pyramid.events import ApplicationCreated
 from pyramid_jinja2 import IJinja2Environment
 
+TEXTS_LIMIT = 20_000  # per language; the catalogs hold about 1,500 messages
+
 
 @pass_context
 def gettext(context, message, **variables):
@@ -19,10 +21,22 @@ def gettext(context, message, **variables):
     localizer = getattr(request, "localizer", None)
     if localizer is None or type(message) is not str:  # outside a request, or a TranslationString
         return context.call(context.environment.globals["gettext"], message, **variables)
-    translated = localizer.translate(message, domain=context.environment.globals["portal_i18n_domain"])
-    if context.eval_ctx.autoescape:
-        translated = Markup(translated)  # noqa: S704 -- as Jinja2 does: our catalogs are trusted
-    return translated % variables  # always a format, as Jinja2's newstyle gettext
+    domain = context.environment.globals["portal_i18n_domain"]
+    if not context.eval_ctx.autoescape:
+        return localizer.translate(message, domain=domain) % variables
+    texts = getattr(localizer, "template_texts", None)  # core/i18n.NestedLocalizer's
+    if variables or texts is None:
+        # Markup as Jinja2 makes it: our catalogs are trusted; the keywords are escaped by the format.
+        return Markup(localizer.translate(message, domain=domain)) % variables  # noqa: S704
+    # Most of a page's `_()` have no keywords: their Markup, formatted ("%%" is "%"), is the same on
+    # every page in this language, so it is made once (half of a notice page's `_()` time went on it).
+    key = (message, domain)
+    text = texts.get(key)
+    if text is None:
+        text = Markup(localizer.translate(message, domain=domain)) % {}  # noqa: S704 -- as above
+        if len(texts) < TEXTS_LIMIT:  # bounded, should a template translate data
+            texts[key] = text
+    return text
 
 
 def install(event):

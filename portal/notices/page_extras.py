@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from portal.core.i18n import _
+from portal.core.i18n import Translated, TranslatedTuple, _
 from portal.core.links import public_static_url, public_url
 from portal.notices import medical, places
 
@@ -112,6 +112,10 @@ def _trusted(request, message) -> Markup:
     return Markup(request.localizer.translate(message))  # noqa: S704 -- our own catalogs
 
 
+def _translated(request, message):
+    return request.localizer.translate(message) if message is not None else None
+
+
 def kind_facts(request, notice) -> list[tuple[Markup, object]]:
     """The labelled facts the notice has (empty ones left out), translating only the labels shown."""
     facts = []
@@ -143,7 +147,7 @@ def person(request, notice) -> dict:
     if details is None:
         return {"medical": None, "point": None}
     return {"medical": medical.public_text(request, details), "point": places.public_point(details),
-            "precision_label": places.PRECISION_LABELS.get(places.effective_precision(details)),
+            "precision_label": _translated(request, places.PRECISION_LABELS.get(places.effective_precision(details))),
             "sex": _trusted(request, SEX_LABELS.get(details.sex, UNKNOWN_SEX)),
             "age": span(details.age_min, details.age_max),
             "height": span(details.height_min_cm, details.height_max_cm, " cm"),
@@ -164,9 +168,12 @@ def page(request, notice, url: str) -> dict:
     key = (notice, request.locale_name, url)
     made = memo.get(key)
     if made is None:
-        made = {"share": share_links(notice, url), "open_graph": open_graph(request, notice, url),
+        # In the reader's language already: not walked again for translation strings (core/headers).
+        made = {"share": Translated(share_links(notice, url)),
+                "open_graph": TranslatedTuple(open_graph(request, notice, url)),
                 "json_ld": json_ld(request, notice, url), "unavailable_after": unavailable_after(notice),
-                "person": person(request, notice), "kind_facts": kind_facts(request, notice)}
+                "person": Translated(person(request, notice)),
+                "kind_facts": TranslatedTuple(kind_facts(request, notice))}
         if len(memo) >= PAGE_MEMO_SIZE:
             memo.clear()
         memo[key] = made

@@ -1,7 +1,7 @@
 """The life of a notice other than a missing-person appeal (DESIGN.md section 4): an officer writes a
 draft and sends it to review; a second officer approves it (four eyes) or sends it back with a
 reason. A missing-person appeal follows its family's request instead (missing/workflow.py)."""
-from portal.core.i18n import _
+from portal.core.i18n import Labels, _
 from portal.core.permissions import Permission
 from portal.workflow import SYSTEM, Guard, Transition, Workflow
 
@@ -16,16 +16,16 @@ FOUR_EYES = Guard(
       "Another officer of this unit or a unit above it must approve it."), 403)
 
 # The staff pages' names of the kinds (the public lists use plurals, notices/views/public.py).
-KIND_LABELS = {
+KIND_LABELS = Labels({
     "missing_person": _("Missing person"),
     "wanted": _("Wanted suspect"),
     "lost_found": _("Lost or found item"),
     "case_appeal": _("Case appeal"),
     "vehicle": _("Wanted vehicle"),
     "reward_task": _("Reward task"),
-}
-STATE_LABELS = {"draft": _("draft"), "in_review": _("in review"), "published": _("published"),
-                "resolved": _("resolved"), "expired": _("expired"), "retracted": _("retracted")}
+})
+STATE_LABELS = Labels({"draft": _("draft"), "in_review": _("in review"), "published": _("published"),
+                "resolved": _("resolved"), "expired": _("expired"), "retracted": _("retracted")})
 
 NOTICE_WORKFLOW = Workflow(
     name="notice",

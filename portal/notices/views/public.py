@@ -3,7 +3,7 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from portal.core.caching import shared
-from portal.core.i18n import _
+from portal.core.i18n import Labels, _
 from portal.core.links import public_url
 from portal.core.pagination import BadCursor
 from portal.notices import card_reading, posters
@@ -13,16 +13,16 @@ from portal.notices.filters import FIELDS, canonical_query, parse_filters
 from portal.notices.purge_tags import LIST, UNITS, notice_tags
 from portal.units.directory import directory
 
-KIND_LABELS = {
+KIND_LABELS = Labels({
     "missing_person": _("Missing persons"),
     "wanted": _("Wanted suspects"),
     "lost_found": _("Lost and found"),
     "case_appeal": _("Case appeals"),
     "vehicle": _("Wanted vehicles"),
     "reward_task": _("Reward tasks"),
-}
-SEX_LABELS = {"female": _("female"), "male": _("male"), "unknown": _("unknown")}
-SORT_LABELS = {"newest": _("Newest first"), "last_seen": _("Last seen most recently")}
+})
+SEX_LABELS = Labels({"female": _("female"), "male": _("male"), "unknown": _("unknown")})
+SORT_LABELS = Labels({"newest": _("Newest first"), "last_seen": _("Last seen most recently")})
 
 
 def _regions(units):
