@@ -88,6 +88,14 @@ def test_embed_pages_may_be_framed_by_the_configured_sites(testapp):
 
 def test_staff_pages_are_never_cached(testapp):
     assert testapp.get("/login").headers["Cache-Control"] == "no-store"
+    # Under a mount point too (the routes are below it): the rule reads the path below it.
+    assert testapp.get("/login", extra_environ={"SCRIPT_NAME": "/portal"}).headers["Cache-Control"] == "no-store"
+
+
+def test_an_embeddable_page_under_a_mount_point_may_still_be_framed(testapp):
+    page = testapp.get("/embed/alarm", extra_environ={"SCRIPT_NAME": "/portal"})
+    assert "frame-ancestors 'self'" in page.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in page.headers
 
 
 def test_an_oversized_form_body_gets_413_and_changes_nothing(testapp):
