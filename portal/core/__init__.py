@@ -17,6 +17,7 @@ def includeme(config):
     config.include(".methods")
     config.include(".resources")
     config.include(".links")
+    config.include(".route_paths")
     config.include(".static")
     config.include(".webapp")
     config.add_route("healthz", "/healthz")

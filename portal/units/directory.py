@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from portal.core.i18n import Translated
 from portal.units import fingerprint as units_fingerprint
 from portal.units.models import Unit
 
@@ -34,7 +35,7 @@ class UnitName:
 @dataclass(frozen=True)
 class Directory:
     in_tree_order: tuple[UnitName, ...]  # by path: each unit right after the one above it
-    by_id: dict
+    by_id: Translated  # no translation strings in it: pages' template_globals need not walk it
 
 
 _COLUMNS = (Unit.id, Unit.code, Unit.path, Unit.name_zh, Unit.name_en, Unit.name_ug, Unit.phone_110)
@@ -50,7 +51,7 @@ def directory(dbsession) -> Directory:
         return entry[1]
     rows = dbsession.execute(select(*_COLUMNS).order_by(Unit.path)).all()
     units = tuple(UnitName(*row) for row in rows)
-    built = Directory(units, {unit.id: unit for unit in units})
+    built = Directory(units, Translated({unit.id: unit for unit in units}))
     with _lock:
         _cache[key] = (fingerprint, built)
     return built

@@ -3,7 +3,7 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from portal.core.caching import shared
-from portal.core.i18n import Labels, _
+from portal.core.i18n import Labels, TranslatedTuple, _
 from portal.core.links import public_url
 from portal.core.pagination import BadCursor
 from portal.notices import card_reading, posters
@@ -27,7 +27,7 @@ SORT_LABELS = Labels({"newest": _("Newest first"), "last_seen": _("Last seen mos
 
 def _regions(units):
     # The region filter: every unit, each below the one above it (their names, kept per process).
-    return [(unit.code, unit) for unit in units.in_tree_order]
+    return TranslatedTuple((unit.code, unit) for unit in units.in_tree_order)
 
 
 @view_config(route_name="notices", request_method="GET", renderer="notices/list.html")
@@ -59,7 +59,9 @@ def notice_list(request):
         request.response.status_int = 400
         return dict(page, errors={"page": _("This page link is not valid. Start again from the first page.")})
     query = dict(canonical_query(filters), **({"sort": sort} if sort != "newest" else {}))
-    return dict(page, notices=rows, next_cursor=next_cursor, query=query, kind=filters["kind"], total=total)
+    # The cards hold no translation strings: TranslatedTuple spares template_globals walking them.
+    return dict(page, notices=TranslatedTuple(rows), next_cursor=next_cursor, query=query, kind=filters["kind"],
+                total=total)
 
 
 @view_config(route_name="notice", request_method="GET", renderer="notices/detail.html")
