@@ -1,13 +1,13 @@
 """Database wiring: engine from settings, a session per request joined to pyramid_tm."""
 import sqlite3
 
-from sqlalchemy import engine_from_config, event
+from sqlalchemy import engine_from_config, event, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from zope.sqlalchemy import mark_changed
 from zope.sqlalchemy.datamanager import STATUS_ACTIVE, ZopeStatus, join_transaction
 
-from portal.core import db_liveness
+from portal.core import db_liveness, pg_cursor
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -30,7 +30,8 @@ def _sqlite_busy_is_retryable() -> None:
 
 
 def get_engine(settings, prefix="sqlalchemy."):
-    engine = engine_from_config(settings, prefix)
+    url = make_url(settings[prefix + "url"])
+    engine = engine_from_config(settings, prefix, connect_args=pg_cursor.connect_args(url))
     db_liveness.watch(engine, settings)  # instead of pool_pre_ping: a ping per request was a tenth of a page
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
