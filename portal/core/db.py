@@ -115,6 +115,9 @@ def insert_once(dbsession, row) -> bool:
 def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # The transaction's user note is for ZODB's history; nothing reads it here, and making it asked the
+    # security policy on every request, public pages included.
+    settings.setdefault("tm.annotate_user", "false")
     config.include("pyramid_tm")
     config.include("pyramid_retry")
 
