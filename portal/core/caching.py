@@ -57,7 +57,7 @@ class CachePolicy:
                 response.vary = tuple(dict.fromkeys((*(response.vary or ()), "Accept-Language", "Cookie")))
             return
         headers.pop(self.tag_header, None)
-        if request.path.startswith(STATIC):  # the same files for everyone, whoever asks
+        if request.path_info.startswith(STATIC):  # the same files for everyone, whoever asks
             return
         current = headers.get("Cache-Control", "")
         if (tags is not None or "public" in current) and not self.shareable(request, response, declared=False):

@@ -42,10 +42,11 @@ class ContentHashCacheBuster(QueryStringCacheBuster):
 def static_caching(event):
     """A versioned static answer may be kept a year; anything else under /static/ an hour."""
     request, response = event.request, event.response
-    if not request.path.startswith(PREFIX) or response.status_int != 200:
+    path = request.path_info  # below the mount point, as the static view's
+    if not path.startswith(PREFIX) or response.status_int != 200:
         return
     versioned = request.GET.get(PARAM) == request.registry.static_buster.tokenize(
-        request, request.path[len(PREFIX):], {"pathspec": f"{ROOT_SPEC}/{request.path[len(PREFIX):]}"})
+        request, path[len(PREFIX):], {"pathspec": f"{ROOT_SPEC}/{path[len(PREFIX):]}"})
     response.headers["Cache-Control"] = IMMUTABLE if versioned else SHORT
     response.headers.pop("Expires", None)
 

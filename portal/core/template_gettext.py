@@ -10,6 +10,7 @@ process); the result, `Markup(translation) % keywords`, is exactly what Jinja2 w
 from jinja2 import pass_context
 from markupsafe import Markup
 from pyramid.events import ApplicationCreated
+from pyramid.threadlocal import get_current_request
 from pyramid_jinja2 import IJinja2Environment
 
 TEXTS_LIMIT = 20_000  # per language; the catalogs hold about 1,500 messages
@@ -17,7 +18,8 @@ TEXTS_LIMIT = 20_000  # per language; the catalogs hold about 1,500 messages
 
 @pass_context
 def gettext(context, message, **variables):
-    request = context.get("request")
+    # A macro imported without the page's context (evaluated once, not per page) has no `request`.
+    request = context.get("request") or get_current_request()
     localizer = getattr(request, "localizer", None)
     if localizer is None or type(message) is not str:  # outside a request, or a TranslationString
         return context.call(context.environment.globals["gettext"], message, **variables)

@@ -31,9 +31,11 @@ _cache: dict = {}  # engine URL -> (time.monotonic() of the read, fingerprint)
 _local_changes = [0]
 
 
-def engine_key(dbsession) -> str:
+def engine_key(dbsession):
+    """The database's URL, which keys the per-process copies (hashable as it is: its str() quoted every
+    part of it on every public page)."""
     bind = dbsession.get_bind()
-    return str(getattr(bind, "engine", bind).url)
+    return getattr(bind, "engine", bind).url
 
 
 def read(dbsession) -> tuple:

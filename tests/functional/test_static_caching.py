@@ -13,6 +13,14 @@ def test_pages_link_versioned_static_files_kept_a_year(testapp):
     assert "xkey" not in answer.headers
 
 
+def test_under_a_mount_point_too(testapp):
+    mounted = {"SCRIPT_NAME": "/portal"}
+    stylesheet = testapp.get("/", extra_environ=mounted).html.select_one('link[rel="stylesheet"]')["href"]
+    assert stylesheet.startswith("/portal/static/css/portal.css?v=")
+    answer = testapp.get(stylesheet.removeprefix("/portal"), extra_environ=mounted)
+    assert answer.headers["Cache-Control"] == IMMUTABLE
+
+
 def test_an_unversioned_or_stale_static_url_is_kept_an_hour(testapp):
     assert testapp.get("/static/js/alarm.js").headers["Cache-Control"] == SHORT
     assert testapp.get("/static/js/alarm.js?v=000000000000").headers["Cache-Control"] == SHORT

@@ -130,7 +130,8 @@ def render_point_map(request, *args):
     from pyramid_jinja2 import IJinja2Environment
 
     env = request.registry.getUtility(IJinja2Environment, name=".html")
-    template = env.from_string('{% from "_point_map.html" import point_map with context %}{{ point_map(*args) }}')
+    template = env.from_string('{% from "_point_map.html" import point_map %}'
+                               '{{ point_map(request.point_map_html, *args) }}')
     return template.render(request=request, args=args)
 
 
