@@ -15,6 +15,7 @@ map is not kept by the caching proxies: a change to a unit purges its tags after
 alarm reads the exact value (`read()`)."""
 import threading
 import time
+import weakref
 
 from sqlalchemy import case, event, func, select
 from sqlalchemy.orm import Session
@@ -31,11 +32,18 @@ _cache: dict = {}  # engine URL -> (time.monotonic() of the read, fingerprint)
 _local_changes = [0]
 
 
-def engine_key(dbsession):
-    """The database's URL, which keys the per-process copies (hashable as it is: its str() quoted every
-    part of it on every public page)."""
+_engine_keys = weakref.WeakKeyDictionary()  # engine -> its URL as a string
+
+
+def engine_key(dbsession) -> str:
+    """The database's URL, which keys the per-process copies: written once per engine (str() of a URL,
+    and its hash, quote every part of it, and public pages asked for it several times each)."""
     bind = dbsession.get_bind()
-    return getattr(bind, "engine", bind).url
+    engine = getattr(bind, "engine", bind)
+    key = _engine_keys.get(engine)
+    if key is None:
+        key = _engine_keys[engine] = str(engine.url)
+    return key
 
 
 def read(dbsession) -> tuple:
