@@ -41,7 +41,9 @@ def get_engine(settings, prefix="sqlalchemy."):
 
 def get_session_factory(engine, settings=None):
     # Sessions carry the settings for code that has a session but no request (the audit key: audit/chain.py).
-    return sessionmaker(bind=engine, expire_on_commit=False, info={"settings": settings})
+    # database_key: the URL as units/fingerprint.py keys its per-process copies, written once.
+    return sessionmaker(bind=engine, expire_on_commit=False,
+                        info={"settings": settings, "database_key": str(engine.url)})
 
 
 class _SessionTransactionEvents:

@@ -15,7 +15,6 @@ map is not kept by the caching proxies: a change to a unit purges its tags after
 alarm reads the exact value (`read()`)."""
 import threading
 import time
-import weakref
 
 from sqlalchemy import case, event, func, select
 from sqlalchemy.orm import Session
@@ -32,17 +31,13 @@ _cache: dict = {}  # engine URL -> (time.monotonic() of the read, fingerprint)
 _local_changes = [0]
 
 
-_engine_keys = weakref.WeakKeyDictionary()  # engine -> its URL as a string
-
-
 def engine_key(dbsession) -> str:
-    """The database's URL, which keys the per-process copies: written once per engine (str() of a URL,
-    and its hash, quote every part of it, and public pages asked for it several times each)."""
-    bind = dbsession.get_bind()
-    engine = getattr(bind, "engine", bind)
-    key = _engine_keys.get(engine)
-    if key is None:
-        key = _engine_keys[engine] = str(engine.url)
+    """The database's URL, which keys the per-process copies. The app's sessions carry it, written once
+    (core/db.py: a URL's str(), and its hash, quote every part of it, several times per public page)."""
+    key = dbsession.info.get("database_key")
+    if key is None:  # a session of a script's or a test's own
+        bind = dbsession.get_bind()
+        key = str(getattr(bind, "engine", bind).url)
     return key
 
 
