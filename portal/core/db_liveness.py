@@ -16,7 +16,9 @@ from time import monotonic
 from pyramid_retry import mark_error_retryable
 from sqlalchemy import event, exc
 
-DEFAULT_PING_AFTER_IDLE_SECONDS = 30.0
+from portal.core.settings import DEFAULTS
+
+SETTING = "portal.db.ping_after_idle_seconds"
 _RETURNED_AT = "portal_returned_at"
 
 
@@ -52,6 +54,5 @@ def retry_after_disconnect(engine) -> None:
 def watch(engine, settings) -> None:
     if engine.dialect.name == "sqlite":
         return
-    idle = settings.get("portal.db.ping_after_idle_seconds")
-    ping_after_idle(engine, float(idle) if idle not in (None, "") else DEFAULT_PING_AFTER_IDLE_SECONDS)
+    ping_after_idle(engine, float(settings.get(SETTING) or DEFAULTS[SETTING]))  # scripts pass bare settings
     retry_after_disconnect(engine)

@@ -111,6 +111,8 @@ DEFAULTS = {
     # one dispatcher may send per hour (each is an SMS to a stranger's phone).
     "portal.call.invitation_minutes": "30",
     "portal.call.invitations_per_hour": "30",
+    # A PostgreSQL connection idle for longer than this is pinged before use (core/db_liveness.py).
+    "portal.db.ping_after_idle_seconds": "30",
     "portal.embed_frame_ancestors": "'self'",
     # The maps' tiles (README, "Maps"): an XYZ URL template ({z}/{x}/{y}, {s} for portal.map.subdomains),
     # e.g. Tianditu with its key, and the attribution its licence asks for. Empty: the portal's own base
