@@ -47,32 +47,40 @@ def allow_camera(request) -> None:
     request.allows_camera = True
 
 
+def _made_headers(embeddable: bool, camera: bool, ancestors: str, tiles: str, secure) -> tuple[tuple[str, str], ...]:
+    csp = BASE_CSP.format(ancestors=ancestors if embeddable else "'none'", tiles=" " + tiles if tiles else "")
+    headers = [("Content-Security-Policy", csp), ("X-Content-Type-Options", "nosniff"),
+               ("Referrer-Policy", "same-origin"), ("Permissions-Policy", WITH_CAMERA if camera else NO_CAMERA)]
+    if not embeddable:
+        headers.append(("X-Frame-Options", "DENY"))
+    if secure in ("true", "True", True):
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    return tuple(headers)
+
+
 class SecurityHeaders:
     """The headers every answer carries (unless its view set its own): made once per kind of page
-    (embeddable or not, with the camera or not), not formatted and looked up anew per answer."""
+    (embeddable or not, with the camera or not) and the settings they come from, not formatted and
+    looked up anew per answer."""
 
-    def __init__(self, settings, tiles: str):
-        def made(embeddable: bool, camera: bool) -> tuple[tuple[str, str], ...]:
-            ancestors = settings["portal.embed_frame_ancestors"] if embeddable else "'none'"
-            csp = BASE_CSP.format(ancestors=ancestors, tiles=" " + tiles if tiles else "")
-            headers = [("Content-Security-Policy", csp),
-                       ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
-                       ("Permissions-Policy", WITH_CAMERA if camera else NO_CAMERA)]
-            if not embeddable:
-                headers.append(("X-Frame-Options", "DENY"))
-            if settings.get("portal.session_secure") in ("true", "True", True):
-                headers.append(("Strict-Transport-Security", "max-age=31536000"))
-            return tuple(headers)
-
-        self._headers = {(embeddable, camera): made(embeddable, camera) for embeddable in (False, True)
-                         for camera in (False, True)}
+    def __init__(self):
+        self._made = {}
 
     def __call__(self, event):
         request, response = event.request, event.response
         path = request.path_info  # below the mount point, as the routes are
+        settings = request.registry.settings
+        key = (path.startswith("/embed/"), getattr(request, "allows_camera", False),
+               settings["portal.embed_frame_ancestors"], request.registry.get("map_tile_origin", ""),
+               settings.get("portal.session_secure"))
+        made = self._made.get(key)
+        if made is None:
+            if len(self._made) >= 64:  # the settings changed many times (tests): start again
+                self._made.clear()
+            made = self._made[key] = _made_headers(*key)
         headerlist = response.headerlist
         present = {name.lower() for name, _value in headerlist}
-        for name, value in self._headers[path.startswith("/embed/"), getattr(request, "allows_camera", False)]:
+        for name, value in made:
             if name.lower() not in present:
                 headerlist.append((name, value))
         if path.startswith(("/staff", "/login")):
@@ -183,7 +191,7 @@ def includeme(config):
     names = ("portal.map.tiles", "portal.map.labels")
     origins = dict.fromkeys(tile_origin(settings.get(name, ""), name) for name in names)
     config.registry["map_tile_origin"] = " ".join(origin for origin in origins if origin)
-    config.add_subscriber(SecurityHeaders(settings, config.registry["map_tile_origin"]), NewResponse)
+    config.add_subscriber(SecurityHeaders(), NewResponse)
     config.add_subscriber(limit_form_size, NewRequest)
     config.add_subscriber(refuse_unsplittable_form, NewRequest)
     config.add_subscriber(template_globals, BeforeRender)
