@@ -1,6 +1,6 @@
 """A throwaway varnishd with deploy/varnish/safety-portal.vcl, on the loopback, in front of the app
-servers a test serves (its backends' ports replaced, nothing else changed). Its port comes from
-PORTAL_TEST_PORTS (tests/coturn.py's reserve_ports). Skips without Debian's varnish and
+servers a test serves (its backends' ports and the checkout's path replaced, nothing else changed). Its
+port comes from PORTAL_TEST_PORTS (tests/coturn.py's reserve_ports). Skips without Debian's varnish and
 varnish-modules (xkey) unless PORTAL_REQUIRE_VARNISH=1, which turns that into a failure."""
 import contextlib
 import http.client
@@ -19,6 +19,7 @@ VCL = Path(__file__).parents[1] / "deploy" / "varnish" / "safety-portal.vcl"
 VARNISHD = "/usr/sbin/varnishd"
 XKEY = ("/usr/lib/x86_64-linux-gnu/varnish/vmods/libvmod_xkey.so", "/usr/lib/aarch64-linux-gnu/varnish/vmods/libvmod_xkey.so")
 BACKEND_PORTS = ('.port = "6543";', '.port = "6544";')
+DEPLOYED_ROOT = "/srv/safety-portal/"  # the checkout's place in production (deploy/)
 
 
 def varnishd() -> str | None:
@@ -50,8 +51,11 @@ def _directory() -> Path:
 
 
 def site_vcl(directory: Path, app_ports) -> Path:
-    """The deployed VCL with the app servers' ports of this test (two backends, as deployed)."""
+    """The deployed VCL with the app servers' ports of this test (two backends, as deployed), and the
+    outage page read from this checkout instead of /srv/safety-portal."""
     text = VCL.read_text()
+    assert DEPLOYED_ROOT in text
+    text = text.replace(DEPLOYED_ROOT, f"{VCL.parents[2]}/")
     ports = list(app_ports) * 2
     for old, port in zip(BACKEND_PORTS, ports, strict=False):
         assert old in text, old
