@@ -17,6 +17,7 @@ from tests.coturn import reserve_ports
 
 VCL = Path(__file__).parents[1] / "deploy" / "varnish" / "safety-portal.vcl"
 VARNISHD = "/usr/sbin/varnishd"
+WORK_DIRECTORIES: dict[str, Path] = {}  # a running varnishd's URL -> its -n directory (varnishstat)
 XKEY = ("/usr/lib/x86_64-linux-gnu/varnish/vmods/libvmod_xkey.so", "/usr/lib/aarch64-linux-gnu/varnish/vmods/libvmod_xkey.so")
 BACKEND_PORTS = ('.port = "6543";', '.port = "6544";')
 DEPLOYED_ROOT = "/srv/safety-portal/"  # the checkout's place in production (deploy/)
@@ -108,8 +109,10 @@ def running_varnish(app_ports, *, port: int | None = None, timeout: float = 30.0
                 log.flush()
                 raise RuntimeError("varnishd did not start: " + (directory / "varnishd.log").read_text()[-2000:])
             time.sleep(0.2)
+        WORK_DIRECTORIES[f"http://127.0.0.1:{port}"] = directory / "work"
         yield f"http://127.0.0.1:{port}"
     finally:
+        WORK_DIRECTORIES.pop(f"http://127.0.0.1:{port}", None)
         process.terminate()
         try:
             process.wait(timeout=10)
@@ -120,3 +123,12 @@ def running_varnish(app_ports, *, port: int | None = None, timeout: float = 30.0
         shutil.rmtree(directory, ignore_errors=True)
         if reservation is not None:
             reservation.release()
+
+
+def every_backend_sick(url: str, threshold: int = 2, window: int = 3) -> bool:
+    """Whether the health probes of the varnishd at `url` found every app server gone: fewer than the
+    VCL probe's .threshold good results among its last .window (varnishstat's VBE.*.happy bitmaps)."""
+    stats = subprocess.run([shutil.which("varnishstat") or "/usr/bin/varnishstat", "-n", str(WORK_DIRECTORIES[url]),
+                            "-1", "-f", "VBE.*.happy"], capture_output=True, text=True, timeout=10, check=True)
+    bitmaps = [int(line.split()[1]) for line in stats.stdout.splitlines() if ".happy" in line]
+    return bool(bitmaps) and all(bin(bitmap & ((1 << window) - 1)).count("1") < threshold for bitmap in bitmaps)

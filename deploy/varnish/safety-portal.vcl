@@ -74,6 +74,8 @@ sub vcl_recv {
     set req.backend_hint = app.backend();
     if (req.http.X-Portal-Grace == "fresh") {
         set req.grace = 0s;  # past stale-while-revalidate, an app server up: a fresh copy
+    } elsif (req.http.X-Portal-Grace == "stale") {
+        set req.grace = 3650d;  # the copy's own grace after all (a restart keeps the 0s above)
     }
 
     if (req.method == "PURGE") {
