@@ -109,7 +109,8 @@ sub vcl_recv {
         return (pass);
     }
     # The public answers, and only those: the language cookie is all that is kept (the pages are in
-    # its language), every other cookie is dropped. Any other path keeps its cookies and is passed.
+    # its language; portal_language makes it the Accept-Language), every other cookie is dropped. Any
+    # other path keeps its cookies and is passed.
     if (req.url ~ "^/(\?[^/]*)?$"
         || req.url ~ "^/notices(/[0-9]+(/poster|\.cap)?)?(\?.*)?$"
         || req.url ~ "^/api/v1/notices(/[0-9]+)?(\?.*)?$"
@@ -154,16 +155,19 @@ sub vcl_recv {
 # ?lang= link keeps the cookie in the hash (its answer sets the cookie unless it already says so).
 sub portal_language {
     if (req.http.Cookie && req.url !~ "[?&]lang=") {
-        if (req.http.Cookie !~ "^lang=[A-Za-z0-9_-]*$") {
+        set req.http.X-Portal-Language = cookie.get("lang");  # vcl_recv parsed the header
+        if (req.http.X-Portal-Language !~ "^[A-Za-z0-9_-]*$") {
+            unset req.http.X-Portal-Language;
             return (pass);
         }
         # core/i18n._known: zh, en or ug, alone or followed by - or _ and anything; any other value is
         # ignored there (the header decides), so it goes here too.
-        if (req.http.Cookie ~ "^lang=(?i)zh([-_]|$)") {
+        if (req.http.X-Portal-Language ~ "^(?i)zh([-_]|$)") {
             set req.http.Accept-Language = "zh-CN";
-        } elsif (req.http.Cookie ~ "^lang=(?i)(en|ug)([-_]|$)") {
-            set req.http.Accept-Language = std.tolower(regsub(req.http.Cookie, "^lang=(..).*$", "\1"));
+        } elsif (req.http.X-Portal-Language ~ "^(?i)(en|ug)([-_]|$)") {
+            set req.http.Accept-Language = std.tolower(regsub(req.http.X-Portal-Language, "^(..).*$", "\1"));
         }
+        unset req.http.X-Portal-Language;
         unset req.http.Cookie;
     }
     if (!req.http.Accept-Language) {

@@ -108,6 +108,16 @@ def test_after_warming_the_public_answers_are_hits_and_appeals_came_first(watche
         for language in BROWSERS:
             answer = visitor_get(stack, path, language)
             assert answer.status_code == 200 and answer.headers["X-Cache"] == "hit", (path, language)
+    # So do crawlers and webviews that send no Accept-Language, and readers who chose a language (the
+    # lang cookie): the VCL lands them on the same copies, in the right language.
+    for headers, language in (({}, "zh"), ({"Accept-Language": "fr-FR"}, "zh"), ({"Cookie": "lang=en"}, "en"),
+                              ({"Cookie": "lang=ug; _ga=1", "Accept-Language": "zh-CN"}, "ug"),
+                              ({"Cookie": "lang=xx"}, "zh")):
+        for path in ("/", "/notices", f"/notices/{notice_id}", f"/api/v1/notices/{notice_id}", "/feeds/notices.atom"):
+            answer = requests.get(f"{stack.url}{path}", headers={"Host": PUBLIC_HOST, **headers}, timeout=10)
+            assert answer.status_code == 200 and answer.headers["X-Cache"] == "hit", (path, headers)
+        page = requests.get(f"{stack.url}/notices/{notice_id}", headers={"Host": PUBLIC_HOST, **headers}, timeout=10)
+        assert f'lang="{language}' in page.text, headers
     photo = visitor_get(stack, f"/media/{appeals[0][2]}/public", BROWSERS[0])
     assert photo.headers["X-Cache"] == "hit" and photo.headers["Content-Type"] == "image/jpeg"
     assert 'lang="ug"' in visitor_get(stack, f"/notices/{notice_id}", BROWSERS[2]).text
