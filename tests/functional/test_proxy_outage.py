@@ -10,12 +10,16 @@ import time
 import pytest
 import requests
 
+from tests.coturn import reserve_ports
+from tests.nginx import get as nginx_get
+from tests.nginx import running_nginx
 from tests.proxy_stack import proxy_stack, wait_until
 from tests.varnish import every_backend_sick, skip_or_fail_without_varnish
 
 SHORT = {"portal.cache.s_maxage": "1", "portal.cache.stale_while_revalidate": "1",
          "portal.cache.stale_if_error": "3600"}
 ENGLISH = {"Accept-Language": "en"}
+NGINX_HOST = "portal.example.cn"  # the Host nginx passes on (tests/nginx.py)
 
 
 @pytest.fixture
@@ -25,14 +29,15 @@ def stack(tmp_path):
         yield running
 
 
-def get(stack, path, **kw):
-    return requests.get(f"{stack.url}{path}", headers=ENGLISH, timeout=10, **kw)
+def get(stack, path, host=None):
+    return requests.get(f"{stack.url}{path}", headers={**ENGLISH, **({"Host": host} if host else {})}, timeout=10)
 
 
-def assert_outage_page(answer):
-    assert answer.status_code == 503 and int(answer.headers["Retry-After"]) > 0
+def assert_outage_page(answer, text=None):
+    status = getattr(answer, "status_code", None) or answer.status  # requests', or http.client's
+    assert status == 503 and int(answer.headers["Retry-After"]) > 0
     assert answer.headers["Cache-Control"] == "no-store"
-    text = answer.text
+    text = answer.text if text is None else text
     assert 'href="tel:110"' in text and 'href="tel:122"' in text and 'href="sms:12110"' in text
     assert "<script" not in text and "Guru Meditation" not in text
 
@@ -48,11 +53,43 @@ def test_while_an_app_server_is_up_a_copy_past_both_windows_is_fetched_anew(stac
     assert again.headers["X-Cache"] == "miss" and int(again.headers["Age"]) == 0  # not the day-long grace
 
 
-def test_with_every_app_server_down_the_copies_stay_readable_but_purges_still_remove_them(stack):
+class Failing:
+    """WSGI middleware: once `failing` is set, every request but the proxy's probe gets a 500, as from an
+    app server whose database is gone."""
+
+    def __init__(self, app):
+        self.app, self.failing = app, False
+
+    def __call__(self, environ, start_response):
+        if self.failing and environ["PATH_INFO"] != "/healthz":
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain"), ("Cache-Control", "no-store")])
+            return [b"database unavailable"]
+        return self.app(environ, start_response)
+
+
+def test_an_app_server_that_answers_errors_never_replaces_a_copy(tmp_path):
+    skip_or_fail_without_varnish()
+    wrapped = []
+    with proxy_stack(tmp_path, wrap=lambda app: wrapped.append(Failing(app)) or wrapped[0], **SHORT) as stack:
+        [(_request, notice_id, _photo, name, _title)] = stack.appeals(1)
+        path = f"/notices/{notice_id}"
+        assert get(stack, path).headers["X-Cache"] == "miss"
+        time.sleep(2.5)
+        wrapped[0].failing = True
+        for _ in range(3):  # past both windows: the fresh copy fails (500), the stale one is served
+            stale = get(stack, path)
+            assert stale.status_code == 200 and name in stale.text and int(stale.headers["Age"]) >= 2
+        assert get(stack, "/notices?kind=wanted").status_code == 500  # no copy: the app's own answer
+        wrapped[0].failing = False
+        wait_until(lambda: int(get(stack, path).headers["Age"]) == 0, limit=5)  # it recovers: fresh again
+
+
+def test_with_every_app_server_down_the_copies_stay_readable_but_purges_still_remove_them(stack, tmp_path):
     (_r1, kept_id, photo_id, kept_name, _t1), (_r2, closed_id, _p2, closed_name, _t2) = stack.appeals(2)
     kept, closed, photo = f"/notices/{kept_id}", f"/notices/{closed_id}", f"/media/{photo_id}/public"
     for path in (kept, closed, photo, "/notices", "/"):
         assert get(stack, path).status_code == 200, path
+    assert get(stack, kept, host=NGINX_HOST).status_code == 200  # the copy visitors through nginx get
     time.sleep(2.5)  # past s-maxage and stale-while-revalidate
     stack.stop_app()
     # At once, before the probe (every 2 s) finds the app server gone: its fetch fails, the copy after all.
@@ -69,7 +106,7 @@ def test_with_every_app_server_down_the_copies_stay_readable_but_purges_still_re
         assert answer.status_code == 200 and answer.headers["X-Cache"] == "hit", path
         assert time.monotonic() - began < 0.5 and int(answer.headers["Age"]) >= 5, path
     assert kept_name in get(stack, kept).text and closed_name in get(stack, closed).text
-    assert get(stack, photo).headers["Content-Type"] == "image/jpeg"
+    assert get(stack, photo).status_code == 200 and get(stack, photo).headers["Content-Type"] == "image/jpeg"
 
     # A closed appeal leaves the proxy at once, outage or not: the outage page, never its copy.
     purged = requests.request("PURGE", f"{stack.url}/", headers={"xkey-purge": f"notice-{closed_id}"}, timeout=5)
@@ -83,3 +120,16 @@ def test_with_every_app_server_down_the_copies_stay_readable_but_purges_still_re
     for answer in (get(stack, "/notices?kind=wanted"), get(stack, "/tips/new"),
                    requests.post(f"{stack.url}/tips", data={"x": "1"}, timeout=10)):
         assert_outage_page(answer)
+
+    # As visitors get them, through nginx (deploy/nginx) in front of that Varnish: the same.
+    reservation = reserve_ports(2)
+    try:
+        (tmp_path / "nginx").mkdir()
+        with running_nginx(tmp_path / "nginx", *reservation.ports, int(stack.url.rsplit(":", 1)[1])):
+            language = {"Accept-Language": "en", "Accept-Encoding": "identity"}
+            answer, body = nginx_get(reservation.ports[1], kept, language)
+            assert answer.status == 200 and kept_name in body.decode()
+            answer, body = nginx_get(reservation.ports[1], "/notices?kind=vehicle", language)
+            assert_outage_page(answer, body.decode())
+    finally:
+        reservation.release()
