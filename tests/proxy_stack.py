@@ -29,7 +29,8 @@ class Stack:
     settings: dict
     dispatcher: str  # a dispatcher's user name (password tests.factories.PASSWORD)
     units: dict  # name -> id
-    stop_app: Callable[[], None]  # the app server ends: it refuses connections, its open ones are closed
+    # proxy_stack's: its app server ends (refuses connections, its open ones closed); None elsewhere
+    stop_app: Callable[[], None] | None = None
 
     def appeals(self, count: int) -> list[tuple[int, int, int, str, str]]:
         """`count` published missing-person appeals with a photo each: (request id, notice id, photo id,
