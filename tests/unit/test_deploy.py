@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import pathlib
+import re
 import shutil
 import ssl
 import subprocess
@@ -152,3 +153,15 @@ def test_the_varnish_configuration_compiles_with_varnishd_c():
     # The C it compiles to purges by tag and keeps the purge to its ACL.
     output = compiled.stdout + compiled.stderr
     assert "vmod_xkey" in output and "purgers" in output
+
+
+def test_the_varnish_default_language_is_the_portals_and_the_warmers_first():
+    """portal_language sends requests with no (or no known) Accept-Language to the copy of the portal's
+    default language; portal-warm-proxy must fill that copy, and the portal must answer in it."""
+    from portal.core.settings import DEFAULTS
+    from portal.notices.warm_plan import LANGUAGES
+
+    text = (DEPLOY / "varnish" / "safety-portal.vcl").read_text()
+    body = text[text.index("sub portal_language {"):text.index("sub vcl_hash {")]
+    defaults = set(re.findall(r'\{\s*set req\.http\.Accept-Language = "([^"]+)";\s*return;', body))
+    assert defaults == {LANGUAGES[0]} == {DEFAULTS["portal.default_locale"].replace("_", "-")}
