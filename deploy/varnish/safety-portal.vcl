@@ -214,12 +214,32 @@ sub vcl_hit {
 sub vcl_synth {
     if (req.method == "PURGE") {
         set resp.http.X-Purged = req.http.X-Purged;
+        return (deliver);
     }
     # That fresh copy could not be had (an app server failing, or dead before its probe said so): the
     # stale copy after all, for as long as its grace lasts.
     if (resp.status == 503 && req.http.X-Portal-Grace == "fresh") {
         set req.http.X-Portal-Grace = "stale";
         return (restart);
+    }
+    # No app server answered and there is no copy (vcl_backend_error abandoned the fetch): the page nginx
+    # shows when Varnish is down, with the call 110 / call 122 / SMS 12110 links, which work with no
+    # JavaScript and no portal. Never Varnish's own error page. Made here, for this request alone: as a
+    # fetched object (made in vcl_backend_error) it once reached a visitor with an empty body.
+    if (resp.status == 503) {
+        set resp.reason = "Service Unavailable";
+        set resp.http.Content-Type = "text/html; charset=utf-8";
+        set resp.http.Cache-Control = "no-store";
+        set resp.http.Retry-After = "60";
+        set resp.body = std.fileread("/srv/safety-portal/portal/static/errors/unavailable.html");
+        if (std.fileread("/srv/safety-portal/portal/static/errors/unavailable.html") == "") {
+            # The file is missing (a wrong path): the links all the same.
+            set resp.body = {"<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>服务暂时不可用</title>
+<h1>服务暂时不可用 Service temporarily unavailable</h1>
+<p><a href="tel:110">拨打 110 报警 Call 110</a></p><p><a href="tel:122">拨打 122 交通事故 Call 122</a></p>
+<p><a href="sms:12110">短信 12110 SMS 12110</a></p></html>"};
+        }
+        return (deliver);
     }
 }
 
@@ -261,29 +281,9 @@ sub vcl_backend_error {
     if (bereq.retries < 3 && (bereq.method == "GET" || bereq.method == "HEAD")) {
         return (retry);
     }
-    # No app server answered: keep the stale copy (a background fetch; vcl_synth serves it) ...
-    if (bereq.is_bgfetch || bereq.http.X-Portal-Grace == "fresh") {
-        return (abandon);
-    }
-    # ... or, with none, the page nginx shows when Varnish is down: the call 110 / call 122 / SMS 12110
-    # links, which work with no JavaScript and no portal. Never Varnish's own error page.
-    set beresp.status = 503;
-    set beresp.reason = "Service Unavailable";
-    set beresp.http.Content-Type = "text/html; charset=utf-8";
-    set beresp.http.Cache-Control = "no-store";
-    set beresp.http.Retry-After = "60";
-    set beresp.ttl = 0s;
-    set beresp.grace = 0s;
-    set beresp.keep = 0s;
-    set beresp.body = std.fileread("/srv/safety-portal/portal/static/errors/unavailable.html");
-    if (std.fileread("/srv/safety-portal/portal/static/errors/unavailable.html") == "") {
-        # The file is missing (a wrong path): the links all the same.
-        set beresp.body = {"<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>服务暂时不可用</title>
-<h1>服务暂时不可用 Service temporarily unavailable</h1>
-<p><a href="tel:110">拨打 110 报警 Call 110</a></p><p><a href="tel:122">拨打 122 交通事故 Call 122</a></p>
-<p><a href="sms:12110">短信 12110 SMS 12110</a></p></html>"};
-    }
-    return (deliver);
+    # No app server answered: the client side answers (vcl_synth): with the stale copy (a background
+    # fetch, or a fresh one that failed) or, with none, the outage page.
+    return (abandon);
 }
 
 sub vcl_backend_fetch {
