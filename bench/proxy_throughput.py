@@ -17,8 +17,9 @@ and the warm cases are measured on what it filled. The reference is
 STATIC_PATH, a file of the median notice page's size served by the same app servers with a public
 Cache-Control (bench/serve.py), which the bench's copy of the VCL caches like a public page (the one
 change to the VCL): measured first and last, the ratios are to the mean of both. Every request asks
-for Chinese with the same Accept-Language header, but for the last notice case ("browsers"), whose
-headers are drawn from what browsers set to Chinese send (bench/proxy_load.lua). Ports from
+for Chinese with the same Accept-Language header, but for the last notice cases: "browsers", whose
+headers are drawn from what browsers set to Chinese send, and "visitors' mix", in all three languages
+with no header, a foreign one or the lang cookie for some (bench/proxy_load.lua). Ports from
 PORTAL_TEST_PORTS."""
 import argparse
 import http.client
@@ -122,9 +123,10 @@ class Proxy:
 
 
 def wrk(url: str, mode: str, notices: int, prefix: str, seconds: float, threads: int, connections: int,
-        browsers: bool = False) -> dict:
+        mix: str = "") -> dict:
+    """`mix`: "" (one Accept-Language), "browsers" or "visitors" (bench/proxy_load.lua's header mixes)."""
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:.0f}s", "--timeout", "10s",
-               "-s", str(LUA), url, "--", mode, str(notices), prefix] + (["browsers"] if browsers else [])
+               "-s", str(LUA), url, "--", mode, str(notices), prefix] + ([mix] if mix else [])
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     result = json.loads(line[len("RESULT "):])
@@ -133,9 +135,9 @@ def wrk(url: str, mode: str, notices: int, prefix: str, seconds: float, threads:
     return result
 
 
-def measured(proxy: Proxy, mode: str, notices: int, prefix: str, args, browsers: bool = False) -> dict:
+def measured(proxy: Proxy, mode: str, notices: int, prefix: str, args, mix: str = "") -> dict:
     before = proxy.counters()
-    result = wrk(proxy.url, mode, notices, prefix, args.seconds, args.threads, args.connections, browsers)
+    result = wrk(proxy.url, mode, notices, prefix, args.seconds, args.threads, args.connections, mix)
     after = proxy.counters()
     delta = {name: after.get(name, 0) - before.get(name, 0) for name in COUNTERS}
     lookups = delta["MAIN.cache_hit"] + delta["MAIN.cache_miss"]
@@ -315,7 +317,11 @@ def main(argv=None) -> int:
             print(f"  {name}, warm: {results[-1][1]['rps']:.0f} req/s", flush=True)
         # Browsers send many different Accept-Language headers for one language; the answers Vary on it.
         name = "/notices/{id} Zipf, warm, browsers"
-        results.append((name, measured(proxy, "zipf", args.notices, "/notices/", args, browsers=True)))
+        results.append((name, measured(proxy, "zipf", args.notices, "/notices/", args, mix="browsers")))
+        print(f"  {name}: {results[-1][1]['rps']:.0f} req/s", flush=True)
+        # Visitors in all three languages, some with no header and some with the language cookie.
+        name = "/notices/{id} Zipf, warm, visitors' mix"
+        results.append((name, measured(proxy, "zipf", args.notices, "/notices/", args, mix="visitors")))
         print(f"  {name}: {results[-1][1]['rps']:.0f} req/s", flush=True)
         static("static file (last)")
         loads.append(Path("/proc/loadavg").read_text().split()[:3])

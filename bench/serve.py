@@ -34,7 +34,7 @@ def with_static_file(app, path: str):
     (bench/proxy_throughput.py's reference: a file of a notice page's size through the same proxy)."""
     body = Path(path).read_bytes()
     headers = [("Content-Type", "text/html; charset=UTF-8"), ("Content-Length", str(len(body))),
-               ("Cache-Control", "public, max-age=30, s-maxage=86400, stale-while-revalidate=30")]
+               ("Cache-Control", "public, max-age=30, s-maxage=86400, stale-while-revalidate=30, stale-if-error=86400")]
 
     def serve(environ, start_response):
         if environ.get("PATH_INFO") != STATIC_PATH:

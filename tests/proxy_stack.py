@@ -3,6 +3,7 @@ SQLite file: what tests/functional/test_caching_proxy.py and bench/proxy_purge.p
 import contextlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -28,6 +29,8 @@ class Stack:
     settings: dict
     dispatcher: str  # a dispatcher's user name (password tests.factories.PASSWORD)
     units: dict  # name -> id
+    # proxy_stack's: its app server ends (refuses connections, its open ones closed); None elsewhere
+    stop_app: Callable[[], None] | None = None
 
     def appeals(self, count: int) -> list[tuple[int, int, int, str, str]]:
         """`count` published missing-person appeals with a photo each: (request id, notice id, photo id,
@@ -114,9 +117,21 @@ def proxy_stack(base: Path, wrap=None, **overrides):
     server = waitress.create_server(wrap(app) if wrap else app, host="127.0.0.1", port=app_port, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    stopped = []
+
+    def stop_app():
+        if not stopped:
+            from waitress import wasyncore
+
+            server.close()
+            wasyncore.close_all(server._map)  # Varnish's idle keep-alive connections too
+            server.task_dispatcher.shutdown()
+            thread.join(timeout=10)
+            stopped.append(True)
+
     try:
         with running_varnish([app_port], port=proxy_port) as url:
-            yield Stack(url, f"http://127.0.0.1:{app_port}", settings, username, names)
+            yield Stack(url, f"http://127.0.0.1:{app_port}", settings, username, names, stop_app)
     finally:
-        server.close()
+        stop_app()
         ports.release()

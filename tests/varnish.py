@@ -1,6 +1,6 @@
 """A throwaway varnishd with deploy/varnish/safety-portal.vcl, on the loopback, in front of the app
-servers a test serves (its backends' ports replaced, nothing else changed). Its port comes from
-PORTAL_TEST_PORTS (tests/coturn.py's reserve_ports). Skips without Debian's varnish and
+servers a test serves (its backends' ports and the checkout's path replaced, nothing else changed). Its
+port comes from PORTAL_TEST_PORTS (tests/coturn.py's reserve_ports). Skips without Debian's varnish and
 varnish-modules (xkey) unless PORTAL_REQUIRE_VARNISH=1, which turns that into a failure."""
 import contextlib
 import http.client
@@ -17,8 +17,10 @@ from tests.coturn import reserve_ports
 
 VCL = Path(__file__).parents[1] / "deploy" / "varnish" / "safety-portal.vcl"
 VARNISHD = "/usr/sbin/varnishd"
+WORK_DIRECTORIES: dict[str, Path] = {}  # a running varnishd's URL -> its -n directory (varnishstat)
 XKEY = ("/usr/lib/x86_64-linux-gnu/varnish/vmods/libvmod_xkey.so", "/usr/lib/aarch64-linux-gnu/varnish/vmods/libvmod_xkey.so")
 BACKEND_PORTS = ('.port = "6543";', '.port = "6544";')
+DEPLOYED_ROOT = "/srv/safety-portal/"  # the checkout's place in production (deploy/)
 
 
 def varnishd() -> str | None:
@@ -50,8 +52,10 @@ def _directory() -> Path:
 
 
 def site_vcl(directory: Path, app_ports) -> Path:
-    """The deployed VCL with the app servers' ports of this test (two backends, as deployed)."""
+    """The deployed VCL with the app servers' ports of this test (two backends, as deployed), and the
+    outage page read from this checkout instead of /srv/safety-portal."""
     text = VCL.read_text()
+    text = text.replace(DEPLOYED_ROOT, f"{VCL.parents[2]}/")
     ports = list(app_ports) * 2
     for old, port in zip(BACKEND_PORTS, ports, strict=False):
         assert old in text, old
@@ -104,8 +108,10 @@ def running_varnish(app_ports, *, port: int | None = None, timeout: float = 30.0
                 log.flush()
                 raise RuntimeError("varnishd did not start: " + (directory / "varnishd.log").read_text()[-2000:])
             time.sleep(0.2)
+        WORK_DIRECTORIES[f"http://127.0.0.1:{port}"] = directory / "work"
         yield f"http://127.0.0.1:{port}"
     finally:
+        WORK_DIRECTORIES.pop(f"http://127.0.0.1:{port}", None)
         process.terminate()
         try:
             process.wait(timeout=10)
@@ -116,3 +122,12 @@ def running_varnish(app_ports, *, port: int | None = None, timeout: float = 30.0
         shutil.rmtree(directory, ignore_errors=True)
         if reservation is not None:
             reservation.release()
+
+
+def every_backend_sick(url: str, threshold: int = 2, window: int = 3) -> bool:
+    """Whether the health probes of the varnishd at `url` found every app server gone: fewer than the
+    VCL probe's .threshold good results among its last .window (varnishstat's VBE.*.happy bitmaps)."""
+    stats = subprocess.run([shutil.which("varnishstat") or "/usr/bin/varnishstat", "-n", str(WORK_DIRECTORIES[url]),
+                            "-1", "-f", "VBE.*.happy"], capture_output=True, text=True, timeout=10, check=True)
+    bitmaps = [int(line.split()[1]) for line in stats.stdout.splitlines() if ".happy" in line]
+    return bool(bitmaps) and all(bin(bitmap & ((1 << window) - 1)).count("1") < threshold for bitmap in bitmaps)

@@ -3,7 +3,9 @@ how long, and under which tags a change purges them.
 
 A public view calls `shared(request, "notice-12", "unit-139910")`. Its answer then carries
 `Cache-Control: public, max-age=<portal.cache.max_age>, s-maxage=<portal.cache.s_maxage>,
-stale-while-revalidate=<portal.cache.stale_while_revalidate>` and the tag header
+stale-while-revalidate=<portal.cache.stale_while_revalidate>, stale-if-error=<portal.cache.stale_if_error>`
+(RFC 5861: how long the proxy may still serve the copy when no app server answers; a purge ends it
+all the same) and the tag header
 (`portal.cache.tag_header`, `xkey` by default; the proxy removes it before the client) naming what it
 shows, but only when nobody could be told apart by it: a GET or HEAD without the session cookie or an
 Authorization header, whose answer sets no cookie. Anything else (a session, a form, a receipt, a
@@ -22,6 +24,7 @@ DEFAULTS = {
     "portal.cache.max_age": "30",  # browsers: short, nothing purges them
     "portal.cache.s_maxage": "86400",  # the proxy: long, every change purges what it shows
     "portal.cache.stale_while_revalidate": "30",
+    "portal.cache.stale_if_error": "86400",  # an outage of the app servers: notices stay readable a day
     "portal.cache.tag_header": "xkey",
 }
 
@@ -42,7 +45,8 @@ class CachePolicy:
             return int(settings.get(name) or DEFAULTS[name])
 
         self.public = (f"public, max-age={value('portal.cache.max_age')}, s-maxage={value('portal.cache.s_maxage')}, "
-                       f"stale-while-revalidate={value('portal.cache.stale_while_revalidate')}")
+                       f"stale-while-revalidate={value('portal.cache.stale_while_revalidate')}, "
+                       f"stale-if-error={value('portal.cache.stale_if_error')}")
         self.tag_header = (settings.get("portal.cache.tag_header") or DEFAULTS["portal.cache.tag_header"]).strip()
 
     def __call__(self, event):

@@ -130,6 +130,7 @@ DEFAULTS = {
     "portal.cache.max_age": "30",
     "portal.cache.s_maxage": "86400",
     "portal.cache.stale_while_revalidate": "30",
+    "portal.cache.stale_if_error": "86400",  # served that long past its TTL while no app server answers
     "portal.cache.tag_header": "xkey",
     "portal.proxy.purger": "log",  # varnish: PURGE with xkey-purge to each of portal.proxy.purge_urls
     "portal.proxy.purge_urls": "",

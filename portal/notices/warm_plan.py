@@ -12,7 +12,8 @@ first are put into it first. The order:
 Only public answers the proxy keeps (deploy/varnish's list of public paths), built here from ids:
 nothing is found by following links, so no staff page and nothing with a session is ever asked for.
 Answers that Vary on the language are asked for once per language the proxy keys on (the VCL rewrites
-every browser's Accept-Language to one of these); the others once."""
+every browser's Accept-Language, a missing one and the lang cookie to one of these: the portal's answers
+to them are the same byte for byte, tests/functional/test_language_copies.py); the others once."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -24,7 +25,8 @@ from portal.media.models import Media
 from portal.notices.models import NOTICE_KINDS, Notice
 from portal.notices.reading import not_expired
 
-# What the VCL's portal_language turns a browser's Accept-Language into, the portal's default first.
+# What the VCL's portal_language turns a browser's Accept-Language (or none, or its lang cookie) into,
+# the portal's default (portal.default_locale) first.
 LANGUAGES = ("zh-CN", "en", "ug")
 MISSING = "missing_person"
 

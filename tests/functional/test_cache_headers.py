@@ -5,7 +5,7 @@ tests/functional/test_caching_proxy.py."""
 from tests.factories import make_notice, make_photo
 from tests.functional.helpers import login
 
-PUBLIC = "public, max-age=30, s-maxage=86400, stale-while-revalidate=30"
+PUBLIC = "public, max-age=30, s-maxage=86400, stale-while-revalidate=30, stale-if-error=86400"
 
 
 def test_anonymous_public_answers_are_shared_with_the_tags_of_what_they_show(testapp, dbsession, units, registry):

@@ -87,14 +87,40 @@ def test_browsers_that_choose_the_same_language_share_one_cached_copy(stack):
         assert seen(header) == ("hit", "en"), header
     assert seen("ug-CN,ug;q=0.9,zh;q=0.8")[1] == "ug"
     assert seen("ug") == ("hit", "ug")
-    # No range names a language of the portal: its default, one copy with the requests that send none.
-    assert seen(None)[1] == "zh"
-    for header in ("fr-FR,fr;q=0.9", "de", "*"):
+    # None, or no range naming a language of the portal: its default, the zh-CN copy the warmer fills.
+    for header in (None, "fr-FR,fr;q=0.9", "de", "*"):
         assert seen(header) == ("hit", "zh"), header
     # When the choice is not certain from the first ranges, the header goes as sent: still the right language.
     for header, language in (("en;q=0.5, zh", "zh"), ("zh;q=0.2, en;q=0.8", "en"), ("en;q=0, zh", "zh"),
                              ("zh-CN;q=0.9, ug;q=0.95", "ug"), ("fr, *;q=0", "zh")):
         assert seen(header)[1] == language, header
+
+
+def test_the_language_cookie_lands_on_its_languages_copy_and_an_unknown_one_on_the_headers(stack):
+    [(_, notice_id, _, _, _)] = stack.appeals(1)
+    url = f"{stack.url}/notices/{notice_id}"
+
+    def seen(headers: dict) -> tuple[str, str]:
+        answer = requests.get(url, headers=headers, timeout=10)
+        assert answer.status_code == 200 and "Set-Cookie" not in answer.headers, headers
+        return answer.headers["X-Cache"], re.search(r'<html[^>]* lang="([a-z]+)', answer.text).group(1)
+
+    # The first request of a copy comes with a cookie: the copy is the language's, for everyone.
+    assert seen({"Cookie": "lang=ug; _ga=GA1.2.3", "Accept-Language": "en"}) == ("miss", "ug")
+    assert seen({"Accept-Language": "ug"}) == ("hit", "ug")
+    assert seen({"Accept-Language": "en"}) == ("miss", "en")  # not ug's copy
+    for headers in ({"Cookie": "lang=en"}, {"Cookie": "lang=en", "Accept-Language": "zh-CN"}, {"Cookie": "lang=EN-gb"}):
+        assert seen(headers) == ("hit", "en"), headers
+    # A value the portal does not know: ignored there, so here too (the header, or the default).
+    assert seen({"Cookie": "lang=xx"}) == ("miss", "zh")
+    for headers in ({}, {"Accept-Language": "zh-CN"}, {"Cookie": "lang=zh_CN"}, {"Cookie": "lang=", "Accept-Language": "fr"}):
+        assert seen(headers) == ("hit", "zh"), headers
+    assert seen({"Cookie": "lang=xx", "Accept-Language": "en-US"}) == ("hit", "en")
+    assert seen({"Accept-Language": "en"}) == ("hit", "en") and seen({"Accept-Language": "ug"}) == ("hit", "ug")
+    # Values the portal may read otherwise (quoted, two of them): its own answer, never a copy's.
+    for headers in ({"Cookie": 'lang="ug"'}, {"Cookie": "lang=en; lang=ug"}, {"Cookie": "lang=en.x"}):
+        assert seen(headers)[0] == "miss" and seen(headers)[0] == "miss", headers
+    assert seen({}) == ("hit", "zh") and seen({"Accept-Language": "en"}) == ("hit", "en")
 
 
 def test_links_shared_with_tracking_parameters_share_the_cached_copy(stack):

@@ -95,9 +95,10 @@ def test_after_warming_the_public_answers_are_hits_and_appeals_came_first(watche
     pages = [path for path, _l in reached if path.startswith("/notices/")]
     appeal_pages = [f"/notices/{a[1]}" for a in sorted(appeals, key=lambda a: -a[1])]  # newest first
     assert list(dict.fromkeys(pages)) == appeal_pages + [f"/notices/{n}" for n in sorted(others, reverse=True)]
-    first_photo = reached.index((f"/media/{appeals[1][2]}/public", None))
+    # Asked once, with no language (the VCL gives it the default's: the answer is the same in any)
+    first_photo = reached.index((f"/media/{appeals[1][2]}/public", "zh-CN"))
     assert reached.index((appeal_pages[0], "ug")) < first_photo < reached.index((appeal_pages[1], "zh-CN"))
-    assert reached[-1] == ("/robots.txt", None)
+    assert reached[-1] == ("/robots.txt", "zh-CN") and reached.count(("/robots.txt", "zh-CN")) == 1
     assert not any(p.startswith(("/staff", "/login")) for p, _l in reached)
 
     # Visitors now get the warmed copies, whichever header their browser sends.
@@ -107,6 +108,16 @@ def test_after_warming_the_public_answers_are_hits_and_appeals_came_first(watche
         for language in BROWSERS:
             answer = visitor_get(stack, path, language)
             assert answer.status_code == 200 and answer.headers["X-Cache"] == "hit", (path, language)
+    # So do crawlers and webviews that send no Accept-Language, and readers who chose a language (the
+    # lang cookie): the VCL lands them on the same copies, in the right language.
+    for headers, language in (({}, "zh"), ({"Accept-Language": "fr-FR"}, "zh"), ({"Cookie": "lang=en"}, "en"),
+                              ({"Cookie": "lang=ug; _ga=1", "Accept-Language": "zh-CN"}, "ug"),
+                              ({"Cookie": "lang=xx"}, "zh")):
+        for path in ("/", "/notices", f"/notices/{notice_id}", f"/api/v1/notices/{notice_id}", "/feeds/notices.atom"):
+            answer = requests.get(f"{stack.url}{path}", headers={"Host": PUBLIC_HOST, **headers}, timeout=10)
+            assert answer.status_code == 200 and answer.headers["X-Cache"] == "hit", (path, headers)
+        page = requests.get(f"{stack.url}/notices/{notice_id}", headers={"Host": PUBLIC_HOST, **headers}, timeout=10)
+        assert f'lang="{language}' in page.text, headers
     photo = visitor_get(stack, f"/media/{appeals[0][2]}/public", BROWSERS[0])
     assert photo.headers["X-Cache"] == "hit" and photo.headers["Content-Type"] == "image/jpeg"
     assert 'lang="ug"' in visitor_get(stack, f"/notices/{notice_id}", BROWSERS[2]).text

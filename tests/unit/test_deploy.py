@@ -2,39 +2,24 @@
 loopback in front of a stand-in app server, redirects to HTTPS, sends HSTS, compresses, passes the real
 client address (never one the client claims) and keeps secret links out of its access log; the systemd
 units pass `systemd-analyze verify`. Needs Debian's nginx (PORTAL_REQUIRE_NGINX=1 in CI)."""
-import datetime
 import http.client
 import json
 import os
 import pathlib
+import re
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from tests.coturn import reserve_ports
+from tests.nginx import DEPLOY, nginx_binary, running_nginx, site
+from tests.nginx import get as _get
 
-ROOT = pathlib.Path(__file__).parents[2]
-DEPLOY = ROOT / "deploy"
 TOKEN = "A" * 20 + "b-_" + "9" * 20  # 43 characters, as a secret link's token
-
-
-def _nginx() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-    if found is None:
-        if os.environ.get("PORTAL_REQUIRE_NGINX") == "1":
-            pytest.fail("nginx is missing and PORTAL_REQUIRE_NGINX=1 (apt-get install nginx-light)", pytrace=False)
-        pytest.skip("nginx not installed: apt-get install nginx-light to check deploy/nginx")
-    return found
 
 
 @pytest.fixture
@@ -43,44 +28,6 @@ def ports():
     reservation = reserve_ports(2)
     yield list(reservation.ports)
     reservation.release()
-
-
-def _certificate(directory: pathlib.Path) -> tuple[str, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portal.example.cn")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_path), str(key_path)
-
-
-def _site(tmp: pathlib.Path, http_port: int, https_port: int, app_port: int) -> pathlib.Path:
-    """deploy/nginx/safety-portal.conf with the paths and ports of this test, nothing else changed."""
-    cert, key = _certificate(tmp)
-    text = (DEPLOY / "nginx" / "safety-portal.conf").read_text()
-    for old, new in (("/etc/ssl/safety-portal/fullchain.pem", cert), ("/etc/ssl/safety-portal/privkey.pem", key),
-                     ("/var/log/nginx/", f"{tmp}/"), ("/srv/safety-portal", str(ROOT)),
-                     ("listen 80;", f"listen 127.0.0.1:{http_port};"), ("listen [::]:80;", ""),
-                     ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
-                     ("listen [::]:443 ssl http2;", ""),
-                     ("server 127.0.0.1:6081", f"server 127.0.0.1:{app_port}")):
-        assert old in text, old
-        text = text.replace(old, new)
-    site = tmp / "site.conf"
-    site.write_text(text)
-    main = tmp / "nginx.conf"
-    # Run as root (CI), nginx's workers would drop to an unprivileged user who cannot read a checkout in a
-    # private temporary directory: they keep root's identity here, in the test's own main file only.
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    main.write_text(f"{user}pid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\nhttp {{\n"
-                    f"  include /etc/nginx/mime.types;\n  client_body_temp_path {tmp}/body;\n"
-                    f"  proxy_temp_path {tmp}/proxy;\n  include {site};\n}}\n")
-    return main
 
 
 class App:
@@ -114,8 +61,8 @@ class App:
 
 
 def test_the_nginx_configuration_passes_nginx_t(tmp_path, ports):
-    nginx = _nginx()
-    main = _site(tmp_path, *ports, 6543)
+    nginx = nginx_binary()
+    main = site(tmp_path, *ports, 6543)
     checked = subprocess.run([nginx, "-t", "-c", str(main), "-p", str(tmp_path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert "syntax is ok" in checked.stderr
@@ -123,32 +70,11 @@ def test_the_nginx_configuration_passes_nginx_t(tmp_path, ports):
 
 @pytest.fixture
 def proxy(tmp_path, ports):
-    nginx = _nginx()
     app = App()
     http_port, https_port = ports
-    main = _site(tmp_path, http_port, https_port, app.port)
-    started = subprocess.run([nginx, "-c", str(main), "-p", str(tmp_path)], capture_output=True, text=True)
-    assert started.returncode == 0, started.stderr
-    for _ in range(50):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", https_port)) == 0:
-                break
-        time.sleep(0.1)
-    yield http_port, https_port, tmp_path, app
-    subprocess.run([nginx, "-c", str(main), "-p", str(tmp_path), "-s", "stop"], capture_output=True)
+    with running_nginx(tmp_path, http_port, https_port, app.port):
+        yield http_port, https_port, tmp_path, app
     app.close()
-
-
-def _get(port, path, headers=None, tls=True):
-    if tls:
-        context = ssl.create_default_context()
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
-    else:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", path, headers={"Host": "portal.example.cn", **(headers or {})})
-    response = connection.getresponse()
-    return response, response.read()
 
 
 def test_nginx_in_front_of_an_app_server_does_what_the_portal_needs(proxy):
@@ -174,9 +100,10 @@ def test_nginx_in_front_of_an_app_server_does_what_the_portal_needs(proxy):
     assert versioned.status == 200 and versioned.getheader("Cache-Control") == "public, max-age=31536000, immutable"
     assert versioned.getheader("Strict-Transport-Security") == response.getheader("Strict-Transport-Security")
 
-    app.close()  # no app server answers: the static page with the call and SMS links, not nginx's own
+    app.close()  # Varnish does not answer: the static page with the call and SMS links, not nginx's own
     down, page = _get(https_port, "/notices")
-    assert down.status == 502 and b"tel:110" in page and b"12110" in page
+    assert down.status == 503 and down.getheader("Retry-After") == "60" and down.getheader("Cache-Control") == "no-store"
+    assert b'href="tel:110"' in page and b'href="tel:122"' in page and b'href="sms:12110"' in page
 
     access = (logs / "safety-portal.access.log").read_text()
     assert TOKEN not in access and "/alarm/redacted" in access
@@ -226,3 +153,15 @@ def test_the_varnish_configuration_compiles_with_varnishd_c():
     # The C it compiles to purges by tag and keeps the purge to its ACL.
     output = compiled.stdout + compiled.stderr
     assert "vmod_xkey" in output and "purgers" in output
+
+
+def test_the_varnish_default_language_is_the_portals_and_the_warmers_first():
+    """portal_language sends requests with no (or no known) Accept-Language to the copy of the portal's
+    default language; portal-warm-proxy must fill that copy, and the portal must answer in it."""
+    from portal.core.settings import DEFAULTS
+    from portal.notices.warm_plan import LANGUAGES
+
+    text = (DEPLOY / "varnish" / "safety-portal.vcl").read_text()
+    body = text[text.index("sub portal_language {"):text.index("sub vcl_hash {")]
+    defaults = set(re.findall(r'\{\s*set req\.http\.Accept-Language = "([^"]+)";\s*return;', body))
+    assert defaults == {LANGUAGES[0]} == {DEFAULTS["portal.default_locale"].replace("_", "-")}
