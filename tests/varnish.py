@@ -55,6 +55,12 @@ def site_vcl(directory: Path, app_ports) -> Path:
     """The deployed VCL with the app servers' ports of this test (two backends, as deployed), and the
     outage page read from this checkout instead of /srv/safety-portal."""
     text = VCL.read_text()
+    # The outage page, where varnishd's child (its own user) can read it: a checkout under a directory
+    # of mode 0700 (mktemp -d, as CI clones) is not readable to it, and the page came out empty.
+    page = directory / "unavailable.html"
+    page.write_bytes((VCL.parents[2] / "portal/static/errors/unavailable.html").read_bytes())
+    page.chmod(0o644)
+    text = text.replace(f"{DEPLOYED_ROOT}portal/static/errors/unavailable.html", str(page))
     text = text.replace(DEPLOYED_ROOT, f"{VCL.parents[2]}/")
     ports = list(app_ports) * 2
     for old, port in zip(BACKEND_PORTS, ports, strict=False):

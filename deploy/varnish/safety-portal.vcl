@@ -231,9 +231,10 @@ sub vcl_synth {
         set resp.http.Content-Type = "text/html; charset=utf-8";
         set resp.http.Cache-Control = "no-store";
         set resp.http.Retry-After = "60";
-        set resp.body = std.fileread("/srv/safety-portal/portal/static/errors/unavailable.html");
-        if (std.fileread("/srv/safety-portal/portal/static/errors/unavailable.html") == "") {
-            # The file is missing (a wrong path): the links all the same.
+        if (std.fileread("/srv/safety-portal/portal/static/errors/unavailable.html") ~ "tel:110") {
+            set resp.body = std.fileread("/srv/safety-portal/portal/static/errors/unavailable.html");
+        } else {
+            # The file is missing or unreadable to varnishd's user (fileread gives nothing): the links all the same.
             set resp.body = {"<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>服务暂时不可用</title>
 <h1>服务暂时不可用 Service temporarily unavailable</h1>
 <p><a href="tel:110">拨打 110 报警 Call 110</a></p><p><a href="tel:122">拨打 122 交通事故 Call 122</a></p>
