@@ -14,7 +14,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 
@@ -56,16 +55,9 @@ def main(argv=None) -> int:
 
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:0] = [here, os.path.dirname(here)]
-    from render_cpu import missing_person_id, prepare  # noqa: PLC0415
-    from sqlalchemy import create_engine  # noqa: PLC0415
+    from render_cpu import demo_for_two_trees  # noqa: PLC0415
 
-    workdir = tempfile.mkdtemp(prefix="portal-render-ab-")
-    args.notices = 0
-    settings = prepare(args, workdir)  # this tree's migrations and seed: both trees must share the schema
-    url = settings["sqlalchemy.url"]
-    engine = create_engine(url)
-    notice_id = missing_person_id(engine)
-    engine.dispose()
+    url, workdir, notice_id = demo_for_two_trees(args.database_url, "portal-render-ab-")
     trees = {"before": os.path.abspath(args.before), "after": os.path.abspath(args.after)}
     workers = {name: subprocess.Popen([sys.executable, __file__, "--lang", args.lang, "--worker", tree, url,
                                        workdir], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -88,6 +88,23 @@ def missing_person_id(engine) -> int:
             .where(Notice.state == "published").order_by(Notice.id).limit(1)).scalar_one()
 
 
+def demo_for_two_trees(database_url: str | None, prefix: str) -> tuple[str, str, int]:
+    """render_ab.py's and render_instructions.py's database: migrated by this tree and seeded with the
+    demo once, for both trees (they must share the schema). Returns its URL, the work directory and
+    the first published missing person's id."""
+    class Options:
+        notices = 0
+
+    options = Options()
+    options.database_url = database_url
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    url = prepare(options, workdir)["sqlalchemy.url"]
+    engine = create_engine(url)
+    notice_id = missing_person_id(engine)
+    engine.dispose()
+    return url, workdir, notice_id
+
+
 def count_statements(engine):
     counter = {"n": 0}
 

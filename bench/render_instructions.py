@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 PATHS = ("/healthz", "/notices/{id}", "/notices", "/api/v1/notices/{id}", "/")
 
@@ -87,16 +86,9 @@ def main(argv=None) -> int:
 
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:0] = [here, os.path.dirname(here)]
-    from render_cpu import missing_person_id, prepare  # noqa: PLC0415
-    from sqlalchemy import create_engine  # noqa: PLC0415
+    from render_cpu import demo_for_two_trees  # noqa: PLC0415
 
-    workdir = tempfile.mkdtemp(prefix="portal-render-instructions-")
-    args.notices = 0
-    settings = prepare(args, workdir)  # this tree's migrations and seed: both trees must share the schema
-    url = settings["sqlalchemy.url"]
-    engine = create_engine(url)
-    notice_id = missing_person_id(engine)
-    engine.dispose()
+    url, workdir, notice_id = demo_for_two_trees(args.database_url, "portal-render-instructions-")
     counts = {}
     for name, tree in (("before", args.before), ("after", args.after)):
         process = subprocess.Popen(
