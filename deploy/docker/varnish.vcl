@@ -69,6 +69,7 @@ sub vcl_recv {
             set req.http.X-Forwarded-For = client.ip;
         }
         unset req.http.X-Portal-Grace;  # this VCL's own (vcl_hit), never a visitor's
+        unset req.http.X-Portal-Refreshing;  # this VCL's own (below), never a visitor's
     }
     set req.backend_hint = app.backend();
     if (req.http.X-Portal-Grace == "fresh") {
@@ -95,6 +96,7 @@ sub vcl_recv {
     if (req.http.X-Portal-Refresh) {
         if (client.ip ~ purgers) {
             set req.hash_always_miss = true;
+            set req.http.X-Portal-Refreshing = "1";
         }
         unset req.http.X-Portal-Refresh;
     }
@@ -244,8 +246,10 @@ sub vcl_synth {
 }
 
 sub vcl_backend_response {
-    # A failing app server (its database down, say) never replaces a copy that grace may still serve.
-    if (beresp.status >= 500 && (bereq.is_bgfetch || bereq.http.X-Portal-Grace == "fresh")) {
+    # A failing app server (its database down, say) never replaces a copy that grace may still serve,
+    # nor one a refresh meant to replace (its 5xx would hide the copy from visitors as a hit-for-miss).
+    if (beresp.status >= 500
+        && (bereq.is_bgfetch || bereq.http.X-Portal-Grace == "fresh" || bereq.http.X-Portal-Refreshing)) {
         return (abandon);
     }
     # Only what the portal declared public (core/caching.py); a private answer is remembered as such

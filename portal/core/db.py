@@ -7,7 +7,7 @@ from sqlalchemy.orm import sessionmaker
 from zope.sqlalchemy import mark_changed
 from zope.sqlalchemy.datamanager import STATUS_ACTIVE, ZopeStatus, join_transaction
 
-from portal.core import db_liveness, pg_cursor
+from portal.core import db_liveness, pg_cursor, read_only
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -29,13 +29,22 @@ def _sqlite_busy_is_retryable() -> None:
             (sqlite3.OperationalError, lambda error: "locked" in str(error) or "busy" in str(error)))
 
 
-def get_engine(settings, prefix="sqlalchemy."):
+def get_engine(settings, prefix="sqlalchemy.", *, for_reading_only=False):
+    """The engine; `for_reading_only`: the public pages' second one (core/read_only.py), its connections in
+    autocommit and refusing writes."""
     url = make_url(settings[prefix + "url"])
-    engine = engine_from_config(settings, prefix, connect_args=pg_cursor.connect_args(url))
+    connect_args = pg_cursor.connect_args(url)
+    options = {}
+    if for_reading_only:
+        connect_args = read_only.read_only_connect_args(url, connect_args)
+        options["isolation_level"] = "AUTOCOMMIT"
+    engine = engine_from_config(settings, prefix, connect_args=connect_args, **options)
     db_liveness.watch(engine, settings)  # instead of pool_pre_ping: a ping per request was a tenth of a page
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         _sqlite_busy_is_retryable()
+        if for_reading_only:
+            read_only.watch_sqlite(engine)
     return engine
 
 
@@ -102,6 +111,16 @@ def get_tm_session(session_factory, transaction_manager, request=None):
     return session_factory(info={"request": request, "transaction_manager": transaction_manager})
 
 
+def engines(registry) -> list:
+    """The app's engines: the usual one, and the public pages' read-only one when it has it."""
+    return [e for e in (registry.get("db_engine"), registry.get("db_read_engine")) if e is not None]
+
+
+def dispose_engines(registry) -> None:
+    for engine in engines(registry):
+        engine.dispose()
+
+
 def insert_once(dbsession, row) -> bool:
     """Insert `row` in a savepoint; False when a unique index (a client nonce, a derived token) says
     another request stored the same thing first. Only the savepoint is undone, not the request."""
@@ -127,12 +146,18 @@ def includeme(config):
     session_factory = get_session_factory(engine, settings)
     config.registry["dbsession_factory"] = session_factory
     config.registry["db_engine"] = engine
+    config.include(".read_only")
+    if read_only.enabled(settings):
+        read_engine = get_engine(settings, for_reading_only=True)
+        config.registry["db_read_engine"] = read_engine
+        config.registry[read_only.FACTORY] = read_only.session_factory(
+            read_engine, settings, session_factory.kw["info"]["database_key"])
 
     def dbsession(request):
         # Tests hand in their own session bound to a rolled-back connection.
         dbsession = request.environ.get("app.dbsession")
         if dbsession is None:
-            dbsession = get_tm_session(session_factory, request.tm, request=request)
+            dbsession = read_only.session_for(request) or get_tm_session(session_factory, request.tm, request=request)
         return dbsession
 
     config.add_request_method(dbsession, reify=True)

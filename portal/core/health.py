@@ -8,6 +8,7 @@ from pyramid.view import view_config
 from sqlalchemy import text
 
 from portal.core import worker_state
+from portal.core.db import engines
 
 
 @view_config(route_name="healthz", request_method="GET", renderer="json")
@@ -21,6 +22,18 @@ def _unavailable(request, **reasons):
     return {"status": "unavailable", **reasons}
 
 
+def _read_engine_fails(request) -> str | None:
+    """The error's name when the public pages' read-only connections (core/read_only.py) cannot be had:
+    with the usual ones working, this server would still fail every public page."""
+    for engine in engines(request.registry)[1:]:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            return type(exc).__name__
+    return None
+
+
 @view_config(route_name="readyz_web", request_method="GET", renderer="json")
 def readyz_web(request):
     """Ready to serve pages: the database answers. What a load balancer probes, so that a stopped
@@ -30,6 +43,8 @@ def readyz_web(request):
             connection.execute(text("SELECT 1"))
     except Exception as exc:
         return _unavailable(request, database=type(exc).__name__)
+    if failed := _read_engine_fails(request):
+        return _unavailable(request, database=failed)
     return {"status": "ok"}
 
 
@@ -47,6 +62,8 @@ def readyz(request):
             jobs = worker_state.silent_jobs(connection, timedelta(seconds=limit)) if limit > 0 else []
     except Exception as exc:
         return _unavailable(request, database=type(exc).__name__)
+    if failed := _read_engine_fails(request):
+        return _unavailable(request, database=failed)
     if limit > 0 and silent is None:
         return _unavailable(request, worker="no worker has finished a round yet")
     if limit > 0 and silent.total_seconds() > limit:

@@ -113,6 +113,8 @@ DEFAULTS = {
     "portal.call.invitations_per_hour": "30",
     # A PostgreSQL connection idle for longer than this is pinged before use (core/db_liveness.py).
     "portal.db.ping_after_idle_seconds": "30",
+    # Anonymous GETs of the public pages read on connections in autocommit that refuse writes (core/read_only.py).
+    "portal.db.read_only_public_pages": "true",
     "portal.embed_frame_ancestors": "'self'",
     # The maps' tiles (README, "Maps"): an XYZ URL template ({z}/{x}/{y}, {s} for portal.map.subdomains),
     # e.g. Tianditu with its key, and the attribution its licence asks for. Empty: the portal's own base

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 import portal
 from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
+from portal.core.db import dispose_engines, engines
 from portal.core.localtime import LOCAL_TZ
 from portal.sightings.models import Sighting
 from tests.conftest import migrated_engine, own_postgres_database, settings_for
@@ -47,10 +48,11 @@ def make_app(url, media_dir, **settings):
     app.registry.registerUtility(MemoryRateLimiter(), IRateLimiter)
     failures = []  # statements that found their connection dead
 
-    @event.listens_for(app.registry["db_engine"], "handle_error")
     def _count(context):
         if context.is_disconnect:
             failures.append(context.statement)
+    for engine in engines(app.registry):  # the public pages read on their own (core/read_only.py)
+        event.listen(engine, "handle_error", _count)
     return app, failures
 
 
@@ -83,7 +85,7 @@ def test_a_page_asked_right_after_a_restart_is_answered(restart_engine, notice_i
         assert testapp.get(f"/notices/{notice_id}", status=200)
         assert len(failures) == 1  # the pool holds only new connections now
     finally:
-        app.registry["db_engine"].dispose()
+        dispose_engines(app.registry)
 
 
 def test_a_sighting_sent_right_after_a_restart_is_stored_once(restart_engine, notice_id, tmp_path):
@@ -104,7 +106,7 @@ def test_a_sighting_sent_right_after_a_restart_is_stored_once(restart_engine, no
                                        .where(Sighting.text.like("%after the restart%"))).scalar_one()
         assert stored == 1
     finally:
-        app.registry["db_engine"].dispose()
+        dispose_engines(app.registry)
 
 
 def test_a_connection_left_idle_is_pinged_and_replaced_before_use(restart_engine, notice_id, tmp_path):
@@ -119,4 +121,4 @@ def test_a_connection_left_idle_is_pinged_and_replaced_before_use(restart_engine
         assert "Zhang Lan" in testapp.get(f"/notices/{notice_id}", status=200).text
         assert failures == []  # the ping found it dead: no statement ever ran on it
     finally:
-        app.registry["db_engine"].dispose()
+        dispose_engines(app.registry)

@@ -84,6 +84,26 @@ def test_an_app_server_that_answers_errors_never_replaces_a_copy(tmp_path):
         wait_until(lambda: int(get(stack, path).headers["Age"]) == 0, limit=5)  # it recovers: fresh again
 
 
+def test_a_refresh_that_meets_a_failing_app_server_keeps_the_copy(tmp_path):
+    """portal-warm-proxy --refresh while an app server answers 500: the refresher is told (503), and
+    visitors keep the good copy, from the cache, instead of that 500 hiding it as a hit-for-miss."""
+    skip_or_fail_without_varnish()
+    wrapped = []
+    with proxy_stack(tmp_path, wrap=lambda app: wrapped.append(Failing(app)) or wrapped[0]) as stack:
+        [(_request, notice_id, _photo, name, _title)] = stack.appeals(1)
+        path = f"/notices/{notice_id}"
+        assert get(stack, path).headers["X-Cache"] == "miss"
+        wrapped[0].failing = True
+        refresh = requests.get(f"{stack.url}{path}", headers={**ENGLISH, "X-Portal-Refresh": "1"}, timeout=10)
+        assert refresh.status_code == 503  # from this test's address, one of the VCL's purgers
+        for _ in range(3):
+            kept = get(stack, path)
+            assert kept.status_code == 200 and name in kept.text and kept.headers["X-Cache"] == "hit"
+        wrapped[0].failing = False
+        refresh = requests.get(f"{stack.url}{path}", headers={**ENGLISH, "X-Portal-Refresh": "1"}, timeout=10)
+        assert refresh.status_code == 200 and refresh.headers["X-Cache"] == "miss"  # rendered anew, now
+
+
 def test_with_every_app_server_down_the_copies_stay_readable_but_purges_still_remove_them(stack, tmp_path):
     (_r1, kept_id, photo_id, kept_name, _t1), (_r2, closed_id, _p2, closed_name, _t2) = stack.appeals(2)
     kept, closed, photo = f"/notices/{kept_id}", f"/notices/{closed_id}", f"/media/{photo_id}/public"

@@ -18,6 +18,7 @@ from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
 from portal.alarms import idempotency
 from portal.alarms.models import Alarm, AlarmMessage
 from portal.audit.models import AuditEvent
+from portal.core.db import dispose_engines
 from portal.privacy import receipts
 from portal.sightings.models import Sighting
 from portal.tips import submission
@@ -52,7 +53,7 @@ def race_app(race_url, race_engine, tmp_path_factory):
     app = portal.main({}, **settings_for(race_url, tmp_path_factory.mktemp("race-media")))
     app.registry.registerUtility(MemoryRateLimiter(), IRateLimiter)
     yield app
-    app.registry["db_engine"].dispose()
+    dispose_engines(app.registry)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 import portal
 from portal.core import worker_state
+from portal.core.db import dispose_engines
 from portal.core.meta import utcnow
 from portal.core.worker_state import WorkerHeartbeat, WorkerJob
 from portal.scripts import worker
@@ -44,7 +45,7 @@ def worker_app(worker_url, worker_engine, tmp_path_factory):
                     **{"portal.worker.silence_limit_seconds": "300"})
     app = portal.main({}, **settings)
     yield app
-    app.registry["db_engine"].dispose()
+    dispose_engines(app.registry)
 
 
 @pytest.fixture
