@@ -73,6 +73,8 @@ def test_pages_keep_the_filters_in_a_stable_order(testapp, dbsession, world):
 def test_bad_filters_get_400_with_the_form_kept(testapp, world, query, field, message):
     page = testapp.get(f"/notices?{query}&kind=missing_person", status=400)
     assert message in page.text
+    summary = page.html.select_one("main .error-summary[role=alert]")  # first after the heading
+    assert summary is not None and "Please correct the marked filters." in summary.text
     assert page.forms[0]["kind"].value == "missing_person"
     assert page.html.select_one(f'[name="{field}"]').get("aria-invalid") == "true"
     assert 'href="tel:110"' in page.text

@@ -219,6 +219,10 @@ def test_a_bad_photo_refuses_the_whole_trip(testapp, dbsession, registry, units)
     form = name_guardians(start_form(testapp), ("Mum", ""))
     page = send(testapp, form, [("notes.jpg", b"this is not a photo")], status=400)
     assert "not a photo" in page.text
+    # What happened and what was kept, first; then the form's own summary, linking to the photos field.
+    banner, summary = page.html.select_one("main .banner"), page.html.select_one("form .error-summary[role=alert]")
+    assert "The trip was not started." in banner.text and "photos must be chosen again" in banner.text
+    assert "notes.jpg is not a photo" in summary.text and summary.select_one("a[href^='#']")
     assert counts(dbsession, registry) == before
 
 
