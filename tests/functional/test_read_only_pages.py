@@ -21,6 +21,7 @@ from portal.abuse.ratelimit import IRateLimiter, MemoryRateLimiter
 from portal.core import read_only
 from portal.core.db import dispose_engines, get_engine
 from portal.core.localtime import LOCAL_TZ
+from portal.geo import tiles
 from portal.notices.models import Notice
 from portal.sightings.models import Sighting
 from tests.conftest import migrated_engine, own_postgres_database, settings_for
@@ -50,10 +51,20 @@ def ro_app(ro_url, ro_engine, tmp_path_factory):
     dispose_engines(app.registry)
 
 
+PROVINCE = '{"type":"Polygon","coordinates":[[[114,37],[118,37],[118,40],[114,40],[114,37]]]}'
+CITY = '{"type":"Polygon","coordinates":[[[114,37],[116,37],[116,40],[114,40],[114,37]]]}'
+
+
+def tile_path(lon, lat, z):
+    x, y = tiles.lonlat_to_world(lon, lat)
+    return f"/map/tiles/{z}/{int(x * 2 ** z)}/{int(y * 2 ** z)}.png"
+
+
 @pytest.fixture(scope="module")
 def world(ro_app, ro_engine):
     with Session(ro_engine, expire_on_commit=False) as dbsession:
         units = make_units(dbsession)
+        units["province"].jurisdiction, units["city_a"].jurisdiction = PROVINCE, CITY  # the maps and routing
         appeal = make_notice(dbsession, units["city_a"], kind="missing_person", title="Missing: Zhang Lan, 9")
         photo = make_photo(dbsession, ro_app.registry["media_store"], appeal)
         closed = make_notice(dbsession, units["city_a"], kind="missing_person", state="resolved")
@@ -123,6 +134,13 @@ def public_answers(world):
         ("api_notice", "/api/v1/notices/987654", 404),
         ("api_openapi", "/api/openapi.json", 200),
         ("web_manifest", "/manifest.webmanifest", 200),
+        ("units_geo", "/units.geojson", 200),
+        ("map_places", "/map/places.json", 200),
+        ("map_tile", tile_path(115, 38.5, 8), 200),
+        ("map_tile", "/map/tiles/3/0/0.png", 404),
+        ("alarm_route", "/alarm/route?lat=38.5&lon=115", 200),
+        ("alarm_route", "/alarm/route?lat=91&lon=1", 400),
+        ("tip_route", "/tips/route?lat=38.5&lon=115", 200),
     ]
 
 
