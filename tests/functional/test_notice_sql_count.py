@@ -7,11 +7,11 @@ from tests.factories import make_category, make_notice, make_photo
 
 # The notice with its units, person and photos (the units' fingerprint, for the map of the last-seen
 # point, is kept per process: units/fingerprint.py). The list: the page of notices with each one's main
-# photo (notices/card_reading.py), the count (the units of its filter, the cards' units and badges come
-# from units/directory.py, kept per process).
+# photo and the count, in one statement (notices/card_reading.list_page; the units of its filter, the
+# cards' units and badges come from units/directory.py, kept per process).
 # Raise them only with a reason written here.
 NOTICE_PAGE_STATEMENTS = 1
-LIST_PAGE_STATEMENTS = 2
+LIST_PAGE_STATEMENTS = 1
 # The home page: the missing persons' cards and the latest notices' cards (each with its main photos in
 # its statement), and the tip categories' slugs and names (tips/categories.for_public_page).
 HOME_PAGE_STATEMENTS = 3

@@ -44,10 +44,9 @@ def notice_list(request):
             raise colander.Invalid(colander.SchemaNode(colander.String(), name="sort"),
                                    _("Choose an order from the list."))
         filters = parse_filters(request.GET)
-        rows, next_cursor = card_reading.published_cards(
+        rows, next_cursor, total = card_reading.list_page(
             request.dbsession, filters=filters, cursor=request.GET.get("page") or None,
             size=int(request.registry.settings["portal.page_size"]), sort=sort)
-        total = card_reading.published_count(request.dbsession, filters=filters, sort=sort)
     except colander.Invalid as invalid:
         request.response.status_int = 400
         messages = invalid.asdict(translate=request.localizer.translate)

@@ -51,6 +51,30 @@ def test_cards_match_the_orm_page(dbsession, shelf, filters, sort):
         notices.published_count(dbsession, filters=filters, sort=sort) == sum(map(len, cards))
 
 
+@pytest.mark.parametrize("filters", [None, {"kind": "missing_person"}, {"kind": "wanted"}, {"sex": "female"}])
+@pytest.mark.parametrize("sort", ["newest", "last_seen"])
+def test_the_list_page_reads_the_same_cards_and_count(dbsession, shelf, filters, sort, statements):
+    """list_page: the plain list's cards and count in one statement, the same as asked apart."""
+    card_reading.published_cards(dbsession)  # the units' directory, kept per process, read once
+    cursor, pages = None, 0
+    while True:
+        statements.clear()
+        cards, next_cursor, total = card_reading.list_page(dbsession, filters=filters, cursor=cursor, size=2,
+                                                           sort=sort)
+        sent = len(statements)
+        assert (cards, next_cursor) == card_reading.published_cards(dbsession, filters=filters, cursor=cursor,
+                                                                    size=2, sort=sort)
+        assert total == card_reading.published_count(dbsession, filters=filters, sort=sort) >= 3
+        assert sent == (1 if not filters or set(filters) == {"kind"} else 2)
+        pages += 1
+        cursor = next_cursor
+        if cursor is None:
+            break
+    assert pages >= 2
+    past_the_end = card_reading.list_page(dbsession, filters=filters, cursor="1_1", size=2, sort=sort)
+    assert past_the_end[:2] == ([], None) and past_the_end[2] == total
+
+
 def test_the_plain_lists_statements_are_built_once(dbsession, shelf):
     card_reading.published_cards(dbsession, filters={"kind": "wanted"})
     built = card_reading._plain_page_statement.cache_info().currsize
