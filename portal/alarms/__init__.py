@@ -11,7 +11,7 @@ def includeme(config):
     token = "{token:" + TOKEN_PATTERN + "}"
     config.add_route("alarm", "/alarm")
     config.add_route("embed_alarm", "/embed/alarm")
-    config.add_read_only_route("alarm_route", "/alarm/route")  # only reads (core/read_only.py)
+    config.add_route("alarm_route", "/alarm/route")
     config.add_route("alarm_sender", f"/alarm/{token}", factory=AlarmSenderContext)
     config.add_route("alarm_sender_action", f"/alarm/{token}/{{action:updates|messages|location|photos|cancel}}",
                      factory=AlarmSenderContext)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pyramid.view import view_config
 from sqlalchemy import text
 
-from portal.core import worker_state
+from portal.core import read_only, worker_state
 from portal.core.db import engines
 
 
@@ -23,14 +23,16 @@ def _unavailable(request, **reasons):
 
 
 def _read_engine_fails(request) -> str | None:
-    """The error's name when the public pages' read-only connections (core/read_only.py) cannot be had:
+    """The error's name when the public pages' read-only connections (core/read_only.py) cannot be had,
+    or "writable" when the database would take writes on them (the startup option dropped on the way):
     with the usual ones working, this server fails the public pages (the proxy keeps their copies) but
     takes alarms, tips and sightings. So /readyz (monitoring) reports it and /readyz/web (the load
     balancer) does not: taking every server out of rotation for it would stop the alarms too."""
     for engine in engines(request.registry)[1:]:
         try:
             with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+                if not read_only.refuses_writes(connection):
+                    return "writable"
         except Exception as exc:
             return type(exc).__name__
     return None

@@ -13,8 +13,10 @@ Such requests get a session of their own, on a second engine whose connections
 The session is not joined to pyramid_tm; it is closed when its request ends. Routes say they only read
 with `config.add_read_only_route(...)`. A visitor with a session cookie, a POST or any other route keeps
 the usual session in the request's transaction. `portal.db.read_only_public_pages = false` turns it off."""
+import os
+
 from pyramid.settings import asbool
-from sqlalchemy import event, make_url
+from sqlalchemy import event, make_url, text
 from sqlalchemy.orm import sessionmaker
 
 from portal.core.caching import anonymous
@@ -31,12 +33,23 @@ class WriteOnReadOnlyRoute(RuntimeError):
     """A view of a route declared read-only tried to store something: a programming error."""
 
 
-def read_only_connect_args(url, connect_args: dict) -> dict:
-    """`connect_args` for the read-only engine: PostgreSQL refuses writes on every connection."""
+def read_only_connect_args(url, connect_args: dict, environ=os.environ) -> dict:
+    """`connect_args` for the read-only engine: PostgreSQL refuses writes on every connection. libpq
+    reads PGOPTIONS only when no `options` is given, so what it holds is passed on here."""
     if url.get_backend_name() != "postgresql":
         return connect_args
-    options = " ".join(o for o in (url.query.get("options"), connect_args.get("options"), _READ_ONLY_OPTION) if o)
-    return {**connect_args, "options": options}
+    given = (environ.get("PGOPTIONS"), url.query.get("options"), connect_args.get("options"), _READ_ONLY_OPTION)
+    return {**connect_args, "options": " ".join(o for o in given if o)}
+
+
+def refuses_writes(connection) -> bool:
+    """Whether the database itself refuses writes on this connection: a connection pooler told to ignore
+    the startup option (PgBouncer's ignore_startup_parameters) would leave it writable, silently."""
+    if connection.dialect.name == "postgresql":
+        return connection.execute(text("SHOW default_transaction_read_only")).scalar() == "on"
+    if connection.dialect.name == "sqlite":
+        return connection.execute(text("PRAGMA query_only")).scalar() == 1
+    return False
 
 
 def _sqlite_query_only(dbapi_connection, _record):

@@ -45,5 +45,5 @@ def web_manifest(request):
 
 
 def includeme(config):
-    config.add_read_only_route("web_manifest", "/manifest.webmanifest")
+    config.add_route("web_manifest", "/manifest.webmanifest")
     config.scan(".webapp")

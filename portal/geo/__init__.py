@@ -5,10 +5,9 @@ province's own base map (generated geography, tiles, the maps' settings for the 
 def includeme(config):
     from portal.geo.map_config import map_attributes, point_map_html
 
-    # They only read (core/read_only.py): the map's pieces, asked for by every page that shows one.
-    config.add_read_only_route("units_geo", "/units.geojson")
-    config.add_read_only_route("map_tile", r"/map/tiles/{z:\d{1,2}}/{x:\d{1,6}}/{y:\d{1,6}}.png")
-    config.add_read_only_route("map_places", "/map/places.json")
+    config.add_route("units_geo", "/units.geojson")
+    config.add_route("map_tile", r"/map/tiles/{z:\d{1,2}}/{x:\d{1,6}}/{y:\d{1,6}}.png")
+    config.add_route("map_places", "/map/places.json")
     config.add_request_method(map_attributes, "map_attributes", reify=True)
     config.add_request_method(point_map_html, "point_map_html", reify=True)
     config.scan(".views")

@@ -21,8 +21,7 @@ def includeme(config):
     config.add_request_method(categories.for_public_page, "tip_categories", reify=True)
     config.add_route("status_reply", "/status/reply")  # a tip's reporter answers (code in the POST body)
     config.add_route("tips_new", "/tips/new")
-    # Which unit a point goes to, for the tip form's script; it only reads (core/read_only.py).
-    config.add_read_only_route("tip_route", "/tips/route")
+    config.add_route("tip_route", "/tips/route")  # which unit a point goes to, for the tip form's script
     config.add_route("staff_tips", "/staff/tips", factory=StaffRoot)
     config.add_route("staff_tip", r"/staff/tips/{id:\d+}", factory=TipContext)
     config.add_route("staff_tip_media", r"/staff/tips/media/{id:\d+}", factory=TipMediaContext)

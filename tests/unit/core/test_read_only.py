@@ -19,6 +19,10 @@ def test_the_read_only_option_joins_what_the_url_already_asks():
     assert args["options"] == "-c statement_timeout=5000 -c default_transaction_read_only=on"
     assert args["cursor_factory"] is object
     assert read_only.read_only_connect_args(make_url("sqlite:///x.sqlite"), {}) == {}
+    # libpq reads PGOPTIONS only without an `options` parameter: what it holds is kept.
+    args = read_only.read_only_connect_args(make_url("postgresql+psycopg://portal@db/portal"), {},
+                                            environ={"PGOPTIONS": "-c search_path=portal"})
+    assert args == {"options": "-c search_path=portal -c default_transaction_read_only=on"}
 
 
 def request_for(method="GET", route="notice", cookies=None, headers=None):
