@@ -39,7 +39,7 @@ def test_unexpected_failure_gets_500_page_without_traceback(testapp, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError(f"contact {phone}")
 
-    monkeypatch.setattr(notices, "published_cards", broken)
+    monkeypatch.setattr(notices, "list_page", broken)
     with caplog.at_level(logging.ERROR):
         page = testapp.get("/notices", status=500)
     assert "Something went wrong on our side" in page.text
