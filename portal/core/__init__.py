@@ -9,6 +9,7 @@ def includeme(config):
     config.include(".template_gettext")
     config.include(".chrome")
     config.include(".template_lookup")
+    config.include(".request_class")
     config.include(".db")
     config.include(".security")
     config.include(".forms")
