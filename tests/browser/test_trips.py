@@ -122,6 +122,10 @@ def test_an_overdue_trip_shows_its_banner_and_escalates(contexts, live_server, a
     banner = guardian.locator(".trip-overdue")
     expect(banner).to_contain_text("Overdue: the traveller has not arrived.")
     expect(banner.locator("button", has_text="I am on it")).to_be_visible()
+    # The danger banner's red title sits against its border: no page heading's margin opens a gap in it.
+    title = banner.locator(".banner-title")
+    assert title.bounding_box()["y"] - banner.bounding_box()["y"] <= 4  # the 3 px border, rounded
+    assert title.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(176, 0, 32)"  # --danger
 
     # Nobody answered for 20 minutes (more than the 15 allowed): the worker raises the alarm.
     lines = "\n".join(f"{key} = {value}" for key, value in app_settings_sqlite.items())

@@ -230,7 +230,9 @@ def test_a_tip_with_a_point_goes_to_the_smallest_area_and_the_receipt_is_shown_o
                 q_since="2026-01-15", q_vehicle="  grey van  ", name=CONTACT_NAME, phone=PHONE)
     page = send(testapp, form, status=200)
     assert page.headers["Cache-Control"] == "no-store"
-    assert "Tip received" in page.text and "Write this code down" in page.text
+    assert "Tip received" in page.text
+    warning = page.html.select_one("main .warning-text .warning-text-text").get_text(" ", strip=True)
+    assert warning == "Caution: Write this code down or take a photo of it now. It is shown only once and cannot be sent to you again."
     code = receipt_code(page)
     assert re.fullmatch(r"\d{4} \d{4} \d{4} \d{4}", code)
     assert "County A1" in page.text  # where it went

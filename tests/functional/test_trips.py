@@ -130,12 +130,27 @@ def test_the_form_says_the_police_see_nothing_and_offers_five_guardian_slots(tes
     assert 'href="tel:110"' in page.text
 
 
+
+def state_banner(page, name, kind):
+    """The trip state's banner (templates/_messages.html): its title and body, after checking its markup."""
+    banner = page.html.select_one(f"main .banner.{name}")
+    assert banner is not None and kind in banner["class"], banner
+    assert banner["role"] == ("alert" if kind in ("banner-success", "banner-danger") else "region")
+    title = banner.select_one("h2.banner-title")
+    assert banner["aria-labelledby"] == title["id"]
+    body = banner.select_one(".banner-body")
+    assert not page.html.select("main .alert-danger, main .alert-success")  # no old alert box is left
+    return title.get_text(strip=True), body.get_text(" ", strip=True) if body else ""
+
+
 def test_starting_a_trip_shows_each_link_once_and_keeps_only_hashes(testapp, dbsession, registry, units):
     form = name_guardians(start_form(testapp, vehicle_plate="ja t1234", name="Li Hua", phone="13800000000"),
                           ("Mum", PHONE), ("Dad", ""))
     page = send(testapp, form, [("plate.jpg", jpeg_bytes())], status=200)
     assert page.headers["Cache-Control"] == "no-store"
-    assert "These links are shown only once" in page.text
+    warning = page.html.select_one("main .warning-text")  # the warning-text component, not an old alert
+    assert "These links are shown only once" in warning.get_text() and warning.select_one(".visually-hidden")
+    assert not page.html.select("main .alert")
     assert "The police see nothing of this trip unless an alarm is raised." in page.text
     trip = dbsession.execute(select(Trip)).scalar_one()
     assert (trip.state, trip.destination, trip.vehicle_plate) == ("active", DESTINATION, "JA T1234")
@@ -359,9 +374,12 @@ def test_arriving_ends_the_trip_and_the_guardian_page_says_so(testapp, dbsession
     assert trip.state == "arrived" and trip.ended_at is not None
     event = dbsession.execute(select(AuditEvent).where(AuditEvent.action == "trip.arrive")).scalar_one()
     assert (event.from_state, event.to_state, event.object_id) == ("active", "arrived", str(trip.id))
-    assert "You arrived safely" in testapp.get(f"/trips/{token}").text
+    assert state_banner(testapp.get(f"/trips/{token}"), "trip-ended", "banner-success") == (
+        "You arrived safely. The trip has ended and your location is no longer shared.", "")
     guard_page = testapp.get(f"/guard/{guard}")
-    assert "The traveller arrived safely" in guard_page.text and "Last position" not in guard_page.text
+    title, body = state_banner(guard_page, "trip-ended", "banner-success")
+    assert title.startswith("The traveller arrived safely at") and "Thank you for looking after them" in body
+    assert "Last position" not in guard_page.text
     assert "Raise the alarm" not in guard_page.text
     assert testapp.get(f"/guard/{guard}/updates").json["points"] == []
     # After the end: no more positions, no alarm, no second arrival.
@@ -396,7 +414,8 @@ def test_a_guardian_raises_the_alarm_with_the_track_for_the_dispatcher(testapp, 
     note = thread_text(alarm)
     assert "Dad" in note and DESTINATION in note and "2 points" in note
     shown = testapp.get(f"/guard/{dad}")
-    assert "The alarm was sent to the police (City B)" in shown.text
+    title, body = state_banner(shown, "trip-alarm-sent", "banner-danger")
+    assert title.startswith("The alarm was sent to the police (City B) at") and "also call 110" in body
     assert "Last position" in shown.text  # the guardians still follow the track
     assert "The alarm was sent" in testapp.get(f"/guard/{mum}").text
     # The traveller's own page is the alarm's sender page now (finding 11).
@@ -465,9 +484,12 @@ def test_overdue_notifies_guardians_then_escalates_to_an_alarm_routed_by_the_las
     assert overdue.actor == "system" and "1 guardians notified" in overdue.reason
 
     page = testapp.get(f"/guard/{dad}")
-    assert "Overdue: the traveller has not arrived." in page.text and "I am on it" in page.text
+    title, body = state_banner(page, "trip-overdue", "banner-danger")
+    assert title == "Overdue: the traveller has not arrived." and "I am on it" in body
+    assert page.html.select_one(".trip-overdue form button").get_text(strip=True) == "I am on it"
     assert testapp.get(f"/guard/{dad}/updates").json["overdue"] is True
-    assert "your guardians have been told" in testapp.get(f"/trips/{token}").text
+    title, body = state_banner(testapp.get(f"/trips/{token}"), "trip-overdue", "banner-danger")
+    assert "your guardians have been told" in title and "I arrived safely" in body
 
     # The log sender sends it: the log has neither the number nor the text.
     with caplog.at_level(logging.INFO, logger="portal.outbox"):
@@ -524,7 +546,8 @@ def test_abandoned_trips_expire(testapp, dbsession, dummy_request, units):
     # Nobody answered the third: it is never quietly expired, it must escalate to an alarm.
     assert (silent.state, recent.state, unanswered.state) == ("expired", "active", "active")
     assert silent.ended_at == now
-    assert "ended without an arrival message" in testapp.get(f"/guard/{guard}").text
+    title, body = state_banner(testapp.get(f"/guard/{guard}"), "trip-ended", "banner")
+    assert title == "This trip has ended without an arrival message." and "call the traveller" in body
 
 
 def test_retention_deletes_points_photos_and_files_of_ended_trips(testapp, dbsession, registry, dummy_request, units):
