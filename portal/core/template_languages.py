@@ -9,8 +9,10 @@ lexed into `("translation"|safe)`. Jinja2's optimizer evaluates that while compi
 written into the template's code as constant output, like the HTML around it.
 
 The result is exactly what core/template_gettext.gettext returns at run time, `Markup(translation) % {}`
-("%%" read as "%"). A call with keywords, a variable, `x._("...")` or a translation that does not format
-without keywords is left to run as before. The renderer (core/template_lookup.py) picks the request's
+("%%" read as "%"). A call with keywords keeps only the formatting for the page: `Markup(translation)`
+is made while compiling and `% {"name": value}` (which escapes the values, as gettext's does) runs per
+page. A variable, `x._("...")`, `*args` or `**kwargs`, or a translation that does not format without
+keywords is left to the run-time call. The renderer (core/template_lookup.py) picks the request's
 language's environment; a language without one, templates loaded by name elsewhere (Deform's widgets,
 the chrome memo) and development's reloading renderer use the shared environment and its run-time `_()`."""
 from jinja2.ext import Extension
@@ -23,6 +25,9 @@ from .i18n import LANGUAGES
 TEMPLATE_CACHE_SIZE = 800  # per language; templates/ holds about 250
 
 
+OPENING, CLOSING = {"lparen", "lbracket", "lbrace"}, {"rparen", "rbracket", "rbrace"}
+
+
 def translated_literal(localizer, domain: str, message: str):
     """`_(message)`'s Markup as gettext would make it, or None when only the run-time call can say."""
     try:
@@ -31,8 +36,38 @@ def translated_literal(localizer, domain: str, message: str):
         return None
 
 
+def keyword_arguments(tokens, index):
+    """The `name=expression` arguments from `index` (just after `_("literal"`) to the call's closing
+    parenthesis, and the index after it; None for anything else (`*args`, `**kwargs`, a name given twice,
+    a call that does not close), which is left to the run-time call."""
+    arguments, segment, depth = [], [], 0
+    if index >= len(tokens) or tokens[index].type != "comma":
+        return None
+    index += 1
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type in ("eof", "variable_end", "block_end"):
+            return None
+        if depth == 0 and token.type in ("comma", "rparen"):
+            if segment:
+                if len(segment) < 3 or segment[0].type != "name" or segment[1].type != "assign":
+                    return None
+                arguments.append((segment[0].value, segment[2:]))
+                segment = []
+            if token.type == "rparen":
+                names = [name for name, _expression in arguments]
+                return (arguments, index + 1) if len(set(names)) == len(names) else None
+        else:
+            depth += (token.type in OPENING) - (token.type in CLOSING)
+            segment.append(token)
+        index += 1
+    return None
+
+
 class TranslatedLiterals(Extension):
-    """On a language's environment (see the module): `_("literal")` becomes `("translation"|safe)`."""
+    """On a language's environment (see the module): `_("literal")` becomes `("translation"|safe)`, and
+    `_("literal", name=expression, ...)` becomes `(("translation"|safe) % {"name": (expression), ...})`,
+    the format gettext applies (Markup's, which escapes the values) left to run."""
 
     def filter_stream(self, stream):
         localizer = getattr(self.environment, "portal_localizer", None)
@@ -45,18 +80,41 @@ class TranslatedLiterals(Extension):
         index, previous = 0, None
         while index < len(tokens):
             token = tokens[index]
-            call = tokens[index:index + 4]
             if (token.type == "name" and token.value == "_" and (previous is None or previous.type != "dot")
-                    and [t.type for t in call] == ["name", "lparen", "string", "rparen"]):
-                text = translated_literal(localizer, domain, call[2].value)
-                if text is not None:
-                    line = token.lineno
-                    yield from (Token(line, "lparen", "("), Token(line, "string", str(text)),
-                                Token(line, "pipe", "|"), Token(line, "name", "safe"), Token(line, "rparen", ")"))
-                    previous, index = call[3], index + 4
+                    and [t.type for t in tokens[index + 1:index + 3]] == ["lparen", "string"]):
+                folded = _folded_call(tokens, index, localizer, domain)
+                if folded is not None:
+                    replacement, index = folded
+                    yield from replacement
+                    previous = tokens[index - 1]
                     continue
             yield token
             previous, index = token, index + 1
+
+
+def _folded_call(tokens, index, localizer, domain):
+    """The tokens replacing the call `_("literal"...)` at `index` and the index after it, or None."""
+    line, message = tokens[index].lineno, tokens[index + 2].value
+
+    def tok(kind, value):
+        return Token(line, kind, value)
+
+    if index + 3 < len(tokens) and tokens[index + 3].type == "rparen":
+        text = translated_literal(localizer, domain, message)
+        if text is None:
+            return None
+        return [tok("lparen", "("), tok("string", str(text)), tok("pipe", "|"), tok("name", "safe"),
+                tok("rparen", ")")], index + 4
+    parsed = keyword_arguments(tokens, index + 3)
+    if parsed is None:
+        return None
+    arguments, after = parsed
+    folded = [tok("lparen", "("), tok("lparen", "("), tok("string", localizer.translate(message, domain=domain)),
+              tok("pipe", "|"), tok("name", "safe"), tok("rparen", ")"), tok("mod", "%"), tok("lbrace", "{")]
+    for name, expression in arguments:
+        folded += [tok("string", name), tok("colon", ":"), tok("lparen", "("), *expression, tok("rparen", ")"),
+                   tok("comma", ",")]
+    return folded + [tok("rbrace", "}"), tok("rparen", ")")], after
 
 
 class LanguageEnvironments:

@@ -58,10 +58,26 @@ def both_renders(source, localizer):
     '{{ _("Hello").upper() }}|{{ _("Hello")|length }}|{{ [_("Name"), "<"]|join(",") }}',
     '{% macro m(label) %}<i>{{ label }}</i>{% endmacro %}{{ m(_("Hello")) }}',
     '{% if _("Name") == "Nom" %}yes{% endif %}',
+    '{{ _("%(n)s found", n=(1 + 2) * 3) }}|{{ _("%(n)s found", n=[1, (2, 3)]|length,) }}',
+    '{{ _("%(n)s found", n={"a": "<b>"}["a"]) }}|{{ _("%(n)s found", n="x" ~ _("Hello")) }}',
+    '{{ _("%(n)s found", n=_("%(n)s found", n="<i>")) }}|{{ _("Hello", unused="<x>") }}',
+    '{% set k = {"n": 5} %}{{ _("%(n)s found", n=k.n)|upper }}|{{ _("100%%", n=1) }}',
 ])
 def test_the_same_page_as_the_run_time_gettext(source):
     at_run_time, compiled = both_renders(source, FakeLocalizer())
     assert compiled == at_run_time
+
+
+def test_a_call_with_keywords_keeps_only_its_formatting_for_the_page():
+    localizer = FakeLocalizer()
+    _environments, compiled = language_environment({}, localizer)
+    code = compiled.compile('{{ _("%(n)s found", n=count) }}', raw=True)
+    assert "'%(n)s trouvés'" in code and "'_'" not in code
+    page = compiled.from_string('{{ _("%(n)s found", n=count) }}')
+    localizer.calls.clear()
+    request = types.SimpleNamespace(localizer=localizer)
+    assert page.render(request=request, count="<3>") == "&lt;3&gt; trouvés"  # the value escaped, as gettext's
+    assert localizer.calls == []
 
 
 def test_a_literal_is_translated_once_while_compiling_not_on_each_render():
@@ -77,7 +93,9 @@ def test_a_literal_is_translated_once_while_compiling_not_on_each_render():
 
 
 @pytest.mark.parametrize("source", [
-    '{{ _("%(n)s found", n=1) }}',  # keywords: formatted per page
+    '{{ _("%(n)s found", **values) }}',  # keywords of a mapping
+    '{{ _("%(n)s found", *values) }}',
+    '{{ _("%(n)s found", 3) }}',  # a positional argument: gettext's own refusal stays
     '{{ _("Needs") }}',  # the translation needs keywords: the run-time call raises as it always did
     '{{ _("Lone") }}',  # a stray "%" in the translation: likewise
     '{{ _(name) }}',  # a variable
@@ -118,12 +136,13 @@ def outcome(render):
         return type(exc)
 
 
-@given(message=texts, translation=texts)
-def test_any_message_gives_the_same_page_both_ways(message, translation):
+@given(message=texts, translation=texts, value=texts)
+def test_any_message_gives_the_same_page_both_ways(message, translation, value):
     literal = repr(message)
-    source = "{{ _(" + literal + ") }}|{% set t = _(" + literal + ") %}{{ t }}"
+    source = ("{{ _(" + literal + ") }}|{% set t = _(" + literal + ") %}{{ t }}|{{ _(" + literal + ", s=value) }}"
+              "|{{ _(" + literal + ", s=value, x=(value, 1)) }}")
     localizer = FakeLocalizer(catalog={message: translation})
     environments, compiled = language_environment({"page.html": source}, localizer)
     request = types.SimpleNamespace(localizer=localizer)
-    at_run_time = outcome(lambda: environments.shared.get_template("page.html").render(request=request))
-    assert outcome(lambda: compiled.get_template("page.html").render(request=request)) == at_run_time
+    at_run_time = outcome(lambda: environments.shared.get_template("page.html").render(request=request, value=value))
+    assert outcome(lambda: compiled.get_template("page.html").render(request=request, value=value)) == at_run_time
